@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+/** Settings every Keel service reads: Kafka, Postgres, HTTP port, logging. */
+export const commonConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((value) => value.split(',').map((broker) => broker.trim()))
+    .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1)),
+  KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DB_RUN_MIGRATIONS: booleanFlag.default(true),
+  CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  CONSUMER_RETRY_INITIAL_MS: z.coerce.number().int().min(0).default(200),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(200),
+});
+
+export type CommonConfig = z.infer<typeof commonConfigSchema>;
+
+/** A service's schema: the common settings plus its own HTTP port default. */
+export function serviceConfigSchema(defaultPort: number) {
+  return commonConfigSchema.extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
+  });
+}
+
+export type ServiceConfig = z.infer<ReturnType<typeof serviceConfigSchema>>;
