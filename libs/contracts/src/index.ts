@@ -1,0 +1,24 @@
+export { cloudEventAttributeNames, cloudEventAttributesSchema, type CloudEvent, type CloudEventAttributes } from './cloud-event';
+export { ContractViolationError, type Violation } from './contract-violation.error';
+export { buildEvent, decodeEvent, encodeEvent, type EventDraft } from './event-codec';
+export { fromKafkaRecord, toKafkaRecord, type KafkaRecord } from './kafka-binding';
+export {
+  allTopics,
+  deadLetterSuffix,
+  deadLetterTopicName,
+  findTopic,
+  topics,
+  type AnyTopic,
+  type ServiceName,
+  type TopicData,
+  type TopicDefinition,
+  type TopicKey,
+} from './topic-registry';
+export { approvalEventSchema, type ApprovalEvent } from './schemas/approval.schema';
+export { caseEventSchema, type CaseEvent } from './schemas/case-event.schema';
+export { decisionRecordSchema, decisionToolSchema, type DecisionRecord, type DecisionTool } from './schemas/decision.schema';
+export { knowledgeDocumentSchema, type KnowledgeDocument } from './schemas/knowledge-document.schema';
+export { artifactKindSchema, releaseEventSchema, type ReleaseEvent } from './schemas/release.schema';
+export { sourceRawEventSchema, type SourceRawEvent } from './schemas/source-raw.schema';
+export { workflowCommandSchema, type WorkflowCommand } from './schemas/workflow-command.schema';
+export { workflowEventSchema, type WorkflowEvent } from './schemas/workflow-event.schema';

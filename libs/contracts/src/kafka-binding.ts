@@ -1,0 +1,56 @@
+import { type CloudEvent, type CloudEventAttributes, cloudEventAttributesSchema } from './cloud-event';
+import { ContractViolationError, type Violation } from './contract-violation.error';
+
+/** A Kafka record as the binding sees it; structurally compatible with kafkajs messages. */
+export interface KafkaRecord {
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, Buffer | string | undefined>;
+}
+
+const contentTypeHeader = 'content-type';
+const headerPrefix = 'ce_';
+
+/**
+ * CloudEvents Kafka protocol binding, binary content mode: attributes travel as `ce_*` headers
+ * (`datacontenttype` as `content-type`), the data as the JSON value, the subject (case id) as the key.
+ */
+export function toKafkaRecord(event: CloudEvent): KafkaRecord & { key: string; value: Buffer } {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event)) {
+    if (name === 'data' || value === undefined) continue;
+    headers[name === 'datacontenttype' ? contentTypeHeader : `${headerPrefix}${name}`] = String(value);
+  }
+  return { key: event.subject, value: Buffer.from(JSON.stringify(event.data), 'utf8'), headers };
+}
+
+/**
+ * Reads a binary-mode record back into an event. The attributes are validated here; the data is only
+ * parsed as JSON — its schema belongs to the topic (see `decodeEvent`).
+ */
+export function fromKafkaRecord(record: KafkaRecord): CloudEvent<unknown> {
+  const attributes: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(record.headers)) {
+    if (raw === undefined) continue;
+    const value = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
+    if (name === contentTypeHeader) attributes.datacontenttype = value;
+    else if (name.startsWith(headerPrefix)) attributes[name.slice(headerPrefix.length)] = value;
+  }
+  const parsed = cloudEventAttributesSchema.strict().safeParse(attributes);
+  const violations: Violation[] = parsed.success
+    ? []
+    : [...ContractViolationError.fromZod('envelope', parsed.error).violations];
+  if (record.value === null) violations.push({ path: 'value', message: 'record has no value' });
+  const data = record.value === null ? undefined : parseJson(record.value, violations);
+  if (!parsed.success || violations.length > 0) throw new ContractViolationError('envelope', violations);
+  return { ...(parsed.data as CloudEventAttributes), data };
+}
+
+function parseJson(value: Buffer, violations: Violation[]): unknown {
+  try {
+    return JSON.parse(value.toString('utf8')) as unknown;
+  } catch (error) {
+    violations.push({ path: 'value', message: `not JSON: ${(error as Error).message}` });
+    return undefined;
+  }
+}
