@@ -7,7 +7,7 @@ import {
   topics,
   type TopicKey,
 } from '@keel/contracts';
-import { sampleEvent, validTopicData } from '../../testing/src/fixtures/topic-samples';
+import { sampleEvent, validTopicData } from '@keel/testing';
 
 function violationsOf(action: () => unknown): string[] {
   try {

@@ -1,6 +1,6 @@
 import type { CloudEvent } from './cloud-event';
 import { ContractViolationError, type Violation } from './contract-violation.error';
-import { fromKafkaRecord, type KafkaRecord, toKafkaRecord } from './kafka-binding';
+import { type EncodedRecord, fromKafkaRecord, type KafkaRecord, toKafkaRecord } from './kafka-binding';
 import type { TopicData, TopicDefinition } from './topic-registry';
 
 /** Attributes a producer supplies; `dataschema`, `specversion` and `datacontenttype` come from the topic. */
@@ -19,10 +19,7 @@ export function buildEvent<T extends TopicDefinition>(topic: T, draft: EventDraf
 }
 
 /** Validated event → binary-mode Kafka record for its topic. */
-export function encodeEvent<T extends TopicDefinition>(topic: T, event: CloudEvent<TopicData<T>>): KafkaRecord & {
-  key: string;
-  value: Buffer;
-} {
+export function encodeEvent<T extends TopicDefinition>(topic: T, event: CloudEvent<TopicData<T>>): EncodedRecord {
   validateData(topic, event);
   return toKafkaRecord(event);
 }

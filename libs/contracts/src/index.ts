@@ -1,7 +1,7 @@
 export { cloudEventAttributeNames, cloudEventAttributesSchema, type CloudEvent, type CloudEventAttributes } from './cloud-event';
 export { ContractViolationError, type Violation } from './contract-violation.error';
 export { buildEvent, decodeEvent, encodeEvent, type EventDraft } from './event-codec';
-export { fromKafkaRecord, toKafkaRecord, type KafkaRecord } from './kafka-binding';
+export { fromKafkaRecord, toKafkaRecord, type EncodedRecord, type KafkaRecord } from './kafka-binding';
 export {
   allTopics,
   deadLetterSuffix,

@@ -8,6 +8,13 @@ export interface KafkaRecord {
   readonly headers: Record<string, Buffer | string | undefined>;
 }
 
+/** A record as Keel produces it: string key and headers, JSON value. */
+export interface EncodedRecord {
+  readonly key: string;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+}
+
 const contentTypeHeader = 'content-type';
 const headerPrefix = 'ce_';
 
@@ -15,7 +22,7 @@ const headerPrefix = 'ce_';
  * CloudEvents Kafka protocol binding, binary content mode: attributes travel as `ce_*` headers
  * (`datacontenttype` as `content-type`), the data as the JSON value, the subject (case id) as the key.
  */
-export function toKafkaRecord(event: CloudEvent): KafkaRecord & { key: string; value: Buffer } {
+export function toKafkaRecord(event: CloudEvent): EncodedRecord {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event)) {
     if (name === 'data' || value === undefined) continue;

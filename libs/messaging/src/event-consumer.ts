@@ -1,0 +1,247 @@
+import {
+  type CloudEvent,
+  ContractViolationError,
+  type TopicData,
+  type TopicDefinition,
+  decodeEvent,
+} from '@keel/contracts';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { DataSource, EntityManager } from 'typeorm';
+import { type DeadLetterReason, deadLetterRecord } from './dead-letter';
+import type { MessagingSchema } from './messaging-tables';
+import type { ConsumeOutcome, MessagingMetrics } from './messaging.metrics';
+import { NonRetryableError } from './non-retryable.error';
+import type { RecordSender } from './record-sender';
+import { type RetryPolicy, defaultRetryPolicy, retryDelayMs } from './retry-policy';
+
+/** What a handler gets beside the event: the transaction its effect must use, and where the record came from. */
+export interface EventContext {
+  /** The transaction that also records the event id as processed: write the effect through it. */
+  readonly manager: EntityManager;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly attempt: number;
+}
+
+export type EventHandler<Data> = (event: CloudEvent<Data>, context: EventContext) => Promise<void>;
+
+export interface Subscription<T extends TopicDefinition = TopicDefinition> {
+  readonly topic: T;
+  readonly handler: EventHandler<TopicData<T>>;
+}
+
+/** Binds a handler to a topic with the topic's data type inferred. */
+export function subscribe<T extends TopicDefinition>(topic: T, handler: EventHandler<TopicData<T>>): Subscription {
+  return { topic, handler: handler as EventHandler<unknown> } as Subscription;
+}
+
+export interface ConsumerLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface EventConsumerOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly subscriptions: readonly Subscription[];
+  readonly dataSource: DataSource;
+  readonly tables: MessagingSchema;
+  /** Where dead letters go; must acknowledge before the offset moves past the record. */
+  readonly deadLetters: RecordSender;
+  readonly retry?: RetryPolicy;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly partitionsConsumedConcurrently?: number;
+  /** Commit after this many records even inside a batch, to bound the replay after a crash. */
+  readonly commitEveryRecords?: number;
+  readonly metrics?: MessagingMetrics;
+  readonly logger?: ConsumerLogger;
+}
+
+/**
+ * Consumes topics with at-least-once delivery and effectively-once effects:
+ * - records of one partition are handled one at a time, in order (the key is the case id, so per case);
+ * - each record's event id is inserted into `processed_events` in the same transaction as the handler's
+ *   effect, so a redelivered record is recognised and skipped;
+ * - offsets are committed only after the effect (or the dead letter) is durable;
+ * - failures retry with exponential backoff; after the last attempt — or at once for a contract violation
+ *   or a `NonRetryableError` — the record goes to `<topic>.dlq` with reason and origin, and the partition
+ *   moves on.
+ */
+export class EventConsumer {
+  private readonly consumer: Consumer;
+  private readonly handlers: Map<string, Subscription>;
+  private readonly retry: RetryPolicy;
+  private readonly commitEveryRecords: number;
+
+  constructor(private readonly options: EventConsumerOptions) {
+    this.retry = options.retry ?? defaultRetryPolicy;
+    this.commitEveryRecords = options.commitEveryRecords ?? 100;
+    this.handlers = new Map(options.subscriptions.map((subscription) => [subscription.topic.name, subscription]));
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    // A new group starts at the beginning: events published before it first joined must not be missed.
+    await this.consumer.subscribe({ topics: [...this.handlers.keys()], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  /** Finishes the record in flight, commits, and leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } =
+      payload;
+    const subscription = this.handlers.get(batch.topic);
+    if (!subscription) throw new Error(`no handler for topic ${batch.topic}`);
+    let sinceCommit = 0;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      await this.handleRecord(subscription, batch.partition, message, heartbeat);
+      resolveOffset(message.offset);
+      if (++sinceCommit >= this.commitEveryRecords) {
+        await commitOffsetsIfNecessary(uncommittedOffsets());
+        sinceCommit = 0;
+      }
+      await heartbeat();
+    }
+    await commitOffsetsIfNecessary(uncommittedOffsets());
+    this.options.metrics?.consumerLag.set(
+      { consumergroup: this.options.groupId, topic: batch.topic, partition: String(batch.partition) },
+      Number(batch.offsetLag()),
+    );
+  }
+
+  private async handleRecord(
+    subscription: Subscription,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const topic = subscription.topic.name;
+    const stopTimer = this.options.metrics?.handleDuration.startTimer({ topic });
+    const outcome = await this.process(subscription, partition, message, heartbeat);
+    stopTimer?.();
+    this.options.metrics?.consumed.inc({ topic, outcome });
+  }
+
+  private async process(
+    subscription: Subscription,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<ConsumeOutcome> {
+    const topic = subscription.topic.name;
+    let event: CloudEvent;
+    try {
+      event = decodeEvent(subscription.topic, {
+        key: message.key,
+        value: message.value,
+        headers: flattenHeaders(message.headers),
+      });
+    } catch (error) {
+      if (!(error instanceof ContractViolationError)) throw error;
+      await this.deadLetter(partition, message, topic, 'contract-violation', error, 1);
+      return 'dead_lettered';
+    }
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const fresh = await this.applyOnce(subscription, event, { topic, partition, offset: message.offset, attempt });
+        return fresh ? 'processed' : 'duplicate';
+      } catch (error) {
+        const permanent = error instanceof NonRetryableError || error instanceof ContractViolationError;
+        if (permanent || attempt >= this.retry.maxAttempts) {
+          const reason: DeadLetterReason = permanent ? 'non-retryable' : 'handler-failed';
+          await this.deadLetter(partition, message, topic, reason, error, attempt);
+          return 'dead_lettered';
+        }
+        this.options.metrics?.consumed.inc({ topic, outcome: 'retried' });
+        this.options.logger?.warn('handler failed; retrying', {
+          topic,
+          partition,
+          offset: message.offset,
+          attempt,
+          caseId: event.subject,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), heartbeat);
+      }
+    }
+  }
+
+  /** Runs the handler and records the event id in one transaction; false when the id was already there. */
+  private async applyOnce(
+    subscription: Subscription,
+    event: CloudEvent,
+    origin: Omit<EventContext, 'manager'>,
+  ): Promise<boolean> {
+    return this.options.dataSource.transaction(async (manager) => {
+      // A concurrent holder of the same id (a zombie member during a rebalance) makes this wait, then skip.
+      const inserted = (await manager.query(
+        `INSERT INTO ${this.options.tables.processedEvents} (consumer_group, event_id, topic)
+         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
+        [this.options.groupId, event.id, origin.topic],
+      )) as unknown[];
+      if (inserted.length === 0) return false;
+      await subscription.handler(event, { ...origin, manager });
+      return true;
+    });
+  }
+
+  private async deadLetter(
+    partition: number,
+    message: KafkaMessage,
+    topic: string,
+    reason: DeadLetterReason,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    const record = deadLetterRecord(
+      message,
+      { topic, partition, offset: message.offset, consumerGroup: this.options.groupId },
+      { reason, error, attempts, failedAt: new Date() },
+    );
+    await this.options.deadLetters.send([record]);
+    this.options.metrics?.deadLettered.inc({ topic });
+    this.options.logger?.error('record dead-lettered', {
+      topic,
+      partition,
+      offset: message.offset,
+      reason,
+      attempts,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+function flattenHeaders(headers: KafkaMessage['headers']): Record<string, Buffer | string | undefined> {
+  const flat: Record<string, Buffer | string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) flat[name] = Array.isArray(value) ? value[0] : value;
+  return flat;
+}
+
+// Long backoffs must not cost the group membership: keep heartbeating while waiting.
+async function sleepWithHeartbeats(delayMs: number, heartbeat: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + delayMs;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, deadline - Date.now())));
+    await heartbeat();
+  }
+}

@@ -1,0 +1,21 @@
+export { deadLetterHeaders, deadLetterRecord, type DeadLetterOrigin, type DeadLetterReason } from './dead-letter';
+export {
+  EventConsumer,
+  subscribe,
+  type ConsumerLogger,
+  type EventConsumerOptions,
+  type EventContext,
+  type EventHandler,
+  type Subscription,
+} from './event-consumer';
+export { EventPublisher } from './event-publisher';
+export { createKafka, type KafkaClientOptions } from './kafka-client';
+export { kafkaReadinessCheck } from './kafka-readiness';
+export { MessagingSchema, messagingTablesMigration } from './messaging-tables';
+export { createMessagingMetrics, type ConsumeOutcome, type MessagingMetrics } from './messaging.metrics';
+export { NonRetryableError } from './non-retryable.error';
+export { OutboxWriter } from './outbox';
+export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export { KafkaRecordSender, type OutgoingRecord, type RecordSender } from './record-sender';
+export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './retry-policy';
+export { ensureTopics, topicSpecsWithDeadLetters, type TopicSpec } from './topic-provisioner';

@@ -1,0 +1,16 @@
+import { Kafka, logLevel } from 'kafkajs';
+
+export interface KafkaClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+}
+
+/** One kafkajs client per process; kafkajs' own logging is reduced to errors (our logs carry the context). */
+export function createKafka(options: KafkaClientOptions): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: logLevel.ERROR,
+    retry: { initialRetryTime: 100, retries: 8 },
+  });
+}

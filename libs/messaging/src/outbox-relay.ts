@@ -1,0 +1,119 @@
+import type { DataSource } from 'typeorm';
+import type { MessagingSchema } from './messaging-tables';
+import type { MessagingMetrics } from './messaging.metrics';
+import type { OutgoingRecord, RecordSender } from './record-sender';
+
+export interface OutboxRelayOptions {
+  readonly dataSource: DataSource;
+  readonly tables: MessagingSchema;
+  readonly sender: RecordSender;
+  readonly batchSize?: number;
+  readonly pollIntervalMs?: number;
+  /** Published rows are kept this long (for inspection), then deleted, so the table stays bounded. */
+  readonly retentionMs?: number;
+  readonly metrics?: MessagingMetrics;
+  readonly onError?: (error: unknown) => void;
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  message_key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * Publishes outbox rows in commit order. Rows are locked with `FOR UPDATE SKIP LOCKED`, so several relays
+ * can share a table without publishing the same row concurrently; a row is marked published only after
+ * the broker acknowledged it. A crash between the two republishes the batch: delivery is at-least-once
+ * and consumers deduplicate by event id.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly retentionMs: number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastPruneAt = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.retentionMs = options.retentionMs ?? 24 * 3600_000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in flight, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Publishes one batch; returns how many rows it published. */
+  async publishBatch(): Promise<number> {
+    const { dataSource, tables, sender } = this.options;
+    const published = await dataSource.transaction(async (manager) => {
+      const rows = (await manager.query(
+        `SELECT id, topic, message_key, value, headers FROM ${tables.outbox}
+         WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      )) as OutboxRow[];
+      if (rows.length === 0) return 0;
+      await sender.send(rows.map(toOutgoingRecord));
+      await manager.query(`UPDATE ${tables.outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+        rows.map((row) => row.id),
+      ]);
+      return rows.length;
+    });
+    this.options.metrics?.outboxPublished.inc(published);
+    return published;
+  }
+
+  async pendingCount(): Promise<number> {
+    const [row] = (await this.options.dataSource.query(
+      `SELECT count(*)::int AS pending FROM ${this.options.tables.outbox} WHERE published_at IS NULL`,
+    )) as Array<{ pending: number }>;
+    return row?.pending ?? 0;
+  }
+
+  /** Deletes rows published longer ago than the retention. */
+  async prunePublished(): Promise<number> {
+    const result = (await this.options.dataSource.query(
+      `DELETE FROM ${this.options.tables.outbox} WHERE published_at < now() - ($1::int * interval '1 millisecond')`,
+      [this.retentionMs],
+    )) as [unknown[], number];
+    return result[1];
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const published = await this.publishBatch();
+        if (Date.now() - this.lastPruneAt > 60_000) {
+          this.lastPruneAt = Date.now();
+          await this.prunePublished();
+          this.options.metrics?.outboxPending.set(await this.pendingCount());
+        }
+        if (published === this.batchSize) continue;
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, this.pollIntervalMs);
+      });
+    }
+  }
+}
+
+function toOutgoingRecord(row: OutboxRow): OutgoingRecord {
+  return { topic: row.topic, key: row.message_key, value: row.value, headers: row.headers };
+}

@@ -1,0 +1,32 @@
+import { type AnyTopic, deadLetterTopicName } from '@keel/contracts';
+import type { Kafka } from 'kafkajs';
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+/** The topics and their dead-letter twins, as the registry defines them. */
+export function topicSpecsWithDeadLetters(topics: readonly AnyTopic[]): TopicSpec[] {
+  return topics.flatMap((topic) => [
+    { name: topic.name, partitions: topic.partitions },
+    { name: deadLetterTopicName(topic.name), partitions: 1 },
+  ]);
+}
+
+/** Creates the topics that do not exist yet (auto-creation is off: partitions are part of the contract). */
+export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((spec) => !existing.has(spec.name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({ topic: spec.name, numPartitions: spec.partitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,55 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+
+/** A TypeScript entry point run as a separate Node process, so a test can SIGKILL it like a crash. */
+export interface TestProcess {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  /** Resolves when the process prints a line containing `text`. */
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export function startTsProcess(entry: string, env: Record<string, string>): TestProcess {
+  const child = spawn(process.execPath, ['-r', join(root, 'tools/register.js'), entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  return {
+    child,
+    output: () => output,
+    waitForOutput: (text, timeoutMs = 60_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (output.includes(text)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`process did not print '${text}' within ${timeoutMs} ms; output:\n${output.slice(-3000)}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      }),
+    kill: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+export { sampleEvent, validTopicData } from './fixtures/topic-samples';
+export { startTsProcess, type TestProcess } from './child-process';
+export {
+  dropSchema,
+  isolatedTopic,
+  schemaDataSource,
+  testDatabaseUrl,
+  testKafka,
+  testKafkaBrokers,
+  uniqueName,
+  waitFor,
+} from './test-infrastructure';
+export { recordEffects, sequencedCaseEvent } from './fixtures/case-effects';
+export { effectsTableMigration } from './fixtures/effects-table.migration';
