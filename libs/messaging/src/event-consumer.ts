@@ -70,12 +70,14 @@ export interface EventConsumerOptions {
  *   moves on.
  */
 export class EventConsumer {
+  readonly groupId: string;
   private readonly consumer: Consumer;
   private readonly handlers: Map<string, Subscription>;
   private readonly retry: RetryPolicy;
   private readonly commitEveryRecords: number;
 
   constructor(private readonly options: EventConsumerOptions) {
+    this.groupId = options.groupId;
     this.retry = options.retry ?? defaultRetryPolicy;
     this.commitEveryRecords = options.commitEveryRecords ?? 100;
     this.handlers = new Map(options.subscriptions.map((subscription) => [subscription.topic.name, subscription]));
