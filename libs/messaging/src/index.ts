@@ -19,3 +19,5 @@ export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { KafkaRecordSender, type OutgoingRecord, type RecordSender } from './record-sender';
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './retry-policy';
 export { ensureTopics, topicSpecsWithDeadLetters, type TopicSpec } from './topic-provisioner';
+export { KafkaEventContext } from './nest/kafka-event.context';
+export { KafkaEventTransport, type KafkaEventTransportOptions } from './nest/kafka-event.transport';
