@@ -1,0 +1,28 @@
+/** Throughput and latency figures of one run, printed the same way by every bench. */
+export interface RunFigures {
+  readonly label: string;
+  readonly messages: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export function figures(label: string, latenciesMs: number[], seconds: number): RunFigures {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return { label, messages: sorted.length, seconds, perSecond: sorted.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+export function printFigures(rows: readonly RunFigures[]): void {
+  console.table(
+    rows.map((row) => ({
+      run: row.label,
+      messages: row.messages,
+      'seconds': row.seconds.toFixed(2),
+      'msg/s': Math.round(row.perSecond),
+      'p50 ms': row.p50Ms.toFixed(1),
+      'p99 ms': row.p99Ms.toFixed(1),
+    })),
+  );
+}
