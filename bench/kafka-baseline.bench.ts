@@ -20,10 +20,28 @@ const messageCount = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const batchSize = 100;
 const cases = 500;
 const sentAtHeader = 'bench_sent_at';
+/** Burst: produce as fast as the broker acknowledges (throughput). Paced: a rate below capacity (latency). */
+type Mode = { kind: 'burst' } | { kind: 'paced'; perSecond: number };
+const pacedRate = Number(process.env.BENCH_PACED_RATE ?? 500);
+const pacedMessages = Number(process.env.BENCH_PACED_MESSAGES ?? 5_000);
 
-const events = Array.from({ length: messageCount }, (_, i) => sequencedCaseEvent(`case-${i % cases}`, Math.floor(i / cases) + 1));
+async function pace(mode: Mode, started: number, sent: number): Promise<void> {
+  if (mode.kind === 'burst') return;
+  const due = started + (sent / mode.perSecond) * 1000;
+  const wait = due - performance.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
 
-async function rawKafkajs(): Promise<RunFigures> {
+function modeLabel(mode: Mode): string {
+  return mode.kind === 'burst' ? 'burst' : `paced ${mode.perSecond}/s`;
+}
+
+function trafficOf(count: number) {
+  return Array.from({ length: count }, (_, i) => sequencedCaseEvent(`case-${i % cases}`, Math.floor(i / cases) + 1));
+}
+
+async function rawKafkajs(mode: Mode, count: number): Promise<RunFigures> {
+  const events = trafficOf(count);
   const kafka = testKafka();
   const topic = await isolatedTopic(kafka, topics.caseEvents, 6);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -40,6 +58,7 @@ async function rawKafkajs(): Promise<RunFigures> {
   const records = events.map((event) => encodeEvent(topics.caseEvents, event));
   const started = performance.now();
   for (let start = 0; start < records.length; start += batchSize) {
+    await pace(mode, started, start);
     const sentAt = String(performance.now());
     await producer.send({
       topic: topic.name,
@@ -51,13 +70,14 @@ async function rawKafkajs(): Promise<RunFigures> {
       })),
     });
   }
-  await waitFor(async () => latencies.length >= messageCount, { timeoutMs: 600_000 });
+  await waitFor(async () => latencies.length >= count, { timeoutMs: 600_000 });
   const seconds = (performance.now() - started) / 1000;
   await Promise.all([producer.disconnect(), consumer.disconnect()]);
-  return figures('raw kafkajs (auto-commit, no effect)', latencies, seconds);
+  return figures(`raw kafkajs, ${modeLabel(mode)}`, latencies, seconds);
 }
 
-async function throughMessaging(): Promise<RunFigures> {
+async function throughMessaging(mode: Mode, count: number): Promise<RunFigures> {
+  const events = trafficOf(count);
   const kafka = testKafka();
   const topic = await isolatedTopic(kafka, topics.caseEvents, 6);
   const schema = uniqueName('bench');
@@ -86,26 +106,37 @@ async function throughMessaging(): Promise<RunFigures> {
   const publisher = new EventPublisher(sender);
   const started = performance.now();
   for (let start = 0; start < events.length; start += batchSize) {
+    await pace(mode, started, start);
     const batch = events.slice(start, start + batchSize);
     const now = performance.now();
     for (const event of batch) sentAt.set(event.id, now);
     await publisher.publish(topic, batch);
   }
-  await waitFor(async () => latencies.length >= messageCount, { timeoutMs: 600_000 });
+  await waitFor(async () => latencies.length >= count, { timeoutMs: 600_000 });
   const seconds = (performance.now() - started) / 1000;
   await consumer.stop();
   await sender.disconnect();
   await dropSchema(dataSource, schema);
   await dataSource.destroy();
-  return figures('libs/messaging (validated, idempotent tx, manual commits)', latencies, seconds);
+  return figures(`libs/messaging, ${modeLabel(mode)}`, latencies, seconds);
 }
 
 async function main(): Promise<void> {
-  console.log(`Kafka baseline: ${messageCount} events (~${events[0] ? encodeEvent(topics.caseEvents, events[0]).value.length : 0} B value + ce_ headers), 6 partitions, ${cases} keys, batches of ${batchSize}, local single-node broker`);
-  const raw = await rawKafkajs();
-  const keel = await throughMessaging();
-  printFigures([raw, keel]);
-  console.log(`throughput ratio libs/messaging / raw: ${(keel.perSecond / raw.perSecond).toFixed(3)}`);
+  const valueBytes = encodeEvent(topics.caseEvents, trafficOf(1)[0]!).value.length;
+  console.log(
+    `Kafka baseline: ~${valueBytes} B JSON value + ce_ headers, 6 partitions, ${cases} keys, batches of ${batchSize}, ` +
+      `local single-node broker. Burst: ${messageCount} events; paced: ${pacedMessages} at ${pacedRate}/s.`,
+  );
+  console.log('raw = kafkajs producer (idempotent, acks=all) → consumer (auto-commit, no effect)');
+  console.log('libs/messaging = EventPublisher → EventConsumer (validation, processed-id + effect in one Postgres tx, manual commits)');
+  const paced: Mode = { kind: 'paced', perSecond: pacedRate };
+  const rawBurst = await rawKafkajs({ kind: 'burst' }, messageCount);
+  const keelBurst = await throughMessaging({ kind: 'burst' }, messageCount);
+  const rawPaced = await rawKafkajs(paced, pacedMessages);
+  const keelPaced = await throughMessaging(paced, pacedMessages);
+  printFigures([rawBurst, keelBurst, rawPaced, keelPaced]);
+  console.log(`burst throughput ratio libs/messaging / raw: ${(keelBurst.perSecond / rawBurst.perSecond).toFixed(3)}`);
+  console.log(`paced p50 latency ratio libs/messaging / raw: ${(keelPaced.p50Ms / rawPaced.p50Ms).toFixed(2)}`);
 }
 
 main().then(
