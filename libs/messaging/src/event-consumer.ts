@@ -55,6 +55,8 @@ export interface EventConsumerOptions {
   readonly partitionsConsumedConcurrently?: number;
   /** Commit after this many records even inside a batch, to bound the replay after a crash. */
   readonly commitEveryRecords?: number;
+  /** Consecutive records of a partition applied in one Postgres transaction (one commit for the run). */
+  readonly recordsPerTransaction?: number;
   readonly metrics?: MessagingMetrics;
   readonly logger?: ConsumerLogger;
 }
@@ -63,7 +65,8 @@ export interface EventConsumerOptions {
  * Consumes topics with at-least-once delivery and effectively-once effects:
  * - records of one partition are handled one at a time, in order (the key is the case id, so per case);
  * - each record's event id is inserted into `processed_events` in the same transaction as the handler's
- *   effect, so a redelivered record is recognised and skipped;
+ *   effect, so a redelivered record is recognised and skipped (runs of records share a transaction, each
+ *   under its own savepoint);
  * - offsets are committed only after the effect (or the dead letter) is durable;
  * - failures retry with exponential backoff; after the last attempt — or at once for a contract violation
  *   or a `NonRetryableError` — the record goes to `<topic>.dlq` with reason and origin, and the partition
@@ -75,11 +78,13 @@ export class EventConsumer {
   private readonly handlers: Map<string, Subscription>;
   private readonly retry: RetryPolicy;
   private readonly commitEveryRecords: number;
+  private readonly recordsPerTransaction: number;
 
   constructor(private readonly options: EventConsumerOptions) {
     this.groupId = options.groupId;
     this.retry = options.retry ?? defaultRetryPolicy;
     this.commitEveryRecords = options.commitEveryRecords ?? 100;
+    this.recordsPerTransaction = options.recordsPerTransaction ?? 50;
     this.handlers = new Map(options.subscriptions.map((subscription) => [subscription.topic.name, subscription]));
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
@@ -112,99 +117,173 @@ export class EventConsumer {
       payload;
     const subscription = this.handlers.get(batch.topic);
     if (!subscription) throw new Error(`no handler for topic ${batch.topic}`);
+    const partition = batch.partition;
+    let pending: DecodedRecord[] = [];
     let sinceCommit = 0;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      await this.handleRecord(subscription, batch.partition, message, heartbeat);
-      resolveOffset(message.offset);
-      if (++sinceCommit >= this.commitEveryRecords) {
+
+    const flush = async () => {
+      const done = await this.applyInOrder(subscription, partition, pending, heartbeat);
+      for (const record of done) resolveOffset(record.message.offset);
+      pending = [];
+      sinceCommit += done.length;
+      if (sinceCommit >= this.commitEveryRecords) {
         await commitOffsetsIfNecessary(uncommittedOffsets());
         sinceCommit = 0;
       }
       await heartbeat();
+    };
+
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const decoded = this.decode(subscription, message);
+      if (decoded instanceof ContractViolationError) {
+        // Everything before it is made durable first, so offsets still move in order.
+        await flush();
+        await this.deadLetter(partition, message, subscription.topic.name, 'contract-violation', decoded, 1);
+        this.options.metrics?.consumed.inc({ topic: subscription.topic.name, outcome: 'dead_lettered' });
+        resolveOffset(message.offset);
+        continue;
+      }
+      pending.push({ message, event: decoded });
+      if (pending.length >= this.recordsPerTransaction) await flush();
     }
+    if (isRunning() && !isStale()) await flush();
     await commitOffsetsIfNecessary(uncommittedOffsets());
     this.options.metrics?.consumerLag.set(
-      { consumergroup: this.options.groupId, topic: batch.topic, partition: String(batch.partition) },
+      { consumergroup: this.options.groupId, topic: batch.topic, partition: String(partition) },
       Number(batch.offsetLag()),
     );
   }
 
-  private async handleRecord(
-    subscription: Subscription,
-    partition: number,
-    message: KafkaMessage,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    const topic = subscription.topic.name;
-    const stopTimer = this.options.metrics?.handleDuration.startTimer({ topic });
-    const outcome = await this.process(subscription, partition, message, heartbeat);
-    stopTimer?.();
-    this.options.metrics?.consumed.inc({ topic, outcome });
-  }
-
-  private async process(
-    subscription: Subscription,
-    partition: number,
-    message: KafkaMessage,
-    heartbeat: () => Promise<void>,
-  ): Promise<ConsumeOutcome> {
-    const topic = subscription.topic.name;
-    let event: CloudEvent;
+  private decode(subscription: Subscription, message: KafkaMessage): CloudEvent | ContractViolationError {
     try {
-      event = decodeEvent(subscription.topic, {
+      return decodeEvent(subscription.topic, {
         key: message.key,
         value: message.value,
         headers: flattenHeaders(message.headers),
       });
     } catch (error) {
-      if (!(error instanceof ContractViolationError)) throw error;
-      await this.deadLetter(partition, message, topic, 'contract-violation', error, 1);
-      return 'dead_lettered';
+      if (error instanceof ContractViolationError) return error;
+      throw error;
     }
+  }
 
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const fresh = await this.applyOnce(subscription, event, { topic, partition, offset: message.offset, attempt });
-        return fresh ? 'processed' : 'duplicate';
-      } catch (error) {
-        const permanent = error instanceof NonRetryableError || error instanceof ContractViolationError;
-        if (permanent || attempt >= this.retry.maxAttempts) {
-          const reason: DeadLetterReason = permanent ? 'non-retryable' : 'handler-failed';
-          await this.deadLetter(partition, message, topic, reason, error, attempt);
-          return 'dead_lettered';
+  /**
+   * Applies consecutive records of one partition, in order, and returns them once each is durable
+   * (applied, skipped as duplicate, or dead-lettered). Runs of records share one transaction — one commit
+   * instead of one per record — with a savepoint per record, so a failing record is rolled back alone,
+   * the records before it commit, and it then takes the retry path on its own.
+   */
+  private async applyInOrder(
+    subscription: Subscription,
+    partition: number,
+    records: readonly DecodedRecord[],
+    heartbeat: () => Promise<void>,
+  ): Promise<DecodedRecord[]> {
+    const topic = subscription.topic.name;
+    const done: DecodedRecord[] = [];
+    let remaining = records;
+    while (remaining.length > 0) {
+      const stopTimer = this.options.metrics?.handleDuration.startTimer({ topic });
+      const { outcomes, failure } = await this.applyRun(subscription, partition, remaining);
+      const elapsed = stopTimer?.() ?? 0;
+      for (const outcome of outcomes) this.options.metrics?.consumed.inc({ topic, outcome });
+      if (outcomes.length > 0) this.options.metrics?.handleDuration.observe({ topic }, elapsed / outcomes.length);
+      done.push(...remaining.slice(0, outcomes.length));
+      if (!failure) break;
+      const failed = remaining[outcomes.length]!;
+      const outcome = await this.retryAlone(subscription, partition, failed, failure, heartbeat);
+      this.options.metrics?.consumed.inc({ topic, outcome });
+      done.push(failed);
+      remaining = remaining.slice(outcomes.length + 1);
+    }
+    return done;
+  }
+
+  /** One transaction over a run of records; stops at the first failing record, committing those before it. */
+  private async applyRun(
+    subscription: Subscription,
+    partition: number,
+    records: readonly DecodedRecord[],
+  ): Promise<{ outcomes: ConsumeOutcome[]; failure?: unknown }> {
+    const outcomes: ConsumeOutcome[] = [];
+    let failure: unknown;
+    await this.options.dataSource.transaction(async (manager) => {
+      for (const { message, event } of records) {
+        await manager.query('SAVEPOINT keel_record');
+        try {
+          const fresh = await this.applyOnce(manager, subscription, event, {
+            topic: subscription.topic.name,
+            partition,
+            offset: message.offset,
+            attempt: 1,
+          });
+          await manager.query('RELEASE SAVEPOINT keel_record');
+          outcomes.push(fresh ? 'processed' : 'duplicate');
+        } catch (error) {
+          await manager.query('ROLLBACK TO SAVEPOINT keel_record');
+          failure = error;
+          return;
         }
-        this.options.metrics?.consumed.inc({ topic, outcome: 'retried' });
-        this.options.logger?.warn('handler failed; retrying', {
-          topic,
-          partition,
-          offset: message.offset,
-          attempt,
-          caseId: event.subject,
-          error: error instanceof Error ? error.message : String(error),
-        });
-        await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), heartbeat);
+      }
+    });
+    return failure === undefined ? { outcomes } : { outcomes, failure };
+  }
+
+  /** A record that failed inside a run: retried on its own with backoff, then dead-lettered. */
+  private async retryAlone(
+    subscription: Subscription,
+    partition: number,
+    { message, event }: DecodedRecord,
+    firstError: unknown,
+    heartbeat: () => Promise<void>,
+  ): Promise<ConsumeOutcome> {
+    const topic = subscription.topic.name;
+    let error = firstError;
+    for (let attempt = 1; ; attempt++) {
+      const permanent = error instanceof NonRetryableError || error instanceof ContractViolationError;
+      if (permanent || attempt >= this.retry.maxAttempts) {
+        await this.deadLetter(partition, message, topic, permanent ? 'non-retryable' : 'handler-failed', error, attempt);
+        return 'dead_lettered';
+      }
+      this.options.metrics?.consumed.inc({ topic, outcome: 'retried' });
+      this.options.logger?.warn('handler failed; retrying', {
+        topic,
+        partition,
+        offset: message.offset,
+        attempt,
+        caseId: event.subject,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), heartbeat);
+      try {
+        const origin = { topic, partition, offset: message.offset, attempt: attempt + 1 };
+        const fresh = await this.options.dataSource.transaction((manager) =>
+          this.applyOnce(manager, subscription, event, origin),
+        );
+        return fresh ? 'processed' : 'duplicate';
+      } catch (next) {
+        error = next;
       }
     }
   }
 
-  /** Runs the handler and records the event id in one transaction; false when the id was already there. */
+  /** Records the event id and runs the handler in the given transaction; false when the id was already there. */
   private async applyOnce(
+    manager: EntityManager,
     subscription: Subscription,
     event: CloudEvent,
     origin: Omit<EventContext, 'manager'>,
   ): Promise<boolean> {
-    return this.options.dataSource.transaction(async (manager) => {
-      // A concurrent holder of the same id (a zombie member during a rebalance) makes this wait, then skip.
-      const inserted = (await manager.query(
-        `INSERT INTO ${this.options.tables.processedEvents} (consumer_group, event_id, topic)
-         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
-        [this.options.groupId, event.id, origin.topic],
-      )) as unknown[];
-      if (inserted.length === 0) return false;
-      await subscription.handler(event, { ...origin, manager });
-      return true;
-    });
+    // A concurrent holder of the same id (a zombie member during a rebalance) makes this wait, then skip.
+    const inserted = (await manager.query(
+      `INSERT INTO ${this.options.tables.processedEvents} (consumer_group, event_id, topic)
+       VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
+      [this.options.groupId, event.id, origin.topic],
+    )) as unknown[];
+    if (inserted.length === 0) return false;
+    await subscription.handler(event, { ...origin, manager });
+    return true;
   }
 
   private async deadLetter(
@@ -231,6 +310,11 @@ export class EventConsumer {
       error: error instanceof Error ? error.message : String(error),
     });
   }
+}
+
+interface DecodedRecord {
+  readonly message: KafkaMessage;
+  readonly event: CloudEvent;
 }
 
 function flattenHeaders(headers: KafkaMessage['headers']): Record<string, Buffer | string | undefined> {

@@ -1,19 +1,46 @@
+import type { ReadinessCheck } from '@keel/observability';
 import type { Admin, Kafka } from 'kafkajs';
 
 /**
- * Readiness of the Kafka connection: the cluster answers a metadata request. Shaped as the
- * observability lib's `ReadinessCheck` (name + check that throws when not ready).
+ * Ready when the cluster answers a metadata request. One admin client is connected on the first check and
+ * reused; a failure drops it, so the next check reconnects from scratch. No retries: the health module's
+ * deadline bounds the check, and a probe must answer quickly rather than wait out a broker outage.
  */
-export function kafkaReadinessCheck(kafka: Kafka): { name: string; check(): Promise<void> } {
-  let admin: Admin | undefined;
+export function kafkaReadinessCheck(kafka: Kafka): ReadinessCheck {
+  let connected: Promise<Admin> | undefined;
+
+  const admin = (): Promise<Admin> => {
+    connected ??= (async () => {
+      const client = kafka.admin({ retry: { retries: 0 } });
+      try {
+        await client.connect();
+        return client;
+      } catch (error) {
+        await client.disconnect();
+        throw error;
+      }
+    })();
+    return connected;
+  };
+
+  const close = async (): Promise<void> => {
+    const closing = connected;
+    connected = undefined;
+    // A connection that failed has already been released.
+    await closing?.then((client) => client.disconnect()).catch(() => undefined);
+  };
+
   return {
     name: 'kafka',
-    async check() {
-      if (!admin) {
-        admin = kafka.admin({ retry: { retries: 0 } });
-        await admin.connect();
+    check: async () => {
+      try {
+        const { brokers } = await (await admin()).describeCluster();
+        if (brokers.length === 0) throw new Error('the cluster reports no brokers');
+      } catch (error) {
+        await close();
+        throw error;
       }
-      await admin.describeCluster();
     },
+    close,
   };
 }
