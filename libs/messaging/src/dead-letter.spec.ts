@@ -1,0 +1,47 @@
+import { deadLetterHeaders, deadLetterRecord } from '@keel/messaging';
+
+describe('deadLetterRecord', () => {
+  const message = {
+    key: Buffer.from('case-7'),
+    value: Buffer.from('{"broken":'),
+    headers: { ce_id: Buffer.from('evt-7'), ce_type: 'keel.order.received' },
+    offset: '42',
+    timestamp: '0',
+    attributes: 0,
+    size: 0,
+  };
+
+  it('keeps the original key, value and headers and adds why and where it failed', () => {
+    const record = deadLetterRecord(
+      message,
+      { topic: 'keel.cases.events.v1', partition: 3, offset: '42', consumerGroup: 'decisioning' },
+      { reason: 'handler-failed', error: new Error('db down'), attempts: 5, failedAt: new Date('2026-11-24T10:00:00Z') },
+    );
+    expect(record).toEqual({
+      topic: 'keel.cases.events.v1.dlq',
+      key: 'case-7',
+      value: message.value,
+      headers: {
+        ce_id: 'evt-7',
+        ce_type: 'keel.order.received',
+        [deadLetterHeaders.reason]: 'handler-failed',
+        [deadLetterHeaders.error]: 'db down',
+        [deadLetterHeaders.originTopic]: 'keel.cases.events.v1',
+        [deadLetterHeaders.originPartition]: '3',
+        [deadLetterHeaders.originOffset]: '42',
+        [deadLetterHeaders.consumerGroup]: 'decisioning',
+        [deadLetterHeaders.attempts]: '5',
+        [deadLetterHeaders.failedAt]: '2026-11-24T10:00:00.000Z',
+      },
+    });
+  });
+
+  it('bounds the error text so one huge message cannot exceed the record size', () => {
+    const record = deadLetterRecord(
+      message,
+      { topic: 't', partition: 0, offset: '1', consumerGroup: 'g' },
+      { reason: 'non-retryable', error: 'x'.repeat(10_000), attempts: 1, failedAt: new Date(0) },
+    );
+    expect(record.headers[deadLetterHeaders.error]).toHaveLength(4_000);
+  });
+});
