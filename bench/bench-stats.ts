@@ -11,7 +11,14 @@ export interface RunFigures {
 export function figures(label: string, latenciesMs: number[], seconds: number): RunFigures {
   const sorted = [...latenciesMs].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { label, messages: sorted.length, seconds, perSecond: sorted.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return {
+    label,
+    messages: sorted.length,
+    seconds,
+    perSecond: sorted.length / seconds,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+  };
 }
 
 export function printFigures(rows: readonly RunFigures[]): void {
@@ -19,7 +26,7 @@ export function printFigures(rows: readonly RunFigures[]): void {
     rows.map((row) => ({
       run: row.label,
       messages: row.messages,
-      'seconds': row.seconds.toFixed(2),
+      seconds: row.seconds.toFixed(2),
       'msg/s': Math.round(row.perSecond),
       'p50 ms': row.p50Ms.toFixed(1),
       'p99 ms': row.p99Ms.toFixed(1),

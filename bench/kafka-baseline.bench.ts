@@ -3,7 +3,13 @@
 // Run: npm run bench -- kafka   (starts or reuses the local broker and Postgres)
 import { performance } from 'node:perf_hooks';
 import { encodeEvent, topics } from '@keel/contracts';
-import { EventConsumer, EventPublisher, KafkaRecordSender, MessagingSchema, subscribe } from '@keel/messaging';
+import {
+  EventConsumer,
+  EventPublisher,
+  KafkaRecordSender,
+  MessagingSchema,
+  subscribe,
+} from '@keel/messaging';
 import {
   dropSchema,
   effectsTableMigration,
@@ -37,7 +43,9 @@ function modeLabel(mode: Mode): string {
 }
 
 function trafficOf(count: number) {
-  return Array.from({ length: count }, (_, i) => sequencedCaseEvent(`case-${i % cases}`, Math.floor(i / cases) + 1));
+  return Array.from({ length: count }, (_, i) =>
+    sequencedCaseEvent(`case-${i % cases}`, Math.floor(i / cases) + 1),
+  );
 }
 
 async function rawKafkajs(mode: Mode, count: number): Promise<RunFigures> {
@@ -51,8 +59,9 @@ async function rawKafkajs(mode: Mode, count: number): Promise<RunFigures> {
   await consumer.subscribe({ topic: topic.name, fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: 3,
-    eachMessage: async ({ message }) => {
+    eachMessage: ({ message }) => {
       latencies.push(performance.now() - Number(message.headers?.[sentAtHeader]?.toString()));
+      return Promise.resolve();
     },
   });
   const records = events.map((event) => encodeEvent(topics.caseEvents, event));
@@ -70,7 +79,7 @@ async function rawKafkajs(mode: Mode, count: number): Promise<RunFigures> {
       })),
     });
   }
-  await waitFor(async () => latencies.length >= count, { timeoutMs: 600_000 });
+  await waitFor(() => latencies.length >= count, { timeoutMs: 600_000 });
   const seconds = (performance.now() - started) / 1000;
   await Promise.all([producer.disconnect(), consumer.disconnect()]);
   return figures(`raw kafkajs, ${modeLabel(mode)}`, latencies, seconds);
@@ -112,7 +121,7 @@ async function throughMessaging(mode: Mode, count: number): Promise<RunFigures> 
     for (const event of batch) sentAt.set(event.id, now);
     await publisher.publish(topic, batch);
   }
-  await waitFor(async () => latencies.length >= count, { timeoutMs: 600_000 });
+  await waitFor(() => latencies.length >= count, { timeoutMs: 600_000 });
   const seconds = (performance.now() - started) / 1000;
   await consumer.stop();
   await sender.disconnect();
@@ -122,21 +131,27 @@ async function throughMessaging(mode: Mode, count: number): Promise<RunFigures> 
 }
 
 async function main(): Promise<void> {
-  const valueBytes = encodeEvent(topics.caseEvents, trafficOf(1)[0]!).value.length;
+  const valueBytes = encodeEvent(topics.caseEvents, trafficOf(1)[0]).value.length;
   console.log(
     `Kafka baseline: ~${valueBytes} B JSON value + ce_ headers, 6 partitions, ${cases} keys, batches of ${batchSize}, ` +
       `local single-node broker. Burst: ${messageCount} events; paced: ${pacedMessages} at ${pacedRate}/s.`,
   );
   console.log('raw = kafkajs producer (idempotent, acks=all) → consumer (auto-commit, no effect)');
-  console.log('libs/messaging = EventPublisher → EventConsumer (validation, processed-id + effect in one Postgres tx, manual commits)');
+  console.log(
+    'libs/messaging = EventPublisher → EventConsumer (validation, processed-id + effect in one Postgres tx, manual commits)',
+  );
   const paced: Mode = { kind: 'paced', perSecond: pacedRate };
   const rawBurst = await rawKafkajs({ kind: 'burst' }, messageCount);
   const keelBurst = await throughMessaging({ kind: 'burst' }, messageCount);
   const rawPaced = await rawKafkajs(paced, pacedMessages);
   const keelPaced = await throughMessaging(paced, pacedMessages);
   printFigures([rawBurst, keelBurst, rawPaced, keelPaced]);
-  console.log(`burst throughput ratio libs/messaging / raw: ${(keelBurst.perSecond / rawBurst.perSecond).toFixed(3)}`);
-  console.log(`paced p50 latency ratio libs/messaging / raw: ${(keelPaced.p50Ms / rawPaced.p50Ms).toFixed(2)}`);
+  console.log(
+    `burst throughput ratio libs/messaging / raw: ${(keelBurst.perSecond / rawBurst.perSecond).toFixed(3)}`,
+  );
+  console.log(
+    `paced p50 latency ratio libs/messaging / raw: ${(keelPaced.p50Ms / rawPaced.p50Ms).toFixed(2)}`,
+  );
 }
 
 main().then(

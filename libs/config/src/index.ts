@@ -1,2 +1,7 @@
 export { ConfigError, loadConfig } from './load-config';
-export { commonConfigSchema, serviceConfigSchema, type CommonConfig, type ServiceConfig } from './common.config';
+export {
+  commonConfigSchema,
+  serviceConfigSchema,
+  type CommonConfig,
+  type ServiceConfig,
+} from './common.config';

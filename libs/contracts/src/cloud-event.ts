@@ -11,7 +11,9 @@ export const cloudEventAttributesSchema = z.object({
   specversion: z.literal('1.0'),
   id: z.string().min(1).max(200),
   source: z.string().min(1).max(500),
-  type: z.string().regex(/^[a-z][a-z0-9]*(\.[a-z][a-z0-9_-]*)+$/, 'expected a dotted type such as keel.order.received'),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z0-9]*(\.[a-z][a-z0-9_-]*)+$/, 'expected a dotted type such as keel.order.received'),
   time: z.iso.datetime({ offset: true }),
   subject: z.string().min(1).max(200),
   dataschema: z.string().regex(/^[a-z][a-z0-9._-]*@[1-9][0-9]*$/, 'expected <schema>@<version>'),

@@ -13,7 +13,8 @@ function violationsOf(action: () => unknown): string[] {
   try {
     action();
   } catch (error) {
-    if (error instanceof ContractViolationError) return error.violations.map((v) => `${v.path}: ${v.message}`);
+    if (error instanceof ContractViolationError)
+      return error.violations.map((v) => `${v.path}: ${v.message}`);
     throw error;
   }
   throw new Error('expected a contract violation');
@@ -46,7 +47,10 @@ describe.each(topicKeys)('%s schema', (key) => {
   it('rejects a malformed record naming the path and reason of every violation', () => {
     const event = sampleEvent(topic, validTopicData[key]);
     const record = encodeEvent(topic, event);
-    const broken = { ...record, value: Buffer.from(JSON.stringify({ ...(event.data as object), ...breakData(key) })) };
+    const broken = {
+      ...record,
+      value: Buffer.from(JSON.stringify({ ...(event.data as object), ...breakData(key) })),
+    };
     const violations = violationsOf(() => decodeEvent(topic, broken));
     expect(violations.length).toBeGreaterThanOrEqual(1);
     for (const violation of violations) expect(violation).toMatch(/^data\.[\w.]+: .+/);
@@ -54,7 +58,9 @@ describe.each(topicKeys)('%s schema', (key) => {
 
   it('rejects data that is not an object', () => {
     const record = encodeEvent(topic, sampleEvent(topic, validTopicData[key]));
-    expect(violationsOf(() => decodeEvent(topic, { ...record, value: Buffer.from('42') }))[0]).toMatch(/^data: /);
+    expect(violationsOf(() => decodeEvent(topic, { ...record, value: Buffer.from('42') }))[0]).toMatch(
+      /^data: /,
+    );
   });
 });
 
@@ -84,10 +90,19 @@ describe('decision schema', () => {
   it('reports every violation with its path', () => {
     const topic = topics.decisions;
     const record = encodeEvent(topic, sampleEvent(topic, validTopicData.decisions));
-    const data = { ...(validTopicData.decisions as object), confidence: 1.5, action: { tool: 'delete_everything', arguments: {} } };
-    const violations = violationsOf(() => decodeEvent(topic, { ...record, value: Buffer.from(JSON.stringify(data)) }));
+    const data = {
+      ...(validTopicData.decisions as object),
+      confidence: 1.5,
+      action: { tool: 'delete_everything', arguments: {} },
+    };
+    const violations = violationsOf(() =>
+      decodeEvent(topic, { ...record, value: Buffer.from(JSON.stringify(data)) }),
+    );
     expect(violations).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^data\.confidence: /), expect.stringMatching(/^data\.action\.tool: /)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^data\.confidence: /),
+        expect.stringMatching(/^data\.action\.tool: /),
+      ]),
     );
   });
 });
@@ -125,7 +140,9 @@ describe('Kafka binary binding', () => {
 
   it('rejects a value that is not JSON', () => {
     const record = encodeEvent(topics.caseEvents, sampleEvent(topics.caseEvents, validTopicData.caseEvents));
-    expect(violationsOf(() => fromKafkaRecord({ ...record, value: Buffer.from('{nope') }))[0]).toMatch(/^value: not JSON/);
+    expect(violationsOf(() => fromKafkaRecord({ ...record, value: Buffer.from('{nope') }))[0]).toMatch(
+      /^value: not JSON/,
+    );
   });
 
   it('rejects an event whose dataschema belongs to another topic', () => {

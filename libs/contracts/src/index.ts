@@ -1,4 +1,9 @@
-export { cloudEventAttributeNames, cloudEventAttributesSchema, type CloudEvent, type CloudEventAttributes } from './cloud-event';
+export {
+  cloudEventAttributeNames,
+  cloudEventAttributesSchema,
+  type CloudEvent,
+  type CloudEventAttributes,
+} from './cloud-event';
 export { ContractViolationError, type Violation } from './contract-violation.error';
 export { buildEvent, decodeEvent, encodeEvent, type EventDraft } from './event-codec';
 export { fromKafkaRecord, toKafkaRecord, type EncodedRecord, type KafkaRecord } from './kafka-binding';
@@ -16,7 +21,12 @@ export {
 } from './topic-registry';
 export { approvalEventSchema, type ApprovalEvent } from './schemas/approval.schema';
 export { caseEventSchema, type CaseEvent } from './schemas/case-event.schema';
-export { decisionRecordSchema, decisionToolSchema, type DecisionRecord, type DecisionTool } from './schemas/decision.schema';
+export {
+  decisionRecordSchema,
+  decisionToolSchema,
+  type DecisionRecord,
+  type DecisionTool,
+} from './schemas/decision.schema';
 export { knowledgeDocumentSchema, type KnowledgeDocument } from './schemas/knowledge-document.schema';
 export { artifactKindSchema, releaseEventSchema, type ReleaseEvent } from './schemas/release.schema';
 export { sourceRawEventSchema, type SourceRawEvent } from './schemas/source-raw.schema';

@@ -1,4 +1,4 @@
-import { type CloudEvent, type CloudEventAttributes, cloudEventAttributesSchema } from './cloud-event';
+import { type CloudEvent, cloudEventAttributesSchema } from './cloud-event';
 import { ContractViolationError, type Violation } from './contract-violation.error';
 
 /** A Kafka record as the binding sees it; structurally compatible with kafkajs messages. */
@@ -24,9 +24,10 @@ const headerPrefix = 'ce_';
  */
 export function toKafkaRecord(event: CloudEvent): EncodedRecord {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event)) {
-    if (name === 'data' || value === undefined) continue;
-    headers[name === 'datacontenttype' ? contentTypeHeader : `${headerPrefix}${name}`] = String(value);
+  const { data: _data, ...attributes } = event;
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined) continue;
+    headers[name === 'datacontenttype' ? contentTypeHeader : `${headerPrefix}${name}`] = value;
   }
   return { key: event.subject, value: Buffer.from(JSON.stringify(event.data), 'utf8'), headers };
 }
@@ -50,7 +51,7 @@ export function fromKafkaRecord(record: KafkaRecord): CloudEvent<unknown> {
   if (record.value === null) violations.push({ path: 'value', message: 'record has no value' });
   const data = record.value === null ? undefined : parseJson(record.value, violations);
   if (!parsed.success || violations.length > 0) throw new ContractViolationError('envelope', violations);
-  return { ...(parsed.data as CloudEventAttributes), data };
+  return { ...parsed.data, data };
 }
 
 function parseJson(value: Buffer, violations: Violation[]): unknown {

@@ -1,21 +1,26 @@
 import { deadLetterHeaders, deadLetterRecord } from '@keel/messaging';
+import type { KafkaMessage } from 'kafkajs';
 
 describe('deadLetterRecord', () => {
-  const message = {
+  const message: KafkaMessage = {
     key: Buffer.from('case-7'),
     value: Buffer.from('{"broken":'),
     headers: { ce_id: Buffer.from('evt-7'), ce_type: 'keel.order.received' },
     offset: '42',
     timestamp: '0',
     attributes: 0,
-    size: 0,
   };
 
   it('keeps the original key, value and headers and adds why and where it failed', () => {
     const record = deadLetterRecord(
       message,
       { topic: 'keel.cases.events.v1', partition: 3, offset: '42', consumerGroup: 'decisioning' },
-      { reason: 'handler-failed', error: new Error('db down'), attempts: 5, failedAt: new Date('2026-11-24T10:00:00Z') },
+      {
+        reason: 'handler-failed',
+        error: new Error('db down'),
+        attempts: 5,
+        failedAt: new Date('2026-11-24T10:00:00Z'),
+      },
     );
     expect(record).toEqual({
       topic: 'keel.cases.events.v1.dlq',

@@ -32,7 +32,8 @@ export function deadLetterRecord(
 ): OutgoingRecord {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+    if (value !== undefined)
+      headers[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
   }
   const errorText = failure.error instanceof Error ? failure.error.message : String(failure.error);
   return {

@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { topics } from '@keel/contracts';
-import { EventPublisher, KafkaRecordSender, MessagingSchema, OutboxWriter, EventConsumer } from '@keel/messaging';
+import {
+  EventPublisher,
+  KafkaRecordSender,
+  MessagingSchema,
+  OutboxWriter,
+  EventConsumer,
+} from '@keel/messaging';
 import {
   dropSchema,
   effectsTableMigration,
@@ -43,19 +49,19 @@ describe('delivery guarantees under SIGKILL', () => {
   afterAll(() => sender.disconnect());
 
   const effectCount = async () =>
-    ((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".effects`)) as [{ n: number }])[0].n;
+    (await dataSource.query<[{ n: number }]>(`SELECT count(*)::int AS n FROM "${schema}".effects`))[0].n;
 
   async function expectExactlyOnceInOrder(expected: number): Promise<void> {
-    const [totals] = (await dataSource.query(
+    const [totals] = await dataSource.query<[{ rows: number; events: number }]>(
       `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS events FROM "${schema}".effects`,
-    )) as [{ rows: number; events: number }];
+    );
     expect(totals).toEqual({ rows: expected, events: expected });
     // Per case, effects were applied in the order the case's events were published.
-    const outOfOrder = (await dataSource.query(`
+    const outOfOrder = await dataSource.query<unknown[]>(`
       SELECT case_id FROM (
         SELECT case_id, seq, lag(seq) OVER (PARTITION BY case_id ORDER BY applied) AS previous
         FROM "${schema}".effects) ordered
-      WHERE previous IS NOT NULL AND seq <= previous`)) as unknown[];
+      WHERE previous IS NOT NULL AND seq <= previous`);
     expect(outOfOrder).toEqual([]);
   }
 
@@ -93,11 +99,14 @@ describe('delivery guarantees under SIGKILL', () => {
     expect(atKill).toBeLessThan(events.length);
     startMember(topic.name, group, 'member-a-restarted');
 
-    await waitFor(async () => (await effectCount()) >= events.length, { timeoutMs: 180_000, what: 'all effects' });
+    await waitFor(async () => (await effectCount()) >= events.length, {
+      timeoutMs: 180_000,
+      what: 'all effects',
+    });
     await expectExactlyOnceInOrder(events.length);
-    const members = (await dataSource.query(
+    const members = await dataSource.query<Array<{ consumer: string; n: number }>>(
       `SELECT consumer, count(*)::int AS n FROM "${schema}".effects GROUP BY consumer ORDER BY consumer`,
-    )) as Array<{ consumer: string; n: number }>;
+    );
     // Both original members and the restarted one did part of the work.
     expect(members.map((row) => row.consumer)).toEqual(['member-a', 'member-a-restarted', 'member-b']);
   });
@@ -106,10 +115,14 @@ describe('delivery guarantees under SIGKILL', () => {
     const topic = await isolatedTopic(kafka, topics.caseEvents, 3);
     const tables = new MessagingSchema(schema);
     const outbox = new OutboxWriter(tables);
-    const events = Array.from({ length: 500 }, (_, i) => sequencedCaseEvent(`case-${i % 20}`, Math.floor(i / 20) + 1));
+    const events = Array.from({ length: 500 }, (_, i) =>
+      sequencedCaseEvent(`case-${i % 20}`, Math.floor(i / 20) + 1),
+    );
     // Business transactions: each commits its outbox rows; nothing is published yet.
     for (let start = 0; start < events.length; start += 50) {
-      await dataSource.transaction((manager) => outbox.enqueue(manager, topic, events.slice(start, start + 50)));
+      await dataSource.transaction((manager) =>
+        outbox.enqueue(manager, topic, events.slice(start, start + 50)),
+      );
     }
 
     const relayEnv = {
@@ -118,22 +131,27 @@ describe('delivery guarantees under SIGKILL', () => {
       KAFKA_BROKERS: testKafkaBrokers.join(','),
       RELAY_BATCH_SIZE: '100',
     };
-    const doomed = startTsProcess(join(processes, 'outbox-relay.process.ts'), { ...relayEnv, KILL_AFTER_FIRST_SEND: '1' });
+    const doomed = startTsProcess(join(processes, 'outbox-relay.process.ts'), {
+      ...relayEnv,
+      KILL_AFTER_FIRST_SEND: '1',
+    });
     running.push(doomed);
     await new Promise<void>((resolve) => doomed.child.once('exit', () => resolve()));
     expect(doomed.child.signalCode).toBe('SIGKILL');
     expect(doomed.output()).toContain('sent 100');
-    const [unpublished] = (await dataSource.query(
+    const [unpublished] = await dataSource.query<[{ n: number }]>(
       `SELECT count(*)::int AS n FROM ${tables.outbox} WHERE published_at IS NULL`,
-    )) as [{ n: number }];
+    );
     expect(unpublished.n).toBe(500);
 
     running.push(startTsProcess(join(processes, 'outbox-relay.process.ts'), relayEnv));
     await waitFor(
       async () =>
-        ((await dataSource.query(`SELECT count(*)::int AS n FROM ${tables.outbox} WHERE published_at IS NULL`)) as [
-          { n: number },
-        ])[0].n === 0,
+        (
+          await dataSource.query<[{ n: number }]>(
+            `SELECT count(*)::int AS n FROM ${tables.outbox} WHERE published_at IS NULL`,
+          )
+        )[0].n === 0,
       { what: 'every outbox row published' },
     );
     const offsets = await admin((a) => a.fetchTopicOffsets(topic.name));
@@ -153,11 +171,11 @@ describe('delivery guarantees under SIGKILL', () => {
       await waitFor(async () => (await effectCount()) >= 500, { what: '500 effects' });
       await waitFor(
         async () => {
-          const [row] = (await dataSource.query(
+          const [row] = await dataSource.query<[{ n: number }]>(
             `SELECT count(*)::int AS n FROM ${tables.processedEvents}`,
-          )) as [{ n: number }];
+          );
           const lag = await admin((a) => a.fetchOffsets({ groupId: consumer.groupId, topics: [topic.name] }));
-          const committed = lag[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+          const committed = lag[0].partitions.reduce((sum, p) => sum + Number(p.offset), 0);
           return row.n === 500 && committed === recordsOnTopic;
         },
         { what: 'all 600 records consumed' },

@@ -46,8 +46,13 @@ describe('EventConsumer on a real broker and Postgres', () => {
     const messages: KafkaMessage[] = [];
     await reader.connect();
     await reader.subscribe({ topic, fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    await waitFor(async () => messages.length >= expected, { what: `${expected} records on ${topic}` });
+    await reader.run({
+      eachMessage: ({ message }) => {
+        messages.push(message);
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => messages.length >= expected, { what: `${expected} records on ${topic}` });
     await reader.disconnect();
     return messages;
   }
@@ -62,7 +67,10 @@ describe('EventConsumer on a real broker and Postgres', () => {
     ];
     await publisher.publish(topic, events);
     // A record that is not even JSON: it cannot be retried into shape, so it goes to the DLQ at once.
-    const malformed = { ...encodeEvent(topics.caseEvents, sequencedCaseEvent('case-a', 5)), value: Buffer.from('{oops') };
+    const malformed = {
+      ...encodeEvent(topics.caseEvents, sequencedCaseEvent('case-a', 5)),
+      value: Buffer.from('{oops'),
+    };
     await sender.send([{ topic: topic.name, ...malformed }]);
     await publisher.publish(topic, [sequencedCaseEvent('case-a', 6)]);
 
@@ -79,7 +87,9 @@ describe('EventConsumer on a real broker and Postgres', () => {
 
     const effects = await waitFor(
       async () => {
-        const rows = (await dataSource.query(`SELECT seq FROM "${schema}".effects ORDER BY applied`)) as Array<{ seq: number }>;
+        const rows = await dataSource.query<Array<{ seq: number }>>(
+          `SELECT seq FROM "${schema}".effects ORDER BY applied`,
+        );
         return rows.length === 4 ? rows.map((row) => row.seq) : undefined;
       },
       { what: 'four effects' },
@@ -95,7 +105,7 @@ describe('EventConsumer on a real broker and Postgres', () => {
     expect(header(poison, deadLetterHeaders.originTopic)).toBe(topic.name);
     expect(header(poison, deadLetterHeaders.originPartition)).toBe('0');
     expect(header(poison, deadLetterHeaders.originOffset)).toBe('1');
-    expect(poison?.value).toEqual(encodeEvent(topics.caseEvents, events[1]!).value);
+    expect(poison?.value).toEqual(encodeEvent(topics.caseEvents, events[1]).value);
     expect(header(poison, 'ce_id')).toBe('case-a-2');
 
     expect(header(notJson, deadLetterHeaders.reason)).toBe('contract-violation');
@@ -107,15 +117,22 @@ describe('EventConsumer on a real broker and Postgres', () => {
 
   it('carries the envelope through Kafka byte for byte', async () => {
     const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
-    const event = { ...sequencedCaseEvent('case-b', 1), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+    const event = {
+      ...sequencedCaseEvent('case-b', 1),
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    };
     const encoded = encodeEvent(topics.caseEvents, event);
     await publisher.publish(topic, [event]);
 
     const [received] = await readAll(topic.name, 1);
     expect(received?.key?.toString()).toBe('case-b');
-    expect(Buffer.compare(received!.value!, encoded.value)).toBe(0);
-    const headers = Object.fromEntries(Object.entries(received!.headers ?? {}).map(([k, v]) => [k, v?.toString()]));
+    expect(Buffer.compare(received.value!, encoded.value)).toBe(0);
+    const headers = Object.fromEntries(
+      Object.entries(received.headers ?? {}).map(([k, v]) => [k, v?.toString()]),
+    );
     expect(headers).toEqual({ ...encoded.headers, traceparent: event.traceparent });
-    expect(fromKafkaRecord({ key: received!.key, value: received!.value, headers: received!.headers as never })).toEqual(event);
+    expect(
+      fromKafkaRecord({ key: received.key, value: received.value, headers: received.headers as never }),
+    ).toEqual(event);
   });
 });

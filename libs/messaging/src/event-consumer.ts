@@ -32,8 +32,11 @@ export interface Subscription<T extends TopicDefinition = TopicDefinition> {
 }
 
 /** Binds a handler to a topic with the topic's data type inferred. */
-export function subscribe<T extends TopicDefinition>(topic: T, handler: EventHandler<TopicData<T>>): Subscription {
-  return { topic, handler: handler as EventHandler<unknown> } as Subscription;
+export function subscribe<T extends TopicDefinition>(
+  topic: T,
+  handler: EventHandler<TopicData<T>>,
+): Subscription {
+  return { topic, handler: handler as EventHandler<unknown> };
 }
 
 export interface ConsumerLogger {
@@ -85,7 +88,9 @@ export class EventConsumer {
     this.retry = options.retry ?? defaultRetryPolicy;
     this.commitEveryRecords = options.commitEveryRecords ?? 100;
     this.recordsPerTransaction = options.recordsPerTransaction ?? 50;
-    this.handlers = new Map(options.subscriptions.map((subscription) => [subscription.topic.name, subscription]));
+    this.handlers = new Map(
+      options.subscriptions.map((subscription) => [subscription.topic.name, subscription]),
+    );
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -113,8 +118,7 @@ export class EventConsumer {
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } =
-      payload;
+    const { batch } = payload;
     const subscription = this.handlers.get(batch.topic);
     if (!subscription) throw new Error(`no handler for topic ${batch.topic}`);
     const partition = batch.partition;
@@ -122,33 +126,33 @@ export class EventConsumer {
     let sinceCommit = 0;
 
     const flush = async () => {
-      const done = await this.applyInOrder(subscription, partition, pending, heartbeat);
-      for (const record of done) resolveOffset(record.message.offset);
+      const done = await this.applyInOrder(subscription, partition, pending, () => payload.heartbeat());
+      for (const record of done) payload.resolveOffset(record.message.offset);
       pending = [];
       sinceCommit += done.length;
       if (sinceCommit >= this.commitEveryRecords) {
-        await commitOffsetsIfNecessary(uncommittedOffsets());
+        await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
         sinceCommit = 0;
       }
-      await heartbeat();
+      await payload.heartbeat();
     };
 
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!payload.isRunning() || payload.isStale()) break;
       const decoded = this.decode(subscription, message);
       if (decoded instanceof ContractViolationError) {
         // Everything before it is made durable first, so offsets still move in order.
         await flush();
         await this.deadLetter(partition, message, subscription.topic.name, 'contract-violation', decoded, 1);
         this.options.metrics?.consumed.inc({ topic: subscription.topic.name, outcome: 'dead_lettered' });
-        resolveOffset(message.offset);
+        payload.resolveOffset(message.offset);
         continue;
       }
       pending.push({ message, event: decoded });
       if (pending.length >= this.recordsPerTransaction) await flush();
     }
-    if (isRunning() && !isStale()) await flush();
-    await commitOffsetsIfNecessary(uncommittedOffsets());
+    if (payload.isRunning() && !payload.isStale()) await flush();
+    await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
     this.options.metrics?.consumerLag.set(
       { consumergroup: this.options.groupId, topic: batch.topic, partition: String(partition) },
       Number(batch.offsetLag()),
@@ -188,10 +192,11 @@ export class EventConsumer {
       const { outcomes, failure } = await this.applyRun(subscription, partition, remaining);
       const elapsed = stopTimer?.() ?? 0;
       for (const outcome of outcomes) this.options.metrics?.consumed.inc({ topic, outcome });
-      if (outcomes.length > 0) this.options.metrics?.handleDuration.observe({ topic }, elapsed / outcomes.length);
+      if (outcomes.length > 0)
+        this.options.metrics?.handleDuration.observe({ topic }, elapsed / outcomes.length);
       done.push(...remaining.slice(0, outcomes.length));
       if (!failure) break;
-      const failed = remaining[outcomes.length]!;
+      const failed = remaining[outcomes.length];
       const outcome = await this.retryAlone(subscription, partition, failed, failure, heartbeat);
       this.options.metrics?.consumed.inc({ topic, outcome });
       done.push(failed);
@@ -243,7 +248,14 @@ export class EventConsumer {
     for (let attempt = 1; ; attempt++) {
       const permanent = error instanceof NonRetryableError || error instanceof ContractViolationError;
       if (permanent || attempt >= this.retry.maxAttempts) {
-        await this.deadLetter(partition, message, topic, permanent ? 'non-retryable' : 'handler-failed', error, attempt);
+        await this.deadLetter(
+          partition,
+          message,
+          topic,
+          permanent ? 'non-retryable' : 'handler-failed',
+          error,
+          attempt,
+        );
         return 'dead_lettered';
       }
       this.options.metrics?.consumed.inc({ topic, outcome: 'retried' });
@@ -276,11 +288,11 @@ export class EventConsumer {
     origin: Omit<EventContext, 'manager'>,
   ): Promise<boolean> {
     // A concurrent holder of the same id (a zombie member during a rebalance) makes this wait, then skip.
-    const inserted = (await manager.query(
+    const inserted = await manager.query<unknown[]>(
       `INSERT INTO ${this.options.tables.processedEvents} (consumer_group, event_id, topic)
        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
       [this.options.groupId, event.id, origin.topic],
-    )) as unknown[];
+    );
     if (inserted.length === 0) return false;
     await subscription.handler(event, { ...origin, manager });
     return true;
@@ -319,7 +331,8 @@ interface DecodedRecord {
 
 function flattenHeaders(headers: KafkaMessage['headers']): Record<string, Buffer | string | undefined> {
   const flat: Record<string, Buffer | string | undefined> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) flat[name] = Array.isArray(value) ? value[0] : value;
+  for (const [name, value] of Object.entries(headers ?? {}))
+    flat[name] = Array.isArray(value) ? value[0] : value;
   return flat;
 }
 

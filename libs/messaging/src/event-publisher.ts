@@ -9,11 +9,19 @@ import { traceHeaders } from './trace-headers';
 export class EventPublisher {
   constructor(private readonly sender: RecordSender) {}
 
-  async publish<T extends TopicDefinition>(topic: T, events: ReadonlyArray<CloudEvent<TopicData<T>>>): Promise<void> {
+  async publish<T extends TopicDefinition>(
+    topic: T,
+    events: ReadonlyArray<CloudEvent<TopicData<T>>>,
+  ): Promise<void> {
     await this.sender.send(
       events.map((event) => {
         const record = encodeEvent(topic, event);
-        return { topic: topic.name, key: record.key, value: record.value, headers: { ...record.headers, ...traceHeaders(event) } };
+        return {
+          topic: topic.name,
+          key: record.key,
+          value: record.value,
+          headers: { ...record.headers, ...traceHeaders(event) },
+        };
       }),
     );
   }

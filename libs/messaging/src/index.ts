@@ -1,4 +1,9 @@
-export { deadLetterHeaders, deadLetterRecord, type DeadLetterOrigin, type DeadLetterReason } from './dead-letter';
+export {
+  deadLetterHeaders,
+  deadLetterRecord,
+  type DeadLetterOrigin,
+  type DeadLetterReason,
+} from './dead-letter';
 export {
   EventConsumer,
   subscribe,

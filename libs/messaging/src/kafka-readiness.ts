@@ -1,46 +1,74 @@
 import type { ReadinessCheck } from '@keel/observability';
 import type { Admin, Kafka } from 'kafkajs';
 
-/**
- * Ready when the cluster answers a metadata request. One admin client is connected on the first check and
- * reused; a failure drops it, so the next check reconnects from scratch. No retries: the health module's
- * deadline bounds the check, and a probe must answer quickly rather than wait out a broker outage.
- */
-export function kafkaReadinessCheck(kafka: Kafka): ReadinessCheck {
-  let connected: Promise<Admin> | undefined;
+interface Connection {
+  readonly admin: Admin;
+  readonly connected: Promise<Admin>;
+}
 
-  const admin = (): Promise<Admin> => {
-    connected ??= (async () => {
-      const client = kafka.admin({ retry: { retries: 0 } });
-      try {
-        await client.connect();
-        return client;
-      } catch (error) {
-        await client.disconnect();
-        throw error;
-      }
-    })();
-    return connected;
+/**
+ * Ready when the cluster answers a metadata request within `timeoutMs`. One admin client is connected on
+ * the first check and reused. kafkajs retries a connection for tens of seconds, so an attempt outlives a
+ * probe: later probes wait on the same attempt, and once it fails they report its error. A failed
+ * connection or request is dropped, so the next check starts afresh.
+ */
+export function kafkaReadinessCheck(kafka: Kafka, timeoutMs = 2000): ReadinessCheck {
+  let connection: Connection | undefined;
+  let lastFailure: string | undefined;
+
+  const drop = async (failed: Connection, error: unknown): Promise<void> => {
+    lastFailure = error instanceof Error ? error.message : String(error);
+    if (connection === failed) connection = undefined;
+    // Best effort: the connection is discarded either way, and this runs where nobody awaits it.
+    await failed.admin.disconnect().catch(() => undefined);
   };
 
-  const close = async (): Promise<void> => {
-    const closing = connected;
-    connected = undefined;
-    // A connection that failed has already been released.
-    await closing?.then((client) => client.disconnect()).catch(() => undefined);
+  const connect = (): Promise<Admin> => {
+    if (connection) return connection.connected;
+    // Requests fail at once; retrying is the next probe's job.
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    const attempt: Connection = { admin, connected: admin.connect().then(() => admin) };
+    attempt.connected.then(
+      () => (lastFailure = undefined),
+      (error: unknown) => drop(attempt, error),
+    );
+    connection = attempt;
+    return attempt.connected;
+  };
+
+  const describeCluster = async (): Promise<void> => {
+    const current = connect();
+    const admin = await current;
+    try {
+      const { brokers } = await admin.describeCluster();
+      if (brokers.length === 0) throw new Error('the cluster reports no brokers');
+    } catch (error) {
+      if (connection?.admin === admin) await drop(connection, error);
+      throw error;
+    }
   };
 
   return {
     name: 'kafka',
     check: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const detail = lastFailure ? `; last attempt failed: ${lastFailure}` : '';
+          reject(new Error(`no answer from the brokers within ${timeoutMs} ms${detail}`));
+        }, timeoutMs);
+      });
       try {
-        const { brokers } = await (await admin()).describeCluster();
-        if (brokers.length === 0) throw new Error('the cluster reports no brokers');
-      } catch (error) {
-        await close();
-        throw error;
+        await Promise.race([describeCluster(), deadline]);
+      } finally {
+        clearTimeout(timer);
       }
     },
-    close,
+    close: async () => {
+      const current = connection;
+      connection = undefined;
+      // Disconnecting does not wait for a connection attempt still retrying.
+      await current?.admin.disconnect();
+    },
   };
 }

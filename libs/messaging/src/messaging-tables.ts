@@ -17,7 +17,10 @@ export class MessagingSchema {
  * The migration that gives a service its idempotency and outbox tables. Each service lists it among its
  * own migrations (a class per schema, so TypeORM records it under a distinct name).
  */
-export function messagingTablesMigration(schema: string, timestamp = 1764000000000): new () => MigrationInterface {
+export function messagingTablesMigration(
+  schema: string,
+  timestamp = 1764000000000,
+): new () => MigrationInterface {
   const tables = new MessagingSchema(schema);
   const name = `MessagingTables${timestamp}`;
   return class implements MigrationInterface {

@@ -41,7 +41,11 @@ export function createMessagingMetrics(registry: Registry): MessagingMetrics {
       labelNames: ['topic'],
       registers,
     }),
-    outboxPending: new Gauge({ name: 'keel_outbox_pending_messages', help: 'Outbox rows not yet published', registers }),
+    outboxPending: new Gauge({
+      name: 'keel_outbox_pending_messages',
+      help: 'Outbox rows not yet published',
+      registers,
+    }),
     outboxPublished: new Counter({
       name: 'keel_outbox_published_total',
       help: 'Outbox rows published by the relay',

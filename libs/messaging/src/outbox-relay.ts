@@ -61,11 +61,11 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const { dataSource, tables, sender } = this.options;
     const published = await dataSource.transaction(async (manager) => {
-      const rows = (await manager.query(
+      const rows = await manager.query<OutboxRow[]>(
         `SELECT id, topic, message_key, value, headers FROM ${tables.outbox}
          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batchSize],
-      )) as OutboxRow[];
+      );
       if (rows.length === 0) return 0;
       await sender.send(rows.map(toOutgoingRecord));
       await manager.query(`UPDATE ${tables.outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
@@ -78,18 +78,18 @@ export class OutboxRelay {
   }
 
   async pendingCount(): Promise<number> {
-    const [row] = (await this.options.dataSource.query(
+    const [row] = await this.options.dataSource.query<Array<{ pending: number }>>(
       `SELECT count(*)::int AS pending FROM ${this.options.tables.outbox} WHERE published_at IS NULL`,
-    )) as Array<{ pending: number }>;
+    );
     return row?.pending ?? 0;
   }
 
   /** Deletes rows published longer ago than the retention. */
   async prunePublished(): Promise<number> {
-    const result = (await this.options.dataSource.query(
+    const result = await this.options.dataSource.query<[unknown[], number]>(
       `DELETE FROM ${this.options.tables.outbox} WHERE published_at < now() - ($1::int * interval '1 millisecond')`,
       [this.retentionMs],
-    )) as [unknown[], number];
+    );
     return result[1];
   }
 

@@ -19,7 +19,12 @@ export class OutboxWriter {
     const params: unknown[] = [];
     const rows = events.map((event) => {
       const record = encodeEvent(topic, event);
-      params.push(topic.name, record.key, record.value, JSON.stringify({ ...record.headers, ...traceHeaders(event) }));
+      params.push(
+        topic.name,
+        record.key,
+        record.value,
+        JSON.stringify({ ...record.headers, ...traceHeaders(event) }),
+      );
       const base = params.length - 4;
       return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}::jsonb)`;
     });

@@ -26,7 +26,11 @@ export class KafkaRecordSender implements RecordSender {
     kafka: Kafka,
     private readonly metrics?: MessagingMetrics,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
   }
 
   async send(records: readonly OutgoingRecord[]): Promise<void> {
@@ -39,7 +43,11 @@ export class KafkaRecordSender implements RecordSender {
       acks: -1,
       topicMessages: [...byTopic].map(([topic, topicRecords]) => ({
         topic,
-        messages: topicRecords.map((record) => ({ key: record.key, value: record.value, headers: { ...record.headers } })),
+        messages: topicRecords.map((record) => ({
+          key: record.key,
+          value: record.value,
+          headers: { ...record.headers },
+        })),
       })),
     });
     for (const [topic, topicRecords] of byTopic) this.metrics?.published.inc({ topic }, topicRecords.length);

@@ -6,7 +6,12 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, initialDelayMs: 200, multiplier: 2, maxDelayMs: 10_000 };
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 5,
+  initialDelayMs: 200,
+  multiplier: 2,
+  maxDelayMs: 10_000,
+};
 
 /** Delay before attempt `attempt + 1`, after `attempt` failures (attempt ≥ 1). */
 export function retryDelayMs(policy: RetryPolicy, attempt: number): number {

@@ -24,7 +24,11 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
     if (missing.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((spec) => ({ topic: spec.name, numPartitions: spec.partitions, replicationFactor: 1 })),
+      topics: missing.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions,
+        replicationFactor: 1,
+      })),
     });
   } finally {
     await admin.disconnect();

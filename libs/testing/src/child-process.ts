@@ -42,7 +42,11 @@ export function startTsProcess(entry: string, env: Record<string, string>): Test
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`process did not print '${text}' within ${timeoutMs} ms; output:\n${output.slice(-3000)}`));
+          reject(
+            new Error(
+              `process did not print '${text}' within ${timeoutMs} ms; output:\n${output.slice(-3000)}`,
+            ),
+          );
         }, timeoutMs);
         listeners.add(check);
         check();

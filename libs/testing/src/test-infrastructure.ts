@@ -17,7 +17,11 @@ export function testKafka(clientId = uniqueName('test')): Kafka {
 }
 
 /** A copy of a registry topic under a fresh name (same schema and partitions), with its DLQ created. */
-export async function isolatedTopic<T extends AnyTopic>(kafka: Kafka, topic: T, partitions = topic.partitions): Promise<T> {
+export async function isolatedTopic<T extends AnyTopic>(
+  kafka: Kafka,
+  topic: T,
+  partitions = topic.partitions,
+): Promise<T> {
   const copy = { ...topic, name: `${topic.name}.${uniqueName('t')}`, partitions };
   await ensureTopics(kafka, [
     { name: copy.name, partitions },
@@ -50,7 +54,7 @@ export async function dropSchema(dataSource: DataSource, schema: string): Promis
 
 /** Polls a condition until it holds (never a fixed sleep as synchronisation). */
 export async function waitFor<T>(
-  probe: () => Promise<T | undefined | false>,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);

@@ -16,7 +16,17 @@ export const approvalEventSchema = z.discriminatedUnion('status', [
     approverRole: z.string().min(1).max(100),
     dueAt: z.iso.datetime({ offset: true }),
   }),
-  z.object({ status: z.literal('granted'), ...approvalTarget, decidedBy: identifierSchema, reason: z.string().max(2000).optional() }),
-  z.object({ status: z.literal('rejected'), ...approvalTarget, decidedBy: identifierSchema, reason: z.string().max(2000).optional() }),
+  z.object({
+    status: z.literal('granted'),
+    ...approvalTarget,
+    decidedBy: identifierSchema,
+    reason: z.string().max(2000).optional(),
+  }),
+  z.object({
+    status: z.literal('rejected'),
+    ...approvalTarget,
+    decidedBy: identifierSchema,
+    reason: z.string().max(2000).optional(),
+  }),
 ]);
 export type ApprovalEvent = z.infer<typeof approvalEventSchema>;

@@ -7,7 +7,11 @@ export const caseEventSchema = z.object({
   caseType: z.enum(['order', 'exception', 'support']),
   eventType: z.string().min(1).max(100),
   occurredAt: z.iso.datetime({ offset: true }),
-  source: z.object({ system: z.string().min(1), eventId: identifierSchema, schemaVersion: z.number().int().min(1) }),
+  source: z.object({
+    system: z.string().min(1),
+    eventId: identifierSchema,
+    schemaVersion: z.number().int().min(1),
+  }),
   attributes: jsonObjectSchema,
 });
 export type CaseEvent = z.infer<typeof caseEventSchema>;

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { identifierSchema, sha256HexSchema } from './common.schema';
 
-export const artifactKindSchema = z.enum(['agent-policy', 'prompt', 'workflow-template', 'guardrail-policy', 'event-schema']);
+export const artifactKindSchema = z.enum([
+  'agent-policy',
+  'prompt',
+  'workflow-template',
+  'guardrail-policy',
+  'event-schema',
+]);
 
 /** `keel.governance.releases.v1`: an artifact version promoted to a stage or rolled back. */
 export const releaseEventSchema = z.object({

@@ -17,7 +17,11 @@ export const workflowCommandSchema = z.discriminatedUnion('command', [
     stepId: identifierSchema.optional(),
     payload: jsonObjectSchema,
   }),
-  z.object({ command: z.literal('cancel'), instanceId: identifierSchema, reason: z.string().min(1).max(1000) }),
+  z.object({
+    command: z.literal('cancel'),
+    instanceId: identifierSchema,
+    reason: z.string().min(1).max(1000),
+  }),
   z.object({ command: z.literal('retry-step'), instanceId: identifierSchema, stepId: identifierSchema }),
   z.object({ command: z.literal('rerun-from'), instanceId: identifierSchema, stepId: identifierSchema }),
 ]);

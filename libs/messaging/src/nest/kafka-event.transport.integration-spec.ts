@@ -1,5 +1,11 @@
 import { type CaseEvent, type CloudEvent, topics } from '@keel/contracts';
-import { EventPublisher, KafkaEventContext, KafkaEventTransport, KafkaRecordSender, MessagingSchema } from '@keel/messaging';
+import {
+  EventPublisher,
+  KafkaEventContext,
+  KafkaEventTransport,
+  KafkaRecordSender,
+  MessagingSchema,
+} from '@keel/messaging';
 import {
   dropSchema,
   effectsTableMigration,
@@ -25,7 +31,10 @@ describe('KafkaEventTransport in a Nest microservice', () => {
     @Controller()
     class EffectsController {
       @EventPattern(topic.name)
-      async onCaseEvent(@Payload() event: CloudEvent<CaseEvent>, @Ctx() context: KafkaEventContext): Promise<void> {
+      async onCaseEvent(
+        @Payload() event: CloudEvent<CaseEvent>,
+        @Ctx() context: KafkaEventContext,
+      ): Promise<void> {
         await context.manager.query(
           `INSERT INTO "${schema}".effects (event_id, case_id, seq, consumer) VALUES ($1, $2, $3, $4)`,
           [event.id, event.subject, event.data.attributes.seq, context.origin.topic],
@@ -49,12 +58,14 @@ describe('KafkaEventTransport in a Nest microservice', () => {
     await app.listen();
     try {
       const events = [1, 2, 3].map((seq) => sequencedCaseEvent('case-n', seq));
-      await new EventPublisher(sender).publish(topic, [...events, events[0]!]);
+      await new EventPublisher(sender).publish(topic, [...events, events[0]]);
       const rows = await waitFor(async () => {
-        const found = (await dataSource.query(`SELECT seq, consumer FROM "${schema}".effects ORDER BY applied`)) as Array<{
-          seq: number;
-          consumer: string;
-        }>;
+        const found = await dataSource.query<
+          Array<{
+            seq: number;
+            consumer: string;
+          }>
+        >(`SELECT seq, consumer FROM "${schema}".effects ORDER BY applied`);
         return found.length >= 3 ? found : undefined;
       });
       expect(rows).toEqual([1, 2, 3].map((seq) => ({ seq, consumer: topic.name })));

@@ -1,7 +1,12 @@
-import { type AnyTopic, type CloudEvent, type TopicDefinition, allTopics } from '@keel/contracts';
+import { type CloudEvent, type TopicDefinition, allTopics } from '@keel/contracts';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { EventConsumer, type EventConsumerOptions, type EventContext, type Subscription } from '../event-consumer';
+import {
+  EventConsumer,
+  type EventConsumerOptions,
+  type EventContext,
+  type Subscription,
+} from '../event-consumer';
 import { KafkaEventContext } from './kafka-event.context';
 
 export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, 'subscriptions'> {
@@ -22,7 +27,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   listen(callback: (error?: unknown) => void): void {
-    const topics = this.options.topics ?? (allTopics as readonly AnyTopic[]);
+    const topics = this.options.topics ?? allTopics;
     const subscriptions = [...this.messageHandlers.keys()].map((pattern): Subscription => {
       const topic = topics.find((candidate) => candidate.name === pattern);
       if (!topic) throw new Error(`@EventPattern('${pattern}') names no topic of the registry`);
@@ -52,7 +57,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private async dispatch(pattern: string, event: CloudEvent, context: EventContext): Promise<void> {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`no handler for ${pattern}`);
-    const result = await handler(event, new KafkaEventContext([context]));
+    const result: unknown = await handler(event, new KafkaEventContext([context]));
     await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
   }
 }

@@ -14,7 +14,11 @@ async function main(): Promise<void> {
   const topic = { ...topics.caseEvents, name: env('TEST_TOPIC') };
   const memberName = env('TEST_MEMBER');
   const kafka = createKafka({ brokers: env('KAFKA_BROKERS').split(','), clientId: memberName });
-  const dataSource = await new DataSource({ type: 'postgres', url: env('TEST_DATABASE_URL'), schema }).initialize();
+  const dataSource = await new DataSource({
+    type: 'postgres',
+    url: env('TEST_DATABASE_URL'),
+    schema,
+  }).initialize();
   const consumer = new EventConsumer({
     kafka,
     groupId: env('TEST_GROUP'),

@@ -1,13 +1,26 @@
 // An outbox relay run as its own process by the outbox test. With KILL_AFTER_FIRST_SEND it SIGKILLs
 // itself right after the broker acknowledged its first batch and before that batch is marked published:
 // the crash window that forces republishing.
-import { KafkaRecordSender, MessagingSchema, OutboxRelay, type OutgoingRecord, createKafka } from '@keel/messaging';
+import {
+  KafkaRecordSender,
+  MessagingSchema,
+  OutboxRelay,
+  type OutgoingRecord,
+  createKafka,
+} from '@keel/messaging';
 import { DataSource } from 'typeorm';
 
 async function main(): Promise<void> {
   const schema = process.env.TEST_SCHEMA ?? '';
-  const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '').split(','), clientId: 'outbox-relay' });
-  const dataSource = await new DataSource({ type: 'postgres', url: process.env.TEST_DATABASE_URL, schema }).initialize();
+  const kafka = createKafka({
+    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+    clientId: 'outbox-relay',
+  });
+  const dataSource = await new DataSource({
+    type: 'postgres',
+    url: process.env.TEST_DATABASE_URL,
+    schema,
+  }).initialize();
   const kafkaSender = new KafkaRecordSender(kafka);
   const killAfterFirstSend = process.env.KILL_AFTER_FIRST_SEND === '1';
   const sender = {
