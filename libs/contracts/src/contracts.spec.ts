@@ -4,6 +4,7 @@ import {
   decodeEvent,
   encodeEvent,
   fromKafkaRecord,
+  namespacedTopics,
   topics,
   type TopicKey,
 } from '@keel/contracts';
@@ -32,6 +33,20 @@ describe('topic registry', () => {
       expect(topic.partitions).toBeGreaterThan(0);
       expect(topic.dataschema).toMatch(/@\d+$/);
     }
+  });
+});
+
+describe('namespacedTopics', () => {
+  it('prefixes every topic name and keeps schemas and partitions', () => {
+    const scoped = namespacedTopics('e2e_1');
+    expect(scoped.decisions.name).toBe('e2e_1.keel.decisions.v1');
+    expect(scoped.decisions.schema).toBe(topics.decisions.schema);
+    expect(scoped.decisions.partitions).toBe(topics.decisions.partitions);
+    expect(namespacedTopics('')).toBe(topics);
+  });
+
+  it('rejects a namespace that would make an invalid topic name', () => {
+    expect(() => namespacedTopics('a b')).toThrow(/invalid topic namespace/);
   });
 });
 

@@ -12,6 +12,7 @@ export {
   deadLetterSuffix,
   deadLetterTopicName,
   findTopic,
+  namespacedTopics,
   topics,
   type AnyTopic,
   type ServiceName,

@@ -108,6 +108,18 @@ export function deadLetterTopicName(topicName: string): string {
   return `${topicName}${deadLetterSuffix}`;
 }
 
+/**
+ * The registry with every topic name prefixed by `namespace.` — one broker can then host isolated
+ * environments (a test run, a preview). An empty namespace returns the registry unchanged.
+ */
+export function namespacedTopics(namespace: string): typeof topics {
+  if (namespace === '') return topics;
+  if (!/^[a-z0-9_-]+$/.test(namespace)) throw new Error(`invalid topic namespace '${namespace}'`);
+  return Object.fromEntries(
+    Object.entries(topics).map(([key, topic]) => [key, Object.freeze({ ...topic, name: `${namespace}.${topic.name}` })]),
+  ) as unknown as typeof topics;
+}
+
 export function findTopic(name: string): AnyTopic | undefined {
   return allTopics.find((topic) => topic.name === name);
 }

@@ -5,6 +5,8 @@ const approvalTarget = {
   approvalId: identifierSchema,
   instanceId: identifierSchema,
   stepId: identifierSchema,
+  /** Which run of the step asks: a rerun asks again, and a late answer to an older run is ignored. */
+  run: z.number().int().min(1),
 };
 
 /** `keel.governance.approvals.v1`: an approval asked of humans and how they answered. */
