@@ -14,6 +14,11 @@ export const commonConfigSchema = z.object({
     .transform((value) => value.split(',').map((broker) => broker.trim()))
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1)),
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  /** Prefix of every topic name (`<ns>.keel.decisions.v1`), isolating environments on one broker. */
+  KEEL_TOPIC_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_-]*$/, 'lower-case letters, digits, _ and - only')
+    .default(''),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
   DB_RUN_MIGRATIONS: booleanFlag.default(true),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),

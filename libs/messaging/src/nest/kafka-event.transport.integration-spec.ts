@@ -30,7 +30,7 @@ describe('KafkaEventTransport in a Nest microservice', () => {
 
     @Controller()
     class EffectsController {
-      @EventPattern(topic.name)
+      @EventPattern('caseEvents')
       async onCaseEvent(
         @Payload() event: CloudEvent<CaseEvent>,
         @Ctx() context: KafkaEventContext,
@@ -52,7 +52,7 @@ describe('KafkaEventTransport in a Nest microservice', () => {
         dataSource,
         tables: new MessagingSchema(schema),
         deadLetters: sender,
-        topics: [topic],
+        topics: { caseEvents: topic },
       }),
     });
     await app.listen();

@@ -1,4 +1,4 @@
-import { type CloudEvent, type TopicDefinition, allTopics } from '@keel/contracts';
+import { type CloudEvent, type TopicDefinition, type TopicKey, topics as registry } from '@keel/contracts';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import {
@@ -10,12 +10,16 @@ import {
 import { KafkaEventContext } from './kafka-event.context';
 
 export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, 'subscriptions'> {
-  /** Topics the `@EventPattern` names are looked up in; the platform registry unless a test supplies copies. */
-  readonly topics?: readonly TopicDefinition[];
+  /**
+   * Where `@EventPattern(<topic key>)` patterns resolve: the platform registry, or a namespaced copy of it
+   * (`namespacedTopics`), so handlers name the logical topic and deployments choose the physical one.
+   */
+  readonly topics?: Readonly<Partial<Record<TopicKey, TopicDefinition>>>;
 }
 
 /**
- * Nest custom transport over `EventConsumer`: `@EventPattern(topics.x.name)` handlers receive the
+ * Nest custom transport over `EventConsumer`: `@EventPattern('<topic key>')` handlers (e.g.
+ * `@EventPattern('decisions' satisfies TopicKey)`) receive the
  * validated `CloudEvent` and a `KafkaEventContext`. Nest's built-in Kafka transport is not used because
  * it commits offsets on its own schedule and knows nothing of our envelope, DLQ or idempotency store.
  */
@@ -27,10 +31,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   listen(callback: (error?: unknown) => void): void {
-    const topics = this.options.topics ?? allTopics;
+    const topics: Partial<Record<string, TopicDefinition>> = this.options.topics ?? registry;
     const subscriptions = [...this.messageHandlers.keys()].map((pattern): Subscription => {
-      const topic = topics.find((candidate) => candidate.name === pattern);
-      if (!topic) throw new Error(`@EventPattern('${pattern}') names no topic of the registry`);
+      const topic = topics[pattern];
+      if (!topic) throw new Error(`@EventPattern('${pattern}') names no topic key of the registry`);
       return { topic, handler: (event, context) => this.dispatch(pattern, event, context) };
     });
     this.consumer = new EventConsumer({ ...this.options, subscriptions });
