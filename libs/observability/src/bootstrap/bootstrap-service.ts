@@ -1,0 +1,91 @@
+import { ConfigError } from '@keel/config';
+import type { DynamicModule, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { createLogger, type LogLevel } from '../logging/create-logger';
+import { PinoLoggerService } from '../logging/pino-logger.service';
+
+/**
+ * The interface to listen on: 127.0.0.1 unless set (containers set 0.0.0.0). A service extends its config
+ * schema with it: `serviceConfigSchema(3004).extend(listenConfigShape)`.
+ */
+export const listenConfigShape = { HOST: z.string().min(1).default('127.0.0.1') };
+
+/** What `bootstrapService` reads from a service's validated configuration. */
+export interface BootstrapConfig {
+  readonly PORT: number;
+  readonly HOST: string;
+  readonly LOG_LEVEL: LogLevel;
+}
+
+export interface BootstrapOptions<Config extends BootstrapConfig> {
+  /** The service name: the `service` field of every log line. */
+  readonly name: string;
+  /** Reads and validates the environment; a `ConfigError` stops the service with each problem named. */
+  readonly config: () => Config;
+  readonly module: (config: Config) => DynamicModule | Type;
+  /** Longest wait for a graceful stop before the process exits anyway. */
+  readonly stopTimeoutMs?: number;
+}
+
+const stopSignals = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * Starts a service: validated config, JSON logger, the Nest application on HOST:PORT, and a graceful stop
+ * on SIGTERM/SIGINT (Nest's shutdown hooks stop consumers, close connections, then exit with status 0).
+ * Never rejects: a boot failure is logged and exits the process with status 1.
+ */
+export async function bootstrapService<Config extends BootstrapConfig>(
+  options: BootstrapOptions<Config>,
+): Promise<void> {
+  let config: Config;
+  try {
+    config = options.config();
+  } catch (error) {
+    // The configured log level is unknown here, so the failure is reported at the default one.
+    fail(createLogger({ service: options.name, level: 'info' }), error);
+    return;
+  }
+  const logger = createLogger({ service: options.name, level: config.LOG_LEVEL });
+  try {
+    const app = await NestFactory.create(options.module(config), {
+      logger: new PinoLoggerService(logger),
+      // Nest's default aborts the process on a module init failure, without our log line.
+      abortOnError: false,
+    });
+    app.enableShutdownHooks([...stopSignals], { useProcessExit: true });
+    logStop(logger, options.stopTimeoutMs ?? 15_000);
+    await app.listen(config.PORT, config.HOST);
+    const url = await app.getUrl();
+    logger.info({ url }, `${options.name} listening on ${url}`);
+  } catch (error) {
+    fail(logger, error);
+  }
+}
+
+// Nest's shutdown hook does the closing; this logs it and bounds how long it may take.
+function logStop(logger: Logger, stopTimeoutMs: number): void {
+  for (const signal of stopSignals) {
+    process.once(signal, () => {
+      logger.info({ signal }, `stopping on ${signal}`);
+      process.once('exit', (code) => logger.info({ exitCode: code }, 'stopped'));
+      setTimeout(() => {
+        logger.error(`did not stop within ${stopTimeoutMs} ms of ${signal}; exiting`);
+        process.exit(1);
+      }, stopTimeoutMs).unref();
+    });
+  }
+}
+
+function fail(logger: Logger, error: unknown): never {
+  if (error instanceof ConfigError) {
+    logger.fatal(
+      { problems: error.problems },
+      `cannot start: invalid configuration: ${error.problems.join('; ')}`,
+    );
+  } else {
+    logger.fatal({ err: error }, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,15 @@
+export { dataSourceReadinessCheck } from './data-source.readiness';
+export { PersistenceModule, type PersistenceModuleOptions } from './persistence.module';
+export {
+  createServiceDataSource,
+  type MigrationClass,
+  type ServiceDataSourceOptions,
+  type ServiceMigrations,
+} from './service-data-source';
+export {
+  listServiceMigrations,
+  revertLastServiceMigration,
+  runServiceMigrations,
+  type MigrationStatus,
+} from './service-migrations';
+export { serviceSchemaMigration } from './service-schema.migration';
