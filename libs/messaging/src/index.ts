@@ -19,6 +19,7 @@ export { kafkaReadinessCheck } from './kafka-readiness';
 export { MessagingSchema, messagingTablesMigration } from './messaging-tables';
 export { createMessagingMetrics, type ConsumeOutcome, type MessagingMetrics } from './messaging.metrics';
 export { NonRetryableError } from './non-retryable.error';
+export { PollingLoop, type PollingLoopOptions } from './polling-loop';
 export { OutboxWriter } from './outbox';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { KafkaRecordSender, type OutgoingRecord, type RecordSender } from './record-sender';
@@ -26,3 +27,14 @@ export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './retry-poli
 export { ensureTopics, topicSpecsWithDeadLetters, type TopicSpec } from './topic-provisioner';
 export { KafkaEventContext } from './nest/kafka-event.context';
 export { KafkaEventTransport, type KafkaEventTransportOptions } from './nest/kafka-event.transport';
+export {
+  KAFKA,
+  MESSAGING_METRICS,
+  MESSAGING_OPTIONS,
+  MessagingModule,
+  TOPICS,
+  kafkaEventTransport,
+  outboxRelayOf,
+  type MessagingModuleOptions,
+  type Topics,
+} from './nest/messaging.module';

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { MessagingSchema } from './messaging-tables';
 import type { MessagingMetrics } from './messaging.metrics';
+import { PollingLoop } from './polling-loop';
 import type { OutgoingRecord, RecordSender } from './record-sender';
 
 export interface OutboxRelayOptions {
@@ -31,30 +32,31 @@ interface OutboxRow {
  */
 export class OutboxRelay {
   private readonly batchSize: number;
-  private readonly pollIntervalMs: number;
   private readonly retentionMs: number;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollingLoop;
   private lastPruneAt = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
-    this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.retentionMs = options.retentionMs ?? 24 * 3600_000;
+    this.loop = new PollingLoop(() => this.tick(), {
+      intervalMs: options.pollIntervalMs ?? 200,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Finishes the batch in flight, then stops. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Publish now rather than at the next poll (call after committing outbox rows). */
+  nudge(): void {
+    this.loop.nudge();
   }
 
   /** Publishes one batch; returns how many rows it published. */
@@ -93,24 +95,14 @@ export class OutboxRelay {
     return result[1];
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        const published = await this.publishBatch();
-        if (Date.now() - this.lastPruneAt > 60_000) {
-          this.lastPruneAt = Date.now();
-          await this.prunePublished();
-          this.options.metrics?.outboxPending.set(await this.pendingCount());
-        }
-        if (published === this.batchSize) continue;
-      } catch (error) {
-        this.options.onError?.(error);
-      }
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, this.pollIntervalMs);
-      });
+  private async tick(): Promise<boolean> {
+    const published = await this.publishBatch();
+    if (Date.now() - this.lastPruneAt > 60_000) {
+      this.lastPruneAt = Date.now();
+      await this.prunePublished();
+      this.options.metrics?.outboxPending.set(await this.pendingCount());
     }
+    return published === this.batchSize;
   }
 }
 

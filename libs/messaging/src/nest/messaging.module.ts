@@ -1,0 +1,140 @@
+import { type TopicKey, namespacedTopics, type topics as registryTopics } from '@keel/contracts';
+import { METRICS_REGISTRY, provideReadinessCheck } from '@keel/observability';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  type INestApplicationContext,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { EventPublisher } from '../event-publisher';
+import { createKafka } from '../kafka-client';
+import { kafkaReadinessCheck } from '../kafka-readiness';
+import { MessagingSchema } from '../messaging-tables';
+import { createMessagingMetrics, type MessagingMetrics } from '../messaging.metrics';
+import { OutboxWriter } from '../outbox';
+import { OutboxRelay } from '../outbox-relay';
+import { KafkaRecordSender } from '../record-sender';
+import type { RetryPolicy } from '../retry-policy';
+import { KafkaEventTransport } from './kafka-event.transport';
+
+export interface MessagingModuleOptions {
+  /** Service name: Kafka client id and consumer group. */
+  readonly service: string;
+  /** The service's Postgres schema, holding its `outbox` and `processed_events` tables. */
+  readonly schema: string;
+  readonly brokers: readonly string[];
+  readonly topicNamespace: string;
+  readonly outboxPollMs: number;
+  readonly retry: RetryPolicy;
+  readonly sessionTimeoutMs?: number;
+}
+
+export const MESSAGING_OPTIONS = Symbol('keel.messaging-options');
+export const KAFKA = Symbol('keel.kafka');
+export const MESSAGING_METRICS = Symbol('keel.messaging-metrics');
+/** The topic registry as this deployment names it (namespaced or not). */
+export const TOPICS = Symbol('keel.topics');
+export type Topics = typeof registryTopics;
+
+/** Runs the outbox relay for the application's lifetime. */
+@Injectable()
+class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly relay: OutboxRelay;
+
+  constructor(
+    dataSource: DataSource,
+    @Inject(MESSAGING_OPTIONS) options: MessagingModuleOptions,
+    sender: KafkaRecordSender,
+    @Inject(MESSAGING_METRICS) metrics: MessagingMetrics,
+  ) {
+    this.relay = new OutboxRelay({
+      dataSource,
+      tables: new MessagingSchema(options.schema),
+      sender,
+      pollIntervalMs: options.outboxPollMs,
+      metrics,
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+/** Disconnects the shared producer last, after consumers and the relay have stopped using it. */
+@Injectable()
+class SenderCloser implements OnApplicationShutdown {
+  constructor(private readonly sender: KafkaRecordSender) {}
+
+  onApplicationShutdown(): Promise<void> {
+    return this.sender.disconnect();
+  }
+}
+
+/**
+ * Kafka for a Nest service: client, idempotent producer, publisher, outbox writer and relay, messaging
+ * metrics on the app's registry, the (namespaced) topic registry and a Kafka readiness check.
+ * Needs `MetricsModule` and `PersistenceModule` (a `DataSource`) in the application.
+ */
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingModuleOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: MESSAGING_OPTIONS, useValue: options },
+        { provide: KAFKA, useFactory: () => createKafka({ brokers: options.brokers, clientId: options.service }) },
+        { provide: TOPICS, useValue: namespacedTopics(options.topicNamespace) },
+        { provide: MessagingSchema, useValue: new MessagingSchema(options.schema) },
+        { provide: MESSAGING_METRICS, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => createMessagingMetrics(registry) },
+        {
+          provide: KafkaRecordSender,
+          inject: [KAFKA, MESSAGING_METRICS],
+          useFactory: (kafka: Kafka, metrics: MessagingMetrics) => new KafkaRecordSender(kafka, metrics),
+        },
+        { provide: EventPublisher, inject: [KafkaRecordSender], useFactory: (sender: KafkaRecordSender) => new EventPublisher(sender) },
+        { provide: OutboxWriter, inject: [MessagingSchema], useFactory: (tables: MessagingSchema) => new OutboxWriter(tables) },
+        OutboxRelayLifecycle,
+        SenderCloser,
+        provideReadinessCheck('kafka', { inject: [KAFKA], useFactory: kafkaReadinessCheck }),
+      ],
+      exports: [MESSAGING_OPTIONS, KAFKA, TOPICS, MessagingSchema, MESSAGING_METRICS, KafkaRecordSender, EventPublisher, OutboxWriter],
+    };
+  }
+}
+
+/**
+ * The consumer transport of an application built with `MessagingModule`: its `@EventPattern(<topic key>)`
+ * handlers consume as the service's group, with the module's retry policy and dead letters.
+ */
+export function kafkaEventTransport(app: INestApplicationContext, subscribedTopics?: readonly TopicKey[]): KafkaEventTransport {
+  const options = app.get<MessagingModuleOptions>(MESSAGING_OPTIONS);
+  const topics = app.get<Topics>(TOPICS);
+  return new KafkaEventTransport({
+    kafka: app.get<Kafka>(KAFKA),
+    groupId: options.service,
+    dataSource: app.get(DataSource),
+    tables: app.get(MessagingSchema),
+    deadLetters: app.get(KafkaRecordSender),
+    retry: options.retry,
+    metrics: app.get<MessagingMetrics>(MESSAGING_METRICS),
+    topics: subscribedTopics ? Object.fromEntries(subscribedTopics.map((key) => [key, topics[key]])) : topics,
+    ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: Math.max(500, options.sessionTimeoutMs / 6) } : {}),
+  });
+}
+
+/** Lets a caller nudge the relay after committing outbox rows, for lower latency than the poll. */
+export function outboxRelayOf(app: INestApplicationContext): OutboxRelay {
+  return app.get(OutboxRelayLifecycle).relay;
+}
