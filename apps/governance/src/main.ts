@@ -1,9 +1,9 @@
 import { loadConfig, serviceConfigSchema } from '@keel/config';
-import { bootstrapService, listenConfigShape } from '@keel/observability';
+import { bootstrapService } from '@keel/observability';
 import { AppModule, serviceName } from './app.module';
 
 void bootstrapService({
   name: serviceName,
-  config: () => loadConfig(serviceConfigSchema(3005).extend(listenConfigShape)),
+  config: () => loadConfig(serviceConfigSchema(3005)),
   module: (config) => AppModule.forRoot(config),
 });

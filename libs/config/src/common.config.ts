@@ -28,9 +28,11 @@ export const commonConfigSchema = z.object({
 
 export type CommonConfig = z.infer<typeof commonConfigSchema>;
 
-/** A service's schema: the common settings plus its own HTTP port default. */
+/** A service's schema: the common settings plus where it serves HTTP, with its own port default. */
 export function serviceConfigSchema(defaultPort: number) {
   return commonConfigSchema.extend({
+    /** The interface to listen on: loopback unless set (containers set 0.0.0.0). */
+    HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
   });
 }

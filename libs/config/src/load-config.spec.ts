@@ -5,8 +5,14 @@ describe('loadConfig', () => {
   it('applies defaults for an empty environment', () => {
     const config = loadConfig(serviceConfigSchema(3001), {});
     expect(config.PORT).toBe(3001);
+    expect(config.HOST).toBe('127.0.0.1');
     expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
     expect(config.DB_RUN_MIGRATIONS).toBe(true);
+  });
+
+  it('listens on the interface HOST names, and refuses an empty one', () => {
+    expect(loadConfig(serviceConfigSchema(1), { HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(() => loadConfig(serviceConfigSchema(1), { HOST: '' })).toThrow(/^ {2}- HOST: /m);
   });
 
   it('splits a broker list', () => {

@@ -1,25 +1,11 @@
-import { ConfigError } from '@keel/config';
+import { ConfigError, type ServiceConfig } from '@keel/config';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { createLogger, type LogLevel } from '../logging/create-logger';
+import { createLogger } from '../logging/create-logger';
 import { PinoLoggerService } from '../logging/pino-logger.service';
 
-/**
- * The interface to listen on: 127.0.0.1 unless set (containers set 0.0.0.0). A service extends its config
- * schema with it: `serviceConfigSchema(3004).extend(listenConfigShape)`.
- */
-export const listenConfigShape = { HOST: z.string().min(1).default('127.0.0.1') };
-
-/** What `bootstrapService` reads from a service's validated configuration. */
-export interface BootstrapConfig {
-  readonly PORT: number;
-  readonly HOST: string;
-  readonly LOG_LEVEL: LogLevel;
-}
-
-export interface BootstrapOptions<Config extends BootstrapConfig> {
+export interface BootstrapOptions<Config extends ServiceConfig> {
   /** The service name: the `service` field of every log line. */
   readonly name: string;
   /** Reads and validates the environment; a `ConfigError` stops the service with each problem named. */
@@ -36,7 +22,7 @@ const stopSignals = ['SIGTERM', 'SIGINT'] as const;
  * on SIGTERM/SIGINT (Nest's shutdown hooks stop consumers, close connections, then exit with status 0).
  * Never rejects: a boot failure is logged and exits the process with status 1.
  */
-export async function bootstrapService<Config extends BootstrapConfig>(
+export async function bootstrapService<Config extends ServiceConfig>(
   options: BootstrapOptions<Config>,
 ): Promise<void> {
   let config: Config;
