@@ -1,6 +1,7 @@
 import { ConfigError, type ServiceConfig } from '@keel/config';
-import type { DynamicModule, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { createLogger } from '../logging/create-logger';
 import { PinoLoggerService } from '../logging/pino-logger.service';
@@ -11,6 +12,12 @@ export interface BootstrapOptions<Config extends ServiceConfig> {
   /** Reads and validates the environment; a `ConfigError` stops the service with each problem named. */
   readonly config: () => Config;
   readonly module: (config: Config) => DynamicModule | Type;
+  /**
+   * Transports (e.g. `{ strategy: kafkaEventTransport(app) }`) whose `@EventPattern` handlers the
+   * application also serves. They share the application's global pipes, filters and guards, start once
+   * HTTP serves (so probes answer while consumers join their groups) and stop with `app.close()`.
+   */
+  readonly microservices?: (app: INestApplication, config: Config) => MicroserviceOptions[];
   /** Longest wait for a graceful stop before the process exits anyway. */
   readonly stopTimeoutMs?: number;
 }
@@ -18,8 +25,9 @@ export interface BootstrapOptions<Config extends ServiceConfig> {
 const stopSignals = ['SIGTERM', 'SIGINT'] as const;
 
 /**
- * Starts a service: validated config, JSON logger, the Nest application on HOST:PORT, and a graceful stop
- * on SIGTERM/SIGINT (Nest's shutdown hooks stop consumers, close connections, then exit with status 0).
+ * Starts a service: validated config, JSON logger, the Nest application on HOST:PORT with its microservice
+ * transports, and a graceful stop on SIGTERM/SIGINT (Nest's shutdown hooks stop consumers, close
+ * connections, then exit with status 0).
  * Never rejects: a boot failure is logged and exits the process with status 1.
  */
 export async function bootstrapService<Config extends ServiceConfig>(
@@ -35,18 +43,41 @@ export async function bootstrapService<Config extends ServiceConfig>(
   }
   const logger = createLogger({ service: options.name, level: config.LOG_LEVEL });
   try {
-    const app = await NestFactory.create(options.module(config), {
-      logger: new PinoLoggerService(logger),
-      // Nest's default aborts the process on a module init failure, without our log line.
-      abortOnError: false,
-    });
-    app.enableShutdownHooks([...stopSignals], { useProcessExit: true });
+    const app = await startServiceApp(options, config, new PinoLoggerService(logger));
     logStop(logger, options.stopTimeoutMs ?? 15_000);
-    await app.listen(config.PORT, config.HOST);
     const url = await app.getUrl();
     logger.info({ url }, `${options.name} listening on ${url}`);
   } catch (error) {
     fail(logger, error);
+  }
+}
+
+/**
+ * The Nest application of a service, serving HTTP on HOST:PORT and then its microservice transports, with
+ * shutdown hooks on SIGTERM/SIGINT (`app.close()` removes them again).
+ */
+export async function startServiceApp<Config extends ServiceConfig>(
+  options: Pick<BootstrapOptions<Config>, 'module' | 'microservices'>,
+  config: Config,
+  logger: LoggerService,
+): Promise<INestApplication> {
+  const app = await NestFactory.create(options.module(config), {
+    logger,
+    // Nest's default aborts the process on a module init failure, without our log line.
+    abortOnError: false,
+  });
+  try {
+    app.enableShutdownHooks([...stopSignals], { useProcessExit: true });
+    for (const microservice of options.microservices?.(app, config) ?? []) {
+      app.connectMicroservice(microservice, { inheritAppConfig: true });
+    }
+    await app.listen(config.PORT, config.HOST);
+    await app.startAllMicroservices();
+    return app;
+  } catch (error) {
+    // Releases what already started (connections, the HTTP port) so the failure is reported, not masked.
+    await app.close().catch(() => undefined);
+    throw error;
   }
 }
 
