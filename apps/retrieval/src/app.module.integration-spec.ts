@@ -1,34 +1,22 @@
 import { loadConfig, serviceConfigSchema } from '@keel/config';
 import { metricNamingProblems, METRICS_REGISTRY, type ReadinessReport } from '@keel/observability';
-import { testDatabaseUrl, testKafkaBrokers, uniqueName } from '@keel/testing';
+import { type ScratchDatabase, scratchDatabase, testKafkaBrokers } from '@keel/testing';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import type { Registry } from 'prom-client';
 import { AppModule } from './app.module';
 
-// A database of its own: the service's real schema name cannot clash with any other test run.
-const database = uniqueName('keel_retrieval');
-const databaseUrl = Object.assign(new URL(testDatabaseUrl), { pathname: `/${database}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: testDatabaseUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 describe('retrieval app module', () => {
+  // A database of its own: the service's real schema name cannot clash with any other test run.
+  let database: ScratchDatabase;
   let app: INestApplication;
   let url: string;
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE "${database}"`);
+    database = await scratchDatabase('keel_retrieval');
     const config = loadConfig(serviceConfigSchema(0), {
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: database.url,
       KAFKA_BROKERS: testKafkaBrokers.join(','),
     });
     app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
@@ -38,7 +26,7 @@ describe('retrieval app module', () => {
 
   afterAll(async () => {
     await app?.close();
-    await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await database?.drop();
   });
 
   it('is ready once Postgres and Kafka answer', async () => {
@@ -53,7 +41,7 @@ describe('retrieval app module', () => {
   });
 
   it('has migrated its own schema', async () => {
-    const client = new Client({ connectionString: databaseUrl });
+    const client = new Client({ connectionString: database.url });
     await client.connect();
     try {
       const { rows } = await client.query<{ name: string }>('SELECT name FROM retrieval.migrations');

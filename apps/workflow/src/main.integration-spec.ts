@@ -1,27 +1,14 @@
 import type { ReadinessReport } from '@keel/observability';
 import {
+  type ScratchDatabase,
+  scratchDatabase,
   startTsProcess,
-  testDatabaseUrl,
   testKafkaBrokers,
   type TestProcess,
-  uniqueName,
 } from '@keel/testing';
-import { Client } from 'pg';
 
 // The service as its own process: what an orchestrator sees at boot, on a probe and on SIGTERM.
 const entry = 'apps/workflow/src/main.ts';
-const database = uniqueName('keel_workflow_main');
-const databaseUrl = Object.assign(new URL(testDatabaseUrl), { pathname: `/${database}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: testDatabaseUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function exitCode(service: TestProcess): Promise<number | null> {
   const { child } = service;
@@ -45,15 +32,18 @@ function logLines(service: TestProcess): Array<Record<string, unknown>> {
 }
 
 describe('workflow service process', () => {
-  beforeAll(() => admin(`CREATE DATABASE "${database}"`));
-  afterAll(() => admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
-
-  const env = {
-    PORT: '0',
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: testKafkaBrokers.join(','),
-    LOG_LEVEL: 'info',
-  };
+  let database: ScratchDatabase;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    database = await scratchDatabase('keel_workflow_main');
+    env = {
+      PORT: '0',
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: testKafkaBrokers.join(','),
+      LOG_LEVEL: 'info',
+    };
+  });
+  afterAll(() => database?.drop());
 
   it('boots, serves its probes, and stops gracefully with status 0 on SIGTERM', async () => {
     const service = startTsProcess(entry, env);

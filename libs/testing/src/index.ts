@@ -12,3 +12,4 @@ export {
 } from './test-infrastructure';
 export { recordEffects, sequencedCaseEvent } from './fixtures/case-effects';
 export { effectsTableMigration } from './fixtures/effects-table.migration';
+export { scratchDatabase, type ScratchDatabase } from './scratch-database';
