@@ -5,7 +5,7 @@ const preset = require('./jest.preset.js');
 module.exports = {
   ...preset,
   displayName: 'integration',
-  testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts', '<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,tools}/**/*.integration-spec.ts', '<rootDir>/test/e2e/**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   testTimeout: 300_000,
   maxWorkers: 1,

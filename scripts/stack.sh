@@ -1,21 +1,42 @@
 #!/usr/bin/env bash
-# The local stack without Docker: Kafka (KRaft) + Postgres + the five services as background processes.
-#   stack.sh up     install if needed, start everything, wait for readiness, print what is up
-#   stack.sh down   stop the services and the broker started here
-#   stack.sh status print each service's readiness
+# The local stack without Docker: Postgres, Kafka (KRaft) and the five services as background processes.
+#   stack.sh up      install if needed, start Postgres and Kafka, create the platform topics, migrate,
+#                    start the services, wait until each is ready, print what is up
+#   stack.sh down    stop the services, and the broker when `up` started it (a broker it found running,
+#                    e.g. the test tier's, is left alone; so is Postgres, the machine's cluster)
+#   stack.sh status  each service's readiness; exits 1 when one is not ready
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export TZ=UTC
 state=tmp/stack
 services=(ingestion:3001 retrieval:3002 decisioning:3003 workflow:3004 governance:3005)
+kafka_port="${KAFKA_PORT:-9092}"
+# The services, the migrations and the topic tool read these; they follow the ports the scripts start on.
+export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$kafka_port}"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:${PGPORT:-5432}/postgres}"
+ready_timeout_s="${STACK_READY_TIMEOUT_S:-180}"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The pid of a service this script started, when that process still runs it (a stale pid file after a
+# reboot may name an unrelated process by now).
+service_pid() {
+  local name=$1 pid
+  [ -f "$state/$name.pid" ] || return 1
+  pid="$(cat "$state/$name.pid")"
+  ps -p "$pid" -o args= 2>/dev/null | grep -q "apps/$name/src/main.ts" || return 1
+  echo "$pid"
+}
 
 ready_line() {
   local name=$1 port=$2 body
-  if body="$(curl -fsS --max-time 2 "http://127.0.0.1:$port/health/ready" 2>/dev/null)"; then
-    printf '  %-12s http://127.0.0.1:%s  ready  %s\n' "$name" "$port" "$body"
+  if body="$(curl -fsS --max-time 5 "http://127.0.0.1:$port/health/ready" 2>/dev/null)"; then
+    printf '  %-12s http://127.0.0.1:%s  ready      %s\n' "$name" "$port" "$body"
     return 0
   fi
-  printf '  %-12s http://127.0.0.1:%s  NOT READY\n' "$name" "$port"
+  # A 503 carries the failing checks and their reasons: show them rather than just "not ready".
+  body="$(curl -sS --max-time 5 "http://127.0.0.1:$port/health/ready" 2>&1 || true)"
+  printf '  %-12s http://127.0.0.1:%s  NOT READY  %s\n' "$name" "$port" "${body:-no answer}"
   return 1
 }
 
@@ -25,41 +46,105 @@ status() {
   return $failed
 }
 
+start_service() {
+  local name=$1 port=$2
+  if service_pid "$name" >/dev/null; then
+    echo "$name: already running (pid $(cat "$state/$name.pid"))"
+    return
+  fi
+  if port_open "$port"; then
+    echo "$name: port $port is taken by another process; stop it or run the stack elsewhere" >&2
+    return 1
+  fi
+  # setsid: the service outlives this script and npm; `down` stops it by its pid.
+  PORT="$port" setsid node -r ./tools/register.js "apps/$name/src/main.ts" >"$state/$name.log" 2>&1 </dev/null &
+  echo $! >"$state/$name.pid"
+}
+
+# Waits until every service is ready; stops early when one has exited, showing the end of its log.
+wait_ready() {
+  local deadline=$((SECONDS + ready_timeout_s))
+  while ! status >/dev/null 2>&1; do
+    for entry in "${services[@]}"; do
+      local name="${entry%%:*}"
+      if ! service_pid "$name" >/dev/null; then
+        echo "$name: exited during start; end of $state/$name.log:" >&2
+        tail -20 "$state/$name.log" >&2
+        return 1
+      fi
+    done
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "keel: not every service was ready within ${ready_timeout_s} s" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
+
 up() {
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi
-  bash scripts/postgres.sh
-  bash scripts/kafka/kafka.sh start
+  # npm writes node_modules/.package-lock.json at the end of an install: absent or older than the lock
+  # file means no complete install of the current dependencies.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
   mkdir -p "$state"
+  bash scripts/postgres.sh
+  local kafka_origin="reused: already serving"
+  if [ -f "$state/kafka.started" ]; then kafka_origin="started by the stack"; fi
+  if ! bash scripts/kafka/kafka.sh status; then
+    bash scripts/kafka/kafka.sh start
+    touch "$state/kafka.started"
+    kafka_origin="started by the stack"
+  fi
+  local topics
+  topics="$(node -r ./tools/register.js tools/ensure-topics.ts)"
   npm run --silent migrate -- all up
-  for entry in "${services[@]}"; do
-    local name="${entry%%:*}" port="${entry##*:}"
-    if [ -f "$state/$name.pid" ] && kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; then continue; fi
-    PORT="$port" setsid node -r ./tools/register.js "apps/$name/src/main.ts" >"$state/$name.log" 2>&1 </dev/null &
-    echo $! >"$state/$name.pid"
-  done
-  for _ in $(seq 1 120); do
-    if status >/dev/null 2>&1; then break; fi
-    sleep 0.5
-  done
+  for entry in "${services[@]}"; do start_service "${entry%%:*}" "${entry##*:}"; done
+  echo "keel: waiting for the services to be ready (up to ${ready_timeout_s} s)"
+  local ready=0
+  wait_ready || ready=1
+
+  echo
   echo "keel: local stack"
-  echo "  kafka        127.0.0.1:${KAFKA_PORT:-9092}"
-  echo "  postgres     127.0.0.1:${PGPORT:-5432}"
-  if status; then
-    echo "keel: all five services ready (logs in $state/, metrics at /metrics; stop with: npm run stop:stack)"
-  else
-    echo "keel: some services are not ready; see $state/*.log" >&2
+  echo "  postgres     $DATABASE_URL"
+  echo "  kafka        $KAFKA_BROKERS ($kafka_origin)"
+  echo "$topics" | sed 's/^/  /'
+  echo "  services, with their /health/ready answer:"
+  status | sed 's/^/  /' || ready=1
+  if [ $ready -ne 0 ]; then
+    echo "keel: some services are not ready; see $state/<service>.log" >&2
     exit 1
   fi
+  echo "keel: all five services ready (logs in $state/, metrics at /metrics; stop with: npm run stop:stack)"
 }
 
 down() {
+  local pids=() entry name pid
   for entry in "${services[@]}"; do
-    local pid_file="$state/${entry%%:*}.pid"
-    [ -f "$pid_file" ] || continue
-    kill "$(cat "$pid_file")" 2>/dev/null || true
-    rm -f "$pid_file"
+    name="${entry%%:*}"
+    if pid="$(service_pid "$name")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$name:$pid")
+    fi
+    rm -f "$state/$name.pid"
   done
-  bash scripts/kafka/kafka.sh stop
+  # A service stops gracefully within its 15 s stop timeout; past 20 s it is killed.
+  for entry in "${pids[@]}"; do
+    name="${entry%%:*}" pid="${entry##*:}"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+      echo "$name: killed (did not stop within 20 s)"
+    else
+      echo "$name: stopped"
+    fi
+  done
+  if [ -f "$state/kafka.started" ]; then
+    bash scripts/kafka/kafka.sh stop
+    rm -f "$state/kafka.started"
+  else
+    echo "kafka: left running (the stack did not start it)"
+  fi
 }
 
 case "${1:-}" in
