@@ -4,7 +4,9 @@ import { createKafka, ensureTopics, messagingTablesMigration } from '@keel/messa
 import type { Kafka } from 'kafkajs';
 import { DataSource, type MigrationInterface } from 'typeorm';
 
-export const testKafkaBrokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+// The global setup starts (or reuses) the broker on KAFKA_PORT, so the tests default to that port too.
+const defaultBrokers = `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`;
+export const testKafkaBrokers = (process.env.KAFKA_BROKERS ?? defaultBrokers).split(',');
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A name no other test run uses: topics, groups and schemas are isolated per test. */
