@@ -1,10 +1,11 @@
-import { loadConfig, serviceConfigSchema } from '@keel/config';
+import { loadConfig } from '@keel/config';
 import { metricNamingProblems, METRICS_REGISTRY, type ReadinessReport } from '@keel/observability';
 import { type ScratchDatabase, scratchDatabase, testKafkaBrokers } from '@keel/testing';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import type { Registry } from 'prom-client';
+import { workflowConfigSchema } from '@keel/workflow-runtime';
 import { AppModule } from './app.module';
 
 describe('workflow app module', () => {
@@ -15,7 +16,8 @@ describe('workflow app module', () => {
 
   beforeAll(async () => {
     database = await scratchDatabase('keel_workflow');
-    const config = loadConfig(serviceConfigSchema(0), {
+    const config = loadConfig(workflowConfigSchema, {
+      PORT: '0',
       DATABASE_URL: database.url,
       KAFKA_BROKERS: testKafkaBrokers.join(','),
     });
@@ -45,7 +47,11 @@ describe('workflow app module', () => {
     await client.connect();
     try {
       const { rows } = await client.query<{ name: string }>('SELECT name FROM workflow.migrations');
-      expect(rows.map((row) => row.name)).toEqual(['ServiceSchema1763900000000']);
+      expect(rows.map((row) => row.name)).toEqual([
+        'ServiceSchema1763900000000',
+        'MessagingTables1764000000000',
+        'WorkflowTables1764000000100',
+      ]);
     } finally {
       await client.end();
     }

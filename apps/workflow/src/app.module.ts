@@ -1,17 +1,17 @@
-import type { ServiceConfig } from '@keel/config';
-import { createKafka, kafkaReadinessCheck } from '@keel/messaging';
-import { HealthModule, MetricsModule, provideReadinessCheck } from '@keel/observability';
+import { MessagingModule } from '@keel/messaging';
+import { HealthModule, MetricsModule } from '@keel/observability';
 import { PersistenceModule } from '@keel/persistence';
+import { workflowTemplates } from '@keel/workflow-engine';
+import { type WorkflowConfig, WorkflowRuntimeModule, loadDefinitionFiles } from '@keel/workflow-runtime';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Kafka } from 'kafkajs';
 import { workflowMigrations } from './persistence/migrations';
 
 export const serviceName = 'workflow';
 
-/** The workflow service runs governed workflow instances, the only place where side effects happen. */
+/** The workflow service: runs governed workflow instances — the only place side effects happen. */
 @Module({})
 export class AppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: WorkflowConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -23,14 +23,33 @@ export class AppModule {
           runMigrations: config.DB_RUN_MIGRATIONS,
           applicationName: serviceName,
         }),
-      ],
-      providers: [
-        {
-          provide: Kafka,
-          useFactory: () =>
-            createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? serviceName }),
-        },
-        provideReadinessCheck('kafka', { inject: [Kafka], useFactory: kafkaReadinessCheck }),
+        MessagingModule.forRoot({
+          service: serviceName,
+          schema: workflowMigrations.schema,
+          brokers: config.KAFKA_BROKERS,
+          topicNamespace: config.KEEL_TOPIC_NAMESPACE,
+          outboxPollMs: config.OUTBOX_POLL_MS,
+          retry: {
+            maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+            initialDelayMs: config.CONSUMER_RETRY_INITIAL_MS,
+            multiplier: 2,
+            maxDelayMs: 30_000,
+          },
+          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        }),
+        WorkflowRuntimeModule.forRoot({
+          definitions: [
+            ...workflowTemplates,
+            ...(config.WORKFLOW_DEFINITIONS_DIR ? loadDefinitionFiles(config.WORKFLOW_DEFINITIONS_DIR) : []),
+          ],
+          httpServices: config.WORKFLOW_HTTP_SERVICES,
+          postgresStatements: {},
+          taskConcurrency: config.WORKFLOW_TASK_CONCURRENCY,
+          taskLeaseGraceMs: config.WORKFLOW_TASK_LEASE_GRACE_MS,
+          retentionMs: config.WORKFLOW_RETENTION_HOURS * 3_600_000,
+          scheduleTenant: config.WORKFLOW_SCHEDULE_TENANT,
+          source: `urn:keel:${serviceName}`,
+        }),
       ],
     };
   }

@@ -1,9 +1,14 @@
-import { loadConfig, serviceConfigSchema } from '@keel/config';
+import { loadConfig } from '@keel/config';
+import { kafkaEventTransport } from '@keel/messaging';
 import { bootstrapService } from '@keel/observability';
+import { workflowConfigSchema } from '@keel/workflow-runtime';
 import { AppModule, serviceName } from './app.module';
 
 void bootstrapService({
   name: serviceName,
-  config: () => loadConfig(serviceConfigSchema(3004)),
+  config: () => loadConfig(workflowConfigSchema),
   module: (config) => AppModule.forRoot(config),
+  microservices: (app) => [
+    { strategy: kafkaEventTransport(app, ['decisions', 'workflowCommands', 'approvals']) },
+  ],
 });

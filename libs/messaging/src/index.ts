@@ -26,6 +26,7 @@ export { KafkaRecordSender, type OutgoingRecord, type RecordSender } from './rec
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './retry-policy';
 export { ensureTopics, topicSpecsWithDeadLetters, type TopicSpec } from './topic-provisioner';
 export { KafkaEventContext } from './nest/kafka-event.context';
+export { KafkaEventErrorFilter, KafkaEventHandlers } from './nest/kafka-event-handlers.decorator';
 export { KafkaEventTransport, type KafkaEventTransportOptions } from './nest/kafka-event.transport';
 export {
   KAFKA,

@@ -1,4 +1,4 @@
-import { type AnyTopic, deadLetterTopicName } from '@keel/contracts';
+import { type TopicDefinition, deadLetterTopicName } from '@keel/contracts';
 import type { Kafka } from 'kafkajs';
 
 export interface TopicSpec {
@@ -7,7 +7,7 @@ export interface TopicSpec {
 }
 
 /** The topics and their dead-letter twins, as the registry defines them. */
-export function topicSpecsWithDeadLetters(topics: readonly AnyTopic[]): TopicSpec[] {
+export function topicSpecsWithDeadLetters(topics: readonly TopicDefinition[]): TopicSpec[] {
   return topics.flatMap((topic) => [
     { name: topic.name, partitions: topic.partitions },
     { name: deadLetterTopicName(topic.name), partitions: 1 },

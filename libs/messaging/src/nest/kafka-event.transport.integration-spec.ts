@@ -2,6 +2,7 @@ import { type CaseEvent, type CloudEvent, topics } from '@keel/contracts';
 import {
   EventPublisher,
   KafkaEventContext,
+  KafkaEventHandlers,
   KafkaEventTransport,
   KafkaRecordSender,
   MessagingSchema,
@@ -16,7 +17,7 @@ import {
   uniqueName,
   waitFor,
 } from '@keel/testing';
-import { Controller, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 
@@ -28,7 +29,7 @@ describe('KafkaEventTransport in a Nest microservice', () => {
     const dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
     const topic = await isolatedTopic(kafka, topics.caseEvents, 2);
 
-    @Controller()
+    @KafkaEventHandlers()
     class EffectsController {
       @EventPattern('caseEvents')
       async onCaseEvent(

@@ -7,6 +7,7 @@ import {
   type EventContext,
   type Subscription,
 } from '../event-consumer';
+import { ensureTopics, topicSpecsWithDeadLetters } from '../topic-provisioner';
 import { KafkaEventContext } from './kafka-event.context';
 
 export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, 'subscriptions'> {
@@ -25,11 +26,18 @@ export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, '
  */
 export class KafkaEventTransport extends Server implements CustomTransportStrategy {
   private consumer: EventConsumer | undefined;
+  private running = false;
+  private starting: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly options: KafkaEventTransportOptions) {
     super();
   }
 
+  /**
+   * Returns at once and joins the group in the background, retrying while Kafka is unreachable: the service
+   * stays up, its readiness reports Kafka, and it consumes as soon as the broker answers.
+   */
   listen(callback: (error?: unknown) => void): void {
     const topics: Partial<Record<string, TopicDefinition>> = this.options.topics ?? registry;
     const subscriptions = [...this.messageHandlers.keys()].map((pattern): Subscription => {
@@ -37,16 +45,42 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       if (!topic) throw new Error(`@EventPattern('${pattern}') names no topic key of the registry`);
       return { topic, handler: (event, context) => this.dispatch(pattern, event, context) };
     });
-    this.consumer = new EventConsumer({ ...this.options, subscriptions });
-    this.consumer.start().then(
-      () => callback(),
-      (error: unknown) => callback(error),
-    );
+    this.running = true;
+    this.starting = this.startConsuming(subscriptions);
+    callback();
   }
 
   async close(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.starting;
     await this.consumer?.stop();
     this.consumer = undefined;
+  }
+
+  private async startConsuming(subscriptions: readonly Subscription[]): Promise<void> {
+    for (let attempt = 1; this.running; attempt++) {
+      const consumer = new EventConsumer({ ...this.options, subscriptions });
+      try {
+        // The consumed topics and their dead-letter twins exist before the group joins (auto-creation is off).
+        await ensureTopics(this.options.kafka, topicSpecsWithDeadLetters(subscriptions.map((s) => s.topic)));
+        await consumer.start();
+        this.consumer = consumer;
+        return;
+      } catch (error) {
+        this.logger.error(
+          `consumer group ${this.options.groupId} could not start (attempt ${attempt}): ${String(error)}`,
+        );
+        await consumer.stop().catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
   }
 
   on(): never {
@@ -61,7 +95,15 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private async dispatch(pattern: string, event: CloudEvent, context: EventContext): Promise<void> {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`no handler for ${pattern}`);
-    const result: unknown = await handler(event, new KafkaEventContext([context]));
-    await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    try {
+      const result: unknown = await handler(event, new KafkaEventContext([context]));
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    } catch (error) {
+      if (error instanceof Error) throw error;
+      // Nest's default RPC filter replaced the error; the controller lacks @KafkaEventHandlers().
+      throw new Error(
+        `handler failed (${JSON.stringify(error)}); use @KafkaEventHandlers() to keep the error`,
+      );
+    }
   }
 }

@@ -94,22 +94,46 @@ export class MessagingModule {
       global: true,
       providers: [
         { provide: MESSAGING_OPTIONS, useValue: options },
-        { provide: KAFKA, useFactory: () => createKafka({ brokers: options.brokers, clientId: options.service }) },
+        {
+          provide: KAFKA,
+          useFactory: () => createKafka({ brokers: options.brokers, clientId: options.service }),
+        },
         { provide: TOPICS, useValue: namespacedTopics(options.topicNamespace) },
         { provide: MessagingSchema, useValue: new MessagingSchema(options.schema) },
-        { provide: MESSAGING_METRICS, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => createMessagingMetrics(registry) },
+        {
+          provide: MESSAGING_METRICS,
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry) => createMessagingMetrics(registry),
+        },
         {
           provide: KafkaRecordSender,
           inject: [KAFKA, MESSAGING_METRICS],
           useFactory: (kafka: Kafka, metrics: MessagingMetrics) => new KafkaRecordSender(kafka, metrics),
         },
-        { provide: EventPublisher, inject: [KafkaRecordSender], useFactory: (sender: KafkaRecordSender) => new EventPublisher(sender) },
-        { provide: OutboxWriter, inject: [MessagingSchema], useFactory: (tables: MessagingSchema) => new OutboxWriter(tables) },
+        {
+          provide: EventPublisher,
+          inject: [KafkaRecordSender],
+          useFactory: (sender: KafkaRecordSender) => new EventPublisher(sender),
+        },
+        {
+          provide: OutboxWriter,
+          inject: [MessagingSchema],
+          useFactory: (tables: MessagingSchema) => new OutboxWriter(tables),
+        },
         OutboxRelayLifecycle,
         SenderCloser,
         provideReadinessCheck('kafka', { inject: [KAFKA], useFactory: kafkaReadinessCheck }),
       ],
-      exports: [MESSAGING_OPTIONS, KAFKA, TOPICS, MessagingSchema, MESSAGING_METRICS, KafkaRecordSender, EventPublisher, OutboxWriter],
+      exports: [
+        MESSAGING_OPTIONS,
+        KAFKA,
+        TOPICS,
+        MessagingSchema,
+        MESSAGING_METRICS,
+        KafkaRecordSender,
+        EventPublisher,
+        OutboxWriter,
+      ],
     };
   }
 }
@@ -118,7 +142,10 @@ export class MessagingModule {
  * The consumer transport of an application built with `MessagingModule`: its `@EventPattern(<topic key>)`
  * handlers consume as the service's group, with the module's retry policy and dead letters.
  */
-export function kafkaEventTransport(app: INestApplicationContext, subscribedTopics?: readonly TopicKey[]): KafkaEventTransport {
+export function kafkaEventTransport(
+  app: INestApplicationContext,
+  subscribedTopics?: readonly TopicKey[],
+): KafkaEventTransport {
   const options = app.get<MessagingModuleOptions>(MESSAGING_OPTIONS);
   const topics = app.get<Topics>(TOPICS);
   return new KafkaEventTransport({
@@ -130,7 +157,12 @@ export function kafkaEventTransport(app: INestApplicationContext, subscribedTopi
     retry: options.retry,
     metrics: app.get<MessagingMetrics>(MESSAGING_METRICS),
     topics: subscribedTopics ? Object.fromEntries(subscribedTopics.map((key) => [key, topics[key]])) : topics,
-    ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: Math.max(500, options.sessionTimeoutMs / 6) } : {}),
+    ...(options.sessionTimeoutMs
+      ? {
+          sessionTimeoutMs: options.sessionTimeoutMs,
+          heartbeatIntervalMs: Math.max(500, options.sessionTimeoutMs / 6),
+        }
+      : {}),
   });
 }
 

@@ -1,7 +1,13 @@
+import { messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
+import { WorkflowTables1764000000100 } from '@keel/workflow-runtime';
 
 /** The workflow service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const workflowMigrations: ServiceMigrations = {
   schema: 'workflow',
-  migrations: [serviceSchemaMigration('workflow')],
+  migrations: [
+    serviceSchemaMigration('workflow'),
+    messagingTablesMigration('workflow'),
+    WorkflowTables1764000000100,
+  ],
 };

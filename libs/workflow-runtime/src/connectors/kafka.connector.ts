@@ -1,0 +1,47 @@
+import { type TopicDefinition, buildEvent, ContractViolationError } from '@keel/contracts';
+import type { EventPublisher } from '@keel/messaging';
+import type { RenderedConnectorCall } from '@keel/workflow-engine';
+import { type Connector, type ConnectorCallContext, type ConnectorResult, errorText } from './connector';
+
+type KafkaCall = Extract<RenderedConnectorCall, { type: 'kafka' }>;
+
+/**
+ * Publishes the rendered value as the data of a CloudEvent on a registry topic (by topic key, e.g.
+ * `workflowCommands`). The event id is the idempotency key, so consumers deduplicate a re-issued attempt.
+ */
+export class KafkaConnector implements Connector<KafkaCall> {
+  readonly type = 'kafka' as const;
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly topics: Readonly<Partial<Record<string, TopicDefinition>>>,
+    private readonly source: string,
+  ) {}
+
+  async execute(call: KafkaCall, context: ConnectorCallContext): Promise<ConnectorResult> {
+    const topic = this.topics[call.topic];
+    if (!topic)
+      return { outcome: 'failed', error: `'${call.topic}' is not a topic of the registry`, retryable: false };
+    try {
+      const event = buildEvent(topic, {
+        id: context.idempotencyKey,
+        source: this.source,
+        type: 'keel.workflow.published',
+        time: new Date().toISOString(),
+        subject: call.key ?? context.caseId,
+        tenant: context.tenant,
+        correlationid: context.correlationId,
+        idempotencykey: context.idempotencyKey,
+        data: call.value as never,
+      });
+      await this.publisher.publish(topic, [event]);
+      return { outcome: 'succeeded', output: { topic: topic.name, eventId: event.id } };
+    } catch (error) {
+      return {
+        outcome: 'failed',
+        error: errorText(error),
+        retryable: !(error instanceof ContractViolationError),
+      };
+    }
+  }
+}

@@ -1,0 +1,7 @@
+import type { CloudEvent } from '@keel/contracts';
+import type { InstanceOwner } from '../persistence/instance.store';
+
+/** The case, tenant and correlation an instance inherits from the event that started it. */
+export function ownerOf(event: CloudEvent): InstanceOwner {
+  return { caseId: event.subject, tenant: event.tenant, correlationId: event.correlationid };
+}

@@ -1,0 +1,140 @@
+import type { ApprovalEvent, CloudEvent, DecisionRecord, WorkflowCommand } from '@keel/contracts';
+import { KafkaEventContext, KafkaEventHandlers, NonRetryableError } from '@keel/messaging';
+import { type JsonValue, WorkflowEngineError, type WorkflowInput } from '@keel/workflow-engine';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { WorkflowExecutor } from '../execution/workflow-executor';
+import { jsonValueSchema } from '../json-value.schema';
+import { WorkflowRuntimeError } from '../workflow-runtime.error';
+import { ownerOf } from './owner-of';
+
+/**
+ * What the workflow service consumes: decisions to act on, workflow commands, and approval answers. Each
+ * handler changes instances inside the consumer's transaction, so the processed-event record, the
+ * checkpoint and the outbox rows commit together. A request that can never succeed (unknown workflow or
+ * instance, a signal the engine cannot take) is dead-lettered; the partition moves on.
+ */
+@KafkaEventHandlers()
+export class WorkflowInboxController {
+  constructor(private readonly executor: WorkflowExecutor) {}
+
+  @EventPattern('decisions')
+  async onDecision(
+    @Payload() event: CloudEvent<DecisionRecord>,
+    @Ctx() context: KafkaEventContext,
+  ): Promise<void> {
+    const decision = event.data;
+    // Shadow decisions are recorded by governance, never acted on; other tools need no workflow here.
+    if (decision.mode !== 'production' || decision.action.tool !== 'start_workflow') return;
+    const { template, templateVersion, input } = decision.action.arguments;
+    if (typeof template !== 'string')
+      throw new NonRetryableError('start_workflow decision without a template name');
+    await guard(() =>
+      this.executor.start(context.manager, {
+        instanceId: decision.decisionId,
+        workflow: template,
+        ...(typeof templateVersion === 'number' ? { version: templateVersion } : {}),
+        input: { ...asObject(input), caseId: decision.caseId },
+        owner: ownerOf(event),
+        causationId: event.id,
+      }),
+    );
+  }
+
+  @EventPattern('workflowCommands')
+  async onCommand(
+    @Payload() event: CloudEvent<WorkflowCommand>,
+    @Ctx() context: KafkaEventContext,
+  ): Promise<void> {
+    const command = event.data;
+    if (command.command === 'start') {
+      await guard(() =>
+        this.executor.start(context.manager, {
+          instanceId: command.instanceId,
+          workflow: command.template,
+          ...(command.templateVersion === undefined ? {} : { version: command.templateVersion }),
+          input: jsonOrThrow(command.input),
+          owner: ownerOf(event),
+          causationId: event.id,
+        }),
+      );
+      return;
+    }
+    await guard(() =>
+      this.executor.apply(context.manager, command.instanceId, inputOf(command, event), event.id),
+    );
+  }
+
+  @EventPattern('approvals')
+  async onApproval(
+    @Payload() event: CloudEvent<ApprovalEvent>,
+    @Ctx() context: KafkaEventContext,
+  ): Promise<void> {
+    const approval = event.data;
+    // `requested` records are this service's own output, read by governance's approvals inbox.
+    if (approval.status === 'requested') return;
+    const input: WorkflowInput = {
+      type: approval.status === 'granted' ? 'approval.granted' : 'approval.rejected',
+      stepId: approval.stepId,
+      run: approval.run,
+      by: approval.decidedBy,
+      ...(approval.reason ? { reason: approval.reason } : {}),
+    };
+    await guard(() => this.executor.apply(context.manager, approval.instanceId, input, event.id));
+  }
+}
+
+function inputOf(command: Exclude<WorkflowCommand, { command: 'start' }>, event: CloudEvent): WorkflowInput {
+  const actor = event.source;
+  switch (command.command) {
+    case 'cancel':
+      return { type: 'cancel', reason: command.reason, by: actor };
+    case 'retry-step':
+      return { type: 'retryStep', stepId: command.stepId, by: actor };
+    case 'rerun-from':
+      return { type: 'rerunFrom', stepId: command.stepId, by: actor };
+    case 'signal':
+      return signalInput(command);
+  }
+}
+
+/** Signals answer a waiting step: `decision` (the agent's answer to a decision step). */
+function signalInput(command: Extract<WorkflowCommand, { command: 'signal' }>): WorkflowInput {
+  const { run, decision, rationale } = command.payload;
+  if (command.signal !== 'decision')
+    throw new NonRetryableError(`unknown signal '${command.signal}'; known: decision`);
+  if (!command.stepId || typeof run !== 'number') {
+    throw new NonRetryableError('a decision signal needs stepId and payload.run');
+  }
+  return {
+    type: 'decision.received',
+    stepId: command.stepId,
+    run,
+    decision: jsonOrThrow(decision ?? null),
+    ...(typeof rationale === 'string' ? { rationale } : {}),
+  };
+}
+
+function asObject(value: unknown): Record<string, JsonValue> {
+  const json = jsonOrThrow(value ?? {});
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new NonRetryableError('workflow input must be an object');
+  return json;
+}
+
+function jsonOrThrow(value: unknown): JsonValue {
+  const parsed = jsonValueSchema.safeParse(value);
+  if (!parsed.success) throw new NonRetryableError(`not a JSON value: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** Requests that name what does not exist, or that the engine rejects as malformed, cannot succeed later. */
+async function guard(action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    if (error instanceof WorkflowRuntimeError || error instanceof WorkflowEngineError) {
+      throw new NonRetryableError(error.message, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,55 @@
+import { PollingLoop } from '@keel/messaging';
+import type { DataSource } from 'typeorm';
+
+export interface RetentionPrunerOptions {
+  readonly dataSource: DataSource;
+  /** Finished instances (and their transitions, tasks and timers) are deleted this long after finishing. */
+  readonly retentionMs: number;
+  readonly batchSize?: number;
+  readonly pollIntervalMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Keeps the workflow tables bounded: finished instances past retention are deleted in batches (their
+ * history, tasks and timers go with them by cascade), as are processed-event ids older than the retention,
+ * which bounds the deduplication window. Their events stay in Kafka and in governance's audit log.
+ */
+export class RetentionPruner {
+  private readonly loop: PollingLoop;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: RetentionPrunerOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.loop = new PollingLoop(() => this.tick(), {
+      intervalMs: options.pollIntervalMs ?? 60_000,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Deletes one batch; true when the batch was full. */
+  async tick(): Promise<boolean> {
+    const retention = [this.options.retentionMs, this.batchSize];
+    const [, instances] = await this.options.dataSource.query<[unknown[], number]>(
+      `DELETE FROM "workflow"."instances" WHERE id IN (
+         SELECT id FROM "workflow"."instances"
+         WHERE finished_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)`,
+      retention,
+    );
+    const [, processed] = await this.options.dataSource.query<[unknown[], number]>(
+      `DELETE FROM "workflow"."processed_events" WHERE ctid IN (
+         SELECT ctid FROM "workflow"."processed_events"
+         WHERE processed_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)`,
+      retention,
+    );
+    return instances === this.batchSize || processed === this.batchSize;
+  }
+}

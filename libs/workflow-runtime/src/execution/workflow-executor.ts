@@ -1,0 +1,250 @@
+import { buildEvent, type CloudEvent, type topics as registryTopics } from '@keel/contracts';
+import type { OutboxWriter } from '@keel/messaging';
+import {
+  type IgnoredInput,
+  type InstanceStatus,
+  type JsonValue,
+  type WorkflowCommand,
+  type WorkflowDefinition,
+  type WorkflowInput,
+  type WorkflowInstanceState,
+  isTerminal,
+  transition,
+} from '@keel/workflow-engine';
+import type { EntityManager } from 'typeorm';
+import type { DefinitionRegistry } from '../persistence/definition.registry';
+import type { InstanceOwner, InstanceStore } from '../persistence/instance.store';
+import type { WorkflowMetrics } from '../workflow.metrics';
+import { WorkflowRuntimeError } from '../workflow-runtime.error';
+
+export interface TransitionOutcome {
+  readonly instanceId: string;
+  readonly status: InstanceStatus;
+  readonly ignored?: IgnoredInput;
+}
+
+export interface StartRequest {
+  readonly instanceId: string;
+  readonly workflow: string;
+  /** Omitted: the newest registered version. The instance stays pinned to the version it started on. */
+  readonly version?: number;
+  readonly input: JsonValue;
+  readonly owner: InstanceOwner;
+  /** Id of the event that caused this, for the causation chain of emitted events. */
+  readonly causationId?: string;
+}
+
+export interface WorkflowExecutorDeps {
+  readonly registry: DefinitionRegistry;
+  readonly store: InstanceStore;
+  readonly outbox: OutboxWriter;
+  readonly topics: Pick<typeof registryTopics, 'workflowEvents' | 'approvals'>;
+  readonly now: () => Date;
+  readonly source: string;
+  readonly metrics?: WorkflowMetrics;
+}
+
+/**
+ * The one way an instance changes: lock it, run the pure engine, and in the same transaction store the
+ * checkpoint, append the transition log, queue tasks, arm or cancel timers and write the emitted events
+ * to the outbox. Callers supply the transaction (a consumer's, an API request's, a worker's).
+ */
+export class WorkflowExecutor {
+  constructor(private readonly deps: WorkflowExecutorDeps) {}
+
+  async start(manager: EntityManager, request: StartRequest): Promise<TransitionOutcome> {
+    const { registry, store } = this.deps;
+    const definition =
+      request.version === undefined
+        ? registry.latest(request.workflow)
+        : registry.get(request.workflow, request.version);
+    const existing = await store.lock(manager, request.instanceId);
+    if (existing) {
+      return {
+        instanceId: request.instanceId,
+        status: existing.state.status,
+        ignored: { code: 'already-started', message: 'instance already exists' },
+      };
+    }
+    const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
+    const result = await transition(definition, undefined, input, this.deps.now());
+    if (!(await store.insert(manager, result.state, request.owner))) {
+      throw new Error(`instance ${request.instanceId} was created concurrently`);
+    }
+    this.deps.metrics?.started.inc({ template: definition.name });
+    this.deps.metrics?.active.inc({ template: definition.name });
+    await this.record(
+      manager,
+      definition,
+      result.state,
+      request.owner,
+      input,
+      result.commands,
+      request.causationId,
+    );
+    return { instanceId: request.instanceId, status: result.state.status };
+  }
+
+  async apply(
+    manager: EntityManager,
+    instanceId: string,
+    input: WorkflowInput,
+    causationId?: string,
+  ): Promise<TransitionOutcome> {
+    const stored = await this.deps.store.lock(manager, instanceId);
+    if (!stored) throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${instanceId}'`);
+    const definition = this.deps.registry.get(stored.state.workflow.name, stored.state.workflow.version);
+    const result = await transition(definition, stored.state, input, this.deps.now());
+    if (result.ignored) return { instanceId, status: stored.state.status, ignored: result.ignored };
+    await this.deps.store.update(manager, result.state);
+    await this.record(manager, definition, result.state, stored.owner, input, result.commands, causationId);
+    return { instanceId, status: result.state.status };
+  }
+
+  private async record(
+    manager: EntityManager,
+    definition: WorkflowDefinition,
+    state: WorkflowInstanceState,
+    owner: InstanceOwner,
+    input: WorkflowInput,
+    commands: readonly WorkflowCommand[],
+    causationId: string | undefined,
+  ): Promise<void> {
+    const events: Array<CloudEvent<never>> = [];
+    const approvals: Array<CloudEvent<never>> = [];
+    const envelope = (index: number, type: string) => ({
+      id: `${state.instanceId}/${state.seq}/${index}`,
+      source: this.deps.source,
+      type,
+      time: this.deps.now().toISOString(),
+      subject: owner.caseId,
+      tenant: owner.tenant,
+      correlationid: owner.correlationId,
+      idempotencykey: `${state.instanceId}/${state.seq}/${index}`,
+      ...(causationId ? { causationid: causationId } : {}),
+    });
+    const workflowEvent = (
+      index: number,
+      transitionName: string,
+      detail: Record<string, unknown>,
+      stepId?: string,
+    ) =>
+      buildEvent(this.deps.topics.workflowEvents, {
+        ...envelope(index, 'keel.workflow.transition'),
+        data: {
+          instanceId: state.instanceId,
+          template: definition.name,
+          templateVersion: definition.version,
+          sequence: state.seq,
+          transition: transitionName,
+          status: state.status,
+          detail,
+          ...(stepId ? { stepId } : {}),
+        },
+      });
+
+    for (const [index, command] of commands.entries()) {
+      switch (command.type) {
+        case 'executeTask':
+        case 'executeCompensation':
+          await this.queueTask(manager, state.instanceId, command);
+          if (command.type === 'executeCompensation')
+            this.deps.metrics?.compensations.inc({ template: definition.name });
+          else if (command.attempt > 1) this.deps.metrics?.retries.inc({ template: definition.name });
+          break;
+        case 'scheduleTimer':
+          await manager.query(
+            `INSERT INTO "workflow"."timers" (instance_id, timer_id, step_id, purpose, due_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = EXCLUDED.due_at, status = 'scheduled'`,
+            [state.instanceId, command.timerId, command.stepId, command.purpose, command.dueAt],
+          );
+          break;
+        case 'cancelTimer':
+          await manager.query(
+            `UPDATE "workflow"."timers" SET status = 'cancelled' WHERE instance_id = $1 AND timer_id = $2 AND status = 'scheduled'`,
+            [state.instanceId, command.timerId],
+          );
+          break;
+        case 'requestApproval':
+          approvals.push(
+            buildEvent(this.deps.topics.approvals, {
+              ...envelope(index, 'keel.approval.requested'),
+              data: {
+                status: 'requested',
+                approvalId: `${state.instanceId}/${command.stepId}/${command.run}`,
+                instanceId: state.instanceId,
+                stepId: command.stepId,
+                run: command.run,
+                title: command.title,
+                approverRole: command.approverRole,
+                dueAt: command.dueAt,
+              },
+            }) as CloudEvent<never>,
+          );
+          break;
+        case 'requestDecision':
+          events.push(
+            workflowEvent(
+              index,
+              'agent.decisionRequested',
+              {
+                run: command.run,
+                question: command.question,
+                options: command.options ?? null,
+                context: command.context,
+              },
+              command.stepId,
+            ) as CloudEvent<never>,
+          );
+          break;
+        case 'emitEvent':
+          events.push(
+            workflowEvent(index, command.event, command.detail, command.stepId) as CloudEvent<never>,
+          );
+          break;
+        case 'complete':
+          this.deps.metrics?.finished.inc({ template: definition.name, status: command.status });
+          this.deps.metrics?.active.dec({ template: definition.name });
+          break;
+      }
+    }
+    await this.deps.store.appendTransition(
+      manager,
+      state,
+      input,
+      events.map((event) => event.data),
+    );
+    await this.deps.outbox.enqueue(manager, this.deps.topics.workflowEvents, events);
+    await this.deps.outbox.enqueue(manager, this.deps.topics.approvals, approvals);
+    if (isTerminal(state.status)) {
+      // A finished instance waits for nothing: its leftover timers can never matter again.
+      await manager.query(
+        `UPDATE "workflow"."timers" SET status = 'cancelled' WHERE instance_id = $1 AND status = 'scheduled'`,
+        [state.instanceId],
+      );
+    }
+  }
+
+  private async queueTask(
+    manager: EntityManager,
+    instanceId: string,
+    command: Extract<WorkflowCommand, { type: 'executeTask' | 'executeCompensation' }>,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO "workflow"."tasks" (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+       ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING`,
+      [
+        instanceId,
+        command.type === 'executeTask' ? 'task' : 'compensation',
+        command.stepId,
+        command.run,
+        command.attempt,
+        command.idempotencyKey,
+        JSON.stringify(command.call),
+        command.timeoutMs,
+      ],
+    );
+  }
+}

@@ -1,0 +1,18 @@
+export { WorkflowInstancesController } from './api/workflow-instances.controller';
+export { type Connector, type ConnectorCallContext, type ConnectorResult } from './connectors/connector';
+export { HttpConnector } from './connectors/http.connector';
+export { WorkflowInboxController } from './consumers/workflow-inbox.controller';
+export { TaskWorker } from './execution/task-worker';
+export { TimerPoller } from './execution/timer-poller';
+export { WorkflowExecutor, type StartRequest, type TransitionOutcome } from './execution/workflow-executor';
+export { loadDefinitionFiles } from './persistence/definition-files';
+export { DefinitionRegistry, definitionHash } from './persistence/definition.registry';
+export { InstanceStore, type InstanceOwner } from './persistence/instance.store';
+export { WorkflowTables1764000000100 } from './persistence/workflow-tables.migration';
+export { workflowConfigSchema, type WorkflowConfig } from './workflow-runtime.config';
+export { WorkflowRuntimeError, WorkflowRuntimeErrorCode } from './workflow-runtime.error';
+export {
+  WorkflowRuntimeModule,
+  WorkflowWorkers,
+  type WorkflowRuntimeOptions,
+} from './workflow-runtime.module';

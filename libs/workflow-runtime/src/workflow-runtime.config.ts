@@ -1,0 +1,40 @@
+import { serviceConfigSchema } from '@keel/config';
+import { z } from 'zod';
+
+const serviceMap = z
+  .string()
+  .default('')
+  .transform((value, context) => {
+    const services: Record<string, string> = {};
+    for (const entry of value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
+      const [name, url] = entry.split('=');
+      if (!name || !url || !URL.canParse(url)) {
+        context.addIssue({ code: 'custom', message: `expected name=url, got '${entry}'` });
+        continue;
+      }
+      services[name] = url;
+    }
+    return services;
+  });
+
+/** The workflow service's settings: the common ones plus its connectors, workers and retention. */
+export const workflowConfigSchema = serviceConfigSchema(3004).extend({
+  /** Base URLs of the services HTTP tasks call by name, e.g. `inventory=http://inventory:8080,carrier=http://…`. */
+  WORKFLOW_HTTP_SERVICES: serviceMap,
+  /** A folder of extra definition files (`*.yaml`, `*.yml`, `*.json`) beside the bundled templates. */
+  WORKFLOW_DEFINITIONS_DIR: z.string().min(1).optional(),
+  WORKFLOW_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  WORKFLOW_TASK_LEASE_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
+  WORKFLOW_RETENTION_HOURS: z.coerce
+    .number()
+    .min(0)
+    .default(24 * 7),
+  /** Tenant of instances started by cron schedules. */
+  WORKFLOW_SCHEDULE_TENANT: z.string().min(1).default('system'),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
+});
+
+export type WorkflowConfig = z.infer<typeof workflowConfigSchema>;

@@ -1,0 +1,154 @@
+import { EventPublisher, OutboxWriter, TOPICS, type Topics } from '@keel/messaging';
+import { METRICS_REGISTRY } from '@keel/observability';
+import type { WorkflowDefinition } from '@keel/workflow-engine';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { WorkflowInstancesController } from './api/workflow-instances.controller';
+import { ConnectorRegistry } from './connectors/connector.registry';
+import { HttpConnector } from './connectors/http.connector';
+import { KafkaConnector } from './connectors/kafka.connector';
+import { PostgresConnector } from './connectors/postgres.connector';
+import { WorkflowInboxController } from './consumers/workflow-inbox.controller';
+import { CronScheduler } from './execution/cron-scheduler';
+import { RetentionPruner } from './execution/retention-pruner';
+import { TaskWorker } from './execution/task-worker';
+import { TimerPoller } from './execution/timer-poller';
+import { WorkflowExecutor } from './execution/workflow-executor';
+import { DefinitionRegistry } from './persistence/definition.registry';
+import { InstanceStore } from './persistence/instance.store';
+import { createWorkflowMetrics, type WorkflowMetrics } from './workflow.metrics';
+
+export interface WorkflowRuntimeOptions {
+  readonly definitions: readonly WorkflowDefinition[];
+  readonly httpServices: Readonly<Record<string, string>>;
+  /** SQL of the statements Postgres tasks may run, by name. */
+  readonly postgresStatements: Readonly<Record<string, string>>;
+  readonly taskConcurrency: number;
+  readonly taskLeaseGraceMs: number;
+  readonly retentionMs: number;
+  readonly scheduleTenant: string;
+  /** CloudEvents `source` of what the service emits. */
+  readonly source: string;
+  readonly now?: () => Date;
+}
+
+const WORKFLOW_OPTIONS = Symbol('keel.workflow-options');
+const WORKFLOW_METRICS = Symbol('keel.workflow-metrics');
+
+/** The background workers of the service, started once the database is migrated and definitions stored. */
+@Injectable()
+export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('WorkflowWorkers');
+  readonly tasks: TaskWorker;
+  readonly timers: TimerPoller;
+  readonly scheduler: CronScheduler;
+  readonly pruner: RetentionPruner;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registry: DefinitionRegistry,
+    executor: WorkflowExecutor,
+    connectors: ConnectorRegistry,
+    @Inject(WORKFLOW_OPTIONS) options: WorkflowRuntimeOptions,
+    @Inject(WORKFLOW_METRICS) metrics: WorkflowMetrics,
+  ) {
+    const now = options.now ?? (() => new Date());
+    const onError = (error: unknown) =>
+      this.logger.error(error instanceof Error ? error.stack : String(error));
+    this.tasks = new TaskWorker({
+      dataSource,
+      connectors,
+      executor,
+      concurrency: options.taskConcurrency,
+      leaseGraceMs: options.taskLeaseGraceMs,
+      metrics,
+      onError,
+    });
+    this.timers = new TimerPoller({ dataSource, executor, now, onError });
+    this.scheduler = new CronScheduler({
+      dataSource,
+      registry,
+      executor,
+      now,
+      tenant: options.scheduleTenant,
+      onError,
+    });
+    this.pruner = new RetentionPruner({ dataSource, retentionMs: options.retentionMs, onError });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.dataSource.transaction((manager) => this.registry.synchronize(manager));
+    await this.scheduler.arm();
+    for (const worker of [this.tasks, this.timers, this.scheduler, this.pruner]) worker.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.tasks, this.timers, this.scheduler, this.pruner].map((worker) => worker.stop()));
+  }
+}
+
+/**
+ * The workflow service's feature: executor over the pure engine, Kafka inbox (decisions, commands,
+ * approvals), REST API, task worker with connectors, durable timers, cron starts and retention.
+ * Needs `PersistenceModule`, `MetricsModule` and `MessagingModule` in the application.
+ */
+@Module({})
+export class WorkflowRuntimeModule {
+  static forRoot(options: WorkflowRuntimeOptions): DynamicModule {
+    const now = options.now ?? (() => new Date());
+    return {
+      module: WorkflowRuntimeModule,
+      controllers: [WorkflowInboxController, WorkflowInstancesController],
+      providers: [
+        { provide: WORKFLOW_OPTIONS, useValue: options },
+        {
+          provide: DefinitionRegistry,
+          useFactory: () => {
+            const registry = new DefinitionRegistry();
+            for (const definition of options.definitions) registry.register(definition);
+            return registry;
+          },
+        },
+        { provide: InstanceStore, useValue: new InstanceStore() },
+        {
+          provide: WORKFLOW_METRICS,
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry) => createWorkflowMetrics(registry),
+        },
+        {
+          provide: WorkflowExecutor,
+          inject: [DefinitionRegistry, InstanceStore, OutboxWriter, TOPICS, WORKFLOW_METRICS],
+          useFactory: (
+            registry: DefinitionRegistry,
+            store: InstanceStore,
+            outbox: OutboxWriter,
+            topics: Topics,
+            metrics: WorkflowMetrics,
+          ) =>
+            new WorkflowExecutor({ registry, store, outbox, topics, now, source: options.source, metrics }),
+        },
+        {
+          provide: ConnectorRegistry,
+          inject: [EventPublisher, TOPICS, DataSource],
+          useFactory: (publisher: EventPublisher, topics: Topics, dataSource: DataSource) =>
+            new ConnectorRegistry([
+              new HttpConnector(options.httpServices),
+              new KafkaConnector(publisher, topics, options.source),
+              new PostgresConnector(dataSource, options.postgresStatements),
+            ]),
+        },
+        WorkflowWorkers,
+      ],
+      exports: [WorkflowExecutor, DefinitionRegistry, WorkflowWorkers],
+    };
+  }
+}

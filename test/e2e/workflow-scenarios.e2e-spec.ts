@@ -1,0 +1,187 @@
+import { deadLetterTopicName } from '@keel/contracts';
+import { testKafka, uniqueName, waitFor } from '@keel/testing';
+import { type KafkaMessage } from 'kafkajs';
+import { WorkflowE2eContext } from './fixtures/workflow-e2e.context';
+
+/** Approvals, durable timers, a parallel branch parked across a crash, version pinning, bad commands. */
+describe('workflow service scenarios', () => {
+  const context = new WorkflowE2eContext();
+
+  beforeAll(async () => {
+    context.publishDefinitions((file) => !file.startsWith('versioned-v2') && !file.startsWith('five-step'));
+    await context.setUp();
+    await context.service.start();
+  });
+
+  afterAll(() => context.tearDown());
+
+  const statusOf = async (id: string) => (await context.instance(id))?.status;
+  const until = (id: string, status: string) =>
+    waitFor(async () => (await statusOf(id)) === status, { timeoutMs: 60_000, what: `${id} ${status}` });
+  const waitingOn = (id: string, stepId: string) =>
+    waitFor(async () => (await context.instance(id))?.state.approvals[stepId] !== undefined, {
+      timeoutMs: 60_000,
+      what: `${id} waiting on ${stepId}`,
+    });
+
+  it('waits at an approval step, resumes on approve and compensates on reject', async () => {
+    await context.sendCommands([
+      { command: 'start', instanceId: 'approve-me', template: 'approval-flow', input: { n: 1 } },
+      { command: 'start', instanceId: 'reject-me', template: 'approval-flow', input: { n: 2 } },
+    ]);
+    await waitingOn('approve-me', 'managerApproval');
+    await waitingOn('reject-me', 'managerApproval');
+    expect(await statusOf('approve-me')).toBe('waiting');
+
+    await context.answerApproval('approve-me', 'managerApproval', 'granted');
+    await context.answerApproval('reject-me', 'managerApproval', 'rejected');
+    await until('approve-me', 'completed');
+    await until('reject-me', 'compensated');
+
+    const ledger = context.ledger.entries;
+    expect(ledger.get('approve-me:ship:run1')?.path).toBe('/ship/1');
+    expect(ledger.get('reject-me:ship:run1')).toBeUndefined();
+    // The rejected instance released its reservation: the compensation reached the far side once.
+    expect(ledger.get('reject-me:reserve:run1:compensate')).toMatchObject({
+      method: 'DELETE',
+      path: '/reserve/2',
+      calls: 1,
+    });
+  });
+
+  it('fires a timer that fell due while the service was down, after it restarts', async () => {
+    await context.sendCommands([
+      { command: 'start', instanceId: 'sleeper', template: 'timer-flow', input: { n: 3 } },
+    ]);
+    const [timer] = await waitFor(async () => {
+      const rows = await context.query<{ due_at: Date }>(
+        `SELECT due_at FROM workflow.timers WHERE instance_id = 'sleeper' AND status = 'scheduled'`,
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    await context.service.kill();
+    // The outage outlasts the timer.
+    await waitFor(() => Date.now() > timer!.due_at.getTime() + 500, { timeoutMs: 10_000, what: 'timer due' });
+    expect(await statusOf('sleeper')).toBe('waiting');
+    await context.service.start();
+    await until('sleeper', 'completed');
+    expect(context.ledger.entries.get('sleeper:act:run1')?.calls).toBe(1);
+  });
+
+  it('keeps an approval inside one parallel branch across a crash and resumes only that branch', async () => {
+    await context.sendCommands([
+      { command: 'start', instanceId: 'fan', template: 'parallel-approval', input: { n: 4 } },
+    ]);
+    await waitingOn('fan', 'signOff');
+    await waitFor(
+      async () => (await context.instance('fan'))?.state.executions.label?.status === 'succeeded',
+      {
+        timeoutMs: 60_000,
+        what: 'the other branch finished',
+      },
+    );
+    await context.service.kill();
+    await context.service.start();
+    await context.answerApproval('fan', 'signOff', 'granted');
+    await until('fan', 'completed');
+
+    // Work done before the crash was not repeated, and the join ran once.
+    for (const step of ['prepare', 'pack', 'label', 'finish']) {
+      expect(context.ledger.entries.get(`fan:${step}:run1`)?.calls).toBe(1);
+    }
+    const history =
+      await context.service.get<Array<{ events: Array<{ transition: string }> }>>('/instances/fan/history');
+    const joins = history
+      .flatMap((entry) => entry.events)
+      .filter((event) => event.transition === 'parallel.joined');
+    expect(joins).toHaveLength(1);
+  });
+
+  it('finishes an instance on version 1 after version 2 is published; new instances take version 2', async () => {
+    await context.sendCommands([
+      { command: 'start', instanceId: 'pinned', template: 'versioned', input: { n: 5 } },
+    ]);
+    await waitingOn('pinned', 'gate');
+    await context.service.stop();
+    context.publishDefinitions((file) => file.startsWith('versioned-v2'));
+    await context.service.start();
+
+    await context.sendCommands([
+      { command: 'start', instanceId: 'fresh', template: 'versioned', input: { n: 6 } },
+    ]);
+    await waitingOn('fresh', 'gate');
+    await context.answerApproval('pinned', 'gate', 'granted');
+    await context.answerApproval('fresh', 'gate', 'granted');
+    await until('pinned', 'completed');
+    await until('fresh', 'completed');
+
+    expect((await context.instance('pinned'))?.workflow_version).toBe(1);
+    expect((await context.instance('fresh'))?.workflow_version).toBe(2);
+    expect(context.ledger.entries.get('pinned:final:run1')?.path).toBe('/v1-final/5');
+    expect(context.ledger.entries.get('fresh:final:run1')?.path).toBe('/v2-final/6');
+  });
+
+  it('dead-letters bad commands and keeps processing the ones behind them', async () => {
+    await context.sendCommands(
+      [
+        { command: 'start', instanceId: 'ghost', template: 'no-such-workflow', input: {} },
+        { command: 'cancel', instanceId: 'never-started', reason: 'operator' },
+        { command: 'start', instanceId: 'after-bad', template: 'timer-flow', input: { n: 7 } },
+      ],
+      () => 'one-case', // one key: one partition, so the good command really is behind the bad ones
+    );
+    await waitFor(async () => (await context.instance('after-bad')) !== undefined, {
+      what: 'the good command',
+    });
+
+    const deadLetters = await readTopic(deadLetterTopicName(context.topics.workflowCommands.name), 2);
+    const reasons = deadLetters.map((message) => message.headers?.keel_dlq_error?.toString());
+    expect(reasons).toEqual([
+      expect.stringMatching(/no workflow named 'no-such-workflow'/),
+      expect.stringMatching(/no workflow instance 'never-started'/),
+    ]);
+    expect(deadLetters.map((message) => message.headers?.keel_dlq_reason?.toString())).toEqual([
+      'non-retryable',
+      'non-retryable',
+    ]);
+  });
+
+  it('answers read and operator requests over HTTP, with a 4xx and a reason for bad ones', async () => {
+    const instance = await context.service.get<{ status: string; workflow: { name: string } }>(
+      '/instances/approve-me',
+    );
+    expect(instance).toMatchObject({ status: 'completed', workflow: { name: 'approval-flow' } });
+    const missing = await fetch(`${context.service.url}/instances/nope`);
+    expect(missing.status).toBe(404);
+    const badCancel = await fetch(`${context.service.url}/instances/approve-me/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ by: 'ops' }),
+    });
+    expect(badCancel.status).toBe(400);
+    expect(await badCancel.json()).toMatchObject({ violations: [{ path: 'reason' }] });
+    const lateCancel = await fetch(`${context.service.url}/instances/approve-me/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ by: 'ops', reason: 'too late' }),
+    });
+    expect(lateCancel.status).toBe(409);
+  });
+});
+
+async function readTopic(topic: string, expected: number): Promise<KafkaMessage[]> {
+  const kafka = testKafka();
+  const reader = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+  const messages: KafkaMessage[] = [];
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
+  await reader.run({
+    eachMessage: ({ message }) => {
+      messages.push(message);
+      return Promise.resolve();
+    },
+  });
+  await waitFor(() => messages.length >= expected, { what: `${expected} records on ${topic}` });
+  await reader.disconnect();
+  return messages;
+}
