@@ -44,6 +44,7 @@ export async function bootstrapService<Config extends ServiceConfig>(
   const logger = createLogger({ service: options.name, level: config.LOG_LEVEL });
   try {
     const app = await startServiceApp(options, config, new PinoLoggerService(logger));
+    // Registered once started: a signal while starting ends the process (Nest's hook, once the app exists).
     logStop(logger, options.stopTimeoutMs ?? 15_000);
     const url = await app.getUrl();
     logger.info({ url }, `${options.name} listening on ${url}`);
@@ -75,7 +76,7 @@ export async function startServiceApp<Config extends ServiceConfig>(
     await app.startAllMicroservices();
     return app;
   } catch (error) {
-    // Releases what already started (connections, the HTTP port) so the failure is reported, not masked.
+    // A caller that carries on (a test; `bootstrapService` exits) is not left holding connections and the port.
     await app.close().catch(() => undefined);
     throw error;
   }
