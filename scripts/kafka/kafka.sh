@@ -21,7 +21,13 @@ resolve() {
   if [ -f "$libs/.resolved" ] && cmp -s "$here/pom.xml" "$libs/.resolved"; then return; fi
   echo "kafka: resolving broker from Maven Central into $libs"
   rm -rf "$libs" && mkdir -p "$libs"
-  mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs"
+  # Maven's output (colour resets even with -q) goes to a log, shown when the resolution fails.
+  if ! mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" \
+    >"$state/resolve.log" 2>&1; then
+    echo "kafka: resolving the broker failed; see $state/resolve.log" >&2
+    tail -20 "$state/resolve.log" >&2
+    exit 1
+  fi
   cp "$here/pom.xml" "$libs/.resolved"
 }
 
