@@ -1,3 +1,6 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 /** Throughput and latency figures of one run, printed the same way by every bench. */
 export interface RunFigures {
   readonly label: string;
@@ -32,4 +35,20 @@ export function printFigures(rows: readonly RunFigures[]): void {
       'p99 ms': row.p99Ms.toFixed(1),
     })),
   );
+}
+
+const resultsDir = join(__dirname, '..', 'tmp', 'bench');
+
+/** Keeps a bench's figures so a later bench can print them beside its own. */
+export function saveFigures(bench: string, rows: readonly RunFigures[]): void {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, `${bench}.json`), JSON.stringify(rows, null, 2));
+}
+
+export function loadFigures(bench: string): RunFigures[] | undefined {
+  try {
+    return JSON.parse(readFileSync(join(resultsDir, `${bench}.json`), 'utf8')) as RunFigures[];
+  } catch {
+    return undefined;
+  }
 }

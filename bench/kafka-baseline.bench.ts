@@ -20,7 +20,7 @@ import {
   uniqueName,
   waitFor,
 } from '@keel/testing';
-import { figures, printFigures, type RunFigures } from './bench-stats';
+import { figures, printFigures, type RunFigures, saveFigures } from './bench-stats';
 
 const messageCount = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const batchSize = 100;
@@ -146,6 +146,7 @@ async function main(): Promise<void> {
   const rawPaced = await rawKafkajs(paced, pacedMessages);
   const keelPaced = await throughMessaging(paced, pacedMessages);
   printFigures([rawBurst, keelBurst, rawPaced, keelPaced]);
+  saveFigures('kafka-baseline', [rawBurst, keelBurst, rawPaced, keelPaced]);
   console.log(
     `burst throughput ratio libs/messaging / raw: ${(keelBurst.perSecond / rawBurst.perSecond).toFixed(3)}`,
   );

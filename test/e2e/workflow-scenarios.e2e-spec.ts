@@ -61,7 +61,7 @@ describe('workflow service scenarios', () => {
     });
     await context.service.kill();
     // The outage outlasts the timer.
-    await waitFor(() => Date.now() > timer!.due_at.getTime() + 500, { timeoutMs: 10_000, what: 'timer due' });
+    await waitFor(() => Date.now() > timer.due_at.getTime() + 500, { timeoutMs: 10_000, what: 'timer due' });
     expect(await statusOf('sleeper')).toBe('waiting');
     await context.service.start();
     await until('sleeper', 'completed');

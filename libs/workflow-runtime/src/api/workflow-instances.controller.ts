@@ -26,6 +26,14 @@ interface InstanceRow {
   finished_at: Date | null;
 }
 
+interface HistoryEntry {
+  seq: number;
+  input: unknown;
+  status: string;
+  events: unknown[];
+  appliedAt: Date;
+}
+
 function summary(row: InstanceRow) {
   return {
     instanceId: row.id,
@@ -79,7 +87,7 @@ export class WorkflowInstancesController {
   @Get('instances/:id/history')
   async history(@Param('id') id: string) {
     await this.get(id);
-    return this.dataSource.query(
+    return this.dataSource.query<HistoryEntry[]>(
       `SELECT seq, input, status, events, applied_at AS "appliedAt" FROM "workflow"."transitions"
        WHERE instance_id = $1 ORDER BY seq`,
       [id],

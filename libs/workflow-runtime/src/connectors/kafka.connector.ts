@@ -32,7 +32,7 @@ export class KafkaConnector implements Connector<KafkaCall> {
         tenant: context.tenant,
         correlationid: context.correlationId,
         idempotencykey: context.idempotencyKey,
-        data: call.value as never,
+        data: call.value,
       });
       await this.publisher.publish(topic, [event]);
       return { outcome: 'succeeded', output: { topic: topic.name, eventId: event.id } };

@@ -1,4 +1,10 @@
-import { buildEvent, type CloudEvent, type topics as registryTopics } from '@keel/contracts';
+import {
+  type ApprovalEvent,
+  buildEvent,
+  type CloudEvent,
+  type topics as registryTopics,
+  type WorkflowEvent,
+} from '@keel/contracts';
 import type { OutboxWriter } from '@keel/messaging';
 import {
   type IgnoredInput,
@@ -110,8 +116,8 @@ export class WorkflowExecutor {
     commands: readonly WorkflowCommand[],
     causationId: string | undefined,
   ): Promise<void> {
-    const events: Array<CloudEvent<never>> = [];
-    const approvals: Array<CloudEvent<never>> = [];
+    const events: Array<CloudEvent<WorkflowEvent>> = [];
+    const approvals: Array<CloudEvent<ApprovalEvent>> = [];
     const envelope = (index: number, type: string) => ({
       id: `${state.instanceId}/${state.seq}/${index}`,
       source: this.deps.source,
@@ -180,7 +186,7 @@ export class WorkflowExecutor {
                 approverRole: command.approverRole,
                 dueAt: command.dueAt,
               },
-            }) as CloudEvent<never>,
+            }),
           );
           break;
         case 'requestDecision':
@@ -195,13 +201,11 @@ export class WorkflowExecutor {
                 context: command.context,
               },
               command.stepId,
-            ) as CloudEvent<never>,
+            ),
           );
           break;
         case 'emitEvent':
-          events.push(
-            workflowEvent(index, command.event, command.detail, command.stepId) as CloudEvent<never>,
-          );
+          events.push(workflowEvent(index, command.event, command.detail, command.stepId));
           break;
         case 'complete':
           this.deps.metrics?.finished.inc({ template: definition.name, status: command.status });
@@ -218,9 +222,13 @@ export class WorkflowExecutor {
     await this.deps.outbox.enqueue(manager, this.deps.topics.workflowEvents, events);
     await this.deps.outbox.enqueue(manager, this.deps.topics.approvals, approvals);
     if (isTerminal(state.status)) {
-      // A finished instance waits for nothing: its leftover timers can never matter again.
+      // A finished instance waits for nothing: leftover timers and attempts can never matter again.
       await manager.query(
         `UPDATE "workflow"."timers" SET status = 'cancelled' WHERE instance_id = $1 AND status = 'scheduled'`,
+        [state.instanceId],
+      );
+      await manager.query(
+        `UPDATE "workflow"."tasks" SET status = 'abandoned', finished_at = now() WHERE instance_id = $1 AND status = 'pending'`,
         [state.instanceId],
       );
     }
@@ -231,13 +239,22 @@ export class WorkflowExecutor {
     instanceId: string,
     command: Extract<WorkflowCommand, { type: 'executeTask' | 'executeCompensation' }>,
   ): Promise<void> {
+    const kind = command.type === 'executeTask' ? 'task' : 'compensation';
+    // A new attempt supersedes older ones still queued (e.g. one the engine gave up on after a timeout):
+    // re-running them would only be deduplicated downstream and ignored as stale here.
+    await manager.query(
+      `UPDATE "workflow"."tasks" SET status = 'superseded', finished_at = now()
+       WHERE instance_id = $1 AND kind = $2 AND step_id = $3 AND status = 'pending'
+         AND (run < $4 OR (run = $4 AND attempt < $5))`,
+      [instanceId, kind, command.stepId, command.run, command.attempt],
+    );
     await manager.query(
       `INSERT INTO "workflow"."tasks" (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
        ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING`,
       [
         instanceId,
-        command.type === 'executeTask' ? 'task' : 'compensation',
+        kind,
         command.stepId,
         command.run,
         command.attempt,

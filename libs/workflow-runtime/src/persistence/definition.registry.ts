@@ -35,7 +35,9 @@ export class DefinitionRegistry {
         `workflow ${definition.name}@${definition.version} already exists with different content; publish a new version`,
       );
     }
-    const byVersion = this.versions.get(definition.name) ?? new Map();
+    const byVersion =
+      this.versions.get(definition.name) ??
+      new Map<number, { definition: WorkflowDefinition; hash: string }>();
     byVersion.set(definition.version, { definition, hash });
     this.versions.set(definition.name, byVersion);
   }

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpConnector } from '@keel/workflow-runtime';
+
+describe('HttpConnector against a local HTTP server', () => {
+  let server: Server;
+  let connector: HttpConnector;
+  const seen: Array<{ key: string | undefined; body: string }> = [];
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        seen.push({ key: request.headers['idempotency-key'] as string | undefined, body });
+        const status = Number(/\/status\/(\d+)/.exec(request.url ?? '')?.[1] ?? 200);
+        if (request.url?.startsWith('/slow')) return void setTimeout(() => response.end('{}'), 500);
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(
+          status === 204
+            ? undefined
+            : JSON.stringify({ echoed: body ? (JSON.parse(body) as unknown) : null }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    connector = new HttpConnector({ api: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const context = {
+    idempotencyKey: 'wf-1:reserve:run1',
+    timeoutMs: 200,
+    caseId: 'c',
+    tenant: 't',
+    correlationId: 'c',
+  };
+  const call = (path: string) => ({
+    type: 'http' as const,
+    service: 'api',
+    method: 'POST' as const,
+    path,
+    body: { n: 1 },
+  });
+
+  it('sends the idempotency key and JSON body, and returns the JSON answer', async () => {
+    await expect(connector.execute(call('/status/200'), context)).resolves.toEqual({
+      outcome: 'succeeded',
+      output: { echoed: { n: 1 } },
+    });
+    expect(seen.at(-1)).toEqual({ key: 'wf-1:reserve:run1', body: '{"n":1}' });
+  });
+
+  it('treats throttling and server errors as retryable, other client errors as permanent', async () => {
+    await expect(connector.execute(call('/status/503'), context)).resolves.toMatchObject({
+      outcome: 'failed',
+      retryable: true,
+    });
+    await expect(connector.execute(call('/status/429'), context)).resolves.toMatchObject({
+      outcome: 'failed',
+      retryable: true,
+    });
+    await expect(connector.execute(call('/status/422'), context)).resolves.toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+      error: expect.stringMatching(/answered 422/) as unknown,
+    });
+  });
+
+  it('reports a timeout when the far side is slower than the task allows', async () => {
+    await expect(connector.execute(call('/slow'), context)).resolves.toEqual({ outcome: 'timedOut' });
+  });
+
+  it('fails permanently for a service with no configured base URL', async () => {
+    await expect(connector.execute({ ...call('/x'), service: 'unknown' }, context)).resolves.toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+    });
+  });
+});

@@ -1,0 +1,24 @@
+import { ConfigError, loadConfig } from '@keel/config';
+import { workflowConfigSchema } from '@keel/workflow-runtime';
+
+describe('workflowConfigSchema', () => {
+  it('reads the named base URLs of HTTP services', () => {
+    const config = loadConfig(workflowConfigSchema, {
+      WORKFLOW_HTTP_SERVICES: 'inventory=http://inventory:8080, carriers=https://carriers.example/api',
+    });
+    expect(config.WORKFLOW_HTTP_SERVICES).toEqual({
+      inventory: 'http://inventory:8080',
+      carriers: 'https://carriers.example/api',
+    });
+    expect(config.PORT).toBe(3004);
+  });
+
+  it('names a malformed service entry', () => {
+    expect(() => loadConfig(workflowConfigSchema, { WORKFLOW_HTTP_SERVICES: 'inventory' })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadConfig(workflowConfigSchema, { WORKFLOW_HTTP_SERVICES: 'inventory' })).toThrow(
+      /WORKFLOW_HTTP_SERVICES: expected name=url, got 'inventory'/,
+    );
+  });
+});
