@@ -146,6 +146,73 @@ describe('workflow service scenarios', () => {
     ]);
   });
 
+  const post = (path: string, body: unknown) =>
+    fetch(`${context.service.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('lets an operator retry a step now instead of after its back-off', async () => {
+    context.ledger.unavailable.add('/flaky');
+    await context.sendCommands([
+      { command: 'start', instanceId: 'flaky', template: 'flaky-flow', input: { n: 8 } },
+    ]);
+    await waitFor(
+      async () =>
+        (
+          await context.query(
+            `SELECT 1 FROM workflow.timers WHERE instance_id = 'flaky' AND purpose = 'retry' AND status = 'scheduled'`,
+          )
+        ).length > 0,
+      { what: 'a retry ten minutes away' },
+    );
+    context.ledger.unavailable.delete('/flaky');
+    const response = await post('/instances/flaky/retry-step', { stepId: 'charge', by: 'ops' });
+    expect(response.status).toBe(200);
+    await until('flaky', 'completed');
+    expect(context.ledger.entries.get('flaky:charge:run1')?.calls).toBe(1);
+  });
+
+  it('lets an operator rerun from an earlier step (a new run, a new key) and cancel with compensation', async () => {
+    await context.sendCommands([
+      { command: 'start', instanceId: 'rerun-me', template: 'approval-flow', input: { n: 9 } },
+      { command: 'start', instanceId: 'cancel-me', template: 'approval-flow', input: { n: 10 } },
+    ]);
+    await waitingOn('rerun-me', 'managerApproval');
+    await waitingOn('cancel-me', 'managerApproval');
+
+    expect((await post('/instances/rerun-me/rerun-from', { stepId: 'reserve', by: 'ops' })).status).toBe(200);
+    await waitFor(() => context.ledger.entries.has('rerun-me:reserve:run2'), {
+      what: 'the second run of reserve',
+    });
+    await waitingOn('rerun-me', 'managerApproval');
+    await context.answerApproval('rerun-me', 'managerApproval', 'granted', 2);
+    await until('rerun-me', 'completed');
+
+    expect(
+      (await post('/instances/cancel-me/cancel', { reason: 'customer withdrew', by: 'ops' })).status,
+    ).toBe(200);
+    await until('cancel-me', 'cancelled');
+    expect(context.ledger.entries.get('cancel-me:reserve:run1:compensate')).toMatchObject({
+      method: 'DELETE',
+      calls: 1,
+    });
+  });
+
+  it('starts scheduled workflows from their cron schedule', async () => {
+    const started = await waitFor(
+      async () => {
+        const rows = await context.query<{ id: string; status: string }>(
+          `SELECT id, status FROM workflow.instances WHERE workflow_name = 'heartbeat' AND status = 'completed'`,
+        );
+        return rows.length >= 2 ? rows : undefined;
+      },
+      { timeoutMs: 20_000, what: 'two scheduled runs' },
+    );
+    expect(started[0]?.id).toMatch(/^heartbeat@1\/cron\/\d{4}-\d\d-\d\dT/);
+  });
+
   it('answers read and operator requests over HTTP, with a 4xx and a reason for bad ones', async () => {
     const instance = await context.service.get<{ status: string; workflow: { name: string } }>(
       '/instances/approve-me',

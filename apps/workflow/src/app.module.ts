@@ -2,7 +2,12 @@ import { MessagingModule } from '@keel/messaging';
 import { HealthModule, MetricsModule } from '@keel/observability';
 import { PersistenceModule } from '@keel/persistence';
 import { workflowTemplates } from '@keel/workflow-engine';
-import { type WorkflowConfig, WorkflowRuntimeModule, loadDefinitionFiles } from '@keel/workflow-runtime';
+import {
+  type WorkflowConfig,
+  WorkflowRuntimeModule,
+  loadDefinitionFiles,
+  loadPostgresStatements,
+} from '@keel/workflow-runtime';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { workflowMigrations } from './persistence/migrations';
 
@@ -43,10 +48,13 @@ export class AppModule {
             ...(config.WORKFLOW_DEFINITIONS_DIR ? loadDefinitionFiles(config.WORKFLOW_DEFINITIONS_DIR) : []),
           ],
           httpServices: config.WORKFLOW_HTTP_SERVICES,
-          postgresStatements: {},
+          postgresStatements: config.WORKFLOW_POSTGRES_STATEMENTS_FILE
+            ? loadPostgresStatements(config.WORKFLOW_POSTGRES_STATEMENTS_FILE)
+            : {},
           taskConcurrency: config.WORKFLOW_TASK_CONCURRENCY,
           taskLeaseGraceMs: config.WORKFLOW_TASK_LEASE_GRACE_MS,
           retentionMs: config.WORKFLOW_RETENTION_HOURS * 3_600_000,
+          pruneIntervalMs: config.WORKFLOW_PRUNE_INTERVAL_MS,
           scheduleTenant: config.WORKFLOW_SCHEDULE_TENANT,
           source: `urn:keel:${serviceName}`,
         }),

@@ -5,7 +5,8 @@ import { ContractViolationError, type Violation } from './contract-violation.err
 export interface KafkaRecord {
   readonly key: Buffer | string | null;
   readonly value: Buffer | null;
-  readonly headers: Record<string, Buffer | string | undefined>;
+  /** As kafkajs delivers them: a repeated header arrives as an array (the first value counts). */
+  readonly headers: Record<string, Buffer | string | ReadonlyArray<Buffer | string> | undefined>;
 }
 
 /** A record as Keel produces it: string key and headers, JSON value. */
@@ -38,7 +39,8 @@ export function toKafkaRecord(event: CloudEvent): EncodedRecord {
  */
 export function fromKafkaRecord(record: KafkaRecord): CloudEvent<unknown> {
   const attributes: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(record.headers)) {
+  for (const [name, header] of Object.entries(record.headers)) {
+    const raw = firstValue(header);
     if (raw === undefined) continue;
     const value = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
     if (name === contentTypeHeader) attributes.datacontenttype = value;
@@ -52,6 +54,11 @@ export function fromKafkaRecord(record: KafkaRecord): CloudEvent<unknown> {
   const data = record.value === null ? undefined : parseJson(record.value, violations);
   if (!parsed.success || violations.length > 0) throw new ContractViolationError('envelope', violations);
   return { ...parsed.data, data };
+}
+
+function firstValue(header: KafkaRecord['headers'][string]): Buffer | string | undefined {
+  if (header === undefined || typeof header === 'string' || Buffer.isBuffer(header)) return header;
+  return header[0];
 }
 
 function parseJson(value: Buffer, violations: Violation[]): unknown {

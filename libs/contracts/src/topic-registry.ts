@@ -116,7 +116,10 @@ export function namespacedTopics(namespace: string): typeof topics {
   if (namespace === '') return topics;
   if (!/^[a-z0-9_-]+$/.test(namespace)) throw new Error(`invalid topic namespace '${namespace}'`);
   return Object.fromEntries(
-    Object.entries(topics).map(([key, topic]) => [key, Object.freeze({ ...topic, name: `${namespace}.${topic.name}` })]),
+    Object.entries(topics).map(([key, topic]) => [
+      key,
+      Object.freeze({ ...topic, name: `${namespace}.${topic.name}` }),
+    ]),
   ) as unknown as typeof topics;
 }
 

@@ -164,7 +164,7 @@ export class EventConsumer {
       return decodeEvent(subscription.topic, {
         key: message.key,
         value: message.value,
-        headers: flattenHeaders(message.headers),
+        headers: message.headers ?? {},
       });
     } catch (error) {
       if (error instanceof ContractViolationError) return error;
@@ -327,13 +327,6 @@ export class EventConsumer {
 interface DecodedRecord {
   readonly message: KafkaMessage;
   readonly event: CloudEvent;
-}
-
-function flattenHeaders(headers: KafkaMessage['headers']): Record<string, Buffer | string | undefined> {
-  const flat: Record<string, Buffer | string | undefined> = {};
-  for (const [name, value] of Object.entries(headers ?? {}))
-    flat[name] = Array.isArray(value) ? value[0] : value;
-  return flat;
 }
 
 // Long backoffs must not cost the group membership: keep heartbeating while waiting.

@@ -26,12 +26,18 @@ export const workflowConfigSchema = serviceConfigSchema(3004).extend({
   WORKFLOW_HTTP_SERVICES: serviceMap,
   /** A folder of extra definition files (`*.yaml`, `*.yml`, `*.json`) beside the bundled templates. */
   WORKFLOW_DEFINITIONS_DIR: z.string().min(1).optional(),
+  /**
+   * A JSON or YAML file naming the SQL statements Postgres tasks may run (`name: SQL`); `$1` is the
+   * idempotency key, the task's params follow. Definitions never carry SQL.
+   */
+  WORKFLOW_POSTGRES_STATEMENTS_FILE: z.string().min(1).optional(),
   WORKFLOW_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   WORKFLOW_TASK_LEASE_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
   WORKFLOW_RETENTION_HOURS: z.coerce
     .number()
     .min(0)
     .default(24 * 7),
+  WORKFLOW_PRUNE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** Tenant of instances started by cron schedules. */
   WORKFLOW_SCHEDULE_TENANT: z.string().min(1).default('system'),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),

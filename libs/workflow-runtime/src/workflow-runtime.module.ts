@@ -35,6 +35,7 @@ export interface WorkflowRuntimeOptions {
   readonly taskConcurrency: number;
   readonly taskLeaseGraceMs: number;
   readonly retentionMs: number;
+  readonly pruneIntervalMs: number;
   readonly scheduleTenant: string;
   /** CloudEvents `source` of what the service emits. */
   readonly source: string;
@@ -82,7 +83,12 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
       tenant: options.scheduleTenant,
       onError,
     });
-    this.pruner = new RetentionPruner({ dataSource, retentionMs: options.retentionMs, onError });
+    this.pruner = new RetentionPruner({
+      dataSource,
+      retentionMs: options.retentionMs,
+      pollIntervalMs: options.pruneIntervalMs,
+      onError,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -150,7 +150,8 @@ export function kafkaEventTransport(
   const topics = app.get<Topics>(TOPICS);
   return new KafkaEventTransport({
     kafka: app.get<Kafka>(KAFKA),
-    groupId: options.service,
+    // Environments sharing a broker must not share a group: every join would rebalance the others.
+    groupId: options.topicNamespace ? `${options.topicNamespace}.${options.service}` : options.service,
     dataSource: app.get(DataSource),
     tables: app.get(MessagingSchema),
     deadLetters: app.get(KafkaRecordSender),

@@ -1,0 +1,65 @@
+import { decodeEvent, topics } from '@keel/contracts';
+import { EventPublisher, KafkaRecordSender } from '@keel/messaging';
+import { isolatedTopic, testKafka, uniqueName, waitFor } from '@keel/testing';
+import { KafkaConnector } from '@keel/workflow-runtime';
+import type { KafkaMessage } from 'kafkajs';
+
+describe('KafkaConnector on a real broker', () => {
+  const kafka = testKafka();
+  const sender = new KafkaRecordSender(kafka);
+  afterAll(() => sender.disconnect());
+
+  const context = {
+    idempotencyKey: 'wf-3:notify:run1',
+    timeoutMs: 1000,
+    caseId: 'case-3',
+    tenant: 'acme',
+    correlationId: 'corr-3',
+  };
+
+  it('publishes a registry event whose id is the idempotency key, and refuses data that breaks the topic schema', async () => {
+    const topic = await isolatedTopic(kafka, topics.workflowCommands, 1);
+    const connector = new KafkaConnector(
+      new EventPublisher(sender),
+      { workflowCommands: topic },
+      'urn:keel:workflow',
+    );
+    const value = { command: 'cancel', instanceId: 'wf-7', reason: 'superseded by wf-3' };
+
+    await expect(
+      connector.execute({ type: 'kafka', topic: 'workflowCommands', value }, context),
+    ).resolves.toMatchObject({
+      outcome: 'succeeded',
+    });
+    await expect(
+      connector.execute({ type: 'kafka', topic: 'workflowCommands', value: { command: 'explode' } }, context),
+    ).resolves.toMatchObject({ outcome: 'failed', retryable: false });
+    await expect(
+      connector.execute({ type: 'kafka', topic: 'nowhere', value }, context),
+    ).resolves.toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+    });
+
+    const reader = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+    const received: KafkaMessage[] = [];
+    await reader.connect();
+    await reader.subscribe({ topic: topic.name, fromBeginning: true });
+    await reader.run({
+      eachMessage: ({ message }) => {
+        received.push(message);
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => received.length >= 1);
+    await reader.disconnect();
+    const [message] = received;
+    if (!message) throw new Error('nothing received');
+    const event = decodeEvent(topic, {
+      key: message.key,
+      value: message.value,
+      headers: message.headers ?? {},
+    });
+    expect(event).toMatchObject({ id: 'wf-3:notify:run1', subject: 'case-3', tenant: 'acme', data: value });
+  });
+});
