@@ -234,6 +234,25 @@ describe('workflow service scenarios', () => {
     });
     expect(lateCancel.status).toBe(409);
   });
+
+  it('exposes workflow metrics, with gauges read from the database', async () => {
+    const scrape = async () => (await fetch(`${context.service.url}/metrics`)).text();
+    await context.sendCommands([
+      { command: 'start', instanceId: 'on-hold', template: 'approval-flow', input: { n: 11 } },
+    ]);
+    await waitingOn('on-hold', 'managerApproval');
+    const waiting = await scrape();
+    expect(waiting).toMatch(/^keel_workflow_instances_active\{[^}]*template="approval-flow"[^}]*\} [1-9]/m);
+    expect(waiting).toMatch(/^keel_workflow_approvals_waiting\{[^}]*\} [1-9]/m);
+
+    await context.answerApproval('on-hold', 'managerApproval', 'granted');
+    await until('on-hold', 'completed');
+    const done = await scrape();
+    expect(done).toMatch(
+      /^keel_workflow_instances_finished_total\{[^}]*template="approval-flow"[^}]*status="completed"[^}]*\} [1-9]/m,
+    );
+    expect(done).toMatch(/^keel_messages_consumed_total\{[^}]*outcome="processed"[^}]*\} [1-9]/m);
+  });
 });
 
 async function readTopic(topic: string, expected: number): Promise<KafkaMessage[]> {

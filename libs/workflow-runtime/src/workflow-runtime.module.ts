@@ -127,8 +127,9 @@ export class WorkflowRuntimeModule {
         { provide: InstanceStore, useValue: new InstanceStore() },
         {
           provide: WORKFLOW_METRICS,
-          inject: [METRICS_REGISTRY],
-          useFactory: (registry: Registry) => createWorkflowMetrics(registry),
+          inject: [METRICS_REGISTRY, DataSource],
+          useFactory: (registry: Registry, dataSource: DataSource) =>
+            createWorkflowMetrics(registry, dataSource),
         },
         {
           provide: WorkflowExecutor,

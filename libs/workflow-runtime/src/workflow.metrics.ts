@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
 
 /** Workflow metrics; `template` is a workflow name (a bounded set: only registered definitions). */
 export interface WorkflowMetrics {
@@ -11,7 +12,11 @@ export interface WorkflowMetrics {
   readonly approvalsWaiting: Gauge;
 }
 
-export function createWorkflowMetrics(registry: Registry): WorkflowMetrics {
+/**
+ * Counters count in this process; the gauges are read from the database on each scrape, so they stay true
+ * across restarts and with several service instances.
+ */
+export function createWorkflowMetrics(registry: Registry, dataSource: DataSource): WorkflowMetrics {
   const registers = [registry];
   return {
     started: new Counter({
@@ -31,6 +36,14 @@ export function createWorkflowMetrics(registry: Registry): WorkflowMetrics {
       help: 'Instances not yet terminal',
       labelNames: ['template'],
       registers,
+      async collect() {
+        const rows = await dataSource.query<Array<{ template: string; n: number }>>(
+          `SELECT workflow_name AS template, count(*)::int AS n FROM "workflow"."instances"
+           WHERE finished_at IS NULL GROUP BY workflow_name`,
+        );
+        this.reset();
+        for (const row of rows) this.set({ template: row.template }, row.n);
+      },
     }),
     stepDuration: new Histogram({
       name: 'keel_workflow_step_duration_seconds',
@@ -55,6 +68,13 @@ export function createWorkflowMetrics(registry: Registry): WorkflowMetrics {
       name: 'keel_workflow_approvals_waiting',
       help: 'Approval steps waiting for a human',
       registers,
+      async collect() {
+        const [row] = await dataSource.query<Array<{ n: number }>>(
+          `SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(state -> 'approvals'))), 0)::int AS n
+           FROM "workflow"."instances" WHERE finished_at IS NULL`,
+        );
+        this.set(row?.n ?? 0);
+      },
     }),
   };
 }

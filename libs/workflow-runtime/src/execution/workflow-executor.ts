@@ -78,7 +78,6 @@ export class WorkflowExecutor {
       throw new Error(`instance ${request.instanceId} was created concurrently`);
     }
     this.deps.metrics?.started.inc({ template: definition.name });
-    this.deps.metrics?.active.inc({ template: definition.name });
     await this.record(
       manager,
       definition,
@@ -209,7 +208,6 @@ export class WorkflowExecutor {
           break;
         case 'complete':
           this.deps.metrics?.finished.inc({ template: definition.name, status: command.status });
-          this.deps.metrics?.active.dec({ template: definition.name });
           break;
       }
     }
