@@ -1,6 +1,5 @@
 import { deadLetterTopicName } from '@keel/contracts';
-import { testKafka, uniqueName, waitFor } from '@keel/testing';
-import { type KafkaMessage } from 'kafkajs';
+import { readTopic, testKafka, waitFor } from '@keel/testing';
 import { WorkflowE2eContext } from './fixtures/workflow-e2e.context';
 
 /** Approvals, durable timers, a parallel branch parked across a crash, version pinning, bad commands. */
@@ -134,7 +133,11 @@ describe('workflow service scenarios', () => {
       what: 'the good command',
     });
 
-    const deadLetters = await readTopic(deadLetterTopicName(context.topics.workflowCommands.name), 2);
+    const deadLetters = await readTopic(
+      testKafka(),
+      deadLetterTopicName(context.topics.workflowCommands.name),
+      2,
+    );
     const reasons = deadLetters.map((message) => message.headers?.keel_dlq_error?.toString());
     expect(reasons).toEqual([
       expect.stringMatching(/no workflow named 'no-such-workflow'/),
@@ -254,20 +257,3 @@ describe('workflow service scenarios', () => {
     expect(done).toMatch(/^keel_messages_consumed_total\{[^}]*outcome="processed"[^}]*\} [1-9]/m);
   });
 });
-
-async function readTopic(topic: string, expected: number): Promise<KafkaMessage[]> {
-  const kafka = testKafka();
-  const reader = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
-  const messages: KafkaMessage[] = [];
-  await reader.connect();
-  await reader.subscribe({ topic, fromBeginning: true });
-  await reader.run({
-    eachMessage: ({ message }) => {
-      messages.push(message);
-      return Promise.resolve();
-    },
-  });
-  await waitFor(() => messages.length >= expected, { what: `${expected} records on ${topic}` });
-  await reader.disconnect();
-  return messages;
-}

@@ -1,9 +1,6 @@
 import type { ServiceConfig } from '@keel/config';
-import { createKafka, kafkaReadinessCheck } from '@keel/messaging';
-import { HealthModule, MetricsModule, provideReadinessCheck } from '@keel/observability';
-import { PersistenceModule } from '@keel/persistence';
+import { ServiceChassisModule } from '@keel/service-chassis';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Kafka } from 'kafkajs';
 import { ingestionMigrations } from './persistence/migrations';
 
 export const serviceName = 'ingestion';
@@ -15,22 +12,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        MetricsModule.forRoot({ service: serviceName }),
-        HealthModule.forRoot(),
-        PersistenceModule.forRoot({
-          ...ingestionMigrations,
-          url: config.DATABASE_URL,
-          runMigrations: config.DB_RUN_MIGRATIONS,
-          applicationName: serviceName,
-        }),
-      ],
-      providers: [
-        {
-          provide: Kafka,
-          useFactory: () =>
-            createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? serviceName }),
-        },
-        provideReadinessCheck('kafka', { inject: [Kafka], useFactory: kafkaReadinessCheck }),
+        ServiceChassisModule.forRoot({ service: serviceName, migrations: ingestionMigrations, config }),
       ],
     };
   }

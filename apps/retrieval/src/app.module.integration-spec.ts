@@ -1,61 +1,9 @@
 import { loadConfig, serviceConfigSchema } from '@keel/config';
-import { metricNamingProblems, METRICS_REGISTRY, type ReadinessReport } from '@keel/observability';
-import { type ScratchDatabase, scratchDatabase, testKafkaBrokers } from '@keel/testing';
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Client } from 'pg';
-import type { Registry } from 'prom-client';
+import { serviceAppContract } from '@keel/testing';
 import { AppModule } from './app.module';
 
-describe('retrieval app module', () => {
-  // A database of its own: the service's real schema name cannot clash with any other test run.
-  let database: ScratchDatabase;
-  let app: INestApplication;
-  let url: string;
-
-  beforeAll(async () => {
-    database = await scratchDatabase('keel_retrieval');
-    const config = loadConfig(serviceConfigSchema(0), {
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: testKafkaBrokers.join(','),
-    });
-    app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-  });
-
-  it('is ready once Postgres and Kafka answer', async () => {
-    const response = await fetch(`${url}/health/ready`);
-
-    expect(response.status).toBe(200);
-    const report = (await response.json()) as ReadinessReport;
-    expect(report.checks.map(({ name, status }) => `${name}:${status}`).sort()).toEqual([
-      'kafka:up',
-      'postgres:up',
-    ]);
-  });
-
-  it('has migrated its own schema', async () => {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ name: string }>('SELECT name FROM retrieval.migrations');
-      expect(rows.map((row) => row.name)).toEqual(['ServiceSchema1763900000000']);
-    } finally {
-      await client.end();
-    }
-  });
-
-  it('serves its metrics, labelled with the service and named by the rules', async () => {
-    const response = await fetch(`${url}/metrics`);
-
-    expect(response.status).toBe(200);
-    expect(await response.text()).toMatch(/^process_cpu_seconds_total\{service="retrieval"\} /m);
-    expect(metricNamingProblems(app.get<Registry>(METRICS_REGISTRY))).toEqual([]);
-  });
+serviceAppContract({
+  service: 'retrieval',
+  migrations: ['ServiceSchema1763900000000', 'MessagingTables1764000000000'],
+  module: (env) => AppModule.forRoot(loadConfig(serviceConfigSchema(0), env)),
 });

@@ -1,6 +1,4 @@
-import { MessagingModule } from '@keel/messaging';
-import { HealthModule, MetricsModule } from '@keel/observability';
-import { PersistenceModule } from '@keel/persistence';
+import { ServiceChassisModule } from '@keel/service-chassis';
 import { workflowTemplates } from '@keel/workflow-engine';
 import {
   type WorkflowConfig,
@@ -20,28 +18,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        MetricsModule.forRoot({ service: serviceName }),
-        HealthModule.forRoot(),
-        PersistenceModule.forRoot({
-          ...workflowMigrations,
-          url: config.DATABASE_URL,
-          runMigrations: config.DB_RUN_MIGRATIONS,
-          applicationName: serviceName,
-        }),
-        MessagingModule.forRoot({
-          service: serviceName,
-          schema: workflowMigrations.schema,
-          brokers: config.KAFKA_BROKERS,
-          topicNamespace: config.KEEL_TOPIC_NAMESPACE,
-          outboxPollMs: config.OUTBOX_POLL_MS,
-          retry: {
-            maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
-            initialDelayMs: config.CONSUMER_RETRY_INITIAL_MS,
-            multiplier: 2,
-            maxDelayMs: 30_000,
-          },
-          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-        }),
+        ServiceChassisModule.forRoot({ service: serviceName, migrations: workflowMigrations, config }),
         WorkflowRuntimeModule.forRoot({
           definitions: [
             ...workflowTemplates,

@@ -23,6 +23,8 @@ export const commonConfigSchema = z.object({
   DB_RUN_MIGRATIONS: booleanFlag.default(true),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   CONSUMER_RETRY_INITIAL_MS: z.coerce.number().int().min(0).default(200),
+  /** How long the broker waits for a silent consumer before rebalancing its partitions. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(200),
 });
 

@@ -10,6 +10,7 @@ import {
   dropSchema,
   effectsTableMigration,
   isolatedTopic,
+  readTopic,
   recordEffects,
   schemaDataSource,
   sequencedCaseEvent,
@@ -40,22 +41,6 @@ describe('EventConsumer on a real broker and Postgres', () => {
   });
 
   afterAll(() => sender.disconnect());
-
-  async function readAll(topic: string, expected: number): Promise<KafkaMessage[]> {
-    const reader = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
-    const messages: KafkaMessage[] = [];
-    await reader.connect();
-    await reader.subscribe({ topic, fromBeginning: true });
-    await reader.run({
-      eachMessage: ({ message }) => {
-        messages.push(message);
-        return Promise.resolve();
-      },
-    });
-    await waitFor(() => messages.length >= expected, { what: `${expected} records on ${topic}` });
-    await reader.disconnect();
-    return messages;
-  }
 
   it('retries a poison record N times, dead-letters it with reason and origin, and processes the records behind it', async () => {
     const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
@@ -96,7 +81,7 @@ describe('EventConsumer on a real broker and Postgres', () => {
     );
     expect(effects).toEqual([1, 3, 4, 6]);
 
-    const deadLetters = await readAll(deadLetterTopicName(topic.name), 2);
+    const deadLetters = await readTopic(kafka, deadLetterTopicName(topic.name), 2);
     const [poison, notJson] = deadLetters;
     const header = (message: KafkaMessage | undefined, name: string) => message?.headers?.[name]?.toString();
     expect(header(poison, deadLetterHeaders.reason)).toBe('handler-failed');
@@ -124,7 +109,7 @@ describe('EventConsumer on a real broker and Postgres', () => {
     const encoded = encodeEvent(topics.caseEvents, event);
     await publisher.publish(topic, [event]);
 
-    const [received] = await readAll(topic.name, 1);
+    const [received] = await readTopic(kafka, topic.name, 1);
     expect(received?.key?.toString()).toBe('case-b');
     expect(Buffer.compare(received.value!, encoded.value)).toBe(0);
     const headers = Object.fromEntries(

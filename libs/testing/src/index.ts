@@ -13,3 +13,5 @@ export {
 export { recordEffects, sequencedCaseEvent } from './fixtures/case-effects';
 export { effectsTableMigration } from './fixtures/effects-table.migration';
 export { scratchDatabase, type ScratchDatabase } from './scratch-database';
+export { readTopic } from './read-topic';
+export { serviceAppContract, type ServiceAppContractOptions } from './service-app.contract';

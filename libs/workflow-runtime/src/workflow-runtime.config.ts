@@ -40,7 +40,6 @@ export const workflowConfigSchema = serviceConfigSchema(3004).extend({
   WORKFLOW_PRUNE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** Tenant of instances started by cron schedules. */
   WORKFLOW_SCHEDULE_TENANT: z.string().min(1).default('system'),
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
 });
 
 export type WorkflowConfig = z.infer<typeof workflowConfigSchema>;

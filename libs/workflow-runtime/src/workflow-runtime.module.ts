@@ -1,4 +1,4 @@
-import { EventPublisher, OutboxWriter, TOPICS, type Topics } from '@keel/messaging';
+import { EventPublisher, OutboxWriter, PollingLoop, TOPICS, type Topics } from '@keel/messaging';
 import { METRICS_REGISTRY } from '@keel/observability';
 import type { WorkflowDefinition } from '@keel/workflow-engine';
 import {
@@ -49,10 +49,8 @@ const WORKFLOW_METRICS = Symbol('keel.workflow-metrics');
 @Injectable()
 export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('WorkflowWorkers');
-  readonly tasks: TaskWorker;
-  readonly timers: TimerPoller;
-  readonly scheduler: CronScheduler;
-  readonly pruner: RetentionPruner;
+  private readonly scheduler: CronScheduler;
+  private readonly loops: PollingLoop[];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -65,40 +63,39 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     const now = options.now ?? (() => new Date());
     const onError = (error: unknown) =>
       this.logger.error(error instanceof Error ? error.stack : String(error));
-    this.tasks = new TaskWorker({
+    const tasks = new TaskWorker({
       dataSource,
       connectors,
       executor,
       concurrency: options.taskConcurrency,
       leaseGraceMs: options.taskLeaseGraceMs,
       metrics,
-      onError,
     });
-    this.timers = new TimerPoller({ dataSource, executor, now, onError });
+    const timers = new TimerPoller({ dataSource, executor, now });
     this.scheduler = new CronScheduler({
       dataSource,
       registry,
       executor,
       now,
       tenant: options.scheduleTenant,
-      onError,
     });
-    this.pruner = new RetentionPruner({
-      dataSource,
-      retentionMs: options.retentionMs,
-      pollIntervalMs: options.pruneIntervalMs,
-      onError,
-    });
+    const pruner = new RetentionPruner({ dataSource, retentionMs: options.retentionMs });
+    this.loops = [
+      new PollingLoop(() => tasks.tick(), { intervalMs: 100, onError }),
+      new PollingLoop(() => timers.tick(), { intervalMs: 250, onError }),
+      new PollingLoop(() => this.scheduler.tick(), { intervalMs: 1_000, onError }),
+      new PollingLoop(() => pruner.tick(), { intervalMs: options.pruneIntervalMs, onError }),
+    ];
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.dataSource.transaction((manager) => this.registry.synchronize(manager));
     await this.scheduler.arm();
-    for (const worker of [this.tasks, this.timers, this.scheduler, this.pruner]) worker.start();
+    for (const loop of this.loops) loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.tasks, this.timers, this.scheduler, this.pruner].map((worker) => worker.stop()));
+    await Promise.all(this.loops.map((loop) => loop.stop()));
   }
 }
 

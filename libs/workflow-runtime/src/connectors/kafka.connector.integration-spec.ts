@@ -1,8 +1,7 @@
 import { decodeEvent, topics } from '@keel/contracts';
 import { EventPublisher, KafkaRecordSender } from '@keel/messaging';
-import { isolatedTopic, testKafka, uniqueName, waitFor } from '@keel/testing';
+import { isolatedTopic, readTopic, testKafka } from '@keel/testing';
 import { KafkaConnector } from '@keel/workflow-runtime';
-import type { KafkaMessage } from 'kafkajs';
 
 describe('KafkaConnector on a real broker', () => {
   const kafka = testKafka();
@@ -41,18 +40,7 @@ describe('KafkaConnector on a real broker', () => {
       retryable: false,
     });
 
-    const reader = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
-    const received: KafkaMessage[] = [];
-    await reader.connect();
-    await reader.subscribe({ topic: topic.name, fromBeginning: true });
-    await reader.run({
-      eachMessage: ({ message }) => {
-        received.push(message);
-        return Promise.resolve();
-      },
-    });
-    await waitFor(() => received.length >= 1);
-    await reader.disconnect();
+    const received = await readTopic(kafka, topic.name, 1);
     const [message] = received;
     if (!message) throw new Error('nothing received');
     const event = decodeEvent(topic, {

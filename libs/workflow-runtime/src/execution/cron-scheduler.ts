@@ -1,4 +1,3 @@
-import { PollingLoop } from '@keel/messaging';
 import { nextScheduledStart } from '@keel/workflow-engine';
 import type { DataSource } from 'typeorm';
 import type { DefinitionRegistry } from '../persistence/definition.registry';
@@ -16,8 +15,6 @@ export interface CronSchedulerOptions {
   readonly executor: WorkflowExecutor;
   readonly now: () => Date;
   readonly tenant: string;
-  readonly pollIntervalMs?: number;
-  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -26,14 +23,7 @@ export interface CronSchedulerOptions {
  * The instance id is derived from the due time, so two schedulers never start the same run twice.
  */
 export class CronScheduler {
-  private readonly loop: PollingLoop;
-
-  constructor(private readonly options: CronSchedulerOptions) {
-    this.loop = new PollingLoop(() => this.tick(), {
-      intervalMs: options.pollIntervalMs ?? 1_000,
-      ...(options.onError ? { onError: options.onError } : {}),
-    });
-  }
+  constructor(private readonly options: CronSchedulerOptions) {}
 
   /** Records the next run of every scheduled definition that has none yet. */
   async arm(): Promise<void> {
@@ -47,14 +37,6 @@ export class CronScheduler {
         [definition.name, definition.version, next],
       );
     }
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
   }
 
   async tick(): Promise<boolean> {

@@ -1,4 +1,3 @@
-import { PollingLoop } from '@keel/messaging';
 import type { DataSource } from 'typeorm';
 
 export interface RetentionPrunerOptions {
@@ -6,8 +5,6 @@ export interface RetentionPrunerOptions {
   /** Finished instances (and their transitions, tasks and timers) are deleted this long after finishing. */
   readonly retentionMs: number;
   readonly batchSize?: number;
-  readonly pollIntervalMs?: number;
-  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -16,23 +13,10 @@ export interface RetentionPrunerOptions {
  * which bounds the deduplication window. Their events stay in Kafka and in governance's audit log.
  */
 export class RetentionPruner {
-  private readonly loop: PollingLoop;
   private readonly batchSize: number;
 
   constructor(private readonly options: RetentionPrunerOptions) {
     this.batchSize = options.batchSize ?? 500;
-    this.loop = new PollingLoop(() => this.tick(), {
-      intervalMs: options.pollIntervalMs ?? 60_000,
-      ...(options.onError ? { onError: options.onError } : {}),
-    });
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
   }
 
   /** Deletes one batch; true when the batch was full. */

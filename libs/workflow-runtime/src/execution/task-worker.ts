@@ -1,4 +1,3 @@
-import { PollingLoop } from '@keel/messaging';
 import type { RenderedConnectorCall, WorkflowInput } from '@keel/workflow-engine';
 import type { DataSource } from 'typeorm';
 import type { ConnectorRegistry } from '../connectors/connector.registry';
@@ -30,9 +29,7 @@ export interface TaskWorkerOptions {
   readonly concurrency?: number;
   /** Added to a task's timeout to form its lease: a crashed worker's task is re-issued after it. */
   readonly leaseGraceMs?: number;
-  readonly pollIntervalMs?: number;
   readonly metrics?: WorkflowMetrics;
-  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -42,29 +39,12 @@ export interface TaskWorkerOptions {
  * is claimed again after it expires and re-issued with the same key, so the far side applies it once.
  */
 export class TaskWorker {
-  private readonly loop: PollingLoop;
   private readonly concurrency: number;
   private readonly leaseGraceMs: number;
 
   constructor(private readonly options: TaskWorkerOptions) {
     this.concurrency = options.concurrency ?? 16;
     this.leaseGraceMs = options.leaseGraceMs ?? 5_000;
-    this.loop = new PollingLoop(() => this.tick(), {
-      intervalMs: options.pollIntervalMs ?? 100,
-      ...(options.onError ? { onError: options.onError } : {}),
-    });
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  nudge(): void {
-    this.loop.nudge();
   }
 
   /** Claims and runs one batch; true when the batch was full (more may be waiting). */

@@ -1,4 +1,3 @@
-import { PollingLoop } from '@keel/messaging';
 import type { DataSource } from 'typeorm';
 import type { WorkflowExecutor } from './workflow-executor';
 
@@ -12,8 +11,6 @@ export interface TimerPollerOptions {
   readonly executor: WorkflowExecutor;
   readonly now: () => Date;
   readonly batchSize?: number;
-  readonly pollIntervalMs?: number;
-  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -22,23 +19,10 @@ export interface TimerPollerOptions {
  * `timer.fired` applied to its instance together — so it fires once.
  */
 export class TimerPoller {
-  private readonly loop: PollingLoop;
   private readonly batchSize: number;
 
   constructor(private readonly options: TimerPollerOptions) {
     this.batchSize = options.batchSize ?? 100;
-    this.loop = new PollingLoop(() => this.tick(), {
-      intervalMs: options.pollIntervalMs ?? 250,
-      ...(options.onError ? { onError: options.onError } : {}),
-    });
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
   }
 
   /** Fires up to one batch of due timers; true when the batch was full. */

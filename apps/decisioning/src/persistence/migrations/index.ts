@@ -1,7 +1,8 @@
+import { messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
 /** The decisioning service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const decisioningMigrations: ServiceMigrations = {
   schema: 'decisioning',
-  migrations: [serviceSchemaMigration('decisioning')],
+  migrations: [serviceSchemaMigration('decisioning'), messagingTablesMigration('decisioning')],
 };

@@ -1,7 +1,8 @@
+import { messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
 /** The ingestion service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const ingestionMigrations: ServiceMigrations = {
   schema: 'ingestion',
-  migrations: [serviceSchemaMigration('ingestion')],
+  migrations: [serviceSchemaMigration('ingestion'), messagingTablesMigration('ingestion')],
 };

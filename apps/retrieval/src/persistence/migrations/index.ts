@@ -1,7 +1,8 @@
+import { messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
 /** The retrieval service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const retrievalMigrations: ServiceMigrations = {
   schema: 'retrieval',
-  migrations: [serviceSchemaMigration('retrieval')],
+  migrations: [serviceSchemaMigration('retrieval'), messagingTablesMigration('retrieval')],
 };

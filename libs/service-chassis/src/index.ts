@@ -1,0 +1,1 @@
+export { ServiceChassisModule, type ServiceChassisOptions } from './service-chassis.module';

@@ -1,0 +1,50 @@
+import type { ServiceConfig } from '@keel/config';
+import { MessagingModule } from '@keel/messaging';
+import { HealthModule, MetricsModule } from '@keel/observability';
+import { PersistenceModule, type ServiceMigrations } from '@keel/persistence';
+import { type DynamicModule, Module } from '@nestjs/common';
+
+export interface ServiceChassisOptions {
+  readonly service: string;
+  /** The service's schema and migrations; they must include `messagingTablesMigration(schema)`. */
+  readonly migrations: ServiceMigrations;
+  readonly config: ServiceConfig;
+}
+
+/**
+ * What every Keel service stands on, configured one way: metrics on its own registry, health with
+ * Postgres and Kafka readiness, its Postgres schema migrated at boot, and Kafka (producer, outbox relay,
+ * topics of its namespace, consumer transport settings).
+ */
+@Module({})
+export class ServiceChassisModule {
+  static forRoot({ service, migrations, config }: ServiceChassisOptions): DynamicModule {
+    return {
+      module: ServiceChassisModule,
+      imports: [
+        MetricsModule.forRoot({ service }),
+        HealthModule.forRoot(),
+        PersistenceModule.forRoot({
+          ...migrations,
+          url: config.DATABASE_URL,
+          runMigrations: config.DB_RUN_MIGRATIONS,
+          applicationName: service,
+        }),
+        MessagingModule.forRoot({
+          service,
+          schema: migrations.schema,
+          brokers: config.KAFKA_BROKERS,
+          topicNamespace: config.KEEL_TOPIC_NAMESPACE,
+          outboxPollMs: config.OUTBOX_POLL_MS,
+          retry: {
+            maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+            initialDelayMs: config.CONSUMER_RETRY_INITIAL_MS,
+            multiplier: 2,
+            maxDelayMs: 30_000,
+          },
+          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        }),
+      ],
+    };
+  }
+}
