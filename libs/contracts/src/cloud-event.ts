@@ -29,7 +29,3 @@ export type CloudEventAttributes = z.infer<typeof cloudEventAttributesSchema>;
 
 /** A Keel event: CloudEvents attributes plus its JSON data. `subject` is the case id and the Kafka key. */
 export type CloudEvent<Data = unknown> = CloudEventAttributes & { readonly data: Data };
-
-export const cloudEventAttributeNames = Object.keys(cloudEventAttributesSchema.shape) as Array<
-  keyof CloudEventAttributes
->;

@@ -1,5 +1,4 @@
 export {
-  cloudEventAttributeNames,
   cloudEventAttributesSchema,
   type CloudEvent,
   type CloudEventAttributes,
@@ -11,7 +10,6 @@ export {
   allTopics,
   deadLetterSuffix,
   deadLetterTopicName,
-  findTopic,
   namespacedTopics,
   topics,
   type AnyTopic,

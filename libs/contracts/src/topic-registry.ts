@@ -122,7 +122,3 @@ export function namespacedTopics(namespace: string): typeof topics {
     ]),
   ) as unknown as typeof topics;
 }
-
-export function findTopic(name: string): AnyTopic | undefined {
-  return allTopics.find((topic) => topic.name === name);
-}

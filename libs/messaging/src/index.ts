@@ -35,7 +35,6 @@ export {
   MessagingModule,
   TOPICS,
   kafkaEventTransport,
-  outboxRelayOf,
   type MessagingModuleOptions,
   type Topics,
 } from './nest/messaging.module';

@@ -1,12 +1,17 @@
 export { sampleEvent, validTopicData } from './fixtures/topic-samples';
 export { startTsProcess, type TestProcess } from './child-process';
 export {
+  isTopicOfRun,
+  testDatabaseUrl,
+  testKafkaBrokers,
+  testRunId,
+  testTopicScope,
+} from './test-environment';
+export {
   dropSchema,
   isolatedTopic,
   schemaDataSource,
-  testDatabaseUrl,
   testKafka,
-  testKafkaBrokers,
   uniqueName,
   waitFor,
 } from './test-infrastructure';

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { scratchDatabase } from './scratch-database';
-import { testDatabaseUrl } from './test-infrastructure';
+import { testDatabaseUrl } from './test-environment';
 
 async function databaseExists(name: string): Promise<boolean> {
   const client = new Client({ connectionString: testDatabaseUrl });

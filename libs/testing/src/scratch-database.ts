@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { testDatabaseUrl, uniqueName } from './test-infrastructure';
+import { testDatabaseUrl } from './test-environment';
+import { uniqueName } from './test-infrastructure';
 
 export interface ScratchDatabase {
   /** Connection URL of the new database: same server and credentials as `testDatabaseUrl`. */

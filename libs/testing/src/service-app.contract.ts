@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import type { Registry } from 'prom-client';
 import { type ScratchDatabase, scratchDatabase } from './scratch-database';
-import { testKafkaBrokers } from './test-infrastructure';
+import { testKafkaBrokers } from './test-environment';
 
 export interface ServiceAppContractOptions {
   readonly service: string;

@@ -2,12 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { type AnyTopic, deadLetterTopicName } from '@keel/contracts';
 import { createKafka, ensureTopics, messagingTablesMigration } from '@keel/messaging';
 import type { Kafka } from 'kafkajs';
+import { testDatabaseUrl, testKafkaBrokers, testTopicScope } from './test-environment';
 import { DataSource, type MigrationInterface } from 'typeorm';
-
-// The global setup starts (or reuses) the broker on KAFKA_PORT, so the tests default to that port too.
-const defaultBrokers = `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`;
-export const testKafkaBrokers = (process.env.KAFKA_BROKERS ?? defaultBrokers).split(',');
-export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A name no other test run uses: topics, groups and schemas are isolated per test. */
 export function uniqueName(prefix: string): string {
@@ -24,7 +20,7 @@ export async function isolatedTopic<T extends AnyTopic>(
   topic: T,
   partitions = topic.partitions,
 ): Promise<T> {
-  const copy = { ...topic, name: `${topic.name}.${uniqueName('t')}`, partitions };
+  const copy = { ...topic, name: `${topic.name}.${testTopicScope('t')}`, partitions };
   await ensureTopics(kafka, [
     { name: copy.name, partitions },
     { name: deadLetterTopicName(copy.name), partitions: 1 },

@@ -166,8 +166,3 @@ export function kafkaEventTransport(
       : {}),
   });
 }
-
-/** Lets a caller nudge the relay after committing outbox rows, for lower latency than the poll. */
-export function outboxRelayOf(app: INestApplicationContext): OutboxRelay {
-  return app.get(OutboxRelayLifecycle).relay;
-}
