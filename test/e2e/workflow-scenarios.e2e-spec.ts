@@ -1,5 +1,6 @@
-import { deadLetterTopicName } from '@keel/contracts';
+import { type DecisionRecord, deadLetterTopicName } from '@keel/contracts';
 import { readTopic, testKafka, waitFor } from '@keel/testing';
+import type { KafkaMessage } from 'kafkajs';
 import { WorkflowE2eContext } from './fixtures/workflow-e2e.context';
 
 /** Approvals, durable timers, a parallel branch parked across a crash, version pinning, bad commands. */
@@ -147,6 +148,90 @@ describe('workflow service scenarios', () => {
       'non-retryable',
       'non-retryable',
     ]);
+  });
+
+  const decision = (
+    decisionId: string,
+    mode: 'production' | 'shadow',
+    input: Record<string, unknown>,
+  ): DecisionRecord => ({
+    decisionId,
+    caseId: `case-${decisionId}`,
+    action: { tool: 'start_workflow', arguments: { template: 'order-routing', input } },
+    rationale: 'Standard order; route it.',
+    confidence: 0.93,
+    risk: 'low',
+    requiresApproval: false,
+    mode,
+    inputs: { eventIds: [`evt-${decisionId}`], chunks: [] },
+    versions: {
+      agentPolicy: { name: 'order-agent', version: 1 },
+      prompt: { name: 'order-prompt', version: 1 },
+      guardrailPolicy: { name: 'default', version: 1 },
+      model: 'offline-planner@1',
+    },
+    cost: { promptTokens: 0, completionTokens: 0, latencyMs: 3 },
+    fallback: false,
+  });
+
+  it('starts the order-routing template from a production decision, asks the agent, and resumes on its answer', async () => {
+    const order = {
+      orderId: 'o-77',
+      weightKg: 3,
+      region: 'US',
+      address: 'Boston',
+      lines: [{ sku: 'a', qty: 1 }],
+    };
+    await context.sendDecision(decision('dec-77', 'production', order));
+    await context.sendDecision(decision('dec-78', 'shadow', order));
+    await waitFor(
+      async () => (await context.instance('dec-77'))?.state.executions.pickCarrier?.status === 'waiting',
+      { timeoutMs: 60_000, what: 'the decision step waiting for the agent' },
+    );
+    await context.sendCommands([
+      {
+        command: 'signal',
+        instanceId: 'dec-77',
+        signal: 'decision',
+        stepId: 'pickCarrier',
+        payload: { run: 1, decision: 'freight' },
+      },
+    ]);
+    await until('dec-77', 'completed');
+
+    // Shadow decisions are recorded elsewhere, never acted on.
+    expect(await context.instance('dec-78')).toBeUndefined();
+    expect(context.ledger.entries.get('dec-77:reserveInventory:run1')?.path).toBe('/reservations');
+    expect(context.ledger.entries.get('dec-77:bookFreight:run1')?.path).toBe('/freight/bookings');
+    expect(context.ledger.entries.get('dec-77:bookParcel:run1')).toBeUndefined();
+
+    // Every transition left on keel.workflow.events.v1, in order, with the agent's request among them.
+    const history =
+      await context.service.get<Array<{ seq: number; events: unknown[] }>>('/instances/dec-77/history');
+    const expected = history.reduce((count, entry) => count + entry.events.length, 0);
+    const ofInstance = (message: KafkaMessage) => message.key?.toString() === 'case-dec-77';
+    const published = (await readTopic(testKafka(), context.topics.workflowEvents.name, expected, ofInstance))
+      .map(
+        (message) =>
+          JSON.parse(message.value?.toString() ?? '{}') as {
+            instanceId: string;
+            sequence: number;
+            transition: string;
+          },
+      )
+      .filter((event) => event.instanceId === 'dec-77');
+    expect(published).toHaveLength(expected);
+    expect(published.map((event) => event.sequence)).toEqual(
+      [...published.map((event) => event.sequence)].sort((a, b) => a - b),
+    );
+    expect(published.map((event) => event.transition)).toEqual(
+      expect.arrayContaining([
+        'workflow.started',
+        'agent.decisionRequested',
+        'decision.received',
+        'workflow.completed',
+      ]),
+    );
   });
 
   const post = (path: string, body: unknown) =>

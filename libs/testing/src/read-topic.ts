@@ -1,8 +1,16 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { uniqueName, waitFor } from './test-infrastructure';
 
-/** Reads a topic from the beginning with a throwaway group until `expected` records have arrived. */
-export async function readTopic(kafka: Kafka, topic: string, expected: number): Promise<KafkaMessage[]> {
+/**
+ * Reads a topic from the beginning with a throwaway group until `expected` records that `matches` accepts
+ * have arrived, and returns those.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  matches: (message: KafkaMessage) => boolean = () => true,
+): Promise<KafkaMessage[]> {
   const reader = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
   const messages: KafkaMessage[] = [];
   await reader.connect();
@@ -10,7 +18,7 @@ export async function readTopic(kafka: Kafka, topic: string, expected: number): 
     await reader.subscribe({ topic, fromBeginning: true });
     await reader.run({
       eachMessage: ({ message }) => {
-        messages.push(message);
+        if (matches(message)) messages.push(message);
         return Promise.resolve();
       },
     });
