@@ -239,13 +239,16 @@ export class WorkflowExecutor {
   ): Promise<void> {
     const kind = command.type === 'executeTask' ? 'task' : 'compensation';
     // A new attempt supersedes older ones still queued (e.g. one the engine gave up on after a timeout):
-    // re-running them would only be deduplicated downstream and ignored as stale here.
-    await manager.query(
-      `UPDATE "workflow"."tasks" SET status = 'superseded', finished_at = now()
-       WHERE instance_id = $1 AND kind = $2 AND step_id = $3 AND status = 'pending'
-         AND (run < $4 OR (run = $4 AND attempt < $5))`,
-      [instanceId, kind, command.stepId, command.run, command.attempt],
-    );
+    // re-running them would only be deduplicated downstream and ignored as stale here. A first attempt of
+    // a first run has nothing to supersede.
+    if (command.attempt > 1 || command.run > 1) {
+      await manager.query(
+        `UPDATE "workflow"."tasks" SET status = 'superseded', finished_at = now()
+         WHERE instance_id = $1 AND kind = $2 AND step_id = $3 AND status = 'pending'
+           AND (run < $4 OR (run = $4 AND attempt < $5))`,
+        [instanceId, kind, command.stepId, command.run, command.attempt],
+      );
+    }
     await manager.query(
       `INSERT INTO "workflow"."tasks" (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
