@@ -142,3 +142,24 @@ export type WorkflowCommand =
   | RequestDecisionCommand
   | EmitEventCommand
   | CompleteCommand;
+
+/** Where an attempt's command comes from: a task execution or a compensation entry recorded in state. */
+export interface AttemptSource {
+  readonly stepId: StepId;
+  readonly run: number;
+  readonly attempt: number;
+  readonly idempotencyKey: string;
+  readonly call: RenderedConnectorCall;
+}
+
+/** The command that issues (or, after a crash, re-issues) an attempt exactly as state records it. */
+export function attemptCommand<Type extends 'executeTask' | 'executeCompensation'>(
+  type: Type,
+  { stepId, run, attempt, idempotencyKey, call }: AttemptSource,
+  timeoutMs: number,
+): Extract<WorkflowCommand, { type: Type }> {
+  return { type, stepId, run, attempt, idempotencyKey, call, timeoutMs } as Extract<
+    WorkflowCommand,
+    { type: Type }
+  >;
+}

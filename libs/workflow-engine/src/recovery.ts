@@ -1,6 +1,6 @@
 import { definitionIndex, taskStep } from './definition-index';
 import { type WorkflowDefinition } from './definition.schema';
-import { type WorkflowCommand } from './engine-command';
+import { attemptCommand, type WorkflowCommand } from './engine-command';
 import { type WorkflowInstanceState, assertPinned, isTerminal } from './instance-state';
 
 /**
@@ -30,28 +30,14 @@ export function recoveryCommands(
     ) {
       continue;
     }
-    commands.push({
-      type: 'executeTask',
-      stepId,
-      run,
-      attempt,
-      idempotencyKey,
-      call,
-      timeoutMs: taskStep(index, stepId).timeoutMs,
-    });
+    const source = { stepId, run, attempt, idempotencyKey, call };
+    commands.push(attemptCommand('executeTask', source, taskStep(index, stepId).timeoutMs));
   }
   for (const entry of state.compensations) {
     const { stepId, run, attempt, idempotencyKey, call } = entry;
     if (entry.status !== 'running' || call === undefined) continue;
-    commands.push({
-      type: 'executeCompensation',
-      stepId,
-      run,
-      attempt,
-      idempotencyKey,
-      call,
-      timeoutMs: taskStep(index, stepId).timeoutMs,
-    });
+    const source = { stepId, run, attempt, idempotencyKey, call };
+    commands.push(attemptCommand('executeCompensation', source, taskStep(index, stepId).timeoutMs));
   }
   for (const timer of Object.values(state.timers)) {
     commands.push({

@@ -12,6 +12,7 @@ import {
   type WaitStep,
 } from './definition.schema';
 import {
+  attemptCommand,
   type RequestApprovalCommand,
   type RequestDecisionCommand,
   type WorkflowCommand,
@@ -217,15 +218,9 @@ export class TransitionDraft {
     execution.attempt += 1;
     execution.status = 'running';
     const { attempt } = execution;
-    this.commands.push({
-      type: 'executeTask',
-      stepId,
-      run,
-      attempt,
-      idempotencyKey,
-      call,
-      timeoutMs: step.timeoutMs,
-    });
+    this.commands.push(
+      attemptCommand('executeTask', { stepId, run, attempt, idempotencyKey, call }, step.timeoutMs),
+    );
     execution.timerId = `${stepId}:run${run}:taskTimeout:${attempt}`;
     this.schedule({
       timerId: execution.timerId,
@@ -658,15 +653,9 @@ export class TransitionDraft {
     entry.attempt += 1;
     entry.status = 'running';
     const { attempt } = entry;
-    this.commands.push({
-      type: 'executeCompensation',
-      stepId,
-      run,
-      attempt,
-      idempotencyKey,
-      call,
-      timeoutMs: step.timeoutMs,
-    });
+    this.commands.push(
+      attemptCommand('executeCompensation', { stepId, run, attempt, idempotencyKey, call }, step.timeoutMs),
+    );
     entry.timerId = `${stepId}:run${run}:compensation:taskTimeout:${attempt}`;
     this.schedule({
       timerId: entry.timerId,
