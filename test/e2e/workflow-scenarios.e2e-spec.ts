@@ -154,14 +154,16 @@ describe('workflow service scenarios', () => {
     decisionId: string,
     mode: 'production' | 'shadow',
     input: Record<string, unknown>,
+    requiresApproval = false,
   ): DecisionRecord => ({
     decisionId,
-    caseId: `case-${decisionId}`,
+    // One case, so one partition: the decisions are consumed in the order they were sent.
+    caseId: 'case-orders',
     action: { tool: 'start_workflow', arguments: { template: 'order-routing', input } },
     rationale: 'Standard order; route it.',
     confidence: 0.93,
     risk: 'low',
-    requiresApproval: false,
+    requiresApproval,
     mode,
     inputs: { eventIds: [`evt-${decisionId}`], chunks: [] },
     versions: {
@@ -182,8 +184,9 @@ describe('workflow service scenarios', () => {
       address: 'Boston',
       lines: [{ sku: 'a', qty: 1 }],
     };
-    await context.sendDecision(decision('dec-77', 'production', order));
     await context.sendDecision(decision('dec-78', 'shadow', order));
+    await context.sendDecision(decision('dec-79', 'production', order, true));
+    await context.sendDecision(decision('dec-77', 'production', order));
     await waitFor(
       async () => (await context.instance('dec-77'))?.state.executions.pickCarrier?.status === 'waiting',
       { timeoutMs: 60_000, what: 'the decision step waiting for the agent' },
@@ -199,8 +202,9 @@ describe('workflow service scenarios', () => {
     ]);
     await until('dec-77', 'completed');
 
-    // Shadow decisions are recorded elsewhere, never acted on.
+    // Shadow decisions are recorded elsewhere, never acted on; one held for a human waits for governance.
     expect(await context.instance('dec-78')).toBeUndefined();
+    expect(await context.instance('dec-79')).toBeUndefined();
     expect(context.ledger.entries.get('dec-77:reserveInventory:run1')?.path).toBe('/reservations');
     expect(context.ledger.entries.get('dec-77:bookFreight:run1')?.path).toBe('/freight/bookings');
     expect(context.ledger.entries.get('dec-77:bookParcel:run1')).toBeUndefined();
@@ -209,7 +213,8 @@ describe('workflow service scenarios', () => {
     const history =
       await context.service.get<Array<{ seq: number; events: unknown[] }>>('/instances/dec-77/history');
     const expected = history.reduce((count, entry) => count + entry.events.length, 0);
-    const ofInstance = (message: KafkaMessage) => message.key?.toString() === 'case-dec-77';
+    const ofInstance = (message: KafkaMessage) =>
+      (JSON.parse(message.value?.toString() ?? '{}') as { instanceId?: string }).instanceId === 'dec-77';
     const published = (await readTopic(testKafka(), context.topics.workflowEvents.name, expected, ofInstance))
       .map(
         (message) =>

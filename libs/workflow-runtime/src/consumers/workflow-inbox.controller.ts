@@ -23,8 +23,15 @@ export class WorkflowInboxController {
     @Ctx() context: KafkaEventContext,
   ): Promise<void> {
     const decision = event.data;
-    // Shadow decisions are recorded by governance, never acted on; other tools need no workflow here.
-    if (decision.mode !== 'production' || decision.action.tool !== 'start_workflow') return;
+    // Only production decisions that need no human act here. Shadow decisions are recorded, never acted on;
+    // a decision held for approval is started by governance (a `start` command) once a person approves it;
+    // other tools need no workflow.
+    if (
+      decision.mode !== 'production' ||
+      decision.requiresApproval ||
+      decision.action.tool !== 'start_workflow'
+    )
+      return;
     const { template, templateVersion, input } = decision.action.arguments;
     if (typeof template !== 'string')
       throw new NonRetryableError('start_workflow decision without a template name');
