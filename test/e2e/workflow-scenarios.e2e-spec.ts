@@ -148,6 +148,16 @@ describe('workflow service scenarios', () => {
       'non-retryable',
       'non-retryable',
     ]);
+    // Operators see it too: one structured error line per dead letter, with the case.
+    const logged = context.service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('record dead-lettered'))
+      .map((line) => JSON.parse(line) as { caseId?: string; reason?: string; level?: unknown });
+    expect(logged).toEqual([
+      expect.objectContaining({ caseId: 'one-case', reason: 'non-retryable' }),
+      expect.objectContaining({ caseId: 'one-case', reason: 'non-retryable' }),
+    ]);
   });
 
   const decision = (

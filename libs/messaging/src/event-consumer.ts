@@ -314,6 +314,7 @@ export class EventConsumer {
     await this.options.deadLetters.send([record]);
     this.options.metrics?.deadLettered.inc({ topic });
     this.options.logger?.error('record dead-lettered', {
+      caseId: message.key?.toString(),
       topic,
       partition,
       offset: message.offset,

@@ -5,6 +5,7 @@ import {
   Inject,
   Injectable,
   type INestApplicationContext,
+  Logger,
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -53,12 +54,15 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     sender: KafkaRecordSender,
     @Inject(MESSAGING_METRICS) metrics: MessagingMetrics,
   ) {
+    const logger = new Logger('OutboxRelay');
     this.relay = new OutboxRelay({
       dataSource,
       tables: new MessagingSchema(options.schema),
       sender,
       pollIntervalMs: options.outboxPollMs,
       metrics,
+      // The relay retries on its next poll; the log says why publishing stalls meanwhile.
+      onError: (error) => logger.error('outbox relay failed; retrying', { error: String(error) }),
     });
   }
 
@@ -148,7 +152,12 @@ export function kafkaEventTransport(
 ): KafkaEventTransport {
   const options = app.get<MessagingModuleOptions>(MESSAGING_OPTIONS);
   const topics = app.get<Topics>(TOPICS);
+  const logger = new Logger('EventConsumer');
   return new KafkaEventTransport({
+    logger: {
+      warn: (message, fields) => logger.warn(message, fields),
+      error: (message, fields) => logger.error(message, fields),
+    },
     kafka: app.get<Kafka>(KAFKA),
     // Environments sharing a broker must not share a group: every join would rebalance the others.
     groupId: options.topicNamespace ? `${options.topicNamespace}.${options.service}` : options.service,
