@@ -25,6 +25,13 @@ export const commonConfigSchema = z.object({
   CONSUMER_RETRY_INITIAL_MS: z.coerce.number().int().min(0).default(200),
   /** How long the broker waits for a silent consumer before rebalancing its partitions. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** Published outbox rows are deleted after this many hours. */
+  OUTBOX_RETENTION_HOURS: z.coerce.number().min(0).default(24),
+  /** The deduplication window: processed-event ids are deleted after this many hours. */
+  PROCESSED_EVENTS_RETENTION_HOURS: z.coerce
+    .number()
+    .min(1)
+    .default(24 * 7),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(200),
 });
 

@@ -1,8 +1,4 @@
-export {
-  cloudEventAttributesSchema,
-  type CloudEvent,
-  type CloudEventAttributes,
-} from './cloud-event';
+export { cloudEventAttributesSchema, type CloudEvent, type CloudEventAttributes } from './cloud-event';
 export { ContractViolationError, type Violation } from './contract-violation.error';
 export { buildEvent, decodeEvent, encodeEvent, type EventDraft } from './event-codec';
 export { fromKafkaRecord, toKafkaRecord, type EncodedRecord, type KafkaRecord } from './kafka-binding';

@@ -16,6 +16,7 @@ export {
 export { EventPublisher } from './event-publisher';
 export { createKafka, type KafkaClientOptions } from './kafka-client';
 export { kafkaReadinessCheck } from './kafka-readiness';
+export { MessagingRetention, type MessagingRetentionOptions } from './messaging-retention';
 export { MessagingSchema, messagingTablesMigration } from './messaging-tables';
 export { createMessagingMetrics, type ConsumeOutcome, type MessagingMetrics } from './messaging.metrics';
 export { NonRetryableError } from './non-retryable.error';

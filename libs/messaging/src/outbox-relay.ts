@@ -10,8 +10,6 @@ export interface OutboxRelayOptions {
   readonly sender: RecordSender;
   readonly batchSize?: number;
   readonly pollIntervalMs?: number;
-  /** Published rows are kept this long (for inspection), then deleted, so the table stays bounded. */
-  readonly retentionMs?: number;
   readonly metrics?: MessagingMetrics;
   readonly onError?: (error: unknown) => void;
 }
@@ -32,13 +30,11 @@ interface OutboxRow {
  */
 export class OutboxRelay {
   private readonly batchSize: number;
-  private readonly retentionMs: number;
   private readonly loop: PollingLoop;
-  private lastPruneAt = 0;
+  private lastGaugeAt = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
-    this.retentionMs = options.retentionMs ?? 24 * 3600_000;
     this.loop = new PollingLoop(() => this.tick(), {
       intervalMs: options.pollIntervalMs ?? 200,
       ...(options.onError ? { onError: options.onError } : {}),
@@ -86,20 +82,10 @@ export class OutboxRelay {
     return row?.pending ?? 0;
   }
 
-  /** Deletes rows published longer ago than the retention. */
-  async prunePublished(): Promise<number> {
-    const result = await this.options.dataSource.query<[unknown[], number]>(
-      `DELETE FROM ${this.options.tables.outbox} WHERE published_at < now() - ($1::int * interval '1 millisecond')`,
-      [this.retentionMs],
-    );
-    return result[1];
-  }
-
   private async tick(): Promise<boolean> {
     const published = await this.publishBatch();
-    if (Date.now() - this.lastPruneAt > 60_000) {
-      this.lastPruneAt = Date.now();
-      await this.prunePublished();
+    if (Date.now() - this.lastGaugeAt > 10_000) {
+      this.lastGaugeAt = Date.now();
       this.options.metrics?.outboxPending.set(await this.pendingCount());
     }
     return published === this.batchSize;

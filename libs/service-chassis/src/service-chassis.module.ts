@@ -36,6 +36,8 @@ export class ServiceChassisModule {
           brokers: config.KAFKA_BROKERS,
           topicNamespace: config.KEEL_TOPIC_NAMESPACE,
           outboxPollMs: config.OUTBOX_POLL_MS,
+          outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+          processedEventsRetentionMs: config.PROCESSED_EVENTS_RETENTION_HOURS * 3_600_000,
           retry: {
             maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
             initialDelayMs: config.CONSUMER_RETRY_INITIAL_MS,

@@ -16,10 +16,12 @@ import { DataSource } from 'typeorm';
 import { EventPublisher } from '../event-publisher';
 import { createKafka } from '../kafka-client';
 import { kafkaReadinessCheck } from '../kafka-readiness';
+import { MessagingRetention } from '../messaging-retention';
 import { MessagingSchema } from '../messaging-tables';
 import { createMessagingMetrics, type MessagingMetrics } from '../messaging.metrics';
 import { OutboxWriter } from '../outbox';
 import { OutboxRelay } from '../outbox-relay';
+import { PollingLoop } from '../polling-loop';
 import { KafkaRecordSender } from '../record-sender';
 import type { RetryPolicy } from '../retry-policy';
 import { KafkaEventTransport } from './kafka-event.transport';
@@ -32,6 +34,8 @@ export interface MessagingModuleOptions {
   readonly brokers: readonly string[];
   readonly topicNamespace: string;
   readonly outboxPollMs: number;
+  readonly outboxRetentionMs: number;
+  readonly processedEventsRetentionMs: number;
   readonly retry: RetryPolicy;
   readonly sessionTimeoutMs?: number;
 }
@@ -43,10 +47,11 @@ export const MESSAGING_METRICS = Symbol('keel.messaging-metrics');
 export const TOPICS = Symbol('keel.topics');
 export type Topics = typeof registryTopics;
 
-/** Runs the outbox relay for the application's lifetime. */
+/** Runs the outbox relay, and the retention of the messaging tables, for the application's lifetime. */
 @Injectable()
 class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  readonly relay: OutboxRelay;
+  private readonly relay: OutboxRelay;
+  private readonly retention: PollingLoop;
 
   constructor(
     dataSource: DataSource,
@@ -55,23 +60,35 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(MESSAGING_METRICS) metrics: MessagingMetrics,
   ) {
     const logger = new Logger('OutboxRelay');
+    const tables = new MessagingSchema(options.schema);
     this.relay = new OutboxRelay({
       dataSource,
-      tables: new MessagingSchema(options.schema),
+      tables,
       sender,
       pollIntervalMs: options.outboxPollMs,
       metrics,
       // The relay retries on its next poll; the log says why publishing stalls meanwhile.
       onError: (error) => logger.error('outbox relay failed; retrying', { error: String(error) }),
     });
+    const retention = new MessagingRetention({
+      dataSource,
+      tables,
+      outboxRetentionMs: options.outboxRetentionMs,
+      processedEventsRetentionMs: options.processedEventsRetentionMs,
+    });
+    this.retention = new PollingLoop(() => retention.tick(), {
+      intervalMs: 60_000,
+      onError: (error) => logger.error('messaging retention failed', { error: String(error) }),
+    });
   }
 
   onApplicationBootstrap(): void {
     this.relay.start();
+    this.retention.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.relay.stop();
+    await Promise.all([this.relay.stop(), this.retention.stop()]);
   }
 }
 

@@ -9,8 +9,8 @@ export interface RetentionPrunerOptions {
 
 /**
  * Keeps the workflow tables bounded: finished instances past retention are deleted in batches (their
- * history, tasks and timers go with them by cascade), as are processed-event ids older than the retention,
- * which bounds the deduplication window. Their events stay in Kafka and in governance's audit log.
+ * history, tasks and timers go with them by cascade). Their events stay in Kafka and in governance's audit
+ * log; the messaging tables are kept bounded by the messaging module.
  */
 export class RetentionPruner {
   private readonly batchSize: number;
@@ -21,19 +21,12 @@ export class RetentionPruner {
 
   /** Deletes one batch; true when the batch was full. */
   async tick(): Promise<boolean> {
-    const retention = [this.options.retentionMs, this.batchSize];
     const [, instances] = await this.options.dataSource.query<[unknown[], number]>(
       `DELETE FROM "workflow"."instances" WHERE id IN (
          SELECT id FROM "workflow"."instances"
          WHERE finished_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)`,
-      retention,
+      [this.options.retentionMs, this.batchSize],
     );
-    const [, processed] = await this.options.dataSource.query<[unknown[], number]>(
-      `DELETE FROM "workflow"."processed_events" WHERE ctid IN (
-         SELECT ctid FROM "workflow"."processed_events"
-         WHERE processed_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)`,
-      retention,
-    );
-    return instances === this.batchSize || processed === this.batchSize;
+    return instances === this.batchSize;
   }
 }
