@@ -249,6 +249,49 @@ describe('workflow service scenarios', () => {
     );
   });
 
+  it('routes a support ticket: assign, notify the queue on Kafka, SLA timer, agent check, escalation approval', async () => {
+    await context.sendCommands([
+      {
+        command: 'start',
+        instanceId: 'ticket-1',
+        template: 'support-routing',
+        input: { ticketId: 'T-1', priority: 'high', customerId: 'c-9', skills: ['billing'] },
+      },
+    ]);
+    const [notification] = await readTopic(testKafka(), context.topics.supportNotifications.name, 1);
+    expect(JSON.parse(notification?.value?.toString() ?? '{}')).toEqual({
+      ticketId: 'T-1',
+      queue: 'priority',
+      customerId: 'c-9',
+    });
+    expect(notification?.headers?.ce_id?.toString()).toBe('ticket-1:notifyQueue:run1');
+
+    // The SLA is an hour away: fast-forward the durable timer instead of waiting for it.
+    const slaTimer = `workflow.timers WHERE instance_id = 'ticket-1' AND purpose = 'wait' AND status = 'scheduled'`;
+    await waitFor(async () => (await context.query(`SELECT 1 FROM ${slaTimer}`)).length === 1, {
+      what: 'the SLA timer',
+    });
+    await context.query(`UPDATE ${slaTimer.replace(' WHERE', ' SET due_at = now() WHERE')}`);
+    await waitFor(
+      async () =>
+        (await context.instance('ticket-1'))?.state.executions.checkResolution?.status === 'waiting',
+      { what: 'the agent asked whether the ticket is resolved' },
+    );
+    await context.sendCommands([
+      {
+        command: 'signal',
+        instanceId: 'ticket-1',
+        signal: 'decision',
+        stepId: 'checkResolution',
+        payload: { run: 1, decision: 'unresolved' },
+      },
+    ]);
+    await waitingOn('ticket-1', 'escalate');
+    await context.answerApproval('ticket-1', 'escalate', 'granted');
+    await until('ticket-1', 'completed');
+    expect(context.ledger.entries.get('ticket-1:assignQueue:run1')?.path).toBe('/tickets/T-1/assignment');
+  });
+
   const post = (path: string, body: unknown) =>
     fetch(`${context.service.url}${path}`, {
       method: 'POST',

@@ -98,6 +98,8 @@ function breakData(key: TopicKey): Record<string, unknown> {
       return { status: 'requested', dueAt: 'tomorrow' };
     case 'releases':
       return { action: 'deleted' };
+    case 'supportNotifications':
+      return { queue: '' };
   }
 }
 

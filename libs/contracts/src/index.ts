@@ -25,5 +25,6 @@ export {
 export { knowledgeDocumentSchema, type KnowledgeDocument } from './schemas/knowledge-document.schema';
 export { artifactKindSchema, releaseEventSchema, type ReleaseEvent } from './schemas/release.schema';
 export { sourceRawEventSchema, type SourceRawEvent } from './schemas/source-raw.schema';
+export { supportNotificationSchema, type SupportNotification } from './schemas/support-notification.schema';
 export { workflowCommandSchema, type WorkflowCommand } from './schemas/workflow-command.schema';
 export { workflowEventSchema, type WorkflowEvent } from './schemas/workflow-event.schema';

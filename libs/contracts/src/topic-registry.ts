@@ -5,6 +5,7 @@ import { decisionRecordSchema } from './schemas/decision.schema';
 import { knowledgeDocumentSchema } from './schemas/knowledge-document.schema';
 import { releaseEventSchema } from './schemas/release.schema';
 import { sourceRawEventSchema } from './schemas/source-raw.schema';
+import { supportNotificationSchema } from './schemas/support-notification.schema';
 import { workflowCommandSchema } from './schemas/workflow-command.schema';
 import { workflowEventSchema } from './schemas/workflow-event.schema';
 
@@ -83,6 +84,14 @@ export const topics = {
     partitions: 3,
     dataschema: 'keel.governance.approval@1',
     schema: approvalEventSchema,
+  }),
+  supportNotifications: defineTopic({
+    name: 'keel.support.notifications.v1',
+    owners: ['workflow'],
+    key: 'caseId',
+    partitions: 3,
+    dataschema: 'keel.support.notification@1',
+    schema: supportNotificationSchema,
   }),
   releases: defineTopic({
     name: 'keel.governance.releases.v1',

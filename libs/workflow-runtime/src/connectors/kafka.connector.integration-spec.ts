@@ -33,6 +33,13 @@ describe('KafkaConnector on a real broker', () => {
     await expect(
       connector.execute({ type: 'kafka', topic: 'workflowCommands', value: { command: 'explode' } }, context),
     ).resolves.toMatchObject({ outcome: 'failed', retryable: false });
+    // The registry name works as well as the key; the topic copy given to the connector is what it publishes to.
+    await expect(
+      connector.execute(
+        { type: 'kafka', topic: 'keel.workflow.commands.v1', value },
+        { ...context, idempotencyKey: 'wf-3:notify:run2' },
+      ),
+    ).resolves.toMatchObject({ outcome: 'succeeded', output: { topic: topic.name } });
     await expect(
       connector.execute({ type: 'kafka', topic: 'nowhere', value }, context),
     ).resolves.toMatchObject({
@@ -40,7 +47,7 @@ describe('KafkaConnector on a real broker', () => {
       retryable: false,
     });
 
-    const received = await readTopic(kafka, topic.name, 1);
+    const received = await readTopic(kafka, topic.name, 2);
     const [message] = received;
     if (!message) throw new Error('nothing received');
     const event = decodeEvent(topic, {

@@ -1,4 +1,9 @@
-import { type TopicDefinition, buildEvent, ContractViolationError } from '@keel/contracts';
+import {
+  type TopicDefinition,
+  buildEvent,
+  ContractViolationError,
+  topics as registry,
+} from '@keel/contracts';
 import type { EventPublisher } from '@keel/messaging';
 import type { RenderedConnectorCall } from '@keel/workflow-engine';
 import { type Connector, type ConnectorCallContext, type ConnectorResult, errorText } from './connector';
@@ -6,8 +11,10 @@ import { type Connector, type ConnectorCallContext, type ConnectorResult, errorT
 type KafkaCall = Extract<RenderedConnectorCall, { type: 'kafka' }>;
 
 /**
- * Publishes the rendered value as the data of a CloudEvent on a registry topic (by topic key, e.g.
- * `workflowCommands`). The event id is the idempotency key, so consumers deduplicate a re-issued attempt.
+ * Publishes the rendered value as the data of a CloudEvent on a registry topic, named by its key
+ * (`supportNotifications`) or its registry name (`keel.support.notifications.v1`); the deployment's
+ * namespace applies either way. The event id is the idempotency key, so consumers deduplicate a
+ * re-issued attempt.
  */
 export class KafkaConnector implements Connector<KafkaCall> {
   readonly type = 'kafka' as const;
@@ -19,7 +26,11 @@ export class KafkaConnector implements Connector<KafkaCall> {
   ) {}
 
   async execute(call: KafkaCall, context: ConnectorCallContext): Promise<ConnectorResult> {
-    const topic = this.topics[call.topic];
+    const key =
+      call.topic in registry
+        ? call.topic
+        : Object.entries(registry).find(([, t]) => t.name === call.topic)?.[0];
+    const topic = key === undefined ? undefined : this.topics[key];
     if (!topic)
       return { outcome: 'failed', error: `'${call.topic}' is not a topic of the registry`, retryable: false };
     try {
