@@ -292,6 +292,58 @@ describe('workflow service scenarios', () => {
     expect(context.ledger.entries.get('ticket-1:assignQueue:run1')?.path).toBe('/tickets/T-1/assignment');
   });
 
+  it('handles fulfilment exceptions: agent classifies, remediation, Postgres verification, escalation or undo', async () => {
+    // The remediation API answers with the id it created; the remediation database knows it by that id.
+    context.ledger.answers.set('/remediations', (body) => ({
+      remediationId: `R-${String(body.exceptionId)}`,
+    }));
+    await context.query(
+      `INSERT INTO public.remediations (exception_id, remediation_id, resolved)
+       VALUES ('E-1', 'R-E-1', true), ('E-2', 'R-E-2', false)`,
+    );
+    await context.sendCommands([
+      {
+        command: 'start',
+        instanceId: 'exception-1',
+        template: 'exception-handling',
+        input: { exceptionId: 'E-1', orderId: 'o-1' },
+      },
+      {
+        command: 'start',
+        instanceId: 'exception-2',
+        template: 'exception-handling',
+        input: { exceptionId: 'E-2', orderId: 'o-2' },
+      },
+    ]);
+    for (const instanceId of ['exception-1', 'exception-2']) {
+      await waitFor(
+        async () => (await context.instance(instanceId))?.state.executions.classify?.status === 'waiting',
+        { what: `${instanceId} asking the agent to classify` },
+      );
+      await context.sendCommands([
+        {
+          command: 'signal',
+          instanceId,
+          signal: 'decision',
+          stepId: 'classify',
+          payload: { run: 1, decision: 'reship', rationale: 'carrier lost it' },
+        },
+      ]);
+    }
+    // Resolved in the remediation database: done. Still open: a person decides; rejecting undoes the remediation.
+    await until('exception-1', 'completed');
+    await waitingOn('exception-2', 'escalate');
+    await context.answerApproval('exception-2', 'escalate', 'rejected');
+    await until('exception-2', 'compensated');
+
+    expect(context.ledger.entries.get('exception-1:remediate:run1')?.path).toBe('/remediations');
+    expect(context.ledger.entries.get('exception-2:remediate:run1:compensate')).toMatchObject({
+      method: 'DELETE',
+      path: '/remediations/R-E-2',
+      calls: 1,
+    });
+  });
+
   const post = (path: string, body: unknown) =>
     fetch(`${context.service.url}${path}`, {
       method: 'POST',

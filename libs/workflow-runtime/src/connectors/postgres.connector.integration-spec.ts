@@ -32,11 +32,16 @@ describe('PostgresConnector on Postgres', () => {
     correlationId: 'c',
   };
 
-  it('runs a named statement once per idempotency key, with the key as $1', async () => {
+  it('runs a named statement once per idempotency key, the key read from the transaction setting', async () => {
     const file = join(folder, 'statements.yaml');
     writeFileSync(
       file,
-      'recordRefund: >-\n  INSERT INTO refunds (idempotency_key, order_id, amount) VALUES ($1, $2, $3)\n  ON CONFLICT (idempotency_key) DO NOTHING RETURNING order_id\n',
+      [
+        'recordRefund: >-',
+        "  INSERT INTO refunds (idempotency_key, order_id, amount) VALUES (current_setting('keel.idempotency_key'), $1, $2)",
+        '  ON CONFLICT (idempotency_key) DO NOTHING RETURNING order_id',
+        '',
+      ].join('\n'),
     );
     const connector = new PostgresConnector(dataSource, loadPostgresStatements(file));
     const call = { type: 'postgres' as const, statement: 'recordRefund', params: ['o-1', 12.5] };
