@@ -8,7 +8,5 @@ void bootstrapService({
   name: serviceName,
   config: () => loadConfig(workflowConfigSchema),
   module: (config) => AppModule.forRoot(config),
-  microservices: (app) => [
-    { strategy: kafkaEventTransport(app, ['decisions', 'workflowCommands', 'approvals']) },
-  ],
+  microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
 });

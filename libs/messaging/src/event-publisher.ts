@@ -1,6 +1,6 @@
-import { type CloudEvent, type TopicData, type TopicDefinition, encodeEvent } from '@keel/contracts';
+import type { CloudEvent, TopicData, TopicDefinition } from '@keel/contracts';
 import type { RecordSender } from './record-sender';
-import { traceHeaders } from './trace-headers';
+import { outgoingRecord } from './outgoing-record';
 
 /**
  * Publishes validated events straight to Kafka, keyed by case id. For events that announce a database
@@ -13,16 +13,6 @@ export class EventPublisher {
     topic: T,
     events: ReadonlyArray<CloudEvent<TopicData<T>>>,
   ): Promise<void> {
-    await this.sender.send(
-      events.map((event) => {
-        const record = encodeEvent(topic, event);
-        return {
-          topic: topic.name,
-          key: record.key,
-          value: record.value,
-          headers: { ...record.headers, ...traceHeaders(event) },
-        };
-      }),
-    );
+    await this.sender.send(events.map((event) => outgoingRecord(topic, event)));
   }
 }

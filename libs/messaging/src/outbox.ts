@@ -1,7 +1,7 @@
-import { type CloudEvent, type TopicData, type TopicDefinition, encodeEvent } from '@keel/contracts';
+import type { CloudEvent, TopicData, TopicDefinition } from '@keel/contracts';
 import type { EntityManager } from 'typeorm';
 import type { MessagingSchema } from './messaging-tables';
-import { traceHeaders } from './trace-headers';
+import { outgoingRecord } from './outgoing-record';
 
 /**
  * Writes events to the outbox inside the caller's transaction, so the state change and the events it
@@ -18,13 +18,8 @@ export class OutboxWriter {
     if (events.length === 0) return;
     const params: unknown[] = [];
     const rows = events.map((event) => {
-      const record = encodeEvent(topic, event);
-      params.push(
-        topic.name,
-        record.key,
-        record.value,
-        JSON.stringify({ ...record.headers, ...traceHeaders(event) }),
-      );
+      const record = outgoingRecord(topic, event);
+      params.push(record.topic, record.key, record.value, JSON.stringify(record.headers));
       const base = params.length - 4;
       return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}::jsonb)`;
     });

@@ -1,4 +1,4 @@
-import { type TopicKey, namespacedTopics, type topics as registryTopics } from '@keel/contracts';
+import { namespacedTopics, type topics as registryTopics } from '@keel/contracts';
 import { METRICS_REGISTRY, provideReadinessCheck } from '@keel/observability';
 import {
   type DynamicModule,
@@ -56,11 +56,11 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     dataSource: DataSource,
     @Inject(MESSAGING_OPTIONS) options: MessagingModuleOptions,
+    tables: MessagingSchema,
     sender: KafkaRecordSender,
     @Inject(MESSAGING_METRICS) metrics: MessagingMetrics,
   ) {
     const logger = new Logger('OutboxRelay');
-    const tables = new MessagingSchema(options.schema);
     this.relay = new OutboxRelay({
       dataSource,
       tables,
@@ -161,14 +161,11 @@ export class MessagingModule {
 
 /**
  * The consumer transport of an application built with `MessagingModule`: its `@EventPattern(<topic key>)`
- * handlers consume as the service's group, with the module's retry policy and dead letters.
+ * handlers — and only those topics — consume as the service's group, with the module's retry policy and
+ * dead letters, on the deployment's (namespaced) topics.
  */
-export function kafkaEventTransport(
-  app: INestApplicationContext,
-  subscribedTopics?: readonly TopicKey[],
-): KafkaEventTransport {
+export function kafkaEventTransport(app: INestApplicationContext): KafkaEventTransport {
   const options = app.get<MessagingModuleOptions>(MESSAGING_OPTIONS);
-  const topics = app.get<Topics>(TOPICS);
   const logger = new Logger('EventConsumer');
   return new KafkaEventTransport({
     logger: {
@@ -183,7 +180,7 @@ export function kafkaEventTransport(
     deadLetters: app.get(KafkaRecordSender),
     retry: options.retry,
     metrics: app.get<MessagingMetrics>(MESSAGING_METRICS),
-    topics: subscribedTopics ? Object.fromEntries(subscribedTopics.map((key) => [key, topics[key]])) : topics,
+    topics: app.get<Topics>(TOPICS),
     ...(options.sessionTimeoutMs
       ? {
           sessionTimeoutMs: options.sessionTimeoutMs,

@@ -86,7 +86,12 @@ export class WorkflowInstancesController {
 
   @Get('instances/:id/history')
   async history(@Param('id') id: string) {
-    await this.get(id);
+    const known = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM "workflow"."instances" WHERE id = $1`,
+      [id],
+    );
+    if (known.length === 0)
+      throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${id}'`);
     return this.dataSource.query<HistoryEntry[]>(
       `SELECT seq, input, status, events, applied_at AS "appliedAt" FROM "workflow"."transitions"
        WHERE instance_id = $1 ORDER BY seq`,

@@ -64,18 +64,16 @@ export class WorkflowExecutor {
       request.version === undefined
         ? registry.latest(request.workflow)
         : registry.get(request.workflow, request.version);
-    const existing = await store.lock(manager, request.instanceId);
-    if (existing) {
-      return {
-        instanceId: request.instanceId,
-        status: existing.state.status,
-        ignored: { code: 'already-started', message: 'instance already exists' },
-      };
-    }
     const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
     const result = await transition(definition, undefined, input, this.deps.now());
+    // The insert is the existence check: a redelivered start finds the row and changes nothing.
     if (!(await store.insert(manager, result.state, request.owner))) {
-      throw new Error(`instance ${request.instanceId} was created concurrently`);
+      const existing = await store.lock(manager, request.instanceId);
+      return {
+        instanceId: request.instanceId,
+        status: existing?.state.status ?? result.state.status,
+        ignored: { code: 'already-started', message: 'instance already exists' },
+      };
     }
     this.deps.metrics?.started.inc({ template: definition.name });
     await this.record(
