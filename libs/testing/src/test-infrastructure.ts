@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type AnyTopic, deadLetterTopicName } from '@keel/contracts';
-import { createKafka, ensureTopics, messagingTablesMigration } from '@keel/messaging';
+import type { AnyTopic } from '@keel/contracts';
+import {
+  createKafka,
+  ensureTopics,
+  messagingTablesMigration,
+  topicSpecsWithDeadLetters,
+} from '@keel/messaging';
 import type { Kafka } from 'kafkajs';
 import { testDatabaseUrl, testKafkaBrokers, testTopicScope } from './test-environment';
 import { DataSource, type MigrationInterface } from 'typeorm';
@@ -21,10 +26,7 @@ export async function isolatedTopic<T extends AnyTopic>(
   partitions = topic.partitions,
 ): Promise<T> {
   const copy = { ...topic, name: `${topic.name}.${testTopicScope('t')}`, partitions };
-  await ensureTopics(kafka, [
-    { name: copy.name, partitions },
-    { name: deadLetterTopicName(copy.name), partitions: 1 },
-  ]);
+  await ensureTopics(kafka, topicSpecsWithDeadLetters([copy]));
   return copy;
 }
 
