@@ -6,14 +6,12 @@ const booleanFlag = z
 
 /** Settings every Keel service reads: Kafka, Postgres, HTTP port, logging. */
 export const commonConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
     .transform((value) => value.split(',').map((broker) => broker.trim()))
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1)),
-  KAFKA_CLIENT_ID: z.string().min(1).optional(),
   /** Prefix of every topic name (`<ns>.keel.decisions.v1`), isolating environments on one broker. */
   KEEL_TOPIC_NAMESPACE: z
     .string()

@@ -10,9 +10,28 @@ describe('loadConfig', () => {
     expect(config.DB_RUN_MIGRATIONS).toBe(true);
   });
 
-  it('listens on the interface HOST names, and refuses an empty one', () => {
+  it('listens on the interface HOST names', () => {
     expect(loadConfig(serviceConfigSchema(1), { HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
-    expect(() => loadConfig(serviceConfigSchema(1), { HOST: '' })).toThrow(/^ {2}- HOST: /m);
+  });
+
+  it('reads an empty or blank variable as unset: the default applies, a required one is missing', () => {
+    const config = loadConfig(serviceConfigSchema(3001), {
+      PORT: '',
+      HOST: ' ',
+      PROCESSED_EVENTS_RETENTION_HOURS: '',
+      DB_RUN_MIGRATIONS: '',
+    });
+    expect(config.PORT).toBe(3001);
+    expect(config.HOST).toBe('127.0.0.1');
+    expect(config.PROCESSED_EVENTS_RETENTION_HOURS).toBe(24 * 7);
+    expect(config.DB_RUN_MIGRATIONS).toBe(true);
+    expect(() => loadConfig(z.object({ API_KEY: z.string() }), { API_KEY: '' })).toThrow(/API_KEY: /);
+  });
+
+  it('declares no setting that nothing reads', () => {
+    const settings = serviceConfigSchema(1).shape;
+    expect(settings).not.toHaveProperty('NODE_ENV');
+    expect(settings).not.toHaveProperty('KAFKA_CLIENT_ID');
   });
 
   it('splits a broker list', () => {

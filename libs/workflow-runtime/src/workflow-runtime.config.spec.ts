@@ -13,6 +13,21 @@ describe('workflowConfigSchema', () => {
     expect(config.PORT).toBe(3004);
   });
 
+  it('keeps a base URL with = in it (a query string)', () => {
+    const config = loadConfig(workflowConfigSchema, {
+      WORKFLOW_HTTP_SERVICES: 'carriers=https://carriers.example/api?region=eu&tier=1',
+    });
+    expect(config.WORKFLOW_HTTP_SERVICES).toEqual({
+      carriers: 'https://carriers.example/api?region=eu&tier=1',
+    });
+  });
+
+  it('reads an empty retention as unset, never as "delete at once"', () => {
+    const config = loadConfig(workflowConfigSchema, { WORKFLOW_RETENTION_HOURS: '', PORT: '' });
+    expect(config.WORKFLOW_RETENTION_HOURS).toBe(24 * 7);
+    expect(config.PORT).toBe(3004);
+  });
+
   it('names a malformed service entry', () => {
     expect(() => loadConfig(workflowConfigSchema, { WORKFLOW_HTTP_SERVICES: 'inventory' })).toThrow(
       ConfigError,

@@ -10,8 +10,11 @@ const serviceMap = z
       .split(',')
       .map((part) => part.trim())
       .filter(Boolean)) {
-      const [name, url] = entry.split('=');
-      if (!name || !url || !URL.canParse(url)) {
+      // Only the first `=` separates: a base URL may carry a query string.
+      const separator = entry.indexOf('=');
+      const name = separator > 0 ? entry.slice(0, separator).trim() : '';
+      const url = entry.slice(separator + 1).trim();
+      if (!name || !URL.canParse(url)) {
         context.addIssue({ code: 'custom', message: `expected name=url, got '${entry}'` });
         continue;
       }
