@@ -1,5 +1,6 @@
 export { cloudEventAttributesSchema, type CloudEvent, type CloudEventAttributes } from './cloud-event';
 export { ContractViolationError, type Violation } from './contract-violation.error';
+export { approvalAnswerTypes, serviceSource } from './event-sources';
 export { buildEvent, decodeEvent, encodeEvent, type EventDraft } from './event-codec';
 export { fromKafkaRecord, toKafkaRecord, type EncodedRecord, type KafkaRecord } from './kafka-binding';
 export {

@@ -21,6 +21,11 @@ export interface TopicDefinition<Schema extends z.ZodType = z.ZodType> {
   /** `dataschema` attribute every event on this topic carries; a new version means a new entry, never an edit. */
   readonly dataschema: string;
   readonly schema: Schema;
+  /**
+   * Whether workflow templates may publish here (Kafka tasks). Templates are written outside the platform
+   * team, so the topics that steer the platform — approvals, commands, decisions, releases — are never writable.
+   */
+  readonly writableByTemplates?: true;
 }
 
 function defineTopic<Schema extends z.ZodType>(definition: TopicDefinition<Schema>): TopicDefinition<Schema> {
@@ -92,6 +97,7 @@ export const topics = {
     partitions: 3,
     dataschema: 'keel.support.notification@1',
     schema: supportNotificationSchema,
+    writableByTemplates: true,
   }),
   releases: defineTopic({
     name: 'keel.governance.releases.v1',

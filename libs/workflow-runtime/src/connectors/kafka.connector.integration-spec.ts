@@ -17,26 +17,26 @@ describe('KafkaConnector on a real broker', () => {
   };
 
   it('publishes a registry event whose id is the idempotency key, and refuses data that breaks the topic schema', async () => {
-    const topic = await isolatedTopic(kafka, topics.workflowCommands, 1);
+    const topic = await isolatedTopic(kafka, topics.supportNotifications, 1);
     const connector = new KafkaConnector(
       new EventPublisher(sender),
-      { workflowCommands: topic },
+      { ...topics, supportNotifications: topic },
       'urn:keel:workflow',
     );
-    const value = { command: 'cancel', instanceId: 'wf-7', reason: 'superseded by wf-3' };
+    const value = { ticketId: 't-7', queue: 'billing' };
 
     await expect(
-      connector.execute({ type: 'kafka', topic: 'workflowCommands', value }, context),
+      connector.execute({ type: 'kafka', topic: 'supportNotifications', value }, context),
     ).resolves.toMatchObject({
       outcome: 'succeeded',
     });
     await expect(
-      connector.execute({ type: 'kafka', topic: 'workflowCommands', value: { command: 'explode' } }, context),
+      connector.execute({ type: 'kafka', topic: 'supportNotifications', value: { queue: 7 } }, context),
     ).resolves.toMatchObject({ outcome: 'failed', retryable: false });
     // The registry name works as well as the key; the topic copy given to the connector is what it publishes to.
     await expect(
       connector.execute(
-        { type: 'kafka', topic: 'keel.workflow.commands.v1', value },
+        { type: 'kafka', topic: 'keel.support.notifications.v1', value },
         { ...context, idempotencyKey: 'wf-3:notify:run2' },
       ),
     ).resolves.toMatchObject({ outcome: 'succeeded', output: { topic: topic.name } });
@@ -46,6 +46,17 @@ describe('KafkaConnector on a real broker', () => {
       outcome: 'failed',
       retryable: false,
     });
+
+    // The topics that steer the platform are never a template's to write, by key or by name.
+    for (const steering of ['approvals', 'workflowCommands', 'keel.decisions.v1', 'releases']) {
+      await expect(
+        connector.execute({ type: 'kafka', topic: steering, value }, context),
+      ).resolves.toMatchObject({
+        outcome: 'failed',
+        retryable: false,
+        error: expect.stringContaining('is not writable by workflow templates') as unknown,
+      });
+    }
 
     const received = await readTopic(kafka, topic.name, 2);
     const [message] = received;

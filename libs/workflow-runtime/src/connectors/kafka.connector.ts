@@ -10,10 +10,17 @@ import { type Connector, type ConnectorCallContext, type ConnectorResult, errorT
 
 type KafkaCall = Extract<RenderedConnectorCall, { type: 'kafka' }>;
 
+function templateWritableTopics(): string {
+  return Object.entries(registry)
+    .filter(([, topic]) => topic.writableByTemplates)
+    .map(([key]) => key)
+    .join(', ');
+}
+
 /**
  * Publishes the rendered value as the data of a CloudEvent on a registry topic, named by its key
  * (`supportNotifications`) or its registry name (`keel.support.notifications.v1`); the deployment's
- * namespace applies either way. The event id is the idempotency key, so consumers deduplicate a
+ * namespace applies either way. Only topics the registry marks `writableByTemplates` are accepted. The event id is the idempotency key, so consumers deduplicate a
  * re-issued attempt.
  */
 export class KafkaConnector implements Connector<KafkaCall> {
@@ -33,6 +40,12 @@ export class KafkaConnector implements Connector<KafkaCall> {
     const topic = key === undefined ? undefined : this.topics[key];
     if (!topic)
       return { outcome: 'failed', error: `'${call.topic}' is not a topic of the registry`, retryable: false };
+    if (!topic.writableByTemplates)
+      return {
+        outcome: 'failed',
+        error: `'${call.topic}' is not writable by workflow templates (writable: ${templateWritableTopics()})`,
+        retryable: false,
+      };
     try {
       const event = buildEvent(topic, {
         id: context.idempotencyKey,

@@ -1,4 +1,11 @@
-import type { ApprovalEvent, CloudEvent, DecisionRecord, WorkflowCommand } from '@keel/contracts';
+import {
+  type ApprovalEvent,
+  type CloudEvent,
+  type DecisionRecord,
+  type WorkflowCommand,
+  approvalAnswerTypes,
+  serviceSource,
+} from '@keel/contracts';
 import { KafkaEventContext, KafkaEventHandlers, NonRetryableError } from '@keel/messaging';
 import { type JsonValue, WorkflowEngineError, type WorkflowInput } from '@keel/workflow-engine';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
@@ -79,6 +86,15 @@ export class WorkflowInboxController {
     const approval = event.data;
     // `requested` records are this service's own output, read by governance's approvals inbox.
     if (approval.status === 'requested') return;
+    // Only governance answers for people: anything else on the topic (a template, a misconfigured client)
+    // must never move an approval step.
+    const expectedType = approvalAnswerTypes[approval.status];
+    if (event.source !== serviceSource('governance') || event.type !== expectedType) {
+      throw new NonRetryableError(
+        `approval answers are accepted only from ${serviceSource('governance')} as '${expectedType}'; ` +
+          `got source '${event.source}', type '${event.type}'`,
+      );
+    }
     const input: WorkflowInput = {
       type: approval.status === 'granted' ? 'approval.granted' : 'approval.rejected',
       stepId: approval.stepId,
