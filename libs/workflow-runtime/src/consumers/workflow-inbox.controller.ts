@@ -6,6 +6,7 @@ import {
   approvalAnswerTypes,
   serviceSource,
 } from '@keel/contracts';
+import { InvalidWorkflowDecisionError, workflowStartOf } from '@keel/decision-policy';
 import { KafkaEventContext, KafkaEventHandlers, NonRetryableError } from '@keel/messaging';
 import { type JsonValue, WorkflowEngineError, type WorkflowInput } from '@keel/workflow-engine';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
@@ -30,24 +31,14 @@ export class WorkflowInboxController {
     @Ctx() context: KafkaEventContext,
   ): Promise<void> {
     const decision = event.data;
-    // Only production decisions that need no human act here. Shadow decisions are recorded, never acted on;
-    // a decision held for approval is started by governance (a `start` command) once a person approves it;
-    // other tools need no workflow.
-    if (
-      decision.mode !== 'production' ||
-      decision.requiresApproval ||
-      decision.action.tool !== 'start_workflow'
-    )
-      return;
-    const { template, templateVersion, input } = decision.action.arguments;
-    if (typeof template !== 'string')
-      throw new NonRetryableError('start_workflow decision without a template name');
+    const start = actOn(() => workflowStartOf(decision));
+    if (!start.acted) return;
     await guard(() =>
       this.executor.start(context.manager, {
         instanceId: decision.decisionId,
-        workflow: template,
-        ...(typeof templateVersion === 'number' ? { version: templateVersion } : {}),
-        input: { ...asObject(input), caseId: decision.caseId },
+        workflow: start.template,
+        ...(start.templateVersion === undefined ? {} : { version: start.templateVersion }),
+        input: asObject(start.input),
         owner: ownerOf(event),
         causationId: event.id,
       }),
@@ -135,6 +126,17 @@ function signalInput(command: Extract<WorkflowCommand, { command: 'signal' }>): 
     decision: jsonOrThrow(decision ?? null),
     ...(typeof rationale === 'string' ? { rationale } : {}),
   };
+}
+
+/** A decision the policy refuses can never start anything. */
+function actOn<T>(decide: () => T): T {
+  try {
+    return decide();
+  } catch (error) {
+    if (error instanceof InvalidWorkflowDecisionError)
+      throw new NonRetryableError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 function asObject(value: unknown): Record<string, JsonValue> {
