@@ -11,6 +11,7 @@ interface JsonResponse {
 function statusOf(code: WorkflowRuntimeErrorCode): number {
   switch (code) {
     case 'unknown-workflow':
+    case 'unknown-version':
     case 'unknown-instance':
       return 404;
     case 'definition-conflict':

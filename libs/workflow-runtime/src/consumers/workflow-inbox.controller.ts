@@ -152,11 +152,15 @@ function jsonOrThrow(value: unknown): JsonValue {
   return parsed.data;
 }
 
-/** Requests that name what does not exist, or that the engine rejects as malformed, cannot succeed later. */
+/**
+ * Requests that name what does not exist, or that the engine rejects as malformed, cannot succeed later. A
+ * version not stored yet can: the replica publishing it may still be starting, so it is retried.
+ */
 async function guard(action: () => Promise<unknown>): Promise<void> {
   try {
     await action();
   } catch (error) {
+    if (error instanceof WorkflowRuntimeError && error.code === 'unknown-version') throw error;
     if (error instanceof WorkflowRuntimeError || error instanceof WorkflowEngineError) {
       throw new NonRetryableError(error.message, { cause: error });
     }

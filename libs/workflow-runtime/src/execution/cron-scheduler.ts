@@ -47,7 +47,11 @@ export class CronScheduler {
         [this.options.now()],
       );
       if (!due) return false;
-      const definition = this.options.registry.get(due.workflow_name, due.workflow_version);
+      const definition = await this.options.registry.resolve(
+        manager,
+        due.workflow_name,
+        due.workflow_version,
+      );
       const runAt = new Date(due.next_run_at);
       const instanceId = `${definition.name}@${definition.version}/cron/${runAt.toISOString()}`;
       await this.options.executor.start(manager, {

@@ -60,10 +60,7 @@ export class WorkflowExecutor {
 
   async start(manager: EntityManager, request: StartRequest): Promise<TransitionOutcome> {
     const { registry, store } = this.deps;
-    const definition =
-      request.version === undefined
-        ? registry.latest(request.workflow)
-        : registry.get(request.workflow, request.version);
+    const definition = await registry.resolve(manager, request.workflow, request.version);
     const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
     const result = await transition(definition, undefined, input, this.deps.now());
     // The insert is the existence check: a redelivered start finds the row and changes nothing.
@@ -96,7 +93,11 @@ export class WorkflowExecutor {
   ): Promise<TransitionOutcome> {
     const stored = await this.deps.store.lock(manager, instanceId);
     if (!stored) throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${instanceId}'`);
-    const definition = this.deps.registry.get(stored.state.workflow.name, stored.state.workflow.version);
+    const definition = await this.deps.registry.resolve(
+      manager,
+      stored.state.workflow.name,
+      stored.state.workflow.version,
+    );
     const result = await transition(definition, stored.state, input, this.deps.now());
     if (result.ignored) return { instanceId, status: stored.state.status, ignored: result.ignored };
     await this.deps.store.update(manager, result.state);

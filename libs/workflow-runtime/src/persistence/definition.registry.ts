@@ -17,8 +17,10 @@ export function definitionHash(definition: WorkflowDefinition): string {
 
 /**
  * Every workflow version this service can run. Versions are immutable: registering a different content
- * under an existing name and version is refused. Stored versions are loaded back at boot, so an instance
- * pinned to a version whose file is gone still finishes on it.
+ * under an existing name and version is refused. The `definitions` table is the shared truth of all
+ * replicas: a version this process has no file for is read from it when first needed and kept, so a replica
+ * still on an older image runs instances pinned to a version another replica published, and every replica
+ * starts an unversioned request on the same newest version.
  */
 export class DefinitionRegistry {
   private readonly versions = new Map<
@@ -42,17 +44,29 @@ export class DefinitionRegistry {
     this.versions.set(definition.name, byVersion);
   }
 
-  get(name: string, version: number): WorkflowDefinition {
-    const found = this.versions.get(name)?.get(version);
-    if (!found) throw new WorkflowRuntimeError('unknown-workflow', `no workflow ${name}@${version}`);
-    return found.definition;
-  }
-
-  latest(name: string): WorkflowDefinition {
-    const byVersion = this.versions.get(name);
-    if (!byVersion || byVersion.size === 0)
-      throw new WorkflowRuntimeError('unknown-workflow', `no workflow named '${name}'`);
-    return byVersion.get(Math.max(...byVersion.keys()))!.definition;
+  /**
+   * The definition of `name@version`, or of the newest version any replica stored when `version` is
+   * omitted. A name nobody registered is `unknown-workflow`; a version of a known name that is not stored
+   * (yet) is `unknown-version`, which callers retry: a replica publishing it may still be starting.
+   */
+  async resolve(manager: EntityManager, name: string, version?: number): Promise<WorkflowDefinition> {
+    const wanted = version ?? (await this.newestVersion(manager, name));
+    const known = this.versions.get(name)?.get(wanted);
+    if (known) return known.definition;
+    const [row] = await manager.query<DefinitionRow[]>(
+      `SELECT name, version, content_hash, definition FROM "workflow"."definitions"
+       WHERE name = $1 AND version = $2`,
+      [name, wanted],
+    );
+    if (row) {
+      const definition = loadDefinition(row.definition);
+      this.register(definition);
+      return definition;
+    }
+    if (this.versions.has(name) || (await this.isStored(manager, name))) {
+      throw new WorkflowRuntimeError('unknown-version', `no workflow ${name}@${wanted} stored yet`);
+    }
+    throw new WorkflowRuntimeError('unknown-workflow', `no workflow named '${name}'`);
   }
 
   list(): Array<{ name: string; version: number; hash: string }> {
@@ -80,8 +94,27 @@ export class DefinitionRegistry {
       await manager.query(
         `INSERT INTO "workflow"."definitions" (name, version, content_hash, definition)
          VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (name, version) DO NOTHING`,
-        [name, version, hash, canonicalJson(this.get(name, version))],
+        [name, version, hash, canonicalJson(this.versions.get(name)!.get(version)!.definition)],
       );
     }
+  }
+
+  private async newestVersion(manager: EntityManager, name: string): Promise<number> {
+    const [row] = await manager.query<Array<{ version: number | null }>>(
+      `SELECT max(version) AS version FROM "workflow"."definitions" WHERE name = $1`,
+      [name],
+    );
+    const local = [...(this.versions.get(name)?.keys() ?? [])];
+    const newest = Math.max(row?.version ?? 0, ...local);
+    if (newest === 0) throw new WorkflowRuntimeError('unknown-workflow', `no workflow named '${name}'`);
+    return newest;
+  }
+
+  private async isStored(manager: EntityManager, name: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM "workflow"."definitions" WHERE name = $1 LIMIT 1`,
+      [name],
+    );
+    return rows.length > 0;
   }
 }
