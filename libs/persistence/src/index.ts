@@ -1,4 +1,5 @@
 export { dataSourceReadinessCheck } from './data-source.readiness';
+export { classifyPostgresFailure, type PostgresFailureKind } from './postgres-failure';
 export { PersistenceModule, type PersistenceModuleOptions } from './persistence.module';
 export {
   createServiceDataSource,
