@@ -34,10 +34,17 @@ ENV NODE_ENV=production TZ=UTC HOST=0.0.0.0 SERVICE=${SERVICE}
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY tsconfig.base.json ./
 # tsc keeps the `@keel/<lib>` imports as written; these links resolve them the way tsconfig's paths do
-# (`@keel/<lib>` → `libs/<lib>/src/index`), without a path-mapping loader at run time.
-RUN mkdir -p node_modules/@keel \
-  && for dir in dist/libs/*/; do lib="$(basename "$dir")"; ln -s "../../dist/libs/$lib/src" "node_modules/@keel/$lib"; done
+# (`@keel/<lib>` → `<lib folder>/src/index`, libs may nest), without a path-mapping loader at run time.
+RUN node -e ' \
+  const fs = require("node:fs"), path = require("node:path"); \
+  const { paths } = require("./tsconfig.base.json").compilerOptions; \
+  for (const [alias, [target]] of Object.entries(paths)) { \
+    const link = path.join("node_modules", alias); \
+    fs.mkdirSync(path.dirname(link), { recursive: true }); \
+    fs.symlinkSync(path.resolve("dist", path.dirname(target)), link); \
+  }'
 USER node
 EXPOSE 3001 3002 3003 3004 3005
 # exec: node becomes PID 1 and receives SIGTERM itself, for the graceful stop.

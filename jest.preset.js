@@ -1,6 +1,12 @@
-// Shared jest settings: swc transpiles (type checking is `npm run typecheck`), @keel/* aliases resolve to libs.
+// Shared jest settings: swc transpiles (type checking is `npm run typecheck`), @keel/* aliases resolve to libs
+// exactly as tsconfig.base.json's paths say (libs may nest, e.g. libs/retrieval/domain).
 const path = require('node:path');
 const root = __dirname;
+const { compilerOptions } = require('./tsconfig.base.json');
+
+const aliases = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, path.join(root, target)]),
+);
 
 module.exports = {
   rootDir: root,
@@ -18,6 +24,6 @@ module.exports = {
       },
     ],
   },
-  moduleNameMapper: { '^@keel/(.*)$': path.join(root, 'libs/$1/src/index.ts') },
+  moduleNameMapper: aliases,
   modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/.kafka', '<rootDir>/tmp'],
 };
