@@ -23,18 +23,21 @@ interface OutboxRow {
 }
 
 /**
- * Publishes outbox rows in commit order. Rows are locked with `FOR UPDATE SKIP LOCKED`, so several relays
- * can share a table without publishing the same row concurrently; a row is marked published only after
- * the broker acknowledged it. A crash between the two republishes the batch: delivery is at-least-once
- * and consumers deduplicate by event id.
+ * Publishes outbox rows in id order, which per key is commit order (ADR 0006). Every replica may run a
+ * relay on the same table: a transaction-scoped advisory lock per table elects one to publish each batch,
+ * so batches never overlap or overtake each other on the broker. A row is marked published only after
+ * the broker acknowledged it; a crash between the two republishes the batch (by whichever relay leads
+ * next): delivery is at-least-once and consumers deduplicate by event id.
  */
 export class OutboxRelay {
   private readonly batchSize: number;
+  private readonly leaderLockKey: string;
   private readonly loop: PollingLoop;
   private lastGaugeAt = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
+    this.leaderLockKey = `keel.outbox-relay.${options.tables.schema}`;
     this.loop = new PollingLoop(() => this.tick(), {
       intervalMs: options.pollIntervalMs ?? 200,
       ...(options.onError ? { onError: options.onError } : {}),
@@ -59,9 +62,17 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const { dataSource, tables, sender } = this.options;
     const published = await dataSource.transaction(async (manager) => {
+      // Only the relay holding the table's lock publishes (until its transaction ends); the others skip
+      // this turn. The lock is taken in a statement of its own: the read below then starts its snapshot
+      // after the previous leader committed, so it cannot see that leader's rows as still unpublished.
+      const [{ elected }] = await manager.query<[{ elected: boolean }]>(
+        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS elected',
+        [this.leaderLockKey],
+      );
+      if (!elected) return 0;
       const rows = await manager.query<OutboxRow[]>(
         `SELECT id, topic, message_key, value, headers FROM ${tables.outbox}
-         WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+         WHERE published_at IS NULL ORDER BY id LIMIT $1`,
         [this.batchSize],
       );
       if (rows.length === 0) return 0;
