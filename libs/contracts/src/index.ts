@@ -18,6 +18,18 @@ export {
 export { approvalEventSchema, type ApprovalEvent } from './schemas/approval.schema';
 export { caseEventSchema, type CaseEvent } from './schemas/case-event.schema';
 export {
+  contextChunkSchema,
+  contextQueryPath,
+  contextQueryRequestSchema,
+  contextQueryResponseSchema,
+  retrievalModeSchema,
+  type ContextChunk,
+  type ContextQueryRequest,
+  type ContextQueryRequestInput,
+  type ContextQueryResponse,
+  type RetrievalMode,
+} from './schemas/context-query.schema';
+export {
   decisionRecordSchema,
   decisionToolSchema,
   type DecisionRecord,
