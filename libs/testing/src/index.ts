@@ -1,5 +1,6 @@
 export { sampleEvent, validTopicData } from './fixtures/topic-samples';
 export { startTsProcess, type TestProcess } from './child-process';
+export { FaultProxy } from './fault-proxy';
 export {
   isTopicOfRun,
   testDatabaseUrl,
