@@ -14,9 +14,13 @@ import {
 } from './definition.schema';
 import { DefinitionProblemCode, type DefinitionProblem } from './definition.error';
 
-/** A task as written in code; `retry` fields and `timeoutMs` fall back to the defaults. */
-export type TaskSpec = Omit<TaskStep, 'kind' | 'retry' | 'timeoutMs'> & {
+/**
+ * A task as written in code; `retry` fields and `startToCloseMs` fall back to the defaults (`timeoutMs` is
+ * accepted as start-to-close's older name, as in definition files).
+ */
+export type TaskSpec = Omit<TaskStep, 'kind' | 'retry' | 'startToCloseMs'> & {
   readonly retry?: Partial<RetryPolicy>;
+  readonly startToCloseMs?: number;
   readonly timeoutMs?: number;
 };
 export type ChoiceSpec = Omit<ChoiceStep, 'kind'>;

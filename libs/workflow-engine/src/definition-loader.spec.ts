@@ -47,8 +47,9 @@ describe('loadDefinition', () => {
     const definition = loadDefinition(valid);
     expect(definition.steps.reserve).toMatchObject({
       retry: { maxAttempts: 3, initialDelayMs: 1_000, backoffMultiplier: 2, maxDelayMs: 60_000 },
-      timeoutMs: 30_000,
+      startToCloseMs: 30_000,
     });
+    expect(definition.steps.reserve).not.toHaveProperty('timeoutMs');
     expect(definition.steps.confirm).toMatchObject({ retry: { maxAttempts: 5, initialDelayMs: 1_000 } });
     expect(definition.steps.done).toEqual({ kind: 'end', status: 'completed' });
     expect(Object.isFrozen(definition.steps.reserve)).toBe(true);
@@ -296,6 +297,31 @@ describe('loadDefinition', () => {
       "step 'b' must set exactly one of durationMs and until",
       "step 'c'.connector.path must start with '/': it is resolved against the base URL configured for service 's'",
       "step 'd'.options must not repeat an option",
+    ]);
+  });
+
+  it('takes timeoutMs as the older name of startToCloseMs, refuses both, and keeps heartbeats shorter than start-to-close', () => {
+    const task = (timeouts: string) =>
+      withSteps(
+        [
+          `  a: { kind: task, connector: { type: http, service: s, method: GET, path: /x }, ${timeouts}, next: b }`,
+          '  b: { kind: end }',
+          '',
+        ].join('\n'),
+      );
+    const legacy = loadDefinition(task('timeoutMs: 2000'));
+    const current = loadDefinition(task('startToCloseMs: 2000'));
+    expect(canonicalJson(legacy)).toBe(canonicalJson(current));
+    expect(loadDefinition(task('scheduleToStartMs: 500, heartbeatTimeoutMs: 100')).steps.a).toMatchObject({
+      startToCloseMs: 30_000,
+      scheduleToStartMs: 500,
+      heartbeatTimeoutMs: 100,
+    });
+    expect(messages(task('timeoutMs: 1, startToCloseMs: 2'))).toEqual([
+      "step 'a'.timeoutMs must not be set together with startToCloseMs (it is its older name)",
+    ]);
+    expect(messages(task('startToCloseMs: 1000, heartbeatTimeoutMs: 1000'))).toEqual([
+      "step 'a'.heartbeatTimeoutMs must be shorter than startToCloseMs (else it never fires first)",
     ]);
   });
 

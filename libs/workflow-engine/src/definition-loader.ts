@@ -323,6 +323,9 @@ function checkStep(step: StepDefinition, path: DataPath, index: DefinitionIndex)
       if (step.compensate !== undefined) {
         problems.push(...checkCall(step.compensate, [...path, 'compensate'], knownSteps));
       }
+      if (step.heartbeatTimeoutMs !== undefined && step.heartbeatTimeoutMs >= step.startToCloseMs) {
+        invalid(['heartbeatTimeoutMs'], 'must be shorter than startToCloseMs (else it never fires first)');
+      }
       break;
     case 'choice':
       step.choices.forEach((choice, choiceIndex) =>

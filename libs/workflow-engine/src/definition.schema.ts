@@ -65,7 +65,18 @@ export interface TaskStep extends StepCommon {
   readonly kind: 'task';
   readonly connector: ConnectorCall;
   readonly retry: RetryPolicy;
-  readonly timeoutMs: number;
+  /**
+   * How long one attempt may run, counted from the moment a worker claims it (Temporal's start-to-close).
+   * Every connector is held to what is left of it. Definitions may still spell it `timeoutMs`.
+   */
+  readonly startToCloseMs: number;
+  /** How long an attempt may wait in the queue before a worker claims it; unset: as long as it takes. */
+  readonly scheduleToStartMs?: number;
+  /**
+   * For long tasks: the longest silence tolerated from the worker running an attempt (it heartbeats while the
+   * call is in flight), so a crashed worker's attempt times out after this rather than after start-to-close.
+   */
+  readonly heartbeatTimeoutMs?: number;
   /** Undoes the task's effect when the workflow unwinds; rendered with this run's output in `steps.<id>.output`. */
   readonly compensate?: ConnectorCall;
   readonly next: StepId;
@@ -185,8 +196,8 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxDelayMs: 60_000,
 };
 
-/** Default task timeout. */
-export const defaultTaskTimeoutMs = 30_000;
+/** Default start-to-close timeout of a task attempt. */
+export const defaultStartToCloseMs = 30_000;
 
 const stepId = z.string().regex(stepIdPattern, 'must be an identifier (letter, then letters, digits or _)');
 const jsonValue: z.ZodType<JsonValue> = z.json();
@@ -230,15 +241,32 @@ const retryPolicy = z
 
 const common = { description: z.string().optional() };
 
-const taskStep = z.strictObject({
-  ...common,
-  kind: z.literal('task'),
-  connector: connectorCall,
-  retry: retryPolicy,
-  timeoutMs: positiveMs.default(defaultTaskTimeoutMs),
-  compensate: connectorCall.optional(),
-  next: stepId,
-});
+// `timeoutMs` is the name start-to-close had before schedule-to-start and heartbeats existed; definitions
+// written with it load unchanged and normalise to the same definition (and hash) as with `startToCloseMs`.
+const taskStep = z
+  .strictObject({
+    ...common,
+    kind: z.literal('task'),
+    connector: connectorCall,
+    retry: retryPolicy,
+    startToCloseMs: positiveMs.optional(),
+    timeoutMs: positiveMs.optional(),
+    scheduleToStartMs: positiveMs.optional(),
+    heartbeatTimeoutMs: positiveMs.optional(),
+    compensate: connectorCall.optional(),
+    next: stepId,
+  })
+  .transform(({ timeoutMs, startToCloseMs, ...rest }, context) => {
+    if (timeoutMs !== undefined && startToCloseMs !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['timeoutMs'],
+        message: 'must not be set together with startToCloseMs (it is its older name)',
+      });
+      return z.NEVER;
+    }
+    return { ...rest, startToCloseMs: startToCloseMs ?? timeoutMs ?? defaultStartToCloseMs };
+  });
 
 const choiceStep = z.strictObject({
   ...common,

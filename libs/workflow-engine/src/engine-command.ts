@@ -1,4 +1,10 @@
-import { type HttpCall, type KafkaCall, type PostgresCall, type StepId } from './definition.schema';
+import {
+  type HttpCall,
+  type KafkaCall,
+  type PostgresCall,
+  type StepId,
+  type TaskStep,
+} from './definition.schema';
 import { type JsonObject, type JsonValue } from './json-value';
 
 /** A connector call with every template rendered: what the I/O shell actually sends. */
@@ -7,8 +13,22 @@ export type RenderedConnectorCall =
   | (Omit<KafkaCall, 'value'> & { readonly value: JsonValue })
   | (Omit<PostgresCall, 'params'> & { readonly params: readonly JsonValue[] });
 
-/** Why a timer exists. */
+/**
+ * Why a timer exists. `taskTimeout` timers are no longer armed (the task queue enforces attempt timeouts from
+ * the claim); instances persisted before that may still hold one, and it fires as a stale no-op.
+ */
 export type TimerPurpose = 'retry' | 'wait' | 'approvalTimeout' | 'taskTimeout';
+
+/**
+ * The limits of one attempt, enforced by the shell's task queue, which reports a breach as `task.timedOut`:
+ * `scheduleToStartMs` from queueing to a worker's claim, `startToCloseMs` from the claim to the result (the
+ * connector gets what is left of it), `heartbeatTimeoutMs` between the running worker's heartbeats.
+ */
+export interface AttemptTimeouts {
+  readonly startToCloseMs: number;
+  readonly scheduleToStartMs?: number;
+  readonly heartbeatTimeoutMs?: number;
+}
 
 /**
  * Run a task attempt. The idempotency key is `instanceId:stepId:runN`: identical for every attempt of a run
@@ -21,7 +41,7 @@ export interface ExecuteTaskCommand {
   readonly attempt: number;
   readonly idempotencyKey: string;
   readonly call: RenderedConnectorCall;
-  readonly timeoutMs: number;
+  readonly timeouts: AttemptTimeouts;
 }
 
 /** Undo a completed task run; same key rules as tasks, with a `:compensate` suffix. */
@@ -32,7 +52,7 @@ export interface ExecuteCompensationCommand {
   readonly attempt: number;
   readonly idempotencyKey: string;
   readonly call: RenderedConnectorCall;
-  readonly timeoutMs: number;
+  readonly timeouts: AttemptTimeouts;
 }
 
 /** Deliver `timer.fired { timerId }` at `dueAt` (ISO-8601, UTC). Timer ids are unique within an instance. */
@@ -88,6 +108,7 @@ export type WorkflowEventName =
   | 'task.retryScheduled'
   | 'task.failed'
   | 'task.abandoned'
+  | 'task.lateSucceeded'
   | 'choice.taken'
   | 'approval.requested'
   | 'approval.escalated'
@@ -156,9 +177,14 @@ export interface AttemptSource {
 export function attemptCommand<Type extends 'executeTask' | 'executeCompensation'>(
   type: Type,
   { stepId, run, attempt, idempotencyKey, call }: AttemptSource,
-  timeoutMs: number,
+  step: TaskStep,
 ): Extract<WorkflowCommand, { type: Type }> {
-  return { type, stepId, run, attempt, idempotencyKey, call, timeoutMs } as Extract<
+  const timeouts: AttemptTimeouts = {
+    startToCloseMs: step.startToCloseMs,
+    ...(step.scheduleToStartMs === undefined ? {} : { scheduleToStartMs: step.scheduleToStartMs }),
+    ...(step.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: step.heartbeatTimeoutMs }),
+  };
+  return { type, stepId, run, attempt, idempotencyKey, call, timeouts } as Extract<
     WorkflowCommand,
     { type: Type }
   >;

@@ -23,7 +23,14 @@ export const workflowInputSchema = z.discriminatedUnion('type', [
     error: z.string(),
     retryable: z.boolean(),
   }),
-  z.strictObject({ type: z.literal('task.timedOut'), stepId, run, attempt }),
+  z.strictObject({
+    type: z.literal('task.timedOut'),
+    stepId,
+    run,
+    attempt,
+    /** Which limit the attempt broke; `startToClose` when omitted (a connector that gave up). */
+    timeout: z.enum(['scheduleToStart', 'startToClose', 'heartbeat']).optional(),
+  }),
   z.strictObject({ type: z.literal('timer.fired'), timerId: z.string().min(1) }),
   z.strictObject({
     type: z.literal('approval.granted'),

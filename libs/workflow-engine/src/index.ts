@@ -27,7 +27,7 @@ export {
   type WorkflowDefinitionData,
   type WorkflowSchedule,
   defaultRetryPolicy,
-  defaultTaskTimeoutMs,
+  defaultStartToCloseMs,
   stepKinds,
   workflowDefinitionSchema,
 } from './definition.schema';

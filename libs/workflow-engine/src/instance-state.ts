@@ -54,9 +54,15 @@ export interface StepExecution {
   idempotencyKey?: string;
   /** Tasks only: rendered once per run, so every attempt and any re-issue sends the same request. */
   call?: RenderedConnectorCall;
-  /** The step's one pending timer (retry back-off, task timeout, wait, approval timeout). */
+  /** The step's one pending timer (retry back-off, wait, approval timeout). */
   timerId?: string;
   error?: string;
+  /**
+   * Tasks only: an attempt of this run was given up on without an answer (it timed out after starting, an
+   * operator replaced it, or it was withdrawn while running), so the run's effect may have landed. A run that
+   * then ends without success is still compensated.
+   */
+  effectUnknown?: true;
 }
 
 /** A timer the shell has been asked to fire. */
@@ -91,8 +97,13 @@ export interface CompensationEntry {
   readonly stepId: StepId;
   readonly run: number;
   readonly completedAt: string;
-  /** The run's output; the compensation template sees it as `steps.<id>.output`. */
-  readonly output: JsonValue;
+  /**
+   * The run's output; the compensation template sees it as `steps.<id>.output`. `null` for a run whose
+   * effect is unknown, until a late success brings the output.
+   */
+  output: JsonValue;
+  /** The run never succeeded, but an attempt of it may have landed: compensated in case it did. */
+  readonly effectUnknown?: true;
   readonly idempotencyKey: string;
   status: 'registered' | 'running' | 'retrying' | 'succeeded' | 'failed';
   attempt: number;

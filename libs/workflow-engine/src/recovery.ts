@@ -31,13 +31,13 @@ export function recoveryCommands(
       continue;
     }
     const source = { stepId, run, attempt, idempotencyKey, call };
-    commands.push(attemptCommand('executeTask', source, taskStep(index, stepId).timeoutMs));
+    commands.push(attemptCommand('executeTask', source, taskStep(index, stepId)));
   }
   for (const entry of state.compensations) {
     const { stepId, run, attempt, idempotencyKey, call } = entry;
     if (entry.status !== 'running' || call === undefined) continue;
     const source = { stepId, run, attempt, idempotencyKey, call };
-    commands.push(attemptCommand('executeCompensation', source, taskStep(index, stepId).timeoutMs));
+    commands.push(attemptCommand('executeCompensation', source, taskStep(index, stepId)));
   }
   for (const timer of Object.values(state.timers)) {
     commands.push({

@@ -12,17 +12,24 @@ import { type JsonValue } from './json-value';
 import { type TransitionResult, transition } from './transition';
 
 /**
- * How a simulated connector answers a task attempt: `timeout` is the connector reporting `task.timedOut`,
- * `hang` never answers (the engine's own timeout timer fires).
+ * How the simulated world answers a task attempt; the simulator plays the task queue as well, so an attempt
+ * without an answer times out at its start-to-close:
+ * - `succeed`: at once; `duplicate` delivers the same result a second time.
+ * - `timeout`: the connector gives up at start-to-close and reports `task.timedOut`.
+ * - `hang`: no answer; the queue reports the start-to-close timeout. With `lateOutput`, the success arrives
+ *   after all, `lateByMs` (default: the start-to-close) after the timeout.
+ * - `queueTimeout`: no worker claimed it within the step's `scheduleToStartMs`.
  */
 export type TaskBehaviour =
-  | { readonly outcome: 'succeed'; readonly output?: JsonValue }
+  | { readonly outcome: 'succeed'; readonly output?: JsonValue; readonly duplicate?: boolean }
   | { readonly outcome: 'fail'; readonly retryable: boolean; readonly error?: string }
   | { readonly outcome: 'timeout' }
-  | { readonly outcome: 'hang' };
+  | { readonly outcome: 'hang'; readonly lateOutput?: JsonValue; readonly lateByMs?: number }
+  | { readonly outcome: 'queueTimeout' };
 
+/** `hang`: the queue reports the compensation's start-to-close timeout, a retryable failure. */
 export type CompensationBehaviour =
-  | { readonly outcome: 'succeed' }
+  | { readonly outcome: 'succeed'; readonly duplicate?: boolean }
   | { readonly outcome: 'fail'; readonly retryable: boolean; readonly error?: string }
   | { readonly outcome: 'hang' };
 
@@ -71,10 +78,18 @@ export interface SimulationResult {
   readonly commands: readonly WorkflowCommand[];
 }
 
+/** An answer the world gives later than at once: a timeout, a late success. */
+interface Deferred {
+  readonly atMs: number;
+  readonly input: WorkflowInput;
+}
+
 /**
- * Drives one instance to rest with a scripted outside world and a virtual clock: answers are delivered in
- * command order at the current instant, and when nothing is left the clock jumps to the earliest pending timer.
- * Pure apart from awaiting `transition`; useful for dry-running definitions and for tests.
+ * Drives one instance to rest with a scripted outside world and a virtual clock: immediate answers are
+ * delivered in command order at the current instant; when none is left the clock jumps to the earliest
+ * pending timer or deferred answer (timeouts, late successes; deferred answers first on a tie, and they are
+ * still delivered once the instance has ended). Pure apart from awaiting `transition`; useful for dry-running
+ * definitions and for tests.
  */
 export async function simulate(
   definition: WorkflowDefinition,
@@ -89,14 +104,28 @@ export async function simulate(
     { type: 'start', instanceId: options.instanceId ?? 'sim-1', input: options.input ?? {} },
   ];
   const steps: SimulationStep[] = [];
+  const deferred: Deferred[] = [];
 
   for (;;) {
     let input = queue.shift();
-    if (input === undefined && state !== undefined && !isTerminal(state.status)) {
-      const timer = Object.values(state.timers).sort(
-        (left, right) => left.dueAt.localeCompare(right.dueAt) || left.timerId.localeCompare(right.timerId),
-      )[0];
-      if (timer !== undefined) {
+    if (input === undefined && state !== undefined) {
+      const timer = isTerminal(state.status)
+        ? undefined
+        : Object.values(state.timers).sort(
+            (left, right) =>
+              left.dueAt.localeCompare(right.dueAt) || left.timerId.localeCompare(right.timerId),
+          )[0];
+      // Stable: answers deferred to the same instant keep the order they were given in.
+      const later = deferred.reduce<Deferred | undefined>(
+        (earliest, candidate) =>
+          earliest === undefined || candidate.atMs < earliest.atMs ? candidate : earliest,
+        undefined,
+      );
+      if (later !== undefined && (timer === undefined || later.atMs <= Date.parse(timer.dueAt))) {
+        deferred.splice(deferred.indexOf(later), 1);
+        clock = Math.max(clock, later.atMs);
+        input = later.input;
+      } else if (timer !== undefined) {
         clock = Math.max(clock, Date.parse(timer.dueAt));
         input = { type: 'timer.fired', timerId: timer.timerId };
       }
@@ -109,17 +138,26 @@ export async function simulate(
     const result = await transition(definition, state, input, at);
     steps.push({ at: at.toISOString(), input, result });
     state = persist ? (JSON.parse(JSON.stringify(result.state)) as WorkflowInstanceState) : result.state;
-    for (const command of result.commands) queue.push(...answer(command, state, script));
+    for (const command of result.commands) {
+      for (const reply of answer(command, state, script)) {
+        if (reply.afterMs === 0) queue.push(reply.input);
+        else deferred.push({ atMs: clock + reply.afterMs, input: reply.input });
+      }
+    }
   }
   if (state === undefined) throw new Error('simulation never started');
   return { state, steps, commands: steps.flatMap((step) => step.result.commands) };
 }
 
-function answer(
-  command: WorkflowCommand,
-  state: WorkflowInstanceState,
-  script: SimulationScript,
-): WorkflowInput[] {
+/** An input from the world, `afterMs` after the command that caused it (0: at once). */
+interface Reply {
+  readonly afterMs: number;
+  readonly input: WorkflowInput;
+}
+
+const now = (input: WorkflowInput): Reply => ({ afterMs: 0, input });
+
+function answer(command: WorkflowCommand, state: WorkflowInstanceState, script: SimulationScript): Reply[] {
   switch (command.type) {
     case 'executeTask':
       return answerTask(command, script.task?.(command, state) ?? { outcome: 'succeed' });
@@ -134,13 +172,13 @@ function answer(
       };
       if (behaviour.outcome === 'ignore') return [];
       return [
-        {
+        now({
           type: 'decision.received',
           stepId: command.stepId,
           run: command.run,
           decision: behaviour.decision,
           by: 'simulator',
-        },
+        }),
       ];
     }
     case 'scheduleTimer':
@@ -151,67 +189,90 @@ function answer(
   }
 }
 
-function answerTask({ stepId, run, attempt }: ExecuteTaskCommand, behaviour: TaskBehaviour): WorkflowInput[] {
+function answerTask(command: ExecuteTaskCommand, behaviour: TaskBehaviour): Reply[] {
+  const { stepId, run, attempt, timeouts } = command;
+  const startToClose = timeouts.startToCloseMs;
   switch (behaviour.outcome) {
-    case 'succeed':
-      return [{ type: 'task.succeeded', stepId, run, attempt, output: behaviour.output ?? {} }];
+    case 'succeed': {
+      const success = now({ type: 'task.succeeded', stepId, run, attempt, output: behaviour.output ?? {} });
+      return behaviour.duplicate === true ? [success, success] : [success];
+    }
     case 'fail':
       return [
-        {
+        now({
           type: 'task.failed',
           stepId,
           run,
           attempt,
           error: behaviour.error ?? 'simulated failure',
           retryable: behaviour.retryable,
-        },
+        }),
       ];
     case 'timeout':
-      return [{ type: 'task.timedOut', stepId, run, attempt }];
-    case 'hang':
-      return [];
-  }
-}
-
-function answerCompensation(
-  { stepId, run, attempt }: ExecuteCompensationCommand,
-  behaviour: CompensationBehaviour,
-): WorkflowInput[] {
-  switch (behaviour.outcome) {
-    case 'succeed':
-      return [{ type: 'compensation.succeeded', stepId, run, attempt }];
-    case 'fail':
+      return [{ afterMs: startToClose, input: { type: 'task.timedOut', stepId, run, attempt } }];
+    case 'hang': {
+      const timedOut: Reply = {
+        afterMs: startToClose,
+        input: { type: 'task.timedOut', stepId, run, attempt, timeout: 'startToClose' },
+      };
+      if (behaviour.lateOutput === undefined) return [timedOut];
+      const late: WorkflowInput = {
+        type: 'task.succeeded',
+        stepId,
+        run,
+        attempt,
+        output: behaviour.lateOutput,
+      };
+      return [timedOut, { afterMs: startToClose + (behaviour.lateByMs ?? startToClose), input: late }];
+    }
+    case 'queueTimeout':
+      if (timeouts.scheduleToStartMs === undefined) {
+        throw new Error(`task '${stepId}' sets no scheduleToStartMs, so it cannot time out in the queue`);
+      }
       return [
         {
-          type: 'compensation.failed',
-          stepId,
-          run,
-          attempt,
-          error: behaviour.error ?? 'simulated failure',
-          retryable: behaviour.retryable,
+          afterMs: timeouts.scheduleToStartMs,
+          input: { type: 'task.timedOut', stepId, run, attempt, timeout: 'scheduleToStart' },
         },
       ];
-    case 'hang':
-      return [];
   }
 }
 
-function answerApproval(
-  { stepId, run }: RequestApprovalCommand,
-  behaviour: ApprovalBehaviour,
-): WorkflowInput[] {
+function answerCompensation(command: ExecuteCompensationCommand, behaviour: CompensationBehaviour): Reply[] {
+  const { stepId, run, attempt } = command;
+  const failed = (error: string, retryable: boolean): WorkflowInput => ({
+    type: 'compensation.failed',
+    stepId,
+    run,
+    attempt,
+    error,
+    retryable,
+  });
+  switch (behaviour.outcome) {
+    case 'succeed': {
+      const success = now({ type: 'compensation.succeeded', stepId, run, attempt });
+      return behaviour.duplicate === true ? [success, success] : [success];
+    }
+    case 'fail':
+      return [now(failed(behaviour.error ?? 'simulated failure', behaviour.retryable))];
+    case 'hang':
+      return [{ afterMs: command.timeouts.startToCloseMs, input: failed('startToClose timeout', true) }];
+  }
+}
+
+function answerApproval({ stepId, run }: RequestApprovalCommand, behaviour: ApprovalBehaviour): Reply[] {
   switch (behaviour.outcome) {
     case 'grant':
-      return [{ type: 'approval.granted', stepId, run, by: behaviour.by ?? 'simulator' }];
+      return [now({ type: 'approval.granted', stepId, run, by: behaviour.by ?? 'simulator' })];
     case 'reject':
       return [
-        {
+        now({
           type: 'approval.rejected',
           stepId,
           run,
           by: behaviour.by ?? 'simulator',
           ...(behaviour.reason === undefined ? {} : { reason: behaviour.reason }),
-        },
+        }),
       ];
     case 'ignore':
       return [];

@@ -218,18 +218,8 @@ export class TransitionDraft {
     execution.attempt += 1;
     execution.status = 'running';
     const { attempt } = execution;
-    this.commands.push(
-      attemptCommand('executeTask', { stepId, run, attempt, idempotencyKey, call }, step.timeoutMs),
-    );
-    execution.timerId = `${stepId}:run${run}:taskTimeout:${attempt}`;
-    this.schedule({
-      timerId: execution.timerId,
-      dueAt: this.iso(step.timeoutMs),
-      purpose: 'taskTimeout',
-      stepId,
-      run,
-      attempt,
-    });
+    // No timer: the task queue enforces the attempt's timeouts from the claim and reports `task.timedOut`.
+    this.commands.push(attemptCommand('executeTask', { stepId, run, attempt, idempotencyKey, call }, step));
     this.emit('task.issued', { run, attempt, idempotencyKey, connector: call.type }, stepId);
   }
 
@@ -256,13 +246,26 @@ export class TransitionDraft {
     else await this.enter(execution.tokenId, step.next);
   }
 
-  /** One attempt failed or timed out: back off and retry while the policy allows, else fail the step. */
-  async taskAttemptFailed(execution: StepExecution, error: string, retryable: boolean): Promise<void> {
+  /**
+   * One attempt failed or timed out: back off and retry while the policy allows, else fail the step.
+   * `effectUnknown`: the attempt had started and gave no answer, so its effect may have landed.
+   */
+  async taskAttemptFailed(
+    execution: StepExecution,
+    error: string,
+    retryable: boolean,
+    effectUnknown: boolean,
+  ): Promise<void> {
     const step = taskStep(this.index, execution.stepId);
     const { stepId, run, attempt } = execution;
     this.cancelTimer(execution.timerId);
     delete execution.timerId;
-    this.emit('task.attemptFailed', { run, attempt, error, retryable }, stepId);
+    if (effectUnknown) execution.effectUnknown = true;
+    this.emit(
+      'task.attemptFailed',
+      { run, attempt, error, retryable, ...(effectUnknown ? { effectUnknown } : {}) },
+      stepId,
+    );
     if (!this.unwinding && retryable && attempt < step.retry.maxAttempts) {
       execution.status = 'retrying';
       execution.error = error;
@@ -276,6 +279,7 @@ export class TransitionDraft {
     execution.error = error;
     execution.finishedAt = this.at;
     this.emit('task.failed', { run, attempts: attempt, error }, stepId);
+    this.registerUnknownEffect(execution, step);
     if (this.unwinding) await this.continueCompensation();
     else {
       await this.unwind({
@@ -284,6 +288,63 @@ export class TransitionDraft {
         message: `task '${stepId}' failed after ${attempt} attempt(s): ${error}`,
       });
     }
+  }
+
+  /**
+   * A compensable run that ends without success although an attempt of it may have landed goes onto the
+   * stack like a completed run: its compensation (keyed by the run) undoes the effect if it landed and is
+   * harmless if it did not. It sees `output: null` unless a late success supplies the output first.
+   */
+  private registerUnknownEffect(execution: StepExecution, step: TaskStep): void {
+    if (execution.effectUnknown !== true || step.compensate === undefined) return;
+    const { stepId, run, idempotencyKey } = execution;
+    if (idempotencyKey === undefined) return;
+    this.state.compensations.push({
+      stepId,
+      run,
+      completedAt: this.at,
+      output: null,
+      effectUnknown: true,
+      idempotencyKey: `${idempotencyKey}:compensate`,
+      status: 'registered',
+      attempt: 0,
+    });
+  }
+
+  /**
+   * A success for a run the engine gave up on (timed out, replaced, withdrawn), arriving after the run ended.
+   * It changes nothing the run's outcome decided: the effect is undone by the run's compensation (which,
+   * while not yet issued, now sees the real output), or it belongs to the run that already succeeded under the
+   * same key, or the step has no compensation. Recorded so the history shows the effect landed. Returns false
+   * for a success of no run the engine gave up on (a duplicate, or for a run it never issued).
+   */
+  lateTaskSuccess(stepId: StepId, run: number, attempt: number, output: JsonValue): boolean {
+    const entry = this.state.compensations.find(
+      (candidate) => candidate.stepId === stepId && candidate.run === run && candidate.effectUnknown === true,
+    );
+    const execution = own(this.state.executions, stepId);
+    const givenUp =
+      execution?.kind === 'task' &&
+      execution.run === run &&
+      execution.effectUnknown === true &&
+      attempt <= execution.attempt;
+    if (entry === undefined && !givenUp) return false;
+    let disposition: string;
+    if (entry === undefined) {
+      disposition = execution?.status === 'succeeded' ? 'run-succeeded' : 'nothing-to-undo';
+    } else if (entry.status === 'registered') {
+      entry.output = output;
+      disposition = 'compensation-pending';
+    } else {
+      disposition = {
+        running: 'compensating',
+        retrying: 'compensating',
+        succeeded: 'compensated',
+        failed: 'compensation-failed',
+      }[entry.status];
+    }
+    this.emit('task.lateSucceeded', { run, attempt, disposition }, stepId);
+    return true;
   }
 
   private async choose(execution: StepExecution, step: ChoiceStep): Promise<StepId> {
@@ -548,20 +609,26 @@ export class TransitionDraft {
   /**
    * Releases what a step is waiting on: its timer, its approval or decision request, or a task run that has
    * nothing to undo. A compensable task still in flight is left to settle while unwinding, because its effect
-   * may land and then needs compensating.
+   * may land and then needs compensating. An abandoned run whose effect may have landed is registered for
+   * compensation.
    */
   withdraw(execution: StepExecution): void {
     const { stepId, run } = execution;
     switch (execution.status) {
-      case 'running':
+      case 'running': {
         if (execution.kind !== 'task') return;
-        if (this.unwinding && taskStep(this.index, stepId).compensate !== undefined) return;
+        const step = taskStep(this.index, stepId);
+        if (this.unwinding && step.compensate !== undefined) return;
         this.cancelTimer(execution.timerId);
-        this.emit('task.abandoned', { run, attempt: execution.attempt }, stepId);
+        execution.effectUnknown = true;
+        this.emit('task.abandoned', { run, attempt: execution.attempt, effectUnknown: true }, stepId);
+        this.registerUnknownEffect(execution, step);
         break;
+      }
       case 'retrying':
         this.cancelTimer(execution.timerId);
         this.emit('task.abandoned', { run, attempt: execution.attempt }, stepId);
+        this.registerUnknownEffect(execution, taskStep(this.index, stepId));
         break;
       case 'waiting':
         this.cancelTimer(execution.timerId);
@@ -654,18 +721,8 @@ export class TransitionDraft {
     entry.status = 'running';
     const { attempt } = entry;
     this.commands.push(
-      attemptCommand('executeCompensation', { stepId, run, attempt, idempotencyKey, call }, step.timeoutMs),
+      attemptCommand('executeCompensation', { stepId, run, attempt, idempotencyKey, call }, step),
     );
-    entry.timerId = `${stepId}:run${run}:compensation:taskTimeout:${attempt}`;
-    this.schedule({
-      timerId: entry.timerId,
-      dueAt: this.iso(step.timeoutMs),
-      purpose: 'taskTimeout',
-      stepId,
-      run,
-      attempt,
-      compensation: true,
-    });
     this.emit('compensation.issued', { run, attempt, idempotencyKey }, stepId);
   }
 

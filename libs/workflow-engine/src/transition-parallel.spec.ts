@@ -141,7 +141,6 @@ describe('transition: parallel steps', () => {
     expect(eventsOf(rejected)).toEqual(['approval.rejected', 'workflow.unwinding', 'compensation.draining']);
     expect(recoveryCommands(fanOut, rejected.state)).toEqual([
       expect.objectContaining({ type: 'executeTask', stepId: 'pack', idempotencyKey: 'inst-1:pack:run1' }),
-      expect.objectContaining({ type: 'scheduleTimer', purpose: 'taskTimeout', stepId: 'pack' }),
     ]);
 
     const landed = await harness.succeed('pack', { id: 'k-9' });
@@ -158,7 +157,6 @@ describe('transition: parallel steps', () => {
     expect(eventsOf(failed)).toContain('approval.withdrawn');
     expect(failed.state.approvals).toEqual({});
     expect(commandsOf(failed, 'cancelTimer')).toEqual([
-      { type: 'cancelTimer', timerId: 'pack:run1:taskTimeout:1' },
       { type: 'cancelTimer', timerId: 'signOff:run1:approvalTimeout:initial' },
     ]);
     expect(commandsOf(failed, 'executeCompensation').map((command) => command.stepId)).toEqual(['prepare']);
@@ -215,7 +213,7 @@ describe('recoveryCommands', () => {
     const started = await harness.start();
     expect(recoveryCommands(fanOut, started.state)).toEqual([
       commandsOf(started, 'executeTask')[0],
-      commandsOf(started, 'scheduleTimer')[0],
+      ...commandsOf(started, 'scheduleTimer'),
     ]);
     const cancelled = await harness.send({ type: 'cancel', reason: 'stop' });
     const settled = await harness.fail('prepare', false);

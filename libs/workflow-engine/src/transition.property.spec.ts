@@ -2,9 +2,15 @@ import fc from 'fast-check';
 import { type StepsBuilder, workflow } from './builder';
 import { type WorkflowDefinition } from './definition.schema';
 import { type WorkflowCommand } from './engine-command';
-import { type WorkflowInput } from './engine-input';
+import { type InputOfType, type WorkflowInput } from './engine-input';
 import { type WorkflowInstanceState, isTerminal } from './instance-state';
-import { type CompensationBehaviour, type SimulationScript, type TaskBehaviour, simulate } from './simulator';
+import {
+  type CompensationBehaviour,
+  type SimulationScript,
+  type SimulationStep,
+  type TaskBehaviour,
+  simulate,
+} from './simulator';
 import { transition } from './transition';
 
 interface TaskShape {
@@ -30,15 +36,33 @@ const workflowShape: fc.Arbitrary<WorkflowShape> = fc.record({
   tail: fc.array(taskShape, { maxLength: 2 }),
 });
 
-type TaskOutcome = 'succeed' | 'failRetryable' | 'failPermanent' | 'timeout' | 'hang';
-type CompensationOutcome = 'succeed' | 'failRetryable' | 'failPermanent' | 'hang';
+type TaskOutcome =
+  | 'succeed'
+  | 'succeedTwice'
+  | 'failRetryable'
+  | 'failPermanent'
+  | 'timeout'
+  | 'timeoutLanded'
+  | 'hang'
+  | 'hangThenSucceed'
+  | 'queueTimeout';
+type CompensationOutcome = 'succeed' | 'succeedTwice' | 'failRetryable' | 'failPermanent' | 'hang';
 
 const taskOutcomes = fc.array(
   fc.oneof(
     { arbitrary: fc.constant<TaskOutcome>('succeed'), weight: 6 },
     {
-      arbitrary: fc.constantFrom<TaskOutcome>('failRetryable', 'failPermanent', 'timeout', 'hang'),
-      weight: 2,
+      arbitrary: fc.constantFrom<TaskOutcome>(
+        'succeedTwice',
+        'failRetryable',
+        'failPermanent',
+        'timeout',
+        'timeoutLanded',
+        'hang',
+        'hangThenSucceed',
+        'queueTimeout',
+      ),
+      weight: 3,
     },
   ),
   { maxLength: 30 },
@@ -46,10 +70,20 @@ const taskOutcomes = fc.array(
 const compensationOutcomes = fc.array(
   fc.oneof(
     { arbitrary: fc.constant<CompensationOutcome>('succeed'), weight: 4 },
-    { arbitrary: fc.constantFrom<CompensationOutcome>('failRetryable', 'failPermanent', 'hang'), weight: 1 },
+    {
+      arbitrary: fc.constantFrom<CompensationOutcome>(
+        'succeedTwice',
+        'failRetryable',
+        'failPermanent',
+        'hang',
+      ),
+      weight: 1,
+    },
   ),
   { maxLength: 10 },
 );
+/** How long after its attempt timed out a hung call's success arrives: during back-off, unwinding or later. */
+const lateDelays = fc.array(fc.integer({ min: 1, max: 20_000 }), { maxLength: 10 });
 
 /** Adds a chain of tasks named `<prefix>0..n` to a flow, ending in `last`. */
 function chain(builder: StepsBuilder, prefix: string, tasks: readonly TaskShape[], last: string): void {
@@ -59,16 +93,19 @@ function chain(builder: StepsBuilder, prefix: string, tasks: readonly TaskShape[
       connector: { type: 'http', service: 'svc', method: 'POST', path: `/${id}` },
       ...(task.compensate
         ? {
+            // The output goes in the body: a run whose effect is unknown is compensated without one.
             compensate: {
               type: 'http',
               service: 'svc',
               method: 'DELETE',
-              path: `/${id}/{{ steps.${id}.output.n }}`,
+              path: `/${id}`,
+              body: { n: `{{ steps.${id}.output.n }}` },
             },
           }
         : {}),
       retry: { maxAttempts: task.maxAttempts, initialDelayMs: 100, backoffMultiplier: 2, maxDelayMs: 1_000 },
-      timeoutMs: 5_000,
+      startToCloseMs: 5_000,
+      scheduleToStartMs: 2_000,
       next: position + 1 < tasks.length ? `${prefix}${position + 1}` : last,
     });
   });
@@ -91,32 +128,50 @@ function build(shape: WorkflowShape): WorkflowDefinition {
   return builder.end('done').build();
 }
 
+const runKey = ({ stepId, run }: { stepId: string; run: number }) => `${stepId}#${run}`;
+
 /**
  * Answers commands from the generated outcome lists in issue order; once a list runs out, everything succeeds.
- * `applied` records each task run the simulated world reports as done: those effects happened and must be undone.
+ * `landed` is every task run whose effect reached the far side, whether or not the engine heard of it: a
+ * success, a connector that gave up after the far side applied the call, a hung call whose success arrives
+ * late. The far side applies a run's effect once, whatever the number of attempts (they share a key).
  */
 function world(
   tasks: readonly TaskOutcome[],
   compensations: readonly CompensationOutcome[],
-): { script: SimulationScript; applied: string[] } {
+  delays: readonly number[],
+): { script: SimulationScript; landed: Set<string> } {
   let taskIndex = 0;
   let compensationIndex = 0;
-  const applied: string[] = [];
+  let delayIndex = 0;
+  const landed = new Set<string>();
   const script: SimulationScript = {
     task: (command): TaskBehaviour => {
       const outcome = tasks[taskIndex] ?? 'succeed';
       taskIndex += 1;
+      const output = { n: taskIndex };
+      if (['succeed', 'succeedTwice', 'timeoutLanded', 'hangThenSucceed'].includes(outcome)) {
+        landed.add(runKey(command));
+      }
       switch (outcome) {
         case 'succeed':
-          applied.push(`${command.stepId}#${command.run}`);
-          return { outcome: 'succeed', output: { n: taskIndex } };
+          return { outcome: 'succeed', output };
+        case 'succeedTwice':
+          return { outcome: 'succeed', output, duplicate: true };
         case 'failRetryable':
           return { outcome: 'fail', retryable: true };
         case 'failPermanent':
           return { outcome: 'fail', retryable: false };
         case 'timeout':
+        case 'timeoutLanded':
+          return { outcome: 'timeout' };
         case 'hang':
-          return { outcome };
+          return { outcome: 'hang' };
+        case 'hangThenSucceed':
+          delayIndex += 1;
+          return { outcome: 'hang', lateOutput: output, lateByMs: delays[delayIndex - 1] ?? 1 };
+        case 'queueTimeout':
+          return { outcome: 'queueTimeout' };
       }
     },
     compensation: (): CompensationBehaviour => {
@@ -126,6 +181,8 @@ function world(
         case 'succeed':
         case 'hang':
           return { outcome };
+        case 'succeedTwice':
+          return { outcome: 'succeed', duplicate: true };
         case 'failRetryable':
           return { outcome: 'fail', retryable: true };
         case 'failPermanent':
@@ -133,7 +190,7 @@ function world(
       }
     },
   };
-  return { script, applied };
+  return { script, landed };
 }
 
 function compensable(definition: WorkflowDefinition, stepId: string): boolean {
@@ -167,50 +224,73 @@ const lateInputs: fc.Arbitrary<WorkflowInput> = fc.oneof(
   ),
 );
 
+function eventNames(step: SimulationStep): string[] {
+  return step.result.commands.flatMap((command) => (command.type === 'emitEvent' ? [command.event] : []));
+}
+
 describe('transition properties', () => {
-  it('always settles completed, failed or compensated; compensates each completed task once, newest first; never leaves a terminal state', async () => {
+  it('settles; every effect that landed is part of the completed run or compensated exactly once, newest first; late successes are recorded; a terminal state only records them', async () => {
     await fc.assert(
       fc.asyncProperty(
         workflowShape,
         taskOutcomes,
         compensationOutcomes,
+        lateDelays,
         fc.array(lateInputs, { minLength: 1, maxLength: 4 }),
-        async (shape, tasks, compensations, late) => {
+        async (shape, tasks, compensations, delays, late) => {
           const definition = build(shape);
-          const { script, applied } = world(tasks, compensations);
+          const { script, landed } = world(tasks, compensations, delays);
           const result = await simulate(definition, { script });
           const { state, steps } = result;
 
           expect(['completed', 'failed', 'compensated']).toContain(state.status);
 
-          // Compensable task runs in the order they completed, taken from the inputs the engine accepted.
-          const completed = steps
-            .filter((step) => step.input.type === 'task.succeeded' && step.result.ignored === undefined)
-            .map((step) => step.input as Extract<WorkflowInput, { type: 'task.succeeded' }>)
-            .filter((input) => compensable(definition, input.stepId))
-            .map((input) => `${input.stepId}#${input.run}`);
+          // Runs the engine took as succeeded, each once, in the order they completed.
+          const accepted = steps
+            .filter(
+              (step) => step.input.type === 'task.succeeded' && eventNames(step).includes('task.succeeded'),
+            )
+            .map((step) => runKey(step.input as InputOfType<'task.succeeded'>));
+          expect(new Set(accepted).size).toBe(accepted.length);
+          // Nothing is taken as succeeded that did not land.
+          expect(accepted.filter((run) => !landed.has(run))).toEqual([]);
+
           const compensationCommands = result.commands.filter(
             (command): command is Extract<WorkflowCommand, { type: 'executeCompensation' }> =>
               command.type === 'executeCompensation',
           );
-          const keys = compensationCommands.map((command) => `${command.stepId}#${command.run}`);
+          const keys = compensationCommands.map(runKey);
           const blocks = keys.filter((key, index) => key !== keys[index - 1]);
-
-          // No effect goes unrecorded, not even one that lands after another branch has failed.
-          expect(completed).toEqual(
-            applied.filter((run) => compensable(definition, run.split('#')[0] ?? '')),
+          const landedCompensable = [...landed].filter((run) =>
+            compensable(definition, run.split('#')[0] ?? ''),
           );
+          const stack = state.compensations.map(runKey);
+
           if (state.status === 'completed') {
+            // Every effect that landed belongs to a run that completed; nothing was compensated.
+            expect([...landed].filter((run) => !accepted.includes(run))).toEqual([]);
             expect(keys).toEqual([]);
           } else {
-            // Every completed compensable run is compensated exactly once (retries of one compensation form one
-            // contiguous block), in reverse completion order, one at a time.
-            expect(blocks).toEqual([...completed].reverse());
+            // Every compensable effect that landed is on the stack, and every run on the stack either succeeded
+            // or may have landed; the stack is compensated newest first, each run in one contiguous block (its
+            // retries), one at a time.
+            expect(landedCompensable.filter((run) => !stack.includes(run))).toEqual([]);
+            for (const entry of state.compensations) {
+              expect(accepted.includes(runKey(entry)) || entry.effectUnknown === true).toBe(true);
+            }
+            expect(new Set(stack).size).toBe(stack.length);
+            expect(blocks).toEqual([...stack].reverse());
             expect(
               state.compensations.every((entry) => entry.status === 'succeeded' || entry.status === 'failed'),
             ).toBe(true);
             const anyFailed = state.compensations.some((entry) => entry.status === 'failed');
-            expect(state.status).toBe(anyFailed || completed.length === 0 ? 'failed' : 'compensated');
+            expect(state.status).toBe(anyFailed || stack.length === 0 ? 'failed' : 'compensated');
+          }
+          // A compensation is rendered against the output of the run it undoes, when that output is known.
+          for (const command of compensationCommands) {
+            const entry = state.compensations.find((candidate) => runKey(candidate) === runKey(command));
+            const output = entry?.output as { n?: number } | null | undefined;
+            expect(command.call).toMatchObject({ body: output?.n === undefined ? {} : { n: output.n } });
           }
           for (const command of result.commands) {
             if (command.type === 'executeTask')
@@ -218,26 +298,58 @@ describe('transition properties', () => {
           }
           expect(state.timers).toEqual({});
 
-          // Inputs that arrive after the end change nothing.
+          // A late success is never dropped: one that arrives after its attempt timed out is accepted (the run is
+          // still on that step) or recorded, also once the instance has ended.
+          const timedOut = new Set<string>();
+          for (const step of steps) {
+            const { input } = step;
+            if (input.type === 'task.timedOut') timedOut.add(`${runKey(input)}@${input.attempt}`);
+            if (input.type === 'task.succeeded' && timedOut.has(`${runKey(input)}@${input.attempt}`)) {
+              expect(step.result.ignored).toBeUndefined();
+              expect(
+                eventNames(step).some((name) => name === 'task.succeeded' || name === 'task.lateSucceeded'),
+              ).toBe(true);
+            }
+          }
+
+          // After the end nothing changes, except that a late success is recorded.
           let previous: WorkflowInstanceState | undefined;
           for (const step of steps) {
             if (previous !== undefined && isTerminal(previous.status)) {
-              expect(step.result.ignored?.code).toBe('terminal');
-              expect(step.result.state).toEqual(previous);
+              if (step.result.ignored === undefined) {
+                expect(eventNames(step)).toEqual(['task.lateSucceeded']);
+                expect({ ...step.result.state, seq: 0, updatedAt: '' }).toEqual({
+                  ...previous,
+                  seq: 0,
+                  updatedAt: '',
+                });
+              } else {
+                expect(step.result.ignored.code).toBe('terminal');
+                expect(step.result.state).toEqual(previous);
+              }
             }
             previous = step.result.state;
           }
           const snapshot = JSON.stringify(state);
           for (const input of late) {
             const after = await transition(definition, state, input, new Date('2030-01-01T00:00:00Z'));
-            expect(after.state).toBe(state);
-            expect(after.ignored?.code).toBe('terminal');
-            expect(after.commands.map((command) => command.type)).toEqual(['emitEvent']);
+            if (after.ignored === undefined) {
+              expect(input.type).toBe('task.succeeded');
+              expect(after.commands.map((command) => command.type === 'emitEvent' && command.event)).toEqual([
+                'task.lateSucceeded',
+              ]);
+              expect(after.state.status).toBe(state.status);
+              expect(after.state.compensations).toEqual(state.compensations);
+            } else {
+              expect(after.state).toBe(state);
+              expect(after.ignored.code).toBe('terminal');
+              expect(after.commands.map((command) => command.type)).toEqual(['emitEvent']);
+            }
           }
           expect(JSON.stringify(state)).toBe(snapshot);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 
@@ -247,14 +359,15 @@ describe('transition properties', () => {
         workflowShape,
         taskOutcomes,
         compensationOutcomes,
-        async (shape, tasks, compensations) => {
+        lateDelays,
+        async (shape, tasks, compensations, delays) => {
           const definition = build(shape);
           const persisted = await simulate(definition, {
-            script: world(tasks, compensations).script,
+            script: world(tasks, compensations, delays).script,
             persist: true,
           });
           const inMemory = await simulate(definition, {
-            script: world(tasks, compensations).script,
+            script: world(tasks, compensations, delays).script,
             persist: false,
           });
           expect(inMemory.commands).toEqual(persisted.commands);

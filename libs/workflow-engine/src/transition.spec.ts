@@ -52,7 +52,7 @@ async function sagaAtNotify(): Promise<Harness> {
 
 describe('transition', () => {
   describe('task steps', () => {
-    it('starts by issuing the first task with rendered call, run-scoped idempotency key and a timeout timer', async () => {
+    it('starts by issuing the first task with rendered call, run-scoped idempotency key and its timeouts, arming no timer', async () => {
       const harness = new Harness(saga);
       const result = await harness.start({ orderId: 'o-1' });
 
@@ -70,18 +70,11 @@ describe('transition', () => {
             path: '/reservations',
             body: { orderId: 'o-1' },
           },
-          timeoutMs: 5_000,
+          timeouts: { startToCloseMs: 5_000 },
         },
       ]);
-      expect(commandsOf(result, 'scheduleTimer')).toEqual([
-        {
-          type: 'scheduleTimer',
-          timerId: 'reserve:run1:taskTimeout:1',
-          dueAt: at(5_000),
-          purpose: 'taskTimeout',
-          stepId: 'reserve',
-        },
-      ]);
+      // The task queue enforces attempt timeouts from the claim; the engine waits for its report.
+      expect(commandsOf(result, 'scheduleTimer')).toEqual([]);
       expect(eventsOf(result)).toEqual(['workflow.started', 'task.issued']);
       expect(result.state).toMatchObject({
         status: 'running',
@@ -116,9 +109,7 @@ describe('transition', () => {
       await harness.start({ orderId: 'o-1' });
 
       const first = await harness.fail('reserve', true);
-      expect(commandsOf(first, 'cancelTimer')).toEqual([
-        { type: 'cancelTimer', timerId: 'reserve:run1:taskTimeout:1' },
-      ]);
+      expect(commandsOf(first, 'cancelTimer')).toEqual([]);
       expect(commandsOf(first, 'scheduleTimer')).toEqual([
         {
           type: 'scheduleTimer',
@@ -166,12 +157,22 @@ describe('transition', () => {
       expect(commandsOf(result, 'complete')).toEqual([{ type: 'complete', status: 'failed' }]);
     });
 
-    it('treats its own timeout timer as a retryable failure and still accepts the late success of the earlier attempt', async () => {
+    it('treats a start-to-close timeout as a retryable failure that may have landed, and still accepts the late success of that attempt', async () => {
       const harness = new Harness(saga);
       await harness.start({ orderId: 'o-1' });
-      const timedOut = await harness.fire('taskTimeout', 'reserve');
+      const timedOut = await harness.send({
+        type: 'task.timedOut',
+        stepId: 'reserve',
+        run: 1,
+        attempt: 1,
+        timeout: 'startToClose',
+      });
       expect(eventsOf(timedOut)).toContain('task.retryScheduled');
-      expect(timedOut.state.executions.reserve?.error).toBe('timed out after 5000ms');
+      expect(timedOut.state.executions.reserve).toMatchObject({
+        status: 'retrying',
+        error: 'startToClose timeout',
+        effectUnknown: true,
+      });
 
       const late = await harness.send({
         type: 'task.succeeded',
@@ -187,14 +188,36 @@ describe('transition', () => {
       expect(commandsOf(late, 'executeTask')[0]?.stepId).toBe('book');
     });
 
-    it('handles a timeout reported by the connector like its own', async () => {
+    it('retries a schedule-to-start timeout as an attempt known to have had no effect', async () => {
       const harness = new Harness(saga);
       await harness.start({ orderId: 'o-1' });
-      const result = await harness.send({ type: 'task.timedOut', stepId: 'reserve', run: 1, attempt: 1 });
+      const result = await harness.send({
+        type: 'task.timedOut',
+        stepId: 'reserve',
+        run: 1,
+        attempt: 1,
+        timeout: 'scheduleToStart',
+      });
       expect(result.state.executions.reserve?.status).toBe('retrying');
-      expect(commandsOf(result, 'cancelTimer')).toEqual([
-        { type: 'cancelTimer', timerId: 'reserve:run1:taskTimeout:1' },
-      ]);
+      expect(result.state.executions.reserve?.effectUnknown).toBeUndefined();
+    });
+
+    it('fires a task timeout timer armed by an older engine as a stale no-op', async () => {
+      const harness = new Harness(saga);
+      await harness.start({ orderId: 'o-1' });
+      const legacy = structuredClone(harness.current);
+      legacy.timers['reserve:run1:taskTimeout:1'] = {
+        timerId: 'reserve:run1:taskTimeout:1',
+        dueAt: at(5_000),
+        purpose: 'taskTimeout',
+        stepId: 'reserve',
+        run: 1,
+        attempt: 1,
+      };
+      harness.state = legacy;
+      const fired = await harness.send({ type: 'timer.fired', timerId: 'reserve:run1:taskTimeout:1' });
+      expect(fired.ignored?.code).toBe('stale');
+      expect(fired.state.executions.reserve?.status).toBe('running');
     });
 
     it('ignores late and duplicate deliveries without touching state', async () => {
@@ -256,7 +279,7 @@ describe('transition', () => {
           attempt: 1,
           idempotencyKey: 'inst-1:book:run1:compensate',
           call: { type: 'http', service: 'svc', method: 'DELETE', path: '/bookings/b-7' },
-          timeoutMs: 30_000,
+          timeouts: { startToCloseMs: 30_000 },
         },
       ]);
 
@@ -307,10 +330,18 @@ describe('transition', () => {
       const harness = await sagaAtNotify();
       await harness.fail('notify', false);
       await harness.compensated('book');
-      const timedOut = await harness.fire('taskTimeout', 'reserve');
+      // The shell reports a compensation attempt that timed out as a retryable failure.
+      const timedOut = await harness.send({
+        type: 'compensation.failed',
+        stepId: 'reserve',
+        run: 1,
+        attempt: 1,
+        error: 'startToClose timeout',
+        retryable: true,
+      });
       expect(timedOut.state.compensations[0]).toMatchObject({
         status: 'retrying',
-        error: 'timed out after 5000ms',
+        error: 'startToClose timeout',
       });
 
       const late = await harness.send({
@@ -387,6 +418,145 @@ describe('transition', () => {
         (await harness.send({ type: 'compensation.succeeded', stepId: 'check', run: 1, attempt: 1 })).state
           .status,
       ).toBe('cancelled');
+    });
+  });
+
+  describe('attempts given up on without an answer', () => {
+    // `charge`'s compensation needs its output; `reserve`'s identifies the effect by the input.
+    const hold = workflow('hold', 1)
+      .task('reserve', {
+        connector: post('/reservations'),
+        compensate: remove('/reservations/{{ input.orderId }}'),
+        retry: { maxAttempts: 2, initialDelayMs: 1_000 },
+        startToCloseMs: 5_000,
+        next: 'charge',
+      })
+      .task('charge', {
+        connector: post('/charges'),
+        compensate: { ...remove('/charges'), body: { charge: '{{ steps.charge.output.id }}' } },
+        retry: { maxAttempts: 1 },
+        next: 'notify',
+      })
+      .task('notify', { connector: post('/notes'), retry: { maxAttempts: 1 }, next: 'done' })
+      .end('done')
+      .build();
+    const timedOut = (stepId: string, attempt = 1) =>
+      ({ type: 'task.timedOut', stepId, run: 1, attempt, timeout: 'startToClose' }) as const;
+    const lateSuccess = (stepId: string, output: object, attempt = 1) =>
+      ({ type: 'task.succeeded', stepId, run: 1, attempt, output }) as const;
+
+    it('compensates a run that failed after an attempt timed out, newest first, since its effect may have landed', async () => {
+      const harness = new Harness(hold);
+      await harness.start({ orderId: 'o-1' });
+      await harness.succeed('reserve');
+      const failed = await harness.send(timedOut('charge'));
+
+      expect(failed.state.compensations.map((entry) => [entry.stepId, entry.effectUnknown ?? false])).toEqual(
+        [
+          ['reserve', false],
+          ['charge', true],
+        ],
+      );
+      // Without its output the compensation says what it can; the far side finds the run by its key.
+      expect(commandsOf(failed, 'executeCompensation')).toEqual([
+        expect.objectContaining({
+          stepId: 'charge',
+          idempotencyKey: 'inst-1:charge:run1:compensate',
+          call: { type: 'http', service: 'svc', method: 'DELETE', path: '/charges', body: {} },
+        }),
+      ]);
+      await harness.compensated('charge');
+      expect((await harness.compensated('reserve')).state.status).toBe('compensated');
+    });
+
+    it('records a late success after the end in the history, without compensating again', async () => {
+      const harness = new Harness(hold);
+      await harness.start({ orderId: 'o-1' });
+      await harness.succeed('reserve');
+      await harness.send(timedOut('charge'));
+      await harness.compensated('charge');
+      const ended = await harness.compensated('reserve');
+
+      const late = await harness.send(lateSuccess('charge', { id: 'c-1' }));
+      expect(late.ignored).toBeUndefined();
+      expect(late.commands).toEqual([
+        expect.objectContaining({
+          event: 'task.lateSucceeded',
+          stepId: 'charge',
+          sequence: ended.state.seq + 1,
+          detail: { run: 1, attempt: 1, disposition: 'compensated' },
+        }),
+      ]);
+      expect({ ...late.state, seq: 0, updatedAt: '' }).toEqual({ ...ended.state, seq: 0, updatedAt: '' });
+      // A success for nothing the engine gave up on is still ignored.
+      expect((await harness.send(lateSuccess('notify', {}))).ignored?.code).toBe('terminal');
+    });
+
+    it('gives a compensation not yet issued the output of the late success it undoes', async () => {
+      // A rerun abandons run 1 while it waits to retry: registered for compensation, not issued (no unwinding).
+      const abandoning = new Harness(hold);
+      await abandoning.start({ orderId: 'o-2' });
+      await abandoning.send(timedOut('reserve'));
+      const rerunFrom = await abandoning.send({ type: 'rerunFrom', stepId: 'reserve', by: 'op' });
+      expect(rerunFrom.state.compensations).toEqual([
+        expect.objectContaining({
+          stepId: 'reserve',
+          run: 1,
+          effectUnknown: true,
+          status: 'registered',
+          output: null,
+        }),
+      ]);
+      const late = await abandoning.send(lateSuccess('reserve', { id: 'r-1' }));
+      expect(late.commands).toEqual([
+        expect.objectContaining({
+          event: 'task.lateSucceeded',
+          detail: { run: 1, attempt: 1, disposition: 'compensation-pending' },
+        }),
+      ]);
+      expect(late.state.compensations[0]?.output).toEqual({ id: 'r-1' });
+    });
+
+    it('accepts the success of an attempt an operator replaced, and compensates the run if it fails instead', async () => {
+      const harness = new Harness(hold);
+      await harness.start({ orderId: 'o-1' });
+      await harness.succeed('reserve');
+      const replaced = await harness.send({ type: 'retryStep', stepId: 'charge', by: 'op' });
+      expect(commandsOf(replaced, 'executeTask')).toEqual([
+        expect.objectContaining({ stepId: 'charge', attempt: 2 }),
+      ]);
+      expect(replaced.state.executions.charge?.effectUnknown).toBe(true);
+
+      const accepted = await harness.send(lateSuccess('charge', { id: 'c-1' }));
+      expect(eventsOf(accepted)).toContain('task.succeeded');
+
+      const other = new Harness(hold);
+      await other.start({ orderId: 'o-2' });
+      await other.succeed('reserve');
+      await other.send({ type: 'retryStep', stepId: 'charge', by: 'op' });
+      const failed = await other.fail('charge', false);
+      expect(failed.state.compensations.map((entry) => entry.stepId)).toEqual(['reserve', 'charge']);
+      expect(commandsOf(failed, 'executeCompensation').map((command) => command.stepId)).toEqual(['charge']);
+    });
+
+    it('records the late success of a task without compensation that a cancel abandoned', async () => {
+      const harness = new Harness(hold);
+      await harness.start({ orderId: 'o-1' });
+      await harness.succeed('reserve');
+      await harness.succeed('charge', { id: 'c-1' });
+      const cancelled = await harness.send({ type: 'cancel', reason: 'stop' });
+      expect(eventsOf(cancelled)).toContain('task.abandoned');
+      await harness.compensated('charge');
+      await harness.compensated('reserve');
+      expect(harness.current.status).toBe('cancelled');
+
+      const late = await harness.send(lateSuccess('notify', {}));
+      expect(late.commands).toEqual([
+        expect.objectContaining({
+          event: 'task.lateSucceeded',
+          detail: { run: 1, attempt: 1, disposition: 'nothing-to-undo' },
+        }),
+      ]);
     });
   });
 

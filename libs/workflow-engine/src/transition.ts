@@ -75,12 +75,21 @@ export async function transition(
     return start(definition, checked, nowMs);
   }
   assertPinned(definition, state);
-  if (isTerminal(state.status)) return ignore(state, checked, 'terminal', `instance is ${state.status}`);
-  if (checked.type === 'start') return ignore(state, checked, 'already-started', 'instance already exists');
-
   const draft = new TransitionDraft(definitionIndex(definition), structuredClone(state), nowMs);
   draft.state.seq += 1;
   draft.state.updatedAt = draft.at;
+  if (isTerminal(state.status)) {
+    // A finished instance takes nothing, but the history keeps a late success: its effect did land.
+    if (
+      checked.type === 'task.succeeded' &&
+      draft.lateTaskSuccess(checked.stepId, checked.run, checked.attempt, checked.output)
+    ) {
+      return draft.finish();
+    }
+    return ignore(state, checked, 'terminal', `instance is ${state.status}`);
+  }
+  if (checked.type === 'start') return ignore(state, checked, 'already-started', 'instance already exists');
+
   const refusal = await apply(draft, checked);
   if (refusal !== undefined) return ignore(state, checked, refusal.code, refusal.message);
   return draft.finish();
@@ -148,16 +157,12 @@ async function apply(draft: TransitionDraft, input: WorkflowInput): Promise<Igno
     case 'task.succeeded':
       return onTaskSucceeded(draft, input);
     case 'task.failed':
-      return onTaskFailed(draft, input.stepId, input.run, input.attempt, input.error, input.retryable);
-    case 'task.timedOut':
-      return onTaskFailed(
-        draft,
-        input.stepId,
-        input.run,
-        input.attempt,
-        'timed out (reported by connector)',
-        true,
-      );
+      return onTaskFailed(draft, input, input.error, input.retryable, false);
+    case 'task.timedOut': {
+      const timeout = input.timeout ?? 'startToClose';
+      // Only an attempt that never left the queue is known to have had no effect.
+      return onTaskFailed(draft, input, `${timeout} timeout`, true, timeout !== 'scheduleToStart');
+    }
     case 'timer.fired':
       return onTimerFired(draft, input.timerId);
     case 'approval.granted':
@@ -191,27 +196,28 @@ async function onTaskSucceeded(
   draft: TransitionDraft,
   input: InputOfType<'task.succeeded'>,
 ): Promise<IgnoredInput | undefined> {
-  const execution = own(draft.state.executions, input.stepId);
+  const { stepId, run, attempt, output } = input;
+  const execution = own(draft.state.executions, stepId);
   // Every attempt of a run shares one idempotency key, so an earlier attempt's success is this run's success.
   if (
-    execution?.kind !== 'task' ||
-    execution.run !== input.run ||
-    (execution.status !== 'running' && execution.status !== 'retrying') ||
-    input.attempt > execution.attempt
+    execution?.kind === 'task' &&
+    execution.run === run &&
+    (execution.status === 'running' || execution.status === 'retrying') &&
+    attempt <= execution.attempt
   ) {
-    return stale(`task '${input.stepId}' run ${input.run} attempt ${input.attempt} is not outstanding`);
+    await draft.taskSucceeded(execution, output);
+    return undefined;
   }
-  await draft.taskSucceeded(execution, input.output);
-  return undefined;
+  if (draft.lateTaskSuccess(stepId, run, attempt, output)) return undefined;
+  return stale(`task '${stepId}' run ${run} attempt ${attempt} is not outstanding`);
 }
 
 async function onTaskFailed(
   draft: TransitionDraft,
-  stepId: StepId,
-  run: number,
-  attempt: number,
+  { stepId, run, attempt }: { stepId: StepId; run: number; attempt: number },
   error: string,
   retryable: boolean,
+  effectUnknown: boolean,
 ): Promise<IgnoredInput | undefined> {
   const execution = own(draft.state.executions, stepId);
   if (
@@ -222,13 +228,14 @@ async function onTaskFailed(
   ) {
     return stale(`task '${stepId}' run ${run} attempt ${attempt} is not in flight`);
   }
-  await draft.taskAttemptFailed(execution, error, retryable);
+  await draft.taskAttemptFailed(execution, error, retryable, effectUnknown);
   return undefined;
 }
 
 async function onTimerFired(draft: TransitionDraft, timerId: string): Promise<IgnoredInput | undefined> {
   const timer = own(draft.state.timers, timerId);
   if (timer === undefined) return stale(`timer '${timerId}' is not pending`);
+  if (timer.purpose === 'taskTimeout') return stale('attempt timeouts are enforced by the task queue');
   delete draft.state.timers[timerId];
 
   if (timer.compensation) {
@@ -239,9 +246,7 @@ async function onTimerFired(draft: TransitionDraft, timerId: string): Promise<Ig
       return stale(`timer '${timerId}' no longer guards a compensation`);
     }
     delete entry.timerId;
-    const step = taskStep(draft.index, entry.stepId);
-    if (timer.purpose === 'retry') draft.issueCompensationAttempt(entry, step);
-    else await draft.compensationAttemptFailed(entry, `timed out after ${step.timeoutMs}ms`, true);
+    draft.issueCompensationAttempt(entry, taskStep(draft.index, entry.stepId));
     return undefined;
   }
 
@@ -252,10 +257,6 @@ async function onTimerFired(draft: TransitionDraft, timerId: string): Promise<Ig
   delete execution.timerId;
   const { step } = locate(draft.index, timer.stepId);
   switch (timer.purpose) {
-    case 'taskTimeout':
-      if (step.kind !== 'task') break;
-      await draft.taskAttemptFailed(execution, `timed out after ${step.timeoutMs}ms`, true);
-      return undefined;
     case 'retry':
       if (step.kind !== 'task') break;
       draft.issueTaskAttempt(execution, step);
@@ -376,6 +377,8 @@ function onRetryStep(draft: TransitionDraft, input: InputOfType<'retryStep'>): I
   }
   draft.cancelTimer(execution.timerId);
   delete execution.timerId;
+  // The attempt still running is not waited for any more; should the run still fail, it may have landed.
+  if (execution.status === 'running') execution.effectUnknown = true;
   draft.emit(
     'operator.retryStep',
     { by: input.by, run: execution.run, attempt: execution.attempt + 1 },
