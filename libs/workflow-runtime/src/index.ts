@@ -2,17 +2,18 @@ export { WorkflowInstancesController } from './api/workflow-instances.controller
 export { type Connector, type ConnectorCallContext, type ConnectorResult } from './connectors/connector';
 export { HttpConnector } from './connectors/http.connector';
 export { KafkaConnector } from './connectors/kafka.connector';
-export { PostgresConnector } from './connectors/postgres.connector';
+export { PostgresConnector, workflowTaskRole } from './connectors/postgres.connector';
 export { WorkflowInboxController } from './consumers/workflow-inbox.controller';
 export { RetentionPruner } from './execution/retention-pruner';
 export { TaskWorker } from './execution/task-worker';
 export { TimerPoller } from './execution/timer-poller';
 export { WorkflowExecutor, type StartRequest, type TransitionOutcome } from './execution/workflow-executor';
 export { loadDefinitionFiles } from './persistence/definition-files';
-export { loadPostgresStatements } from './persistence/postgres-statements-file';
+export { loadPostgresStatements, type PostgresStatement } from './persistence/postgres-statements-file';
 export { DefinitionRegistry, definitionHash } from './persistence/definition.registry';
 export { InstanceStore, type InstanceOwner } from './persistence/instance.store';
 export { WorkflowTables1764000000100 } from './persistence/workflow-tables.migration';
+export { WorkflowTaskRole1764000000200 } from './persistence/workflow-task-role.migration';
 export { workflowConfigSchema, type WorkflowConfig } from './workflow-runtime.config';
 export { WorkflowRuntimeError, WorkflowRuntimeErrorCode } from './workflow-runtime.error';
 export {

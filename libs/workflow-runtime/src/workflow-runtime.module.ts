@@ -17,6 +17,7 @@ import { ConnectorRegistry } from './connectors/connector.registry';
 import { HttpConnector } from './connectors/http.connector';
 import { KafkaConnector } from './connectors/kafka.connector';
 import { PostgresConnector } from './connectors/postgres.connector';
+import type { PostgresStatement } from './persistence/postgres-statements-file';
 import { WorkflowInboxController } from './consumers/workflow-inbox.controller';
 import { CronScheduler } from './execution/cron-scheduler';
 import { RetentionPruner } from './execution/retention-pruner';
@@ -31,7 +32,7 @@ export interface WorkflowRuntimeOptions {
   readonly definitions: readonly WorkflowDefinition[];
   readonly httpServices: Readonly<Record<string, string>>;
   /** SQL of the statements Postgres tasks may run, by name. */
-  readonly postgresStatements: Readonly<Record<string, string>>;
+  readonly postgresStatements: Readonly<Record<string, PostgresStatement>>;
   readonly taskConcurrency: number;
   readonly taskLeaseGraceMs: number;
   readonly retentionMs: number;

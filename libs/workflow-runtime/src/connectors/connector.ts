@@ -10,6 +10,8 @@ export interface ConnectorCallContext {
   /** Same for every re-issue of the attempt after a crash: the far side deduplicates on it. */
   readonly idempotencyKey: string;
   readonly timeoutMs: number;
+  /** The template the attempt belongs to: connectors allow-list what each template may reach. */
+  readonly workflow: string;
   readonly caseId: string;
   readonly tenant: string;
   readonly correlationId: string;

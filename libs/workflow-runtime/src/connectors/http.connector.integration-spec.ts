@@ -44,6 +44,7 @@ describe('HttpConnector against a local HTTP server', () => {
   const context = {
     idempotencyKey: 'wf-1:reserve:run1',
     timeoutMs: 200,
+    workflow: 'order-routing',
     caseId: 'c',
     tenant: 't',
     correlationId: 'c',

@@ -11,6 +11,7 @@ describe('KafkaConnector on a real broker', () => {
   const context = {
     idempotencyKey: 'wf-3:notify:run1',
     timeoutMs: 1000,
+    workflow: 'order-routing',
     caseId: 'case-3',
     tenant: 'acme',
     correlationId: 'corr-3',

@@ -2,7 +2,13 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scratchDatabase, type ScratchDatabase } from '@keel/testing';
-import { loadPostgresStatements, PostgresConnector } from '@keel/workflow-runtime';
+import {
+  loadPostgresStatements,
+  PostgresConnector,
+  type PostgresStatement,
+  WorkflowTaskRole1764000000200,
+  workflowTaskRole,
+} from '@keel/workflow-runtime';
 import { DataSource } from 'typeorm';
 
 describe('PostgresConnector on Postgres', () => {
@@ -12,10 +18,19 @@ describe('PostgresConnector on Postgres', () => {
 
   beforeAll(async () => {
     database = await scratchDatabase('keel_pg_connector');
-    dataSource = await new DataSource({ type: 'postgres', url: database.url }).initialize();
+    dataSource = await new DataSource({
+      type: 'postgres',
+      url: database.url,
+      migrations: [WorkflowTaskRole1764000000200],
+    }).initialize();
+    await dataSource.query(`CREATE SCHEMA workflow`);
+    await dataSource.query(`CREATE TABLE workflow.instances (id text PRIMARY KEY)`);
+    await dataSource.runMigrations();
     await dataSource.query(
-      `CREATE TABLE refunds (idempotency_key text PRIMARY KEY, order_id text, amount numeric)`,
+      `CREATE TABLE refunds (idempotency_key text PRIMARY KEY, order_id text NOT NULL, amount numeric CHECK (amount > 0))`,
     );
+    // What a deployment does for its own tables: the task role gets the DML its statements need.
+    await dataSource.query(`GRANT SELECT, INSERT ON refunds TO ${workflowTaskRole}`);
   });
 
   afterAll(async () => {
@@ -27,19 +42,28 @@ describe('PostgresConnector on Postgres', () => {
   const context = {
     idempotencyKey: 'wf-9:refund:run1',
     timeoutMs: 1000,
+    workflow: 'refunds',
     caseId: 'c',
     tenant: 't',
     correlationId: 'c',
   };
+  const allowed = (sql: string): PostgresStatement => ({ sql, templates: ['refunds'] });
+  const run = (statements: Record<string, PostgresStatement>, statement: string, params: unknown[] = []) =>
+    new PostgresConnector(dataSource, statements).execute(
+      { type: 'postgres', statement, params: params as never },
+      context,
+    );
 
   it('runs a named statement once per idempotency key, the key read from the transaction setting', async () => {
     const file = join(folder, 'statements.yaml');
     writeFileSync(
       file,
       [
-        'recordRefund: >-',
-        "  INSERT INTO refunds (idempotency_key, order_id, amount) VALUES (current_setting('keel.idempotency_key'), $1, $2)",
-        '  ON CONFLICT (idempotency_key) DO NOTHING RETURNING order_id',
+        'recordRefund:',
+        '  templates: [refunds]',
+        '  sql: >-',
+        "    INSERT INTO refunds (idempotency_key, order_id, amount) VALUES (current_setting('keel.idempotency_key'), $1, $2)",
+        '    ON CONFLICT (idempotency_key) DO NOTHING RETURNING order_id',
         '',
       ].join('\n'),
     );
@@ -58,19 +82,87 @@ describe('PostgresConnector on Postgres', () => {
     expect(rows).toHaveLength(1);
   });
 
-  it('fails for good on a statement that is not registered', async () => {
-    const connector = new PostgresConnector(dataSource, {});
+  it('fails for good on a statement that is not registered, or not allowed for the template', async () => {
+    await expect(run({}, 'dropAll')).resolves.toMatchObject({ outcome: 'failed', retryable: false });
     await expect(
-      connector.execute({ type: 'postgres', statement: 'dropAll', params: [] }, context),
-    ).resolves.toMatchObject({
+      run({ count: { sql: 'SELECT count(*) FROM refunds', templates: ['billing'] } }, 'count'),
+    ).resolves.toEqual({
       outcome: 'failed',
+      error: "statement 'count' is not allowed for template 'refunds'",
       retryable: false,
     });
   });
 
-  it('refuses a statements file that is not a name → SQL map, naming the file', () => {
+  it('runs statements as a role that can change no structure and read none of the workflow tables', async () => {
+    for (const sql of [
+      'CREATE TABLE public.sneaky (id int)',
+      'DROP TABLE refunds',
+      'ALTER TABLE refunds ADD COLUMN note text',
+      'TRUNCATE refunds',
+      'SELECT * FROM workflow.instances',
+      'CREATE SCHEMA sneaky',
+    ]) {
+      await expect(run({ attempt: allowed(sql) }, 'attempt')).resolves.toMatchObject({
+        outcome: 'failed',
+        retryable: false,
+        error: expect.stringMatching(/permission denied|must be owner/) as unknown,
+      });
+    }
+    expect(await dataSource.query(`SELECT to_regclass('public.sneaky') AS t`)).toEqual([{ t: null }]);
+  });
+
+  it('classifies failures: a constraint or bad data is permanent, a statement past its budget times out', async () => {
+    const insert = allowed(
+      "INSERT INTO refunds (idempotency_key, order_id, amount) VALUES (current_setting('keel.idempotency_key') || $1, $2, $3)",
+    );
+    await expect(run({ insert }, 'insert', ['-a', null, 1])).resolves.toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+      error: expect.stringContaining('null value') as unknown,
+    });
+    await expect(run({ insert }, 'insert', ['-b', 'o-2', -5])).resolves.toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+    });
+    await expect(run({ insert }, 'insert', ['-c', 'o-2', 'lots'])).resolves.toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+    });
+    await expect(
+      new PostgresConnector(dataSource, { slow: allowed('SELECT pg_sleep(5)') }).execute(
+        { type: 'postgres', statement: 'slow', params: [] },
+        { ...context, timeoutMs: 100 },
+      ),
+    ).resolves.toEqual({ outcome: 'timedOut' });
+  });
+
+  it('retries when the connection to the database is lost', async () => {
+    const severed = await new DataSource({
+      type: 'postgres',
+      url: database.url,
+      extra: { max: 1, application_name: 'keel-severed' },
+    }).initialize();
+    try {
+      await severed.query('SELECT 1');
+      await dataSource.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keel-severed'`,
+      );
+      await expect(
+        new PostgresConnector(severed, { ping: allowed('SELECT 1') }).execute(
+          { type: 'postgres', statement: 'ping', params: [] },
+          context,
+        ),
+      ).resolves.toMatchObject({ outcome: 'failed', retryable: true });
+    } finally {
+      await severed.destroy();
+    }
+  });
+
+  it('refuses a statements file without the templates allowed to run each statement, naming the file', () => {
     const file = join(folder, 'bad.yaml');
-    writeFileSync(file, 'recordRefund: 42\n');
-    expect(() => loadPostgresStatements(file)).toThrow(/bad\.yaml: recordRefund: /);
+    writeFileSync(file, 'recordRefund: SELECT 1\ncount: { sql: SELECT 1, templates: [] }\n');
+    expect(() => loadPostgresStatements(file)).toThrow(
+      /bad\.yaml: recordRefund: .*; count\.templates: name at least one template/,
+    );
   });
 });

@@ -79,6 +79,7 @@ export class TaskWorker {
     const result = await this.options.connectors.execute(task.call, {
       idempotencyKey: task.idempotency_key,
       timeoutMs: task.timeout_ms,
+      workflow: task.workflow_name,
       caseId: task.case_id,
       tenant: task.tenant,
       correlationId: task.correlation_id,

@@ -1,6 +1,6 @@
 import { messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
-import { WorkflowTables1764000000100 } from '@keel/workflow-runtime';
+import { WorkflowTables1764000000100, WorkflowTaskRole1764000000200 } from '@keel/workflow-runtime';
 
 /** The workflow service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const workflowMigrations: ServiceMigrations = {
@@ -9,5 +9,6 @@ export const workflowMigrations: ServiceMigrations = {
     serviceSchemaMigration('workflow'),
     messagingTablesMigration('workflow'),
     WorkflowTables1764000000100,
+    WorkflowTaskRole1764000000200,
   ],
 };
