@@ -1,0 +1,1 @@
+export { type ConsumerHandling, type ErrorCatalog, KeelError } from './keel.error';
