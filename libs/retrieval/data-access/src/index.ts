@@ -1,0 +1,2 @@
+/** Retrieval's adapters: vector stores (embedded, Qdrant) and dense embedders (local MiniLM, OpenAI-compatible). */
+export { EmbeddedVectorIndex } from './embedded-vector-index';
