@@ -105,4 +105,23 @@ describe('workflow service process', () => {
       }),
     ]);
   });
+
+  it('refuses to start when its deduplication window is shorter than a consumed topic keeps records', async () => {
+    const service = startTsProcess(entry, { ...env, PROCESSED_EVENTS_RETENTION_HOURS: '24' });
+
+    expect(await exitCode(service)).toBe(1);
+    expect(logLines(service)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          level: 'fatal',
+          service: 'workflow',
+          problems: expect.arrayContaining([
+            expect.stringMatching(
+              /^PROCESSED_EVENTS_RETENTION_HOURS: 24 h is shorter than keel\.decisions\.v1 may keep a record \(retention\.ms 259200000 /,
+            ),
+          ]),
+        }),
+      ]),
+    );
+  });
 });

@@ -5,9 +5,12 @@ export { buildEvent, decodeEvent, encodeEvent, type EventDraft } from './event-c
 export { fromKafkaRecord, toKafkaRecord, type EncodedRecord, type KafkaRecord } from './kafka-binding';
 export {
   allTopics,
+  deadLetterRetentionMs,
   deadLetterSuffix,
   deadLetterTopicName,
   namespacedTopics,
+  recordLifetimeMs,
+  topicSegmentMs,
   topics,
   type AnyTopic,
   type ServiceName,

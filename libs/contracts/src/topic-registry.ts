@@ -18,6 +18,11 @@ export interface TopicDefinition<Schema extends z.ZodType = z.ZodType> {
   /** What the Kafka key (= CloudEvents subject) carries; always a case id so a case is processed in order. */
   readonly key: 'caseId';
   readonly partitions: number;
+  /**
+   * Kafka `retention.ms`: how long the broker keeps a record. Every consumer's deduplication window must
+   * outlast it (see `recordLifetimeMs`), or a record redelivered after its id was forgotten is applied twice.
+   */
+  readonly retentionMs: number;
   /** `dataschema` attribute every event on this topic carries; a new version means a new entry, never an edit. */
   readonly dataschema: string;
   readonly schema: Schema;
@@ -26,6 +31,23 @@ export interface TopicDefinition<Schema extends z.ZodType = z.ZodType> {
    * team, so the topics that steer the platform — approvals, commands, decisions, releases — are never writable.
    */
   readonly writableByTemplates?: true;
+}
+
+const day = 86_400_000;
+const threeDays = 3 * day;
+
+/**
+ * Kafka `segment.ms` of the platform topics. The broker deletes whole segments, once the newest record in
+ * one is older than the retention, so a record can outlive `retention.ms` by up to one segment.
+ */
+export const topicSegmentMs = day;
+
+/** `retention.ms` of the dead-letter twins: long enough for someone to look at a dead letter and replay it. */
+export const deadLetterRetentionMs = 28 * day;
+
+/** The longest a record of `topic` can stay on the broker, so be redelivered: retention plus one segment. */
+export function recordLifetimeMs(topic: Pick<TopicDefinition, 'retentionMs'>): number {
+  return topic.retentionMs + topicSegmentMs;
 }
 
 function defineTopic<Schema extends z.ZodType>(definition: TopicDefinition<Schema>): TopicDefinition<Schema> {
@@ -39,6 +61,7 @@ export const topics = {
     owners: ['source-systems'],
     key: 'caseId',
     partitions: 6,
+    retentionMs: threeDays,
     dataschema: 'keel.source.raw@1',
     schema: sourceRawEventSchema,
   }),
@@ -47,6 +70,7 @@ export const topics = {
     owners: ['ingestion'],
     key: 'caseId',
     partitions: 6,
+    retentionMs: threeDays,
     dataschema: 'keel.case.event@1',
     schema: caseEventSchema,
   }),
@@ -55,6 +79,7 @@ export const topics = {
     owners: ['ingestion'],
     key: 'caseId',
     partitions: 3,
+    retentionMs: threeDays,
     dataschema: 'keel.knowledge.document@1',
     schema: knowledgeDocumentSchema,
   }),
@@ -63,6 +88,7 @@ export const topics = {
     owners: ['decisioning'],
     key: 'caseId',
     partitions: 6,
+    retentionMs: threeDays,
     dataschema: 'keel.decision@1',
     schema: decisionRecordSchema,
   }),
@@ -71,6 +97,7 @@ export const topics = {
     owners: ['decisioning', 'governance'],
     key: 'caseId',
     partitions: 6,
+    retentionMs: threeDays,
     dataschema: 'keel.workflow.command@1',
     schema: workflowCommandSchema,
   }),
@@ -79,6 +106,7 @@ export const topics = {
     owners: ['workflow'],
     key: 'caseId',
     partitions: 6,
+    retentionMs: threeDays,
     dataschema: 'keel.workflow.event@1',
     schema: workflowEventSchema,
   }),
@@ -87,6 +115,7 @@ export const topics = {
     owners: ['governance', 'workflow'],
     key: 'caseId',
     partitions: 3,
+    retentionMs: threeDays,
     dataschema: 'keel.governance.approval@1',
     schema: approvalEventSchema,
   }),
@@ -95,6 +124,7 @@ export const topics = {
     owners: ['workflow'],
     key: 'caseId',
     partitions: 3,
+    retentionMs: threeDays,
     dataschema: 'keel.support.notification@1',
     schema: supportNotificationSchema,
     writableByTemplates: true,
@@ -104,6 +134,7 @@ export const topics = {
     owners: ['governance'],
     key: 'caseId',
     partitions: 1,
+    retentionMs: threeDays,
     dataschema: 'keel.governance.release@1',
     schema: releaseEventSchema,
   }),

@@ -25,7 +25,12 @@ export { OutboxWriter } from './outbox';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { KafkaRecordSender, type OutgoingRecord, type RecordSender } from './record-sender';
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './retry-policy';
-export { ensureTopics, topicSpecsWithDeadLetters, type TopicSpec } from './topic-provisioner';
+export {
+  ensureTopics,
+  topicConfigEntries,
+  topicSpecsWithDeadLetters,
+  type TopicSpec,
+} from './topic-provisioner';
 export { KafkaEventContext } from './nest/kafka-event.context';
 export { KafkaEventErrorFilter, KafkaEventHandlers } from './nest/kafka-event-handlers.decorator';
 export { KafkaEventTransport, type KafkaEventTransportOptions } from './nest/kafka-event.transport';

@@ -43,7 +43,8 @@ export class PollingLoop {
       } catch (error) {
         this.options.onError?.(error);
       }
-      if (more) continue;
+      // Stopped while the tick ran: waiting out the interval would only hold up the shutdown.
+      if (more || !this.running) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.intervalMs);
         this.wake = () => {

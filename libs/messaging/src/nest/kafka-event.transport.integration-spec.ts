@@ -1,4 +1,4 @@
-import { type CaseEvent, type CloudEvent, topics } from '@keel/contracts';
+import { type CaseEvent, type CloudEvent, recordLifetimeMs, topics } from '@keel/contracts';
 import {
   EventPublisher,
   KafkaEventContext,
@@ -54,6 +54,7 @@ describe('KafkaEventTransport in a Nest microservice', () => {
         tables: new MessagingSchema(schema),
         deadLetters: sender,
         topics: { caseEvents: topic },
+        deduplicationWindowMs: recordLifetimeMs(topic),
       }),
     });
     await app.listen();

@@ -7,6 +7,7 @@ import {
   type EventContext,
   type Subscription,
 } from '../event-consumer';
+import { assertDeduplicationCovers } from '../deduplication-window';
 import { ensureTopics, topicSpecsWithDeadLetters } from '../topic-provisioner';
 import { KafkaEventContext } from './kafka-event.context';
 
@@ -16,6 +17,8 @@ export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, '
    * (`namespacedTopics`), so handlers name the logical topic and deployments choose the physical one.
    */
   readonly topics?: Readonly<Partial<Record<TopicKey, TopicDefinition>>>;
+  /** How long processed-event ids are kept; checked at `listen` against the consumed topics' retention. */
+  readonly deduplicationWindowMs: number;
 }
 
 /**
@@ -45,6 +48,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       if (!topic) throw new Error(`@EventPattern('${pattern}') names no topic key of the registry`);
       return { topic, handler: (event, context) => this.dispatch(pattern, event, context) };
     });
+    assertDeduplicationCovers(
+      this.options.deduplicationWindowMs,
+      subscriptions.map((subscription) => subscription.topic),
+    );
     this.running = true;
     this.starting = this.startConsuming(subscriptions);
     callback();

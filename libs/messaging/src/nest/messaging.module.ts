@@ -181,6 +181,7 @@ export function kafkaEventTransport(app: INestApplicationContext): KafkaEventTra
     retry: options.retry,
     metrics: app.get<MessagingMetrics>(MESSAGING_METRICS),
     topics: app.get<Topics>(TOPICS),
+    deduplicationWindowMs: options.processedEventsRetentionMs,
     ...(options.sessionTimeoutMs
       ? {
           sessionTimeoutMs: options.sessionTimeoutMs,
