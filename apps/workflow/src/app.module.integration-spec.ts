@@ -5,6 +5,12 @@ import { AppModule } from './app.module';
 
 serviceAppContract({
   service: 'workflow',
-  migrations: ['ServiceSchema1763900000000', 'MessagingTables1764000000000', 'WorkflowTables1764000000100'],
+  migrations: [
+    'ServiceSchema1763900000000',
+    'MessagingTables1764000000000',
+    'WorkflowTables1764000000100',
+    'WorkflowTaskRole1764000000200',
+    'WorkflowTaskTimeouts1764000000300',
+  ],
   module: (env) => AppModule.forRoot(loadConfig(workflowConfigSchema, env)),
 });

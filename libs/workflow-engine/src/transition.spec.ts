@@ -1,6 +1,7 @@
 import { type ApprovalSpec, workflow } from './builder';
 import { type HttpCall } from './definition.schema';
 import { WorkflowEngineError } from './engine.error';
+import { type JsonObject } from './json-value';
 import { assertPinned } from './instance-state';
 import { transition } from './transition';
 import { Harness, commandsOf, eventsOf } from './transition.harness';
@@ -442,7 +443,7 @@ describe('transition', () => {
       .build();
     const timedOut = (stepId: string, attempt = 1) =>
       ({ type: 'task.timedOut', stepId, run: 1, attempt, timeout: 'startToClose' }) as const;
-    const lateSuccess = (stepId: string, output: object, attempt = 1) =>
+    const lateSuccess = (stepId: string, output: JsonObject, attempt = 1) =>
       ({ type: 'task.succeeded', stepId, run: 1, attempt, output }) as const;
 
     it('compensates a run that failed after an attempt timed out, newest first, since its effect may have landed', async () => {

@@ -14,6 +14,7 @@ export { DefinitionRegistry, definitionHash } from './persistence/definition.reg
 export { InstanceStore, type InstanceOwner } from './persistence/instance.store';
 export { WorkflowTables1764000000100 } from './persistence/workflow-tables.migration';
 export { WorkflowTaskRole1764000000200 } from './persistence/workflow-task-role.migration';
+export { WorkflowTaskTimeouts1764000000300 } from './persistence/workflow-task-timeouts.migration';
 export { workflowConfigSchema, type WorkflowConfig } from './workflow-runtime.config';
 export { WorkflowRuntimeError, WorkflowRuntimeErrorCode } from './workflow-runtime.error';
 export {

@@ -69,4 +69,17 @@ describe('KafkaConnector on a real broker', () => {
     });
     expect(event).toMatchObject({ id: 'wf-3:notify:run1', subject: 'case-3', tenant: 'acme', data: value });
   });
+
+  it('gives up at the end of the attempt budget when the broker does not acknowledge', async () => {
+    const unacknowledged = new EventPublisher({ send: () => new Promise<void>(() => undefined) });
+    const connector = new KafkaConnector(unacknowledged, topics, 'urn:keel:workflow');
+    const started = Date.now();
+    await expect(
+      connector.execute(
+        { type: 'kafka', topic: 'supportNotifications', value: { ticketId: 't-8', queue: 'billing' } },
+        { ...context, timeoutMs: 150 },
+      ),
+    ).resolves.toEqual({ outcome: 'timedOut' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
 });

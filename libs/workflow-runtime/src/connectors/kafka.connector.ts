@@ -58,7 +58,11 @@ export class KafkaConnector implements Connector<KafkaCall> {
         idempotencykey: context.idempotencyKey,
         data: call.value,
       });
-      await this.publisher.publish(topic, [event]);
+      // kafkajs has no per-send deadline; past the attempt's budget the outcome is unknown (the record may
+      // still go out, under the idempotency key as its event id, which consumers deduplicate on).
+      if (!(await settlesWithin(this.publisher.publish(topic, [event]), context.timeoutMs))) {
+        return { outcome: 'timedOut' };
+      }
       return { outcome: 'succeeded', output: { topic: topic.name, eventId: event.id } };
     } catch (error) {
       return {
@@ -67,5 +71,21 @@ export class KafkaConnector implements Connector<KafkaCall> {
         retryable: !(error instanceof ContractViolationError),
       };
     }
+  }
+}
+
+/** Whether `work` succeeds within `ms`; it rejects as it would. Past the budget it keeps going, unobserved. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = work.then(() => true as const);
+  try {
+    const settled = await Promise.race([done, expired]);
+    if (!settled) done.catch(() => undefined);
+    return settled;
+  } finally {
+    clearTimeout(timer);
   }
 }

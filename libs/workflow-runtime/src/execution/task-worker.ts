@@ -14,7 +14,9 @@ interface ClaimedTask {
   attempt: number;
   idempotency_key: string;
   call: RenderedConnectorCall;
+  /** Start-to-close. */
   timeout_ms: number;
+  heartbeat_timeout_ms: number | null;
   workflow_name: string;
   case_id: string;
   tenant: string;
@@ -27,16 +29,21 @@ export interface TaskWorkerOptions {
   readonly executor: WorkflowExecutor;
   /** Tasks run at once by this process. */
   readonly concurrency?: number;
-  /** Added to a task's timeout to form its lease: a crashed worker's task is re-issued after it. */
+  /**
+   * Added to an attempt's start-to-close (or heartbeat timeout) to form its lease: the connector has given up
+   * by its deadline, so when the lease runs out the worker is gone or stuck, and the attempt is timed out.
+   */
   readonly leaseGraceMs?: number;
   readonly metrics?: WorkflowMetrics;
 }
 
 /**
- * Carries out queued task and compensation attempts. A task is claimed with a lease (committed), its
- * connector is called with the attempt's idempotency key, and the result is applied to the instance in
- * the same transaction that marks the task done. A worker that dies mid-call loses only its lease: the task
- * is claimed again after it expires and re-issued with the same key, so the far side applies it once.
+ * Carries out queued task and compensation attempts (ADR 0005). Claiming an attempt marks it `running` with a
+ * lease (committed); its connector is called with the attempt's idempotency key and what is left of its
+ * start-to-close, counted from the claim; a worker heartbeats the lease of an attempt that has a heartbeat
+ * timeout. The result is then applied to the instance (its row locked first) in the transaction that marks
+ * the attempt done. An attempt whose lease runs out is timed out by the timer poller; should its result come
+ * after all, it is still applied, and the engine accepts it or records it as late.
  */
 export class TaskWorker {
   private readonly concurrency: number;
@@ -49,51 +56,87 @@ export class TaskWorker {
 
   /** Claims and runs one batch; true when the batch was full (more may be waiting). */
   async tick(): Promise<boolean> {
+    // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
+    const claimedAtMs = Date.now();
     const claimed = await this.claim();
-    await Promise.all(claimed.map((task) => this.run(task)));
+    await Promise.all(claimed.map((task) => this.run(task, claimedAtMs)));
     return claimed.length === this.concurrency;
   }
 
   // TypeORM answers UPDATE … RETURNING with [rows, count]; a CTE makes it a SELECT, answered with rows.
+  // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
   private claim(): Promise<ClaimedTask[]> {
     return this.options.dataSource.query<ClaimedTask[]>(
       `WITH claimed AS (
          UPDATE "workflow"."tasks"
-         SET lease_until = now() + ((timeout_ms + $2) * interval '1 millisecond')
+         SET status = 'running', claimed_at = now(),
+             lease_until = now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + $2)
+                                    * interval '1 millisecond')
          WHERE id IN (
            SELECT id FROM "workflow"."tasks"
-           WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < now())
+           WHERE status = 'pending' AND (schedule_deadline IS NULL OR schedule_deadline > now())
            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms)
+         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+                   heartbeat_timeout_ms)
        SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
        FROM claimed c JOIN "workflow"."instances" i ON i.id = c.instance_id`,
       [this.concurrency, this.leaseGraceMs],
     );
   }
 
-  private async run(task: ClaimedTask): Promise<void> {
+  private async run(task: ClaimedTask, claimedAtMs: number): Promise<void> {
     const stopTimer = this.options.metrics?.stepDuration.startTimer({
       template: task.workflow_name,
       kind: task.kind,
     });
-    const result = await this.options.connectors.execute(task.call, {
-      idempotencyKey: task.idempotency_key,
-      timeoutMs: task.timeout_ms,
-      workflow: task.workflow_name,
-      caseId: task.case_id,
-      tenant: task.tenant,
-      correlationId: task.correlation_id,
-    });
-    stopTimer?.();
+    const stopHeartbeat = this.heartbeat(task);
+    let result: ConnectorResult;
+    try {
+      result = await this.options.connectors.execute(task.call, {
+        idempotencyKey: task.idempotency_key,
+        timeoutMs: Math.max(1, claimedAtMs + task.timeout_ms - Date.now()),
+        workflow: task.workflow_name,
+        caseId: task.case_id,
+        tenant: task.tenant,
+        correlationId: task.correlation_id,
+      });
+    } finally {
+      stopHeartbeat();
+      stopTimer?.();
+    }
     await this.options.dataSource.transaction(async (manager) => {
-      const [, finished] = await manager.query<[unknown[], number]>(
-        `UPDATE "workflow"."tasks" SET status = 'done', finished_at = now() WHERE id = $1 AND status = 'pending'`,
-        [task.id],
-      );
-      // Another worker finished it after this one's lease ran out: its result already counts.
-      if (finished === 0) return;
       await this.options.executor.apply(manager, task.instance_id, resultInput(task, result));
+      // After a success no other attempt of the run is worth running; a failure's retry was just queued.
+      await manager.query(
+        `UPDATE "workflow"."tasks" SET status = CASE WHEN id = $1 THEN 'done' ELSE 'superseded' END,
+           finished_at = now()
+         WHERE (id = $1 AND status = 'running')
+            OR ($2 AND instance_id = $3 AND kind = $4 AND step_id = $5 AND run = $6 AND status = 'pending')`,
+        [task.id, result.outcome === 'succeeded', task.instance_id, task.kind, task.step_id, task.run],
+      );
     });
+  }
+
+  /** Renews the lease of an attempt with a heartbeat timeout while its call is alive; returns the stop. */
+  private heartbeat(task: ClaimedTask): () => void {
+    const heartbeatMs = task.heartbeat_timeout_ms;
+    if (heartbeatMs === null) return () => undefined;
+    const beat = setInterval(
+      () => {
+        // Never past start-to-close: the lease then runs out and the attempt times out, alive or not.
+        this.options.dataSource
+          .query(
+            `UPDATE "workflow"."tasks"
+           SET lease_until = least(claimed_at + (timeout_ms + $2) * interval '1 millisecond',
+                                   now() + (heartbeat_timeout_ms + $2) * interval '1 millisecond')
+           WHERE id = $1 AND status = 'running'`,
+            [task.id, this.leaseGraceMs],
+          )
+          .catch(() => undefined); // A missed beat is made up by the next; the lease grace absorbs one.
+      },
+      Math.max(10, Math.floor(heartbeatMs / 3)),
+    );
+    return () => clearInterval(beat);
   }
 }
 
@@ -113,12 +156,7 @@ function resultInput(task: ClaimedTask, result: ConnectorResult): WorkflowInput 
       };
     case 'timedOut':
       return task.kind === 'task'
-        ? { type: 'task.timedOut', ...attempt }
-        : {
-            type: 'compensation.failed',
-            ...attempt,
-            error: `timed out after ${task.timeout_ms} ms`,
-            retryable: true,
-          };
+        ? { type: 'task.timedOut', ...attempt, timeout: 'startToClose' }
+        : { type: 'compensation.failed', ...attempt, error: 'startToClose timeout', retryable: true };
   }
 }

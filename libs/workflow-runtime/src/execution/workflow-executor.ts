@@ -63,8 +63,25 @@ export class WorkflowExecutor {
     const definition = await registry.resolve(manager, request.workflow, request.version);
     const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
     const result = await transition(definition, undefined, input, this.deps.now());
-    // The insert is the existence check: a redelivered start finds the row and changes nothing.
-    if (!(await store.insert(manager, result.state, request.owner))) {
+    // The insert is the existence check: a redelivered start finds the row and changes nothing, and a start
+    // of an instance retention deleted finds its tombstone. The tombstone is read after the insert, so a
+    // start racing the pruner on the same id (the insert waits for the delete to commit) still sees it.
+    const inserted = await store.insert(manager, result.state, request.owner);
+    const tombstone = await store.tombstone(manager, request.instanceId);
+    if (tombstone) {
+      if (inserted) await store.discard(manager, request.instanceId);
+      this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'pruned' });
+      return {
+        instanceId: request.instanceId,
+        status: tombstone.status,
+        ignored: {
+          code: 'already-started',
+          message: `instance ${tombstone.status} on ${tombstone.finishedAt.toISOString()} and was pruned; it is not started again`,
+        },
+      };
+    }
+    if (!inserted) {
+      this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'already-started' });
       const existing = await store.lock(manager, request.instanceId);
       return {
         instanceId: request.instanceId,
@@ -85,14 +102,27 @@ export class WorkflowExecutor {
     return { instanceId: request.instanceId, status: result.state.status };
   }
 
+  /**
+   * Applies an input to an instance. The instance row is locked first, before any of its task or timer rows
+   * (the one lock order of ADR 0005); `admit` runs once the lock is held, to claim the row the input comes
+   * from (a due timer, an overdue task), and a `false` from it leaves the instance untouched.
+   */
   async apply(
     manager: EntityManager,
     instanceId: string,
     input: WorkflowInput,
     causationId?: string,
+    admit?: (manager: EntityManager) => Promise<boolean>,
   ): Promise<TransitionOutcome> {
     const stored = await this.deps.store.lock(manager, instanceId);
     if (!stored) throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${instanceId}'`);
+    if (admit && !(await admit(manager))) {
+      return {
+        instanceId,
+        status: stored.state.status,
+        ignored: { code: 'stale', message: `${input.type} is no longer due` },
+      };
+    }
     const definition = await this.deps.registry.resolve(
       manager,
       stored.state.workflow.name,
@@ -237,9 +267,9 @@ export class WorkflowExecutor {
     command: Extract<WorkflowCommand, { type: 'executeTask' | 'executeCompensation' }>,
   ): Promise<void> {
     const kind = command.type === 'executeTask' ? 'task' : 'compensation';
-    // A new attempt supersedes older ones still queued (e.g. one the engine gave up on after a timeout):
-    // re-running them would only be deduplicated downstream and ignored as stale here. A first attempt of
-    // a first run has nothing to supersede.
+    // A new attempt supersedes older ones still queued, never one a worker is running (its result still
+    // counts): re-running a queued one would only be deduplicated downstream. A first attempt of a first run
+    // has nothing to supersede.
     if (command.attempt > 1 || command.run > 1) {
       await manager.query(
         `UPDATE "workflow"."tasks" SET status = 'superseded', finished_at = now()
@@ -248,9 +278,11 @@ export class WorkflowExecutor {
         [instanceId, kind, command.stepId, command.run, command.attempt],
       );
     }
+    const { startToCloseMs, scheduleToStartMs, heartbeatTimeoutMs } = command.timeouts;
     await manager.query(
-      `INSERT INTO "workflow"."tasks" (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+      `INSERT INTO "workflow"."tasks" (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+         heartbeat_timeout_ms, schedule_deadline)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, now() + $10::int * interval '1 millisecond')
        ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING`,
       [
         instanceId,
@@ -260,7 +292,9 @@ export class WorkflowExecutor {
         command.attempt,
         command.idempotencyKey,
         JSON.stringify(command.call),
-        command.timeoutMs,
+        startToCloseMs,
+        heartbeatTimeoutMs ?? null,
+        scheduleToStartMs ?? null,
       ],
     );
   }

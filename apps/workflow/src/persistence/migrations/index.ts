@@ -1,6 +1,10 @@
 import { messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
-import { WorkflowTables1764000000100, WorkflowTaskRole1764000000200 } from '@keel/workflow-runtime';
+import {
+  WorkflowTables1764000000100,
+  WorkflowTaskRole1764000000200,
+  WorkflowTaskTimeouts1764000000300,
+} from '@keel/workflow-runtime';
 
 /** The workflow service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const workflowMigrations: ServiceMigrations = {
@@ -10,5 +14,6 @@ export const workflowMigrations: ServiceMigrations = {
     messagingTablesMigration('workflow'),
     WorkflowTables1764000000100,
     WorkflowTaskRole1764000000200,
+    WorkflowTaskTimeouts1764000000300,
   ],
 };

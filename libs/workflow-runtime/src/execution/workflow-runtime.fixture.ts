@@ -1,0 +1,201 @@
+import { topics } from '@keel/contracts';
+import { MessagingSchema, OutboxWriter, PollingLoop, messagingTablesMigration } from '@keel/messaging';
+import {
+  type JsonValue,
+  type RenderedConnectorCall,
+  type WorkflowDefinition,
+  type WorkflowInput,
+} from '@keel/workflow-engine';
+import { DataSource } from 'typeorm';
+import type { Connector, ConnectorCallContext, ConnectorResult } from '../connectors/connector';
+import { ConnectorRegistry } from '../connectors/connector.registry';
+import { DefinitionRegistry } from '../persistence/definition.registry';
+import { InstanceStore } from '../persistence/instance.store';
+import { WorkflowTables1764000000100 } from '../persistence/workflow-tables.migration';
+import { WorkflowTaskTimeouts1764000000300 } from '../persistence/workflow-task-timeouts.migration';
+import { TaskWorker } from './task-worker';
+import { TimerPoller } from './timer-poller';
+import { type TransitionOutcome, WorkflowExecutor } from './workflow-executor';
+
+/** One call a scripted connector received, with when it started and ended (ms since the epoch). */
+export interface ConnectorCall {
+  readonly idempotencyKey: string;
+  readonly path: string;
+  readonly method: string;
+  readonly timeoutMs: number;
+  readonly startedAt: number;
+  endedAt?: number;
+}
+
+/** What the scripted connector does for one call: the result, after a delay it may or may not honour. */
+export type ScriptedAnswer = (
+  call: Extract<RenderedConnectorCall, { type: 'http' }>,
+  context: ConnectorCallContext,
+) => Promise<ConnectorResult>;
+
+/** An `http` connector whose answers the test scripts; it records every call. */
+export class ScriptedConnector implements Connector<Extract<RenderedConnectorCall, { type: 'http' }>> {
+  readonly type = 'http' as const;
+  readonly calls: ConnectorCall[] = [];
+
+  constructor(public answer: ScriptedAnswer = () => Promise.resolve({ outcome: 'succeeded', output: {} })) {}
+
+  async execute(
+    call: Extract<RenderedConnectorCall, { type: 'http' }>,
+    context: ConnectorCallContext,
+  ): Promise<ConnectorResult> {
+    const record: ConnectorCall = {
+      idempotencyKey: context.idempotencyKey,
+      path: call.path,
+      method: call.method,
+      timeoutMs: context.timeoutMs,
+      startedAt: Date.now(),
+    };
+    this.calls.push(record);
+    try {
+      return await this.answer(call, context);
+    } finally {
+      record.endedAt = Date.now();
+    }
+  }
+
+  callsFor(idempotencyKey: string): ConnectorCall[] {
+    return this.calls.filter((call) => call.idempotencyKey === idempotencyKey);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A database of the test's own (`scratchDatabase` of `@keel/testing`, which only tests may import). */
+export interface ScratchDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A workflow runtime on a scratch database without Nest or Kafka: the executor, the task worker and the
+ * timer poller as the service wires them, driven by the test (ticks, or polling loops it starts).
+ */
+export class RuntimeFixture {
+  readonly executor: WorkflowExecutor;
+  readonly worker: TaskWorker;
+  readonly poller: TimerPoller;
+  private readonly loops: PollingLoop[] = [];
+  readonly errors: unknown[] = [];
+
+  private constructor(
+    readonly database: ScratchDatabase,
+    readonly dataSource: DataSource,
+    registry: DefinitionRegistry,
+    connectors: readonly Connector[],
+    options: { leaseGraceMs: number; concurrency: number },
+  ) {
+    this.executor = new WorkflowExecutor({
+      registry,
+      store: new InstanceStore(),
+      outbox: new OutboxWriter(new MessagingSchema('workflow')),
+      topics,
+      now: () => new Date(),
+      source: 'urn:keel:test',
+    });
+    this.worker = new TaskWorker({
+      dataSource,
+      connectors: new ConnectorRegistry(connectors),
+      executor: this.executor,
+      concurrency: options.concurrency,
+      leaseGraceMs: options.leaseGraceMs,
+    });
+    this.poller = new TimerPoller({ dataSource, executor: this.executor, now: () => new Date() });
+  }
+
+  static async create(
+    database: ScratchDatabase,
+    definitions: readonly WorkflowDefinition[],
+    connectors: readonly Connector[],
+    options: { leaseGraceMs?: number; concurrency?: number; poolSize?: number } = {},
+  ): Promise<RuntimeFixture> {
+    const dataSource = await new DataSource({
+      type: 'postgres',
+      url: database.url,
+      migrations: [
+        messagingTablesMigration('workflow'),
+        WorkflowTables1764000000100,
+        WorkflowTaskTimeouts1764000000300,
+      ],
+      extra: { max: options.poolSize ?? 10 },
+    }).initialize();
+    await dataSource.runMigrations();
+    const registry = new DefinitionRegistry();
+    for (const definition of definitions) registry.register(definition);
+    await dataSource.transaction((manager) => registry.synchronize(manager));
+    return new RuntimeFixture(database, dataSource, registry, connectors, {
+      leaseGraceMs: options.leaseGraceMs ?? 100,
+      concurrency: options.concurrency ?? 16,
+    });
+  }
+
+  start(instanceId: string, workflow: string, input: JsonValue = {}): Promise<TransitionOutcome> {
+    return this.dataSource.transaction((manager) =>
+      this.executor.start(manager, {
+        instanceId,
+        workflow,
+        input,
+        owner: { caseId: instanceId, tenant: 'acme', correlationId: instanceId },
+      }),
+    );
+  }
+
+  apply(instanceId: string, input: WorkflowInput): Promise<TransitionOutcome> {
+    return this.dataSource.transaction((manager) => this.executor.apply(manager, instanceId, input));
+  }
+
+  /** Runs the worker and the poller in the background, as the service does (but polling faster). */
+  run(): void {
+    const onError = (error: unknown) => this.errors.push(error);
+    for (const tick of [() => this.worker.tick(), () => this.poller.tick()]) {
+      const loop = new PollingLoop(tick, { intervalMs: 10, onError });
+      loop.start();
+      this.loops.push(loop);
+    }
+  }
+
+  async stopLoops(): Promise<void> {
+    await Promise.all(this.loops.splice(0).map((loop) => loop.stop()));
+  }
+
+  async status(instanceId: string): Promise<string | undefined> {
+    const [row] = await this.dataSource.query<Array<{ status: string }>>(
+      `SELECT status FROM workflow.instances WHERE id = $1`,
+      [instanceId],
+    );
+    return row?.status;
+  }
+
+  async waitForStatus(instanceId: string, statuses: readonly string[], timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await this.status(instanceId);
+      if (status !== undefined && statuses.includes(status)) return status;
+      if (Date.now() > deadline) throw new Error(`${instanceId} is ${status}, not ${statuses.join('|')}`);
+      await sleep(20);
+    }
+  }
+
+  /** The transition log of an instance: each applied input and the events it emitted. */
+  async history(
+    instanceId: string,
+  ): Promise<
+    Array<{ input: WorkflowInput; events: Array<{ transition: string; detail: Record<string, unknown> }> }>
+  > {
+    return this.dataSource.query(
+      `SELECT input, events FROM workflow.transitions WHERE instance_id = $1 ORDER BY seq`,
+      [instanceId],
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.stopLoops();
+    await this.dataSource.destroy();
+    await this.database.drop();
+  }
+}
