@@ -243,3 +243,59 @@ describe('late results (the attempt was given up on, then succeeded)', () => {
     expect(await fixture.status('late-2')).toBe('compensated');
   });
 });
+
+describe('heartbeats for long tasks', () => {
+  const long = workflow('long', 1)
+    .task('work', {
+      connector: { type: 'http', service: 'svc', method: 'POST', path: '/work' },
+      retry: { maxAttempts: 2, initialDelayMs: 10 },
+      startToCloseMs: 3_000,
+      heartbeatTimeoutMs: 200,
+      next: 'done',
+    })
+    .end('done')
+    .build();
+  const connector = new ScriptedConnector();
+  let fixture: RuntimeFixture;
+
+  beforeAll(async () => {
+    fixture = await RuntimeFixture.create(await scratchDatabase('keel_wf_runtime'), [long], [connector], {
+      leaseGraceMs: 50,
+    });
+  });
+  afterAll(() => fixture.close());
+  afterEach(() => fixture.stopLoops());
+
+  it('keeps a live call that outlasts its heartbeat timeout, and times out a silent one after it', async () => {
+    connector.answer = async () => {
+      await sleep(800);
+      return { outcome: 'succeeded', output: {} };
+    };
+    await fixture.start('beating-1', 'long');
+    fixture.run();
+    expect(await fixture.waitForStatus('beating-1', ['completed', 'failed'])).toBe('completed');
+    expect(connector.callsFor('beating-1:work:run1')).toHaveLength(1);
+    expect(await transitionsOf(fixture, 'beating-1')).not.toContain('task.attemptFailed');
+    await fixture.stopLoops();
+
+    // A worker that claimed the attempt and died: no heartbeat renews its lease.
+    await fixture.start('silent-1', 'long');
+    await fixture.dataSource.query(
+      `UPDATE workflow.tasks SET status = 'running', claimed_at = now(),
+         lease_until = now() + (heartbeat_timeout_ms + 50) * interval '1 millisecond'
+       WHERE instance_id = 'silent-1'`,
+    );
+    const claimedAt = Date.now();
+    connector.answer = () => Promise.resolve({ outcome: 'succeeded', output: {} });
+    fixture.run();
+    expect(await fixture.waitForStatus('silent-1', ['completed', 'failed'])).toBe('completed');
+    // Detected after the heartbeat timeout, long before the start-to-close.
+    expect(Date.now() - claimedAt).toBeLessThan(1_500);
+    const failures = (await fixture.history('silent-1')).filter(
+      (entry) => entry.input.type === 'task.timedOut',
+    );
+    expect(failures.map((entry) => entry.input)).toEqual([
+      expect.objectContaining({ type: 'task.timedOut', attempt: 1, timeout: 'heartbeat' }),
+    ]);
+  });
+});
