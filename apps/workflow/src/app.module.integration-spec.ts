@@ -11,6 +11,7 @@ serviceAppContract({
     'WorkflowTables1764000000100',
     'WorkflowTaskRole1764000000200',
     'WorkflowTaskTimeouts1764000000300',
+    'WorkflowInstanceTombstones1764000000500',
   ],
   module: (env) => AppModule.forRoot(loadConfig(workflowConfigSchema, env)),
 });

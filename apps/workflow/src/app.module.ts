@@ -31,6 +31,8 @@ export class AppModule {
           taskConcurrency: config.WORKFLOW_TASK_CONCURRENCY,
           taskLeaseGraceMs: config.WORKFLOW_TASK_LEASE_GRACE_MS,
           retentionMs: config.WORKFLOW_RETENTION_HOURS * 3_600_000,
+          // Checked at boot to outlast the consumed topics' retention, so it bounds every possible replay.
+          tombstoneRetentionMs: config.PROCESSED_EVENTS_RETENTION_HOURS * 3_600_000,
           pruneIntervalMs: config.WORKFLOW_PRUNE_INTERVAL_MS,
           scheduleTenant: config.WORKFLOW_SCHEDULE_TENANT,
           source: `urn:keel:${serviceName}`,

@@ -12,6 +12,7 @@ export { loadDefinitionFiles } from './persistence/definition-files';
 export { loadPostgresStatements, type PostgresStatement } from './persistence/postgres-statements-file';
 export { DefinitionRegistry, definitionHash } from './persistence/definition.registry';
 export { InstanceStore, type InstanceOwner } from './persistence/instance.store';
+export { WorkflowInstanceTombstones1764000000500 } from './persistence/instance-tombstones.migration';
 export { WorkflowTables1764000000100 } from './persistence/workflow-tables.migration';
 export { WorkflowTaskRole1764000000200 } from './persistence/workflow-task-role.migration';
 export { WorkflowTaskTimeouts1764000000300 } from './persistence/workflow-task-timeouts.migration';

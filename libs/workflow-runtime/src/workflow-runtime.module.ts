@@ -36,6 +36,8 @@ export interface WorkflowRuntimeOptions {
   readonly taskConcurrency: number;
   readonly taskLeaseGraceMs: number;
   readonly retentionMs: number;
+  /** How long a pruned instance's tombstone stops a replayed start: the deduplication window. */
+  readonly tombstoneRetentionMs: number;
   readonly pruneIntervalMs: number;
   readonly scheduleTenant: string;
   /** CloudEvents `source` of what the service emits. */
@@ -80,7 +82,11 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
       now,
       tenant: options.scheduleTenant,
     });
-    const pruner = new RetentionPruner({ dataSource, retentionMs: options.retentionMs });
+    const pruner = new RetentionPruner({
+      dataSource,
+      retentionMs: options.retentionMs,
+      tombstoneRetentionMs: options.tombstoneRetentionMs,
+    });
     this.loops = [
       // Short: an idle worker picks up a newly queued task within ~25 ms at the cost of one cheap indexed query.
       new PollingLoop(() => tasks.tick(), { intervalMs: 25, onError }),

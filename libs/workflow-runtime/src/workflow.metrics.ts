@@ -4,6 +4,8 @@ import type { DataSource } from 'typeorm';
 /** Workflow metrics; `template` is a workflow name (a bounded set: only registered definitions). */
 export interface WorkflowMetrics {
   readonly started: Counter<'template'>;
+  /** Starts that ran nothing: `already-started` (a redelivery), `pruned` (a replay of a pruned instance). */
+  readonly startsIgnored: Counter<'template' | 'reason'>;
   readonly finished: Counter<'template' | 'status'>;
   readonly active: Gauge<'template'>;
   readonly stepDuration: Histogram<'template' | 'kind'>;
@@ -23,6 +25,12 @@ export function createWorkflowMetrics(registry: Registry, dataSource: DataSource
       name: 'keel_workflow_instances_started_total',
       help: 'Instances started',
       labelNames: ['template'],
+      registers,
+    }),
+    startsIgnored: new Counter({
+      name: 'keel_workflow_starts_ignored_total',
+      help: 'Starts of instances that exist or existed, which run nothing',
+      labelNames: ['template', 'reason'],
       registers,
     }),
     finished: new Counter({

@@ -1,6 +1,22 @@
-import { scratchDatabase, type ScratchDatabase } from '@keel/testing';
-import { RetentionPruner, WorkflowTables1764000000100 } from '@keel/workflow-runtime';
+import { topics } from '@keel/contracts';
+import { KafkaEventContext, MessagingSchema, OutboxWriter, messagingTablesMigration } from '@keel/messaging';
+import { serviceSchemaMigration } from '@keel/persistence';
+import { sampleEvent, scratchDatabase, type ScratchDatabase } from '@keel/testing';
+import { workflow } from '@keel/workflow-engine';
+import {
+  DefinitionRegistry,
+  InstanceStore,
+  RetentionPruner,
+  WorkflowExecutor,
+  WorkflowInboxController,
+  WorkflowInstanceTombstones1764000000500,
+  WorkflowInstancesController,
+  WorkflowTables1764000000100,
+  WorkflowTaskTimeouts1764000000300,
+} from '@keel/workflow-runtime';
 import { DataSource } from 'typeorm';
+
+const hour = 3_600_000;
 
 describe('RetentionPruner on Postgres', () => {
   let database: ScratchDatabase;
@@ -11,7 +27,13 @@ describe('RetentionPruner on Postgres', () => {
     dataSource = await new DataSource({
       type: 'postgres',
       url: database.url,
-      migrations: [WorkflowTables1764000000100],
+      migrations: [
+        serviceSchemaMigration('workflow'),
+        messagingTablesMigration('workflow'),
+        WorkflowTables1764000000100,
+        WorkflowTaskTimeouts1764000000300,
+        WorkflowInstanceTombstones1764000000500,
+      ],
     }).initialize();
     await dataSource.runMigrations();
   });
@@ -28,7 +50,7 @@ describe('RetentionPruner on Postgres', () => {
       [
         id,
         finishedHoursAgo === null ? 'running' : 'completed',
-        finishedHoursAgo === null ? null : new Date(Date.now() - finishedHoursAgo * 3_600_000),
+        finishedHoursAgo === null ? null : new Date(Date.now() - finishedHoursAgo * hour),
       ],
     );
     await dataSource.query(
@@ -42,22 +64,134 @@ describe('RetentionPruner on Postgres', () => {
     );
   }
 
-  it('deletes finished instances past retention with their history and tasks, and keeps the rest', async () => {
+  async function count(sql: string, params: unknown[]): Promise<number> {
+    const [row] = await dataSource.query<Array<{ n: number }>>(`SELECT (${sql})::int AS n`, params);
+    return Number(row?.n);
+  }
+
+  it('deletes finished instances past retention with their history and tasks, leaving a tombstone, and keeps the rest', async () => {
     await instance('old-finished', 48);
     await instance('recent-finished', 1);
     await instance('still-running', null);
 
-    const pruner = new RetentionPruner({ dataSource, retentionMs: 24 * 3_600_000 });
+    const pruner = new RetentionPruner({
+      dataSource,
+      retentionMs: 24 * hour,
+      tombstoneRetentionMs: 168 * hour,
+    });
     expect(await pruner.tick()).toBe(false);
 
     const ids = await dataSource.query<Array<{ id: string }>>(
       `SELECT id FROM workflow.instances ORDER BY id`,
     );
     expect(ids.map((row) => row.id)).toEqual(['recent-finished', 'still-running']);
-    const orphans = await dataSource.query<Array<{ n: number }>>(
-      `SELECT (SELECT count(*) FROM workflow.transitions WHERE instance_id = 'old-finished')
-            + (SELECT count(*) FROM workflow.tasks WHERE instance_id = 'old-finished') AS n`,
+    expect(
+      await count(
+        `SELECT (SELECT count(*) FROM workflow.transitions WHERE instance_id = $1)
+              + (SELECT count(*) FROM workflow.tasks WHERE instance_id = $1)`,
+        ['old-finished'],
+      ),
+    ).toBe(0);
+    const tombstones = await dataSource.query<Array<{ instance_id: string; status: string }>>(
+      `SELECT instance_id, status FROM workflow.instance_tombstones`,
     );
-    expect(Number(orphans[0]?.n)).toBe(0);
+    expect(tombstones).toEqual([{ instance_id: 'old-finished', status: 'completed' }]);
+  });
+
+  it('keeps a tombstone for the deduplication window, then deletes it', async () => {
+    await dataSource.query(
+      `INSERT INTO workflow.instance_tombstones (instance_id, workflow_name, workflow_version, status, finished_at, pruned_at)
+       VALUES ('pruned-long-ago', 'w', 1, 'completed', now() - interval '20 days', now() - interval '8 days'),
+              ('pruned-lately', 'w', 1, 'completed', now() - interval '13 days', now() - interval '6 days')`,
+    );
+
+    await new RetentionPruner({
+      dataSource,
+      retentionMs: 24 * hour,
+      tombstoneRetentionMs: 168 * hour,
+    }).tick();
+
+    expect(
+      await count(`SELECT count(*) FROM workflow.instance_tombstones WHERE instance_id = ANY($1)`, [
+        ['pruned-long-ago', 'pruned-lately'],
+      ]),
+    ).toBe(1);
+    expect(
+      await count(`SELECT count(*) FROM workflow.instance_tombstones WHERE instance_id = $1`, [
+        'pruned-lately',
+      ]),
+    ).toBe(1);
+  });
+
+  it('a start of an instance retention deleted is recognised and runs nothing again, from Kafka or the API', async () => {
+    const registry = new DefinitionRegistry();
+    registry.register(
+      workflow('ship', 1)
+        .task('book', {
+          connector: { type: 'http', service: 'carrier', method: 'POST', path: '/book' },
+          next: 'done',
+        })
+        .end('done')
+        .build(),
+    );
+    await dataSource.transaction((manager) => registry.synchronize(manager));
+    const executor = new WorkflowExecutor({
+      registry,
+      store: new InstanceStore(),
+      outbox: new OutboxWriter(new MessagingSchema('workflow')),
+      topics,
+      now: () => new Date(),
+      source: 'urn:keel:workflow',
+    });
+    const api = new WorkflowInstancesController(dataSource, executor, registry);
+    const inbox = new WorkflowInboxController(executor);
+    const startBody = {
+      instanceId: 'shipment-1',
+      workflow: 'ship',
+      caseId: 'case-1',
+      tenant: 't',
+      input: {},
+    };
+    const tasksOf = () => count(`SELECT count(*) FROM workflow.tasks WHERE instance_id = $1`, ['shipment-1']);
+
+    expect(await api.start(startBody)).toEqual({ instanceId: 'shipment-1', status: 'running' });
+    expect(await tasksOf()).toBe(1);
+    await dataSource.transaction((manager) =>
+      executor.apply(manager, 'shipment-1', { type: 'cancel', reason: 'customer', by: 'ops' }),
+    );
+    await dataSource.query(
+      `UPDATE workflow.instances SET finished_at = now() - interval '2 days' WHERE id = 'shipment-1'`,
+    );
+    await new RetentionPruner({
+      dataSource,
+      retentionMs: 24 * hour,
+      tombstoneRetentionMs: 168 * hour,
+    }).tick();
+
+    // The command that started it, read again (a replay; its processed id long pruned), and the API call repeated.
+    const replayed = sampleEvent(topics.workflowCommands, {
+      command: 'start',
+      instanceId: 'shipment-1',
+      template: 'ship',
+      input: {},
+    });
+    await dataSource.transaction((manager) =>
+      inbox.onCommand(
+        replayed,
+        new KafkaEventContext([{ manager, topic: 't', partition: 0, offset: '0', attempt: 1 }]),
+      ),
+    );
+    const repeated = await api.start(startBody);
+
+    expect(repeated).toEqual({
+      instanceId: 'shipment-1',
+      status: 'cancelled',
+      ignored: {
+        code: 'already-started',
+        message: expect.stringMatching(/^instance cancelled on .+ and was pruned; it is not started again$/),
+      },
+    });
+    expect(await count(`SELECT count(*) FROM workflow.instances WHERE id = $1`, ['shipment-1'])).toBe(0);
+    expect(await tasksOf()).toBe(0);
   });
 });

@@ -12,6 +12,7 @@ import { ConnectorRegistry } from '../connectors/connector.registry';
 import { DefinitionRegistry } from '../persistence/definition.registry';
 import { InstanceStore } from '../persistence/instance.store';
 import { WorkflowTables1764000000100 } from '../persistence/workflow-tables.migration';
+import { WorkflowInstanceTombstones1764000000500 } from '../persistence/instance-tombstones.migration';
 import { WorkflowTaskTimeouts1764000000300 } from '../persistence/workflow-task-timeouts.migration';
 import { TaskWorker } from './task-worker';
 import { TimerPoller } from './timer-poller';
@@ -121,6 +122,7 @@ export class RuntimeFixture {
         messagingTablesMigration('workflow'),
         WorkflowTables1764000000100,
         WorkflowTaskTimeouts1764000000300,
+        WorkflowInstanceTombstones1764000000500,
       ],
       extra: { max: options.poolSize ?? 10 },
     }).initialize();

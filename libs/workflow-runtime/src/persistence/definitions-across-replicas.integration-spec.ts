@@ -16,7 +16,9 @@ import {
   WorkflowInboxController,
   InstanceStore,
   WorkflowRuntimeError,
+  WorkflowInstanceTombstones1764000000500,
   WorkflowTables1764000000100,
+  WorkflowTaskTimeouts1764000000300,
 } from '@keel/workflow-runtime';
 import { DataSource } from 'typeorm';
 
@@ -68,6 +70,8 @@ describe('definitions across replicas', () => {
         serviceSchemaMigration('workflow'),
         messagingTablesMigration('workflow'),
         WorkflowTables1764000000100,
+        WorkflowTaskTimeouts1764000000300,
+        WorkflowInstanceTombstones1764000000500,
       ],
     }).initialize();
     await dataSource.runMigrations();

@@ -1,4 +1,4 @@
-import type { WorkflowInstanceState } from '@keel/workflow-engine';
+import type { InstanceStatus, WorkflowInstanceState } from '@keel/workflow-engine';
 import type { EntityManager } from 'typeorm';
 
 /** Who an instance works for: carried on every event it emits. */
@@ -6,6 +6,12 @@ export interface InstanceOwner {
   readonly caseId: string;
   readonly tenant: string;
   readonly correlationId: string;
+}
+
+/** What retention left of a finished instance: recognised so a replayed start does not run it again. */
+export interface InstanceTombstone {
+  readonly status: InstanceStatus;
+  readonly finishedAt: Date;
 }
 
 export interface StoredInstance {
@@ -57,6 +63,20 @@ export class InstanceStore {
       ],
     );
     return inserted.length > 0;
+  }
+
+  /** The tombstone of an instance retention deleted, if there is one. */
+  async tombstone(manager: EntityManager, instanceId: string): Promise<InstanceTombstone | undefined> {
+    const [row] = await manager.query<InstanceTombstone[]>(
+      `SELECT status, finished_at AS "finishedAt" FROM "workflow"."instance_tombstones" WHERE instance_id = $1`,
+      [instanceId],
+    );
+    return row;
+  }
+
+  /** Takes back an instance inserted in this transaction (before anything else was written for it). */
+  async discard(manager: EntityManager, instanceId: string): Promise<void> {
+    await manager.query(`DELETE FROM "workflow"."instances" WHERE id = $1`, [instanceId]);
   }
 
   async update(manager: EntityManager, state: WorkflowInstanceState): Promise<void> {

@@ -1,6 +1,7 @@
 import { messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 import {
+  WorkflowInstanceTombstones1764000000500,
   WorkflowTables1764000000100,
   WorkflowTaskRole1764000000200,
   WorkflowTaskTimeouts1764000000300,
@@ -15,5 +16,6 @@ export const workflowMigrations: ServiceMigrations = {
     WorkflowTables1764000000100,
     WorkflowTaskRole1764000000200,
     WorkflowTaskTimeouts1764000000300,
+    WorkflowInstanceTombstones1764000000500,
   ],
 };
