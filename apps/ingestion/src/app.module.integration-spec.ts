@@ -1,9 +1,10 @@
-import { loadConfig, serviceConfigSchema } from '@keel/config';
+import { loadConfig } from '@keel/config';
+import { ingestionConfigSchema } from '@keel/ingestion-feature';
 import { serviceAppContract } from '@keel/testing';
 import { AppModule } from './app.module';
 
 serviceAppContract({
   service: 'ingestion',
-  migrations: ['ServiceSchema1763900000000', 'MessagingTables1764000000000'],
-  module: (env) => AppModule.forRoot(loadConfig(serviceConfigSchema(0), env)),
+  migrations: ['ServiceSchema1763900000000', 'MessagingTables1764000000000', 'IngestionTables1764100000000'],
+  module: (env) => AppModule.forRoot(loadConfig(ingestionConfigSchema, env)),
 });

@@ -1,4 +1,6 @@
-import type { ServiceConfig } from '@keel/config';
+import { serviceSource } from '@keel/contracts';
+import { bundledSources } from '@keel/ingestion-domain';
+import { type IngestionConfig, IngestionModule, loadSourceFiles } from '@keel/ingestion-feature';
 import { ServiceChassisModule } from '@keel/service-chassis';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ingestionMigrations } from './persistence/migrations';
@@ -8,11 +10,25 @@ export const serviceName = 'ingestion';
 /** The ingestion service validates and normalizes source events into case events and documents to index. */
 @Module({})
 export class AppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: IngestionConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ServiceChassisModule.forRoot({ service: serviceName, migrations: ingestionMigrations, config }),
+        IngestionModule.forRoot({
+          schema: ingestionMigrations.schema,
+          sources: [
+            ...bundledSources,
+            ...(config.INGESTION_SOURCES_DIR ? loadSourceFiles(config.INGESTION_SOURCES_DIR) : []),
+          ],
+          maxPayloadDepth: config.INGESTION_MAX_PAYLOAD_DEPTH,
+          maxBatchEvents: config.INGESTION_MAX_BATCH_EVENTS,
+          maxPublishLagMs: config.INGESTION_MAX_PUBLISH_LAG_MS,
+          rateLimit: config.INGESTION_RATE_LIMIT,
+          rateWindowMs: config.INGESTION_RATE_WINDOW_MS,
+          dedupeRetentionMs: config.INGESTION_DEDUPE_RETENTION_HOURS * 3_600_000,
+          source: serviceSource(serviceName),
+        }),
       ],
     };
   }

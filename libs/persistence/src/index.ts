@@ -13,4 +13,5 @@ export {
   runServiceMigrations,
   type MigrationStatus,
 } from './service-migrations';
+export { assertSchemaName } from './schema-name';
 export { serviceSchemaMigration } from './service-schema.migration';

@@ -18,6 +18,8 @@ export interface BootstrapOptions<Config extends ServiceConfig> {
    * HTTP serves (so probes answer while consumers join their groups) and stop with `app.close()`.
    */
   readonly microservices?: (app: INestApplication, config: Config) => MicroserviceOptions[];
+  /** What the application sets up before it listens (body parser limits, an OpenAPI document). */
+  readonly configure?: (app: INestApplication, config: Config) => void;
   /** Longest wait for a graceful stop before the process exits anyway. */
   readonly stopTimeoutMs?: number;
 }
@@ -58,7 +60,7 @@ export async function bootstrapService<Config extends ServiceConfig>(
  * shutdown hooks on SIGTERM/SIGINT (`app.close()` removes them again).
  */
 export async function startServiceApp<Config extends ServiceConfig>(
-  options: Pick<BootstrapOptions<Config>, 'module' | 'microservices'>,
+  options: Pick<BootstrapOptions<Config>, 'module' | 'microservices' | 'configure'>,
   config: Config,
   logger: LoggerService,
 ): Promise<INestApplication> {
@@ -69,6 +71,7 @@ export async function startServiceApp<Config extends ServiceConfig>(
   });
   try {
     app.enableShutdownHooks([...stopSignals], { useProcessExit: true });
+    options.configure?.(app, config);
     for (const microservice of options.microservices?.(app, config) ?? []) {
       app.connectMicroservice(microservice, { inheritAppConfig: true });
     }

@@ -1,8 +1,13 @@
+import { IngestionTables1764100000000 } from '@keel/ingestion-feature';
 import { messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
 /** The ingestion service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const ingestionMigrations: ServiceMigrations = {
   schema: 'ingestion',
-  migrations: [serviceSchemaMigration('ingestion'), messagingTablesMigration('ingestion')],
+  migrations: [
+    serviceSchemaMigration('ingestion'),
+    messagingTablesMigration('ingestion'),
+    IngestionTables1764100000000,
+  ],
 };

@@ -1,0 +1,98 @@
+import { SourceCatalog } from '@keel/ingestion-domain';
+import { Body, Controller, Get, Headers, Inject, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import { z } from 'zod';
+import { HttpSubmissions } from '../application/http-submissions';
+import { eventBatchSchema, eventSubmissionSchema } from './event-submission.schema';
+import { IngestionHttpErrorFilter } from './ingestion-http-error.filter';
+
+interface StatusResponse {
+  status(code: number): unknown;
+}
+
+// The OpenAPI schemas are generated from the zod schemas that validate, so the document cannot drift.
+const submissionOpenApi = z.toJSONSchema(eventSubmissionSchema, { io: 'input' }) as SchemaObject;
+const requestOpenApi: SchemaObject = {
+  oneOf: [submissionOpenApi, z.toJSONSchema(eventBatchSchema(500), { io: 'input' }) as SchemaObject],
+};
+const violationsOpenApi: SchemaObject = {
+  type: 'object',
+  properties: {
+    error: { type: 'string', description: 'stable code, e.g. invalid-payload' },
+    message: { type: 'string' },
+    violations: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
+@ApiTags('ingestion')
+@Controller('v1')
+@UseGuards(ThrottlerGuard)
+@UseFilters(IngestionHttpErrorFilter)
+export class EventsController {
+  constructor(
+    @Inject(HttpSubmissions) private readonly submissions: HttpSubmissions,
+    @Inject(SourceCatalog) private readonly catalog: SourceCatalog,
+  ) {}
+
+  @Post('events')
+  @ApiOperation({
+    summary: 'Send one source event, or a batch as { events: [...] }',
+    description:
+      'Each event is validated against its source schema (system, schemaVersion), mapped onto a case event or ' +
+      'knowledge document and accepted once per idempotency key (tenant/system/source event id).',
+  })
+  @ApiBody({ schema: requestOpenApi })
+  @ApiHeader({ name: 'x-correlation-id', required: false, description: 'carried onto the emitted events' })
+  @ApiResponse({ status: 202, description: 'one event accepted: { outcome, eventId, subject, topic }' })
+  @ApiResponse({ status: 200, description: 'one event already accepted under its key (duplicate)' })
+  @ApiResponse({
+    status: 207,
+    description: 'a batch: { accepted, duplicates, rejected, results[] } per item',
+  })
+  @ApiResponse({
+    status: 400,
+    description: 'malformed request or payload too deep',
+    schema: violationsOpenApi,
+  })
+  @ApiResponse({ status: 413, description: 'body larger than the limit' })
+  @ApiResponse({
+    status: 422,
+    description: 'unknown source, version or event type; invalid payload',
+    schema: violationsOpenApi,
+  })
+  @ApiResponse({ status: 429, description: 'rate limit exceeded' })
+  @ApiResponse({
+    status: 503,
+    description: 'the store or Kafka cannot take events now; retry after Retry-After',
+  })
+  async submit(
+    @Body() body: unknown,
+    @Headers('x-correlation-id') correlationId: string | undefined,
+    @Res({ passthrough: true }) response: StatusResponse,
+  ) {
+    const answer = await this.submissions.submit(body, { correlationId });
+    if (answer.kind === 'single') {
+      response.status(answer.result.outcome === 'accepted' ? 202 : 200);
+      return answer.result;
+    }
+    response.status(207);
+    const count = (outcome: string) => answer.results.filter((result) => result.outcome === outcome).length;
+    return {
+      accepted: count('accepted'),
+      duplicates: count('duplicate'),
+      rejected: count('rejected'),
+      results: answer.results,
+    };
+  }
+
+  @Get('sources')
+  @ApiOperation({ summary: 'The source systems, their schema versions and event types' })
+  sources() {
+    return this.catalog.list();
+  }
+}

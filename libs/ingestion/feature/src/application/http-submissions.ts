@@ -1,0 +1,96 @@
+import { ContractViolationError } from '@keel/contracts';
+import type { SourceSubmission } from '@keel/ingestion-domain';
+import { z } from 'zod';
+import { eventBatchSchema, eventSubmissionSchema } from '../api/event-submission.schema';
+import { IngestionError } from '../ingestion.error';
+import type { Transactions } from '../persistence/transactions';
+import type { ItemResult, SourceEventIngestor, SubmissionContext } from './source-event.ingestor';
+
+export type SubmissionAnswer =
+  | { readonly kind: 'single'; readonly result: Exclude<ItemResult, { outcome: 'rejected' }> }
+  | { readonly kind: 'batch'; readonly results: ReadonlyArray<ItemResult & { readonly index: number }> };
+
+type Rejected = Extract<ItemResult, { outcome: 'rejected' }>;
+type Parsed = { readonly submission: SourceSubmission } | { readonly rejected: Rejected };
+
+/**
+ * `POST /v1/events` without the HTTP: one event (refused whole, 4xx naming the field) or a batch
+ * (`{ events: [...] }`, a result per item), accepted in one transaction.
+ */
+export class HttpSubmissions {
+  private readonly batchSchema: ReturnType<typeof eventBatchSchema>;
+
+  constructor(
+    private readonly ingestor: SourceEventIngestor,
+    private readonly transactions: Transactions,
+    maxBatchEvents: number,
+  ) {
+    this.batchSchema = eventBatchSchema(maxBatchEvents);
+  }
+
+  async submit(body: unknown, headers: { correlationId: string | undefined }): Promise<SubmissionAnswer> {
+    const context = parseContext(headers.correlationId);
+    if (typeof body === 'object' && body !== null && 'events' in body) return this.submitBatch(body, context);
+    const parsed = parseSubmission(body);
+    if ('rejected' in parsed) throw rejectionError(parsed.rejected);
+    const [result] = await this.transactions.run((manager) =>
+      this.ingestor.ingest(manager, [parsed.submission], context),
+    );
+    if (!result) throw new Error('the ingestor answered no result');
+    if (result.outcome === 'rejected') throw rejectionError(result);
+    return { kind: 'single', result };
+  }
+
+  private async submitBatch(body: object, context: SubmissionContext): Promise<SubmissionAnswer> {
+    const batch = this.batchSchema.safeParse(body);
+    if (!batch.success) {
+      throw rejectionError({
+        outcome: 'rejected',
+        error: 'invalid-request',
+        message: 'not a batch of events',
+        violations: ContractViolationError.fromZod('body', batch.error).violations,
+      });
+    }
+    const parsed = batch.data.events.map(parseSubmission);
+    const admissible = parsed.flatMap((item) => ('submission' in item ? [item.submission] : []));
+    const ingested = await this.transactions.run((manager) =>
+      this.ingestor.ingest(manager, admissible, context),
+    );
+    let next = 0;
+    const results = parsed.map((item, index) => {
+      const result = 'rejected' in item ? item.rejected : ingested[next++];
+      if (!result) throw new Error('the ingestor answered fewer results than submissions');
+      return { index, ...result };
+    });
+    return { kind: 'batch', results };
+  }
+}
+
+const correlationIdSchema = z.string().min(1).max(200).optional();
+
+function parseContext(correlationId: string | undefined): SubmissionContext {
+  const parsed = correlationIdSchema.safeParse(correlationId);
+  if (!parsed.success) {
+    throw new IngestionError('invalid-request', 'bad x-correlation-id header', {
+      violations: ContractViolationError.fromZod('headers', parsed.error, 'x-correlation-id').violations,
+    });
+  }
+  return parsed.data === undefined ? {} : { correlationId: parsed.data };
+}
+
+function parseSubmission(value: unknown): Parsed {
+  const parsed = eventSubmissionSchema.safeParse(value);
+  if (parsed.success) return { submission: parsed.data };
+  return {
+    rejected: {
+      outcome: 'rejected',
+      error: 'invalid-request',
+      message: 'not a source event',
+      violations: ContractViolationError.fromZod('event', parsed.error).violations,
+    },
+  };
+}
+
+function rejectionError(result: Rejected): IngestionError {
+  return new IngestionError(result.error, result.message, { violations: result.violations });
+}
