@@ -1,0 +1,13 @@
+/** The agent runtime: the decision loop, the model on the openai SDK, retrieval over HTTP, and offline replay. */
+export { DecisionAgent, type DecisionAgentDeps } from './decision-agent';
+export { RecordedChatModel, replayDecision } from './decision-replay';
+export { DecisioningAgentError, type DecisioningAgentErrorCode } from './decisioning-agent.error';
+export { OpenAiChatModel, type OpenAiChatModelOptions } from './openai-chat.model';
+export {
+  type CaseHistory,
+  type ChatModel,
+  type ChatRequest,
+  type KnowledgeSearch,
+  type MonotonicClock,
+} from './ports';
+export { RetrievalKnowledgeSearch, type RetrievalKnowledgeSearchOptions } from './retrieval-knowledge.search';
