@@ -34,6 +34,7 @@ const artifacts: DecisionArtifacts = {
 const order: CaseEventTrigger = {
   kind: 'case-event',
   eventId: 'evt-order-1',
+  tenant: 'acme',
   caseId: 'order-1',
   caseType: 'order',
   eventType: 'order.created',
@@ -50,6 +51,7 @@ const order: CaseEventTrigger = {
 const ticket: CaseEventTrigger = {
   kind: 'case-event',
   eventId: 'evt-ticket-1',
+  tenant: 'acme',
   caseId: 'ticket-1',
   caseType: 'support',
   eventType: 'ticket.created',
@@ -65,6 +67,7 @@ const ticket: CaseEventTrigger = {
 const classify: WorkflowDecisionTrigger = {
   kind: 'workflow-decision',
   eventId: 'wf-exception-1:3',
+  tenant: 'acme',
   caseId: 'exception-1',
   instanceId: 'wf-exception-1',
   template: 'exception-handling',

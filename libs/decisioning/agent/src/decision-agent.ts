@@ -143,6 +143,7 @@ export class DecisionAgent {
       case 'search_knowledge':
         try {
           const chunks = await this.deps.knowledge.search({
+            tenant: trigger.tenant,
             query: call.arguments.query,
             limit: agentPolicy.knowledge.limit,
           });

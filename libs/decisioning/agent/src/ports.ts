@@ -2,7 +2,11 @@ import { type CaseHistoryEntry, type DecisionTrigger, type KnowledgeChunk } from
 
 /** Retrieval as the agent needs it (ADR 0007 is the production adapter's wire contract). */
 export interface KnowledgeSearch {
-  search(query: { readonly query: string; readonly limit: number }): Promise<readonly KnowledgeChunk[]>;
+  search(query: {
+    readonly tenant: string;
+    readonly query: string;
+    readonly limit: number;
+  }): Promise<readonly KnowledgeChunk[]>;
 }
 
 /** The case memory: the case's earlier events, oldest first. */

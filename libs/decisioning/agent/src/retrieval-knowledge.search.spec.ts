@@ -39,14 +39,13 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const search = () =>
   new RetrievalKnowledgeSearch({
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tenant: 'acme',
     timeoutMs: 1000,
   });
 
 describe('RetrievalKnowledgeSearch', () => {
-  it("asks the context-query API for the configured tenant and keeps each chunk's provenance", async () => {
+  it("asks the context-query API for the event's tenant and keeps each chunk's provenance", async () => {
     answer = () => ({ status: 200, body: { tenant: 'acme', mode: 'hybrid', chunks: [chunk] } });
-    const chunks = await search().search({ query: 'damaged', limit: 3 });
+    const chunks = await search().search({ tenant: 'acme', query: 'damaged', limit: 3 });
     expect(received.at(-1)).toEqual({
       path: contextQueryPath,
       body: { tenant: 'acme', query: 'damaged', limit: 3, mode: 'hybrid', filter: {} },
@@ -73,7 +72,7 @@ describe('RetrievalKnowledgeSearch', () => {
     ],
   ])('reports %s as knowledge-unavailable', async (_what, reply, message) => {
     answer = () => reply;
-    await expect(search().search({ query: 'q', limit: 1 })).rejects.toMatchObject({
+    await expect(search().search({ tenant: 'acme', query: 'q', limit: 1 })).rejects.toMatchObject({
       code: 'knowledge-unavailable',
       message: expect.stringMatching(message) as string,
     });
@@ -82,10 +81,9 @@ describe('RetrievalKnowledgeSearch', () => {
   it('reports an unreachable retrieval service as knowledge-unavailable', async () => {
     const unreachable = new RetrievalKnowledgeSearch({
       baseUrl: 'http://127.0.0.1:9',
-      tenant: 'acme',
       timeoutMs: 500,
     });
-    await expect(unreachable.search({ query: 'q', limit: 1 })).rejects.toMatchObject({
+    await expect(unreachable.search({ tenant: 'acme', query: 'q', limit: 1 })).rejects.toMatchObject({
       code: 'knowledge-unavailable',
     });
   });

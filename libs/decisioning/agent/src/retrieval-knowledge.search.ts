@@ -11,8 +11,6 @@ import { type KnowledgeSearch } from './ports';
 export interface RetrievalKnowledgeSearchOptions {
   /** The retrieval service's base URL, e.g. `http://retrieval:3002`. */
   readonly baseUrl: string;
-  /** Fixed by configuration: a case can never choose whose knowledge it reads. */
-  readonly tenant: string;
   readonly timeoutMs: number;
 }
 
@@ -20,9 +18,10 @@ export interface RetrievalKnowledgeSearchOptions {
 export class RetrievalKnowledgeSearch implements KnowledgeSearch {
   constructor(private readonly options: RetrievalKnowledgeSearchOptions) {}
 
-  async search(query: { query: string; limit: number }): Promise<readonly KnowledgeChunk[]> {
+  /** `tenant` comes from the event's envelope, so a case can never choose whose knowledge it reads. */
+  async search(query: { tenant: string; query: string; limit: number }): Promise<readonly KnowledgeChunk[]> {
     const request: ContextQueryRequestInput = {
-      tenant: this.options.tenant,
+      tenant: query.tenant,
       query: query.query,
       limit: query.limit,
     };

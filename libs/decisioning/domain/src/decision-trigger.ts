@@ -6,6 +6,8 @@ export type JsonObject = Record<string, unknown>;
 export interface CaseEventTrigger {
   readonly kind: 'case-event';
   readonly eventId: string;
+  /** The tenant of the event's envelope: set by the platform, never by case data. */
+  readonly tenant: string;
   readonly caseId: string;
   readonly caseType: CaseEvent['caseType'];
   readonly eventType: string;
@@ -17,6 +19,7 @@ export interface CaseEventTrigger {
 export interface WorkflowDecisionTrigger {
   readonly kind: 'workflow-decision';
   readonly eventId: string;
+  readonly tenant: string;
   /** The case the instance works on (`caseId` in its input), or the instance id when it has none. */
   readonly caseId: string;
   readonly instanceId: string;

@@ -5,6 +5,7 @@ import { type KnowledgeChunk } from '../observation';
 export const orderCreated: CaseEventTrigger = {
   kind: 'case-event',
   eventId: 'evt-order-1',
+  tenant: 'acme',
   caseId: 'order-1',
   caseType: 'order',
   eventType: 'order.created',
@@ -23,6 +24,7 @@ export const orderCreated: CaseEventTrigger = {
 export const exceptionRaised: CaseEventTrigger = {
   kind: 'case-event',
   eventId: 'evt-exception-1',
+  tenant: 'acme',
   caseId: 'exception-1',
   caseType: 'exception',
   eventType: 'exception.raised',
@@ -33,6 +35,7 @@ export const exceptionRaised: CaseEventTrigger = {
 export const ticketCreated: CaseEventTrigger = {
   kind: 'case-event',
   eventId: 'evt-ticket-1',
+  tenant: 'acme',
   caseId: 'ticket-1',
   caseType: 'support',
   eventType: 'ticket.created',
@@ -49,6 +52,7 @@ export const ticketCreated: CaseEventTrigger = {
 export const exceptionQuestion: WorkflowDecisionTrigger = {
   kind: 'workflow-decision',
   eventId: 'wf-exception-1:5',
+  tenant: 'acme',
   caseId: 'exception-1',
   instanceId: 'wf-exception-1',
   template: 'exception-handling',
@@ -62,6 +66,7 @@ export const exceptionQuestion: WorkflowDecisionTrigger = {
 export const carrierQuestion: WorkflowDecisionTrigger = {
   kind: 'workflow-decision',
   eventId: 'wf-order-1:4',
+  tenant: 'acme',
   caseId: 'order-1',
   instanceId: 'wf-order-1',
   template: 'order-routing',
