@@ -4,6 +4,10 @@ import { AppModule } from './app.module';
 
 serviceAppContract({
   service: 'decisioning',
-  migrations: ['ServiceSchema1763900000000', 'MessagingTables1764000000000'],
+  migrations: [
+    'ServiceSchema1763900000000',
+    'MessagingTables1764000000000',
+    'MessagingDeliveryCounts1764200000000',
+  ],
   module: (env) => AppModule.forRoot(loadConfig(serviceConfigSchema(0), env)),
 });

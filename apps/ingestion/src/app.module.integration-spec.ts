@@ -5,6 +5,11 @@ import { AppModule } from './app.module';
 
 serviceAppContract({
   service: 'ingestion',
-  migrations: ['ServiceSchema1763900000000', 'MessagingTables1764000000000', 'IngestionTables1764100000000'],
+  migrations: [
+    'ServiceSchema1763900000000',
+    'MessagingTables1764000000000',
+    'IngestionTables1764100000000',
+    'MessagingDeliveryCounts1764200000000',
+  ],
   module: (env) => AppModule.forRoot(loadConfig(ingestionConfigSchema, env)),
 });

@@ -12,6 +12,7 @@ serviceAppContract({
     'WorkflowTaskRole1764000000200',
     'WorkflowTaskTimeouts1764000000300',
     'WorkflowInstanceTombstones1764000000500',
+    'MessagingDeliveryCounts1764200000000',
   ],
   module: (env) => AppModule.forRoot(loadConfig(workflowConfigSchema, env)),
 });

@@ -1,4 +1,9 @@
-import { deadLetterHeaders, deadLetterRecord } from '@keel/messaging';
+import {
+  deadLetterHeaders,
+  deadLetterRecord,
+  truncatedDeadLetterRecord,
+  truncatedValueBytes,
+} from '@keel/messaging';
 import type { KafkaMessage } from 'kafkajs';
 
 describe('deadLetterRecord', () => {
@@ -48,5 +53,43 @@ describe('deadLetterRecord', () => {
       { reason: 'non-retryable', error: 'x'.repeat(10_000), attempts: 1, failedAt: new Date(0) },
     );
     expect(record.headers[deadLetterHeaders.error]).toHaveLength(4_000);
+  });
+
+  it('truncates a dead letter the broker refused for its size to the way back to the original', () => {
+    const huge: KafkaMessage = {
+      ...message,
+      value: Buffer.alloc(1_046_000, 'x'),
+      headers: { ...message.headers, big: 'y'.repeat(10_000) },
+    };
+    const origin = { topic: 'keel.cases.events.v1', partition: 3, offset: '42', consumerGroup: 'decisioning' };
+    const failure = {
+      reason: 'non-retryable' as const,
+      error: new Error('z'.repeat(5_000)),
+      attempts: 1,
+      failedAt: new Date('2026-11-24T10:00:00Z'),
+    };
+    const refused = deadLetterRecord(huge, origin, failure);
+
+    const record = truncatedDeadLetterRecord(huge, origin, failure);
+    expect(record.topic).toBe('keel.cases.events.v1.dlq');
+    expect(record.key).toBe('case-7');
+    expect(record.value).toEqual(huge.value?.subarray(0, truncatedValueBytes));
+    expect(record.headers).toEqual({
+      ce_id: 'evt-7',
+      [deadLetterHeaders.reason]: 'too-large',
+      [deadLetterHeaders.originalReason]: 'non-retryable',
+      [deadLetterHeaders.error]: 'z'.repeat(1_000),
+      [deadLetterHeaders.originTopic]: 'keel.cases.events.v1',
+      [deadLetterHeaders.originPartition]: '3',
+      [deadLetterHeaders.originOffset]: '42',
+      [deadLetterHeaders.consumerGroup]: 'decisioning',
+      [deadLetterHeaders.attempts]: '1',
+      [deadLetterHeaders.failedAt]: '2026-11-24T10:00:00.000Z',
+      [deadLetterHeaders.originalBytes]: String(
+        1_046_000 +
+          'case-7'.length +
+          Object.entries(refused.headers).reduce((sum, [name, value]) => sum + name.length + value.length, 0),
+      ),
+    });
   });
 });

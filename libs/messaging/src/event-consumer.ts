@@ -7,7 +7,9 @@ import {
 } from '@keel/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
-import { type DeadLetterReason, deadLetterRecord } from './dead-letter';
+import { type DeadLetterReason, deadLetterRecord, truncatedDeadLetterRecord } from './dead-letter';
+import { DeliveryCounter } from './delivery-counter';
+import { isDependencyOutage, isRecordTooLarge } from './dependency-outage';
 import type { MessagingSchema } from './messaging-tables';
 import type { ConsumeOutcome, MessagingMetrics } from './messaging.metrics';
 import { NonRetryableError } from './non-retryable.error';
@@ -53,6 +55,12 @@ export interface EventConsumerOptions {
   /** Where dead letters go; must acknowledge before the offset moves past the record. */
   readonly deadLetters: RecordSender;
   readonly retry?: RetryPolicy;
+  /**
+   * Deliveries after which a record that never finished — its handler ended the process each time (exit,
+   * endless loop killed by a watchdog, out of memory) — is dead-lettered unhandled, reason
+   * `delivery-limit`. Default: the retry policy's `maxAttempts`.
+   */
+  readonly maxDeliveries?: number;
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly partitionsConsumedConcurrently?: number;
@@ -72,22 +80,30 @@ export interface EventConsumerOptions {
  *   under its own savepoint);
  * - offsets are committed only after the effect (or the dead letter) is durable;
  * - failures retry with exponential backoff; after the last attempt — or at once for a contract violation
- *   or a `NonRetryableError` — the record goes to `<topic>.dlq` with reason and origin, and the partition
- *   moves on.
+ *   or a `NonRetryableError` — the record goes to `<topic>.dlq` with reason and origin, its event id is
+ *   recorded as processed in the same transaction, and the partition moves on;
+ * - deliveries are counted durably before handlers run (`DeliveryCounter`), so a record whose handler takes
+ *   the process down is dead-lettered after `maxDeliveries` instead of redelivered forever;
+ * - Postgres or Kafka being unreachable is no handler failure (`isDependencyOutage`): the partition waits
+ *   for the dependency, heartbeating, and spends no attempt on it, however long it lasts.
  */
 export class EventConsumer {
   readonly groupId: string;
   private readonly consumer: Consumer;
   private readonly handlers: Map<string, Subscription>;
   private readonly retry: RetryPolicy;
+  private readonly maxDeliveries: number;
   private readonly commitEveryRecords: number;
   private readonly recordsPerTransaction: number;
+  private readonly deliveries: DeliveryCounter;
 
   constructor(private readonly options: EventConsumerOptions) {
     this.groupId = options.groupId;
     this.retry = options.retry ?? defaultRetryPolicy;
+    this.maxDeliveries = options.maxDeliveries ?? this.retry.maxAttempts;
     this.commitEveryRecords = options.commitEveryRecords ?? 100;
     this.recordsPerTransaction = options.recordsPerTransaction ?? 50;
+    this.deliveries = new DeliveryCounter(options.dataSource, options.tables, options.groupId);
     this.handlers = new Map(
       options.subscriptions.map((subscription) => [subscription.topic.name, subscription]),
     );
@@ -122,11 +138,15 @@ export class EventConsumer {
     const subscription = this.handlers.get(batch.topic);
     if (!subscription) throw new Error(`no handler for topic ${batch.topic}`);
     const partition = batch.partition;
+    const turn: PartitionTurn = {
+      heartbeat: () => payload.heartbeat(),
+      holds: () => payload.isRunning() && !payload.isStale(),
+    };
     let pending: DecodedRecord[] = [];
     let sinceCommit = 0;
 
     const flush = async () => {
-      const done = await this.applyInOrder(subscription, partition, pending, () => payload.heartbeat());
+      const done = await this.applyInOrder(subscription, partition, pending, turn);
       for (const record of done) payload.resolveOffset(record.message.offset);
       pending = [];
       sinceCommit += done.length;
@@ -137,21 +157,40 @@ export class EventConsumer {
       await payload.heartbeat();
     };
 
-    for (const message of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
-      const decoded = this.decode(subscription, message);
-      if (decoded instanceof ContractViolationError) {
-        // Everything before it is made durable first, so offsets still move in order.
-        await flush();
-        await this.deadLetter(partition, message, subscription.topic.name, 'contract-violation', decoded, 1);
-        this.options.metrics?.consumed.inc({ topic: subscription.topic.name, outcome: 'dead_lettered' });
-        payload.resolveOffset(message.offset);
-        continue;
+    try {
+      for (const message of batch.messages) {
+        if (!turn.holds()) break;
+        const decoded = this.decode(subscription, message);
+        if (decoded instanceof ContractViolationError) {
+          // Everything before it is made durable first, so offsets still move in order.
+          await flush();
+          // Nothing was handled, so there is no event id to record: a redelivery dead-letters it again.
+          const reason = await this.despiteOutages(
+            () =>
+              this.sendDeadLetter(
+                partition,
+                message,
+                subscription.topic.name,
+                'contract-violation',
+                decoded,
+                1,
+              ),
+            turn,
+          );
+          this.reportDeadLetter(partition, message, subscription.topic.name, reason, decoded, 1);
+          this.options.metrics?.consumed.inc({ topic: subscription.topic.name, outcome: 'dead_lettered' });
+          payload.resolveOffset(message.offset);
+          continue;
+        }
+        pending.push({ message, event: decoded });
+        if (pending.length >= this.recordsPerTransaction) await flush();
       }
-      pending.push({ message, event: decoded });
-      if (pending.length >= this.recordsPerTransaction) await flush();
+      if (turn.holds()) await flush();
+    } catch (error) {
+      // Stopping or rebalancing while a dependency was away: what is durable gets committed below, the
+      // rest is redelivered to whoever holds the partition next.
+      if (!(error instanceof PartitionReleased)) throw error;
     }
-    if (payload.isRunning() && !payload.isStale()) await flush();
     await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
     this.options.metrics?.consumerLag.set(
       { consumergroup: this.options.groupId, topic: batch.topic, partition: String(partition) },
@@ -174,22 +213,93 @@ export class EventConsumer {
 
   /**
    * Applies consecutive records of one partition, in order, and returns them once each is durable
-   * (applied, skipped as duplicate, or dead-lettered). Runs of records share one transaction — one commit
-   * instead of one per record — with a savepoint per record, so a failing record is rolled back alone,
-   * the records before it commit, and it then takes the retry path on its own.
+   * (applied, skipped as duplicate, or dead-lettered). Each run is counted as delivered first (one
+   * statement); records an earlier, unfinished delivery left behind are taken one at a time instead.
    */
   private async applyInOrder(
     subscription: Subscription,
     partition: number,
     records: readonly DecodedRecord[],
-    heartbeat: () => Promise<void>,
+    turn: PartitionTurn,
+  ): Promise<DecodedRecord[]> {
+    const topic = subscription.topic.name;
+    const done: DecodedRecord[] = [];
+    let remaining = records;
+    while (remaining.length > 0) {
+      const first = remaining[0].message.offset;
+      const last = remaining[remaining.length - 1].message.offset;
+      const unfinished = await this.despiteOutages(
+        () => this.deliveries.countRun(topic, partition, first, last),
+        turn,
+      );
+      if (!unfinished) {
+        done.push(...(await this.applyRecords(subscription, partition, remaining, turn)));
+        break;
+      }
+      const offsetOf = (record: DecodedRecord) => BigInt(record.message.offset);
+      // Before the unfinished range: finished by the earlier delivery (duplicates now).
+      const before = remaining.filter((record) => offsetOf(record) < unfinished.from);
+      done.push(...(await this.applyRecords(subscription, partition, before, turn)));
+      for (const record of remaining) {
+        if (offsetOf(record) < unfinished.from || offsetOf(record) > unfinished.to) continue;
+        await this.applyAlone(subscription, partition, record, turn);
+        done.push(record);
+      }
+      remaining = remaining.filter((record) => offsetOf(record) > unfinished.to);
+    }
+    return done;
+  }
+
+  /** A record an unfinished delivery left behind: counted on its own, then handled, or dead-lettered. */
+  private async applyAlone(
+    subscription: Subscription,
+    partition: number,
+    record: DecodedRecord,
+    turn: PartitionTurn,
+  ): Promise<void> {
+    const topic = subscription.topic.name;
+    const deliveries = await this.despiteOutages(
+      () => this.deliveries.countAlone(topic, partition, record.message.offset),
+      turn,
+    );
+    if (deliveries <= this.maxDeliveries) {
+      await this.applyRecords(subscription, partition, [record], turn);
+      return;
+    }
+    const unfinished = deliveries - 1;
+    const error = new Error(`delivered ${unfinished} times without finishing (the handler never returned)`);
+    const outcome = await this.deadLetterAsHandled(
+      subscription,
+      partition,
+      record,
+      'delivery-limit',
+      error,
+      unfinished,
+      turn,
+    );
+    this.options.metrics?.consumed.inc({ topic, outcome });
+  }
+
+  /**
+   * Runs of records share one transaction — one commit instead of one per record — with a savepoint per
+   * record, so a failing record is rolled back alone, the records before it commit, and it then takes the
+   * retry path on its own.
+   */
+  private async applyRecords(
+    subscription: Subscription,
+    partition: number,
+    records: readonly DecodedRecord[],
+    turn: PartitionTurn,
   ): Promise<DecodedRecord[]> {
     const topic = subscription.topic.name;
     const done: DecodedRecord[] = [];
     let remaining = records;
     while (remaining.length > 0) {
       const stopTimer = this.options.metrics?.handleDuration.startTimer({ topic });
-      const { outcomes, failure } = await this.applyRun(subscription, partition, remaining);
+      const { outcomes, failure } = await this.despiteOutages(
+        () => this.applyRun(subscription, partition, remaining),
+        turn,
+      );
       const elapsed = stopTimer?.() ?? 0;
       for (const outcome of outcomes) this.options.metrics?.consumed.inc({ topic, outcome });
       if (outcomes.length > 0)
@@ -197,7 +307,7 @@ export class EventConsumer {
       done.push(...remaining.slice(0, outcomes.length));
       if (!failure) break;
       const failed = remaining[outcomes.length];
-      const outcome = await this.retryAlone(subscription, partition, failed, failure, heartbeat);
+      const outcome = await this.retryAlone(subscription, partition, failed, failure, turn);
       this.options.metrics?.consumed.inc({ topic, outcome });
       done.push(failed);
       remaining = remaining.slice(outcomes.length + 1);
@@ -226,6 +336,8 @@ export class EventConsumer {
           await manager.query('RELEASE SAVEPOINT keel_record');
           outcomes.push(fresh ? 'processed' : 'duplicate');
         } catch (error) {
+          // An outage fails the whole run, to be redone once the dependency answers; it is nobody's attempt.
+          if (isDependencyOutage(error)) throw error;
           await manager.query('ROLLBACK TO SAVEPOINT keel_record');
           failure = error;
           return;
@@ -239,24 +351,18 @@ export class EventConsumer {
   private async retryAlone(
     subscription: Subscription,
     partition: number,
-    { message, event }: DecodedRecord,
+    record: DecodedRecord,
     firstError: unknown,
-    heartbeat: () => Promise<void>,
+    turn: PartitionTurn,
   ): Promise<ConsumeOutcome> {
     const topic = subscription.topic.name;
+    const { message, event } = record;
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
       const permanent = error instanceof NonRetryableError || error instanceof ContractViolationError;
       if (permanent || attempt >= this.retry.maxAttempts) {
-        await this.deadLetter(
-          partition,
-          message,
-          topic,
-          permanent ? 'non-retryable' : 'handler-failed',
-          error,
-          attempt,
-        );
-        return 'dead_lettered';
+        const reason = permanent ? 'non-retryable' : 'handler-failed';
+        return this.deadLetterAsHandled(subscription, partition, record, reason, error, attempt, turn);
       }
       this.options.metrics?.consumed.inc({ topic, outcome: 'retried' });
       this.options.logger?.warn('handler failed; retrying', {
@@ -265,16 +371,21 @@ export class EventConsumer {
         offset: message.offset,
         attempt,
         caseId: event.subject,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
-      await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), heartbeat);
+      await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), turn);
       try {
         const origin = { topic, partition, offset: message.offset, attempt: attempt + 1 };
-        const fresh = await this.options.dataSource.transaction((manager) =>
-          this.applyOnce(manager, subscription, event, origin),
+        const fresh = await this.despiteOutages(
+          () =>
+            this.options.dataSource.transaction((manager) =>
+              this.applyOnce(manager, subscription, event, origin),
+            ),
+          turn,
         );
         return fresh ? 'processed' : 'duplicate';
       } catch (next) {
+        if (next instanceof PartitionReleased) throw next;
         error = next;
       }
     }
@@ -287,31 +398,82 @@ export class EventConsumer {
     event: CloudEvent,
     origin: Omit<EventContext, 'manager'>,
   ): Promise<boolean> {
-    // A concurrent holder of the same id (a zombie member during a rebalance) makes this wait, then skip.
-    const inserted = await manager.query<unknown[]>(
-      `INSERT INTO ${this.options.tables.processedEvents} (consumer_group, event_id, topic)
-       VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
-      [this.options.groupId, event.id, origin.topic],
-    );
-    if (inserted.length === 0) return false;
+    if (!(await this.recordProcessed(manager, event, origin.topic))) return false;
     await subscription.handler(event, { ...origin, manager });
     return true;
   }
 
-  private async deadLetter(
+  // A concurrent holder of the same id (a zombie member during a rebalance) makes this wait, then skip.
+  private async recordProcessed(manager: EntityManager, event: CloudEvent, topic: string): Promise<boolean> {
+    const inserted = await manager.query<unknown[]>(
+      `INSERT INTO ${this.options.tables.processedEvents} (consumer_group, event_id, topic)
+       VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
+      [this.options.groupId, event.id, topic],
+    );
+    return inserted.length > 0;
+  }
+
+  /**
+   * Dead-letters a record and records its event id as processed in one transaction: the id commits only
+   * once the dead letter is acknowledged, and a redelivery after a crash finds it handled. A record already
+   * handled (a redelivery) is a duplicate and goes nowhere.
+   */
+  private async deadLetterAsHandled(
+    subscription: Subscription,
+    partition: number,
+    { message, event }: DecodedRecord,
+    reason: DeadLetterReason,
+    error: unknown,
+    attempts: number,
+    turn: PartitionTurn,
+  ): Promise<ConsumeOutcome> {
+    const topic = subscription.topic.name;
+    const sent = await this.despiteOutages(
+      () =>
+        this.options.dataSource.transaction(async (manager) => {
+          if (!(await this.recordProcessed(manager, event, topic))) return undefined;
+          return this.sendDeadLetter(partition, message, topic, reason, error, attempts);
+        }),
+      turn,
+    );
+    if (sent === undefined) return 'duplicate';
+    this.reportDeadLetter(partition, message, topic, sent, error, attempts);
+    return 'dead_lettered';
+  }
+
+  /**
+   * Sends the dead letter and resolves once it is acknowledged; returns the reason it carries. Refused for
+   * its size (the record was near the limit and the dead-letter headers pushed it over), a truncated copy
+   * goes instead, so the partition is not stalled behind a record that can never be sent.
+   */
+  private async sendDeadLetter(
     partition: number,
     message: KafkaMessage,
     topic: string,
     reason: DeadLetterReason,
     error: unknown,
     attempts: number,
-  ): Promise<void> {
-    const record = deadLetterRecord(
-      message,
-      { topic, partition, offset: message.offset, consumerGroup: this.options.groupId },
-      { reason, error, attempts, failedAt: new Date() },
-    );
-    await this.options.deadLetters.send([record]);
+  ): Promise<DeadLetterReason> {
+    const origin = { topic, partition, offset: message.offset, consumerGroup: this.options.groupId };
+    const failure = { reason, error, attempts, failedAt: new Date() };
+    try {
+      await this.options.deadLetters.send([deadLetterRecord(message, origin, failure)]);
+      return reason;
+    } catch (sendError) {
+      if (!isRecordTooLarge(sendError)) throw sendError;
+      await this.options.deadLetters.send([truncatedDeadLetterRecord(message, origin, failure)]);
+      return 'too-large';
+    }
+  }
+
+  private reportDeadLetter(
+    partition: number,
+    message: KafkaMessage,
+    topic: string,
+    reason: DeadLetterReason,
+    error: unknown,
+    attempts: number,
+  ): void {
     this.options.metrics?.deadLettered.inc({ topic });
     this.options.logger?.error('record dead-lettered', {
       caseId: message.key?.toString(),
@@ -320,8 +482,38 @@ export class EventConsumer {
       offset: message.offset,
       reason,
       attempts,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
+  }
+
+  /**
+   * Runs a step until it gets past an outage of Postgres or Kafka: while the dependency is away the
+   * partition waits (heartbeating, so the group keeps it here) and retries with backoff. Other errors are
+   * the step's own and go to the caller.
+   */
+  private async despiteOutages<T>(step: () => Promise<T>, turn: PartitionTurn): Promise<T> {
+    let outageSince: number | undefined;
+    for (let waits = 0; ; waits++) {
+      try {
+        const result = await step();
+        if (outageSince !== undefined)
+          this.options.logger?.warn('dependency answers again; partition resumed', {
+            consumerGroup: this.options.groupId,
+            waitedMs: Date.now() - outageSince,
+          });
+        return result;
+      } catch (error) {
+        if (!isDependencyOutage(error)) throw error;
+        if (outageSince === undefined) {
+          outageSince = Date.now();
+          this.options.logger?.warn('dependency unreachable; partition waits for it', {
+            consumerGroup: this.options.groupId,
+            error: errorText(error),
+          });
+        }
+        await sleepWithHeartbeats(Math.min(5_000, 100 * 2 ** waits), turn);
+      }
+    }
   }
 }
 
@@ -330,11 +522,30 @@ interface DecodedRecord {
   readonly event: CloudEvent;
 }
 
-// Long backoffs must not cost the group membership: keep heartbeating while waiting.
-async function sleepWithHeartbeats(delayMs: number, heartbeat: () => Promise<void>): Promise<void> {
+/** What a step may do while its batch holds the partition. */
+interface PartitionTurn {
+  readonly heartbeat: () => Promise<void>;
+  /** False once the consumer stops or the partition is being reassigned. */
+  readonly holds: () => boolean;
+}
+
+/** The batch lost its partition (stop, rebalance) while waiting: it ends without handling more. */
+class PartitionReleased extends Error {
+  constructor() {
+    super('the partition was released while waiting');
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// Long waits must not cost the group membership: keep heartbeating, and stop waiting when the partition goes.
+async function sleepWithHeartbeats(delayMs: number, turn: PartitionTurn): Promise<void> {
   const deadline = Date.now() + delayMs;
   while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, deadline - Date.now())));
-    await heartbeat();
+    if (!turn.holds()) throw new PartitionReleased();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(500, deadline - Date.now())));
+    await turn.heartbeat();
   }
 }

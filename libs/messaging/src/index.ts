@@ -1,6 +1,9 @@
 export {
   deadLetterHeaders,
   deadLetterRecord,
+  truncatedDeadLetterRecord,
+  truncatedValueBytes,
+  type DeadLetterFailure,
   type DeadLetterOrigin,
   type DeadLetterReason,
 } from './dead-letter';
@@ -17,7 +20,11 @@ export { EventPublisher } from './event-publisher';
 export { createKafka, type KafkaClientOptions } from './kafka-client';
 export { kafkaReadinessCheck } from './kafka-readiness';
 export { MessagingRetention, type MessagingRetentionOptions } from './messaging-retention';
-export { MessagingSchema, messagingTablesMigration } from './messaging-tables';
+export {
+  MessagingSchema,
+  messagingDeliveryCountsMigration,
+  messagingTablesMigration,
+} from './messaging-tables';
 export { createMessagingMetrics, type ConsumeOutcome, type MessagingMetrics } from './messaging.metrics';
 export { NonRetryableError } from './non-retryable.error';
 export { PollingLoop, type PollingLoopOptions } from './polling-loop';

@@ -4,12 +4,14 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export class MessagingSchema {
   readonly processedEvents: string;
   readonly outbox: string;
+  readonly deliveryCounts: string;
 
   constructor(readonly schema: string) {
     // Interpolated into SQL as an identifier, so it must be a plain one.
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name '${schema}'`);
     this.processedEvents = `"${schema}"."processed_events"`;
     this.outbox = `"${schema}"."outbox"`;
+    this.deliveryCounts = `"${schema}"."delivery_counts"`;
   }
 }
 
@@ -60,6 +62,43 @@ export function messagingTablesMigration(
     async down(queryRunner: QueryRunner): Promise<void> {
       await queryRunner.query(`DROP TABLE ${tables.outbox}`);
       await queryRunner.query(`DROP TABLE ${tables.processedEvents}`);
+    }
+  };
+}
+
+/**
+ * The migration that gives a service its durable delivery counts (see `DeliveryCounter`). Listed by each
+ * service after `messagingTablesMigration(schema)`.
+ *
+ * UNLOGGED: a count is written before every run of records, and an unlogged write needs no WAL flush at
+ * commit. A Postgres crash empties the table; the cost is that a poison record gets its deliveries again
+ * from zero, once. (It survives a consumer crash, which is what it is for.)
+ */
+export function messagingDeliveryCountsMigration(
+  schema: string,
+  timestamp = 1764200000000,
+): new () => MigrationInterface {
+  const tables = new MessagingSchema(schema);
+  const name = `MessagingDeliveryCounts${timestamp}`;
+  return class implements MigrationInterface {
+    readonly name = name;
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(`
+        CREATE UNLOGGED TABLE ${tables.deliveryCounts} (
+          consumer_group text NOT NULL,
+          topic text NOT NULL,
+          partition int NOT NULL,
+          first_offset bigint NOT NULL,
+          last_offset bigint NOT NULL,
+          deliveries int NOT NULL,
+          consumer_instance text NOT NULL,
+          PRIMARY KEY (consumer_group, topic, partition)
+        )`);
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(`DROP TABLE ${tables.deliveryCounts}`);
     }
   };
 }

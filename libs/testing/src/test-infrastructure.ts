@@ -3,6 +3,7 @@ import type { AnyTopic } from '@keel/contracts';
 import {
   createKafka,
   ensureTopics,
+  messagingDeliveryCountsMigration,
   messagingTablesMigration,
   topicSpecsWithDeadLetters,
 } from '@keel/messaging';
@@ -39,7 +40,7 @@ export async function schemaDataSource(
     type: 'postgres',
     url: testDatabaseUrl,
     schema,
-    migrations: [messagingTablesMigration(schema), ...migrations],
+    migrations: [messagingTablesMigration(schema), messagingDeliveryCountsMigration(schema), ...migrations],
     extra: { max: 10 },
   });
   await dataSource.initialize();

@@ -1,8 +1,12 @@
-import { messagingTablesMigration } from '@keel/messaging';
+import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
 /** The decisioning service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const decisioningMigrations: ServiceMigrations = {
   schema: 'decisioning',
-  migrations: [serviceSchemaMigration('decisioning'), messagingTablesMigration('decisioning')],
+  migrations: [
+    serviceSchemaMigration('decisioning'),
+    messagingTablesMigration('decisioning'),
+    messagingDeliveryCountsMigration('decisioning'),
+  ],
 };

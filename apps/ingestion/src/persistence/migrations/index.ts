@@ -1,5 +1,5 @@
 import { IngestionTables1764100000000 } from '@keel/ingestion-feature';
-import { messagingTablesMigration } from '@keel/messaging';
+import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
 /** The ingestion service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
@@ -9,5 +9,6 @@ export const ingestionMigrations: ServiceMigrations = {
     serviceSchemaMigration('ingestion'),
     messagingTablesMigration('ingestion'),
     IngestionTables1764100000000,
+    messagingDeliveryCountsMigration('ingestion'),
   ],
 };

@@ -1,4 +1,4 @@
-import { messagingTablesMigration } from '@keel/messaging';
+import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 import {
   WorkflowInstanceTombstones1764000000500,
@@ -17,5 +17,6 @@ export const workflowMigrations: ServiceMigrations = {
     WorkflowTaskRole1764000000200,
     WorkflowTaskTimeouts1764000000300,
     WorkflowInstanceTombstones1764000000500,
+    messagingDeliveryCountsMigration('workflow'),
   ],
 };

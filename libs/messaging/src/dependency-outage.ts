@@ -1,0 +1,71 @@
+/**
+ * Whether an error means Postgres or Kafka could not be reached, rather than that the handler (or the
+ * record) failed. An outage is waited out without spending the record's attempts, so a live record is
+ * never dead-lettered because a dependency was away.
+ *
+ * Postgres: socket errors, the connection-exception class `08`, server shutdown and start-up (`57P01`–`57P03`),
+ * too many connections (`53300`), and pg / pg-pool's own messages for a dropped connection or a pool timeout.
+ * Kafka: kafkajs errors whose root cause kafkajs marks retriable (connection, request timeout, leader moved,
+ * coordinator not available…), including a retrier that gave up on one. A retriable error means the cluster
+ * is not answering properly yet; a non-retriable one (`MESSAGE_TOO_LARGE`, authorization) is about the request.
+ */
+export function isDependencyOutage(error: unknown): boolean {
+  return causes(error).some((cause) => isPostgresOutage(cause) || isKafkaOutage(cause));
+}
+
+/** Whether the broker refused a record for its size (the record itself must change, retrying cannot help). */
+export function isRecordTooLarge(error: unknown): boolean {
+  return causes(error).some((cause) => tooLargeTypes.has(String(cause.type)));
+}
+
+const tooLargeTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+const socketCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const postgresOutageStates = new Set(['57P01', '57P02', '57P03', '53300']);
+const postgresConnectionMessages = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'is not queryable',
+];
+
+interface ErrorLike {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly code?: unknown;
+  readonly type?: unknown;
+  readonly retriable?: unknown;
+}
+
+function isPostgresOutage(error: ErrorLike): boolean {
+  const code = typeof error.code === 'string' ? error.code : '';
+  if (socketCodes.has(code) || postgresOutageStates.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
+  const message = typeof error.message === 'string' ? error.message : '';
+  return !String(error.name).startsWith('KafkaJS') && postgresConnectionMessages.some((m) => message.includes(m));
+}
+
+function isKafkaOutage(error: ErrorLike): boolean {
+  return String(error.name).startsWith('KafkaJS') && error.retriable === true;
+}
+
+/**
+ * The error and everything it wraps: `cause` (kafkajs retriers, Error causes), typeorm's `driverError`, and
+ * the members of an `AggregateError` (Node reports a refused connection to every address of a host so).
+ */
+function causes(error: unknown, seen = new Set<unknown>()): ErrorLike[] {
+  if (typeof error !== 'object' || error === null || seen.has(error)) return [];
+  seen.add(error);
+  const wrapper = error as { cause?: unknown; driverError?: unknown; errors?: unknown };
+  const members: unknown[] = Array.isArray(wrapper.errors) ? wrapper.errors : [];
+  const nested = [wrapper.cause, wrapper.driverError, ...members];
+  return [error, ...nested.flatMap((inner) => causes(inner, seen))];
+}
