@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { bm25DocumentVector, bm25QueryVector, sha256Hex } from '@keel/retrieval-domain';
+import { QdrantRestTestDouble } from './qdrant-rest.test-double';
+import { pointIdOf, QdrantVectorStore } from './qdrant-vector-store';
+import { contractDimensions, describeVectorStoreContract } from './vector-store.contract';
+
+const qdrantUrl = process.env.QDRANT_URL;
+
+// Against a real Qdrant (compose has one): the same contract the embedded index passes, in a fresh collection.
+if (qdrantUrl) {
+  describeVectorStoreContract('the Qdrant vector store on a real server', () => {
+    const client = new QdrantClient({ url: qdrantUrl, checkCompatibility: false });
+    const collection = `keel-contract-${randomUUID()}`;
+    return Promise.resolve({
+      store: new QdrantVectorStore(client, { collection, dimensions: contractDimensions }),
+      close: async () => {
+        await client.deleteCollection(collection);
+      },
+    });
+  });
+} else {
+  it.todo('passes the vector store contract on a real Qdrant (set QDRANT_URL)');
+}
+
+describe('the Qdrant vector store, checked against a REST test double of Qdrant', () => {
+  let double: QdrantRestTestDouble;
+  let store: QdrantVectorStore;
+
+  beforeEach(async () => {
+    double = await QdrantRestTestDouble.start();
+    const client = new QdrantClient({ url: double.url, checkCompatibility: false });
+    store = new QdrantVectorStore(client, { collection: 'knowledge', dimensions: 3, upsertBatchSize: 2 });
+  });
+
+  afterEach(async () => {
+    await double.stop();
+    expect(double.violations).toEqual([]);
+  });
+
+  const chunk = (chunkId: string, text: string) => ({
+    chunkId,
+    chunkHash: sha256Hex(text),
+    text,
+    headingPath: ['Refunds'],
+    dense: [1, 0, 0],
+    sparse: bm25DocumentVector(text),
+  });
+
+  it('creates a collection with named dense and IDF-weighted sparse vectors and a tenant index, once', async () => {
+    await store.prepare();
+    expect(double.bodiesOf('createCollection')).toEqual([
+      { vectors: { dense: { size: 3, distance: 'Cosine' } }, sparse_vectors: { bm25: { modifier: 'idf' } } },
+    ]);
+    expect(double.bodiesOf('createPayloadIndex')).toEqual([
+      { field_name: 'tenant', field_schema: { type: 'keyword', is_tenant: true } },
+      { field_name: 'documentId', field_schema: 'keyword' },
+      { field_name: 'version', field_schema: 'integer' },
+      { field_name: 'tags', field_schema: 'keyword' },
+    ]);
+    await store.prepare();
+    expect(double.bodiesOf('createCollection')).toHaveLength(1);
+  });
+
+  it('upserts a version in batches, waiting, then deletes the same document of every other version', async () => {
+    await store.replaceDocumentVersion({
+      tenant: 'acme',
+      documentId: 'refunds',
+      version: 2,
+      title: 'Refund policy',
+      tags: ['policy'],
+      chunks: [chunk('refunds@2#0', 'Refunds in 14 days.'), chunk('refunds@2#1', 'Sale items are final.'), chunk('refunds@2#2', 'Gift cards are not refunded.')],
+    });
+    const upserts = double.requests.filter((request) => request.route === 'upsertPoints');
+    expect(upserts.map((request) => (request.body as { points: unknown[] }).points.length)).toEqual([2, 1]);
+    expect(upserts.every((request) => request.search.get('wait') === 'true')).toBe(true);
+    const [first] = (upserts[0].body as { points: { id: string; vector: unknown; payload: unknown }[] }).points;
+    expect(first).toEqual({
+      id: pointIdOf('acme', 'refunds@2#0'),
+      vector: { dense: [1, 0, 0], bm25: { ...bm25DocumentVector('Refunds in 14 days.') } },
+      payload: {
+        tenant: 'acme',
+        documentId: 'refunds',
+        version: 2,
+        chunkId: 'refunds@2#0',
+        chunkHash: sha256Hex('Refunds in 14 days.'),
+        text: 'Refunds in 14 days.',
+        title: 'Refund policy',
+        headingPath: ['Refunds'],
+        tags: ['policy'],
+      },
+    });
+    expect(double.requests.at(-1)?.route).toBe('deletePoints');
+    expect(double.bodiesOf('deletePoints')).toEqual([
+      {
+        filter: {
+          must: [
+            { key: 'tenant', match: { value: 'acme' } },
+            { key: 'documentId', match: { value: 'refunds' } },
+          ],
+          must_not: [{ key: 'version', match: { value: 2 } }],
+        },
+      },
+    ]);
+  });
+
+  it('asks for a hybrid search as prefetches fused by RRF, the whole filter on each prefetch', async () => {
+    double.scriptedPoints = [
+      {
+        id: pointIdOf('acme', 'refunds@2#0'),
+        score: 0.83,
+        payload: {
+          tenant: 'acme',
+          documentId: 'refunds',
+          version: 2,
+          chunkId: 'refunds@2#0',
+          chunkHash: sha256Hex('Refunds in 14 days.'),
+          text: 'Refunds in 14 days.',
+          title: 'Refund policy',
+          headingPath: ['Refunds'],
+          tags: ['policy'],
+        },
+      },
+    ];
+    const results = await store.query({
+      tenant: 'acme',
+      mode: 'hybrid',
+      dense: [0, 1, 0],
+      sparse: bm25QueryVector('refund window'),
+      limit: 5,
+      prefetchLimit: 50,
+      filter: { documentIds: ['refunds'], versions: [{ documentId: 'refunds', version: 2 }], tags: ['policy', 'billing'] },
+    });
+    const filter = {
+      must: [
+        { key: 'tenant', match: { value: 'acme' } },
+        { key: 'documentId', match: { any: ['refunds'] } },
+        {
+          should: [
+            {
+              must: [
+                { key: 'documentId', match: { value: 'refunds' } },
+                { key: 'version', match: { value: 2 } },
+              ],
+            },
+          ],
+        },
+        { key: 'tags', match: { value: 'policy' } },
+        { key: 'tags', match: { value: 'billing' } },
+      ],
+    };
+    expect(double.bodiesOf('queryPoints')).toEqual([
+      {
+        prefetch: [
+          { query: [0, 1, 0], using: 'dense', filter, limit: 50 },
+          { query: { ...bm25QueryVector('refund window') }, using: 'bm25', filter, limit: 50 },
+        ],
+        query: { fusion: 'rrf' },
+        limit: 5,
+        with_payload: true,
+        with_vector: false,
+      },
+    ]);
+    expect(results).toEqual([
+      {
+        documentId: 'refunds',
+        version: 2,
+        chunkId: 'refunds@2#0',
+        chunkHash: sha256Hex('Refunds in 14 days.'),
+        score: 0.83,
+        text: 'Refunds in 14 days.',
+        title: 'Refund policy',
+        headingPath: ['Refunds'],
+        tags: ['policy'],
+      },
+    ]);
+  });
+
+  it('searches densely alone when the query has only stopwords, and deletes a document by tenant and id', async () => {
+    await store.query({ tenant: 'acme', mode: 'hybrid', dense: [1, 0, 0], sparse: bm25QueryVector('what is the'), limit: 3, prefetchLimit: 9, filter: {} });
+    const [body] = double.bodiesOf('queryPoints') as { prefetch: { using: string }[] }[];
+    expect(body.prefetch.map((prefetch) => prefetch.using)).toEqual(['dense']);
+    await store.deleteDocument('acme', 'refunds');
+    expect(double.bodiesOf('deletePoints')).toEqual([
+      { filter: { must: [{ key: 'tenant', match: { value: 'acme' } }, { key: 'documentId', match: { value: 'refunds' } }] } },
+    ]);
+  });
+});
