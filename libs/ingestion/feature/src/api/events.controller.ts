@@ -1,12 +1,11 @@
 import { SourceCatalog } from '@keel/ingestion-domain';
-import { Body, Controller, Get, Headers, Inject, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { z } from 'zod';
 import { HttpSubmissions } from '../application/http-submissions';
 import { eventBatchSchema, eventSubmissionSchema } from './event-submission.schema';
-import { IngestionHttpErrorFilter } from './ingestion-http-error.filter';
 
 interface StatusResponse {
   status(code: number): unknown;
@@ -32,7 +31,6 @@ const violationsOpenApi: SchemaObject = {
 @ApiTags('ingestion')
 @Controller('v1')
 @UseGuards(ThrottlerGuard)
-@UseFilters(IngestionHttpErrorFilter)
 export class EventsController {
   constructor(
     @Inject(HttpSubmissions) private readonly submissions: HttpSubmissions,

@@ -1,5 +1,5 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, PayloadTooLargeException } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
+import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { IngestionError } from '../ingestion.error';
 
 /** The part of the platform's response object this filter uses. */
@@ -12,26 +12,43 @@ interface JsonResponse {
 const retryAfterSeconds = '5';
 
 /**
- * The one place ingestion errors become HTTP answers: the catalog's status, the code, a message and the
- * violations naming each field; never a stack. A 503 says when to retry.
+ * Codes for what Nest and the body parser refuse before an ingestion handler runs: a body that is not JSON
+ * (400) or over the limit (413, thrown by the parser as an http-errors error), the rate limit (429).
  */
-@Catch(IngestionError, ThrottlerException, PayloadTooLargeException)
-export class IngestionHttpErrorFilter implements ExceptionFilter {
-  catch(error: IngestionError | ThrottlerException | PayloadTooLargeException, host: ArgumentsHost): void {
+const platformCodes: Readonly<Record<number, string>> = {
+  400: 'invalid-request',
+  404: 'not-found',
+  413: 'body-too-large',
+  415: 'unsupported-media-type',
+  429: 'rate-limited',
+};
+
+function platformStatus(error: unknown): number | undefined {
+  if (error instanceof HttpException) return error.getStatus();
+  const { status, expose } = (error ?? {}) as { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * The one place ingestion errors become HTTP answers: the catalog's status, the code, a message and the
+ * violations naming each field; never a stack. A 503 says when to retry. Anything else is Nest's to answer.
+ */
+@Catch()
+export class IngestionHttpErrorFilter extends BaseExceptionFilter {
+  override catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<JsonResponse>();
-    if (error instanceof ThrottlerException) {
-      response.status(429).json({ error: 'rate-limited', message: 'too many requests; slow down' });
+    if (error instanceof IngestionError) {
+      if (error.httpStatus === 503) response.setHeader('Retry-After', retryAfterSeconds);
+      response.status(error.httpStatus).json({
+        error: error.code,
+        message: error.message,
+        ...(error.violations.length > 0 ? { violations: error.violations } : {}),
+      });
       return;
     }
-    if (error instanceof PayloadTooLargeException) {
-      response.status(413).json({ error: 'body-too-large', message: error.message });
-      return;
-    }
-    if (error.httpStatus === 503) response.setHeader('Retry-After', retryAfterSeconds);
-    response.status(error.httpStatus).json({
-      error: error.code,
-      message: error.message,
-      ...(error.violations.length > 0 ? { violations: error.violations } : {}),
-    });
+    const status = platformStatus(error);
+    const code = status === undefined ? undefined : platformCodes[status];
+    if (status === undefined || code === undefined) return super.catch(error, host);
+    response.status(status).json({ error: code, message: (error as Error).message });
   }
 }
