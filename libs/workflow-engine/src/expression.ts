@@ -1,12 +1,13 @@
 import jsonata from 'jsonata';
+import {
+  admitDocument,
+  builtinsReady,
+  forbiddenBuiltins,
+  guard,
+  guardOptions,
+  linearPattern,
+} from './expression-guard';
 import { type JsonValue, toJsonValue } from './json-value';
-
-// Depth is deterministic. The timeout reads the wall clock inside JSONata, but only a runaway (tail-recursive)
-// expression can reach it, and such a step fails either way; ordinary expressions never come near it.
-const evaluationGuards = { stack: 500, timeout: 1_000 } as const;
-
-// `$random` breaks determinism; `$eval` would run text that load-time validation never saw.
-const forbiddenFunctions = new Set(['random', 'eval']);
 
 const compiled = new Map<string, jsonata.Expression>();
 
@@ -53,7 +54,7 @@ function compile(source: string): jsonata.Expression {
   let expression = compiled.get(source);
   if (expression === undefined) {
     try {
-      expression = jsonata(source, evaluationGuards);
+      expression = guard(jsonata(source, guardOptions));
     } catch (error) {
       const failure = describeFailure(error);
       throw new ExpressionSyntaxError(
@@ -86,6 +87,8 @@ export async function evaluateExpression(
   scope: ExpressionScope,
 ): Promise<JsonValue | undefined> {
   const expression = compile(source);
+  await builtinsReady;
+  admitDocument(scope.document);
   let raw: unknown;
   try {
     raw = await expression.evaluate(scope.document, bindings(scope));
@@ -122,11 +125,21 @@ export function inspectExpression(source: string, knownSteps: ReadonlySet<string
   }
   const issues: ExpressionIssue[] = [];
   visit(ast, (node) => {
-    if (node.type === 'variable' && typeof node.value === 'string' && forbiddenFunctions.has(node.value)) {
+    if (node.type === 'variable' && typeof node.value === 'string' && forbiddenBuiltins.has(node.value)) {
       issues.push({
         kind: 'reference',
         message: `'${source}' uses $${node.value}, which the engine does not allow`,
       });
+    }
+    if (node.type === 'regex' && node.value instanceof RegExp) {
+      try {
+        linearPattern(node.value);
+      } catch (error) {
+        issues.push({
+          kind: 'syntax',
+          message: `'${source}' uses the regular expression ${String(node.value)}, which needs backtracking; only patterns RE2 runs in linear time are allowed (${(error as Error).message})`,
+        });
+      }
     }
     const referenced = referencedStep(node);
     if (referenced !== undefined && !knownSteps.has(referenced)) {
