@@ -1,3 +1,7 @@
 /** Retrieval's adapters: vector stores (embedded, Qdrant) and dense embedders (local MiniLM, OpenAI-compatible). */
 export { EmbeddedVectorIndex } from './embedded-vector-index';
 export { pointIdOf, QdrantVectorStore, type QdrantVectorStoreOptions } from './qdrant-vector-store';
+export { MiniLmEmbedder, type MiniLmOptions } from './minilm-embedder';
+export { resolveMiniLmModel } from './minilm-model';
+export { OpenAiEmbedder, type OpenAiEmbedderOptions } from './openai-embedder';
+export { sha256Hex } from './sha256-hex';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { bm25DocumentVector, bm25QueryVector, sha256Hex } from '@keel/retrieval-domain';
+import { bm25DocumentVector, bm25QueryVector } from '@keel/retrieval-domain';
+import { sha256Hex } from './sha256-hex';
 import { QdrantRestTestDouble } from './qdrant-rest.test-double';
 import { pointIdOf, QdrantVectorStore } from './qdrant-vector-store';
 import { contractDimensions, describeVectorStoreContract } from './vector-store.contract';

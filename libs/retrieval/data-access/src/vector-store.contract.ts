@@ -3,9 +3,9 @@ import {
   bm25QueryVector,
   type ChunkQuery,
   type DocumentVersionEntry,
-  sha256Hex,
   type VectorStore,
 } from '@keel/retrieval-domain';
+import { sha256Hex } from './sha256-hex';
 
 /** Dimension of the contract's hand-made dense vectors; a store under test must be created with it. */
 export const contractDimensions = 4;

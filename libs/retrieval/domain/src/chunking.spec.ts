@@ -1,4 +1,9 @@
-import { chunkDocument, indexedTextOf, sha256Hex } from './chunking';
+import { createHash } from 'node:crypto';
+import { chunkDocument as chunkWith, type ChunkingOptions, indexedTextOf } from './chunking';
+
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+const chunkDocument = (document: Parameters<typeof chunkWith>[0], options?: ChunkingOptions) =>
+  chunkWith(document, sha256Hex, options);
 
 const markdown = (content: string) => ({
   documentId: 'refunds',

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /** The parts of a knowledge document version the chunker reads. */
 export interface ChunkableDocument {
   readonly documentId: string;
@@ -26,7 +24,7 @@ export interface DocumentChunk {
   /** Headings above the chunk, outermost first; never crosses a heading. */
   readonly headingPath: readonly string[];
   readonly text: string;
-  /** sha-256 hex of `text`. */
+  /** `hashText(text)`: sha-256 hex in every adapter. */
   readonly chunkHash: string;
 }
 
@@ -38,9 +36,8 @@ interface Section {
 const headingLine = /^(#{1,6})[ \t]+(.+?)[ \t#]*$/;
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
+/** A chunk's content hash; the adapters pass sha-256 hex (the domain takes it as an input, like ids). */
+export type HashText = (text: string) => string;
 
 /** A chunk's stable id: document, version and position. */
 export function chunkIdOf(documentId: string, version: number, index: number): string {
@@ -52,7 +49,11 @@ export function chunkIdOf(documentId: string, version: number, index: number): s
  * sections are packed sentence by sentence up to `maxChars`, and each chunk after the first in a section
  * starts with the previous chunk's last sentences (up to `overlapChars`).
  */
-export function chunkDocument(document: ChunkableDocument, options: ChunkingOptions = defaultChunking): DocumentChunk[] {
+export function chunkDocument(
+  document: ChunkableDocument,
+  hashText: HashText,
+  options: ChunkingOptions = defaultChunking,
+): DocumentChunk[] {
   if (options.overlapChars >= options.maxChars) throw new RangeError('overlapChars must be smaller than maxChars');
   const texts = sectionsOf(document).flatMap((section) =>
     packSentences(sentencesOf(section.body, options.maxChars), options).map((text) => ({ section, text })),
@@ -64,7 +65,7 @@ export function chunkDocument(document: ChunkableDocument, options: ChunkingOpti
     index,
     headingPath: section.headingPath,
     text,
-    chunkHash: sha256Hex(text),
+    chunkHash: hashText(text),
   }));
 }
 

@@ -4,10 +4,10 @@ export {
   chunkIdOf,
   defaultChunking,
   indexedTextOf,
-  sha256Hex,
   type ChunkableDocument,
   type ChunkingOptions,
   type DocumentChunk,
+  type HashText,
 } from './chunking';
 export { decideVersion, type IndexedVersion, type VersionDecision } from './document-version';
 export type { DenseEmbedder, EmbeddingPurpose } from './embedder.port';
@@ -21,6 +21,7 @@ export {
   type Bm25Parameters,
 } from './qdrant-bm25';
 export { ndcgAt, recallAt, retrievalQuality, type Judgements, type RetrievalQuality, type ScoredDocument } from './ranking-metrics';
+export { RetrievalError, type RetrievalErrorCode } from './retrieval.error';
 export { fuseByReciprocalRank, qdrantRrfK, type FusedScore } from './reciprocal-rank-fusion';
 export type { SparseVector } from './sparse-vector';
 export type {
