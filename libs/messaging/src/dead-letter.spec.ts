@@ -61,7 +61,12 @@ describe('deadLetterRecord', () => {
       value: Buffer.alloc(1_046_000, 'x'),
       headers: { ...message.headers, big: 'y'.repeat(10_000) },
     };
-    const origin = { topic: 'keel.cases.events.v1', partition: 3, offset: '42', consumerGroup: 'decisioning' };
+    const origin = {
+      topic: 'keel.cases.events.v1',
+      partition: 3,
+      offset: '42',
+      consumerGroup: 'decisioning',
+    };
     const failure = {
       reason: 'non-retryable' as const,
       error: new Error('z'.repeat(5_000)),

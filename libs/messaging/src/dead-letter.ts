@@ -8,11 +8,7 @@ import type { OutgoingRecord } from './record-sender';
  * itself exceeded the broker's size limit, so a truncated copy went instead (`truncatedDeadLetterRecord`).
  */
 export type DeadLetterReason =
-  | 'contract-violation'
-  | 'handler-failed'
-  | 'non-retryable'
-  | 'delivery-limit'
-  | 'too-large';
+  'contract-violation' | 'handler-failed' | 'non-retryable' | 'delivery-limit' | 'too-large';
 
 export interface DeadLetterOrigin {
   readonly topic: string;

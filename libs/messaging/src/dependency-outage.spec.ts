@@ -25,7 +25,10 @@ describe('isDependencyOutage', () => {
     ],
     ['pg losing its connection', new Error('Connection terminated unexpectedly')],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],
-    ['a client whose connection broke', new Error('Client has encountered a connection error and is not queryable')],
+    [
+      'a client whose connection broke',
+      new Error('Client has encountered a connection error and is not queryable'),
+    ],
     ['an administrator shutdown', withCode('terminating connection due to administrator command', '57P01')],
     ['a server starting up', withCode('the database system is starting up', '57P03')],
     ['a connection exception', withCode('connection failure', '08006')],
@@ -54,7 +57,10 @@ describe('isDependencyOutage', () => {
   it.each([
     ['a handler bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
     ['a non-retryable handler failure', new NonRetryableError('order o-1 does not exist')],
-    ['a constraint violation', new QueryFailedError('INSERT …', [], withCode('duplicate key value', '23505'))],
+    [
+      'a constraint violation',
+      new QueryFailedError('INSERT …', [], withCode('duplicate key value', '23505')),
+    ],
     ['a lock timeout', withCode('canceling statement due to lock timeout', '55P03')],
     ['a record too large for the broker', protocolError('MESSAGE_TOO_LARGE', false)],
     [

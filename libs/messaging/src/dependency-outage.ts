@@ -50,7 +50,9 @@ function isPostgresOutage(error: ErrorLike): boolean {
   const code = typeof error.code === 'string' ? error.code : '';
   if (socketCodes.has(code) || postgresOutageStates.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
   const message = typeof error.message === 'string' ? error.message : '';
-  return !String(error.name).startsWith('KafkaJS') && postgresConnectionMessages.some((m) => message.includes(m));
+  return (
+    !String(error.name).startsWith('KafkaJS') && postgresConnectionMessages.some((m) => message.includes(m))
+  );
 }
 
 function isKafkaOutage(error: ErrorLike): boolean {
