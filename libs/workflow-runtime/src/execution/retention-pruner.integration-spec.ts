@@ -123,7 +123,7 @@ describe('RetentionPruner on Postgres', () => {
     ).toBe(1);
   });
 
-  it('a start of an instance retention deleted is recognised and runs nothing again, from Kafka or the API', async () => {
+  it('a start of an instance retention deleted is recognised and runs nothing again, from Kafka or the API; later commands are ignored', async () => {
     const registry = new DefinitionRegistry();
     registry.register(
       workflow('ship', 1)
@@ -182,6 +182,18 @@ describe('RetentionPruner on Postgres', () => {
       ),
     );
     const repeated = await api.start(startBody);
+    // The commands that followed it are replayed too: they find a finished instance, not a missing one.
+    const cancelReplayed = sampleEvent(topics.workflowCommands, {
+      command: 'cancel',
+      instanceId: 'shipment-1',
+      reason: 'customer',
+    });
+    await dataSource.transaction((manager) =>
+      inbox.onCommand(
+        cancelReplayed,
+        new KafkaEventContext([{ manager, topic: 't', partition: 0, offset: '1', attempt: 1 }]),
+      ),
+    );
 
     expect(repeated).toEqual({
       instanceId: 'shipment-1',

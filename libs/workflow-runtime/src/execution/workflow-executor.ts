@@ -115,7 +115,17 @@ export class WorkflowExecutor {
     admit?: (manager: EntityManager) => Promise<boolean>,
   ): Promise<TransitionOutcome> {
     const stored = await this.deps.store.lock(manager, instanceId);
-    if (!stored) throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${instanceId}'`);
+    if (!stored) {
+      // A replay of a pruned instance's commands finds it finished, like before it was pruned.
+      const tombstone = await this.deps.store.tombstone(manager, instanceId);
+      if (!tombstone)
+        throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${instanceId}'`);
+      return {
+        instanceId,
+        status: tombstone.status,
+        ignored: { code: 'terminal', message: `instance ${tombstone.status} and was pruned` },
+      };
+    }
     if (admit && !(await admit(manager))) {
       return {
         instanceId,
