@@ -72,6 +72,7 @@ export {
 } from './instance-state';
 export { type InputOfType, type StartInput, type WorkflowInput, workflowInputSchema } from './engine-input';
 export {
+  type AttemptTimeouts,
   type CancelTimerCommand,
   type CompleteCommand,
   type EmitEventCommand,
