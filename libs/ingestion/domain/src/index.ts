@@ -6,6 +6,7 @@ export {
   type SourceSubmission,
 } from './admission';
 export { bundledSources } from './bundled-sources';
+export { eventBatchSchema, eventSubmissionSchema, type EventSubmission } from './event-submission';
 export { pathBeyondDepth } from './json-depth';
 export { eventIdOf, SourceCatalog, type SourceCatalogOptions, SourceDefinitionError } from './source-catalog';
 export {

@@ -24,8 +24,6 @@ import {
 export interface SourceCatalogOptions {
   /** Deepest nesting a payload may have (its top level is 1). */
   readonly maxPayloadDepth: number;
-  /** SHA-256 of a text as lower-case hex: a knowledge document's content hash. */
-  readonly sha256Hex: (text: string) => string;
 }
 
 interface CompiledSource {
@@ -177,7 +175,7 @@ export class SourceCatalog {
     const content = mapped.values.content;
     const draft = {
       ...mapped.values,
-      contentHash: typeof content === 'string' ? this.options.sha256Hex(content) : undefined,
+      contentHash: typeof content === 'string' ? sha256Hex(content) : undefined,
     };
     const data = checked(knowledgeDocumentSchema, draft);
     if ('violations' in data) return unmappable(source, data.violations);
@@ -195,11 +193,16 @@ export class SourceCatalog {
   }
 }
 
+/** The CloudEvents id of an admitted record: derived from its idempotency key, so a resend carries the same id. */
+export function eventIdOf(idempotencyKey: string): string {
+  return sha256Hex(idempotencyKey);
+}
+
 function idempotencyKeyOf(submission: SourceSubmission, sourceEventId: string): string {
   return `${submission.tenant}/${submission.system}/${sourceEventId}`;
 }
 
-// A pure-JS digest: the domain lib stays free of Node built-ins, and the ids are the same sha-256 hex as before.
+// A pure-JS digest: the domain lib stays free of Node built-ins.
 function sha256Hex(text: string): string {
   return bytesToHex(sha256(text));
 }

@@ -5,7 +5,6 @@ export {
   type SourceEventIngestorOptions,
   type SubmissionContext,
 } from './application/source-event.ingestor';
-export { eventSubmissionSchema, type EventSubmission } from './api/event-submission.schema';
 export { configureIngestionHttp } from './ingestion-http';
 export { ingestionConfigSchema, type IngestionConfig } from './ingestion.config';
 export { forConsumer, IngestionError, type IngestionErrorCode, ingestionErrors } from './ingestion.error';

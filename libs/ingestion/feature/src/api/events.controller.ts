@@ -1,11 +1,10 @@
-import { SourceCatalog } from '@keel/ingestion-domain';
+import { eventBatchSchema, eventSubmissionSchema, SourceCatalog } from '@keel/ingestion-domain';
 import { Body, Controller, Get, Headers, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { z } from 'zod';
 import { HttpSubmissions } from '../application/http-submissions';
-import { eventBatchSchema, eventSubmissionSchema } from './event-submission.schema';
 
 interface StatusResponse {
   status(code: number): unknown;

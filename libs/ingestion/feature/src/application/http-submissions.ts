@@ -1,7 +1,6 @@
 import { ContractViolationError } from '@keel/contracts';
-import type { SourceSubmission } from '@keel/ingestion-domain';
+import { eventBatchSchema, eventSubmissionSchema, type SourceSubmission } from '@keel/ingestion-domain';
 import { z } from 'zod';
-import { eventBatchSchema, eventSubmissionSchema } from '../api/event-submission.schema';
 import { IngestionError } from '../ingestion.error';
 import type { Transactions } from '../persistence/transactions';
 import type { ItemResult, SourceEventIngestor, SubmissionContext } from './source-event.ingestor';
