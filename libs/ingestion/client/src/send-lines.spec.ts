@@ -40,7 +40,7 @@ describe('sendLines', () => {
     expect(summarize(results)).toEqual({
       total: 5,
       counts: { accepted: 3, duplicate: 0, sent: 0, rejected: 2, failed: 0 },
-      reasons: { 'invalid-line': 2 },
+      reasons: { 'not-json': 1, 'invalid-request': 1 },
       problems: [
         expect.objectContaining({ line: 4, violations: [expect.objectContaining({ path: '(line)' })] }),
         expect.objectContaining({

@@ -42,8 +42,8 @@ export async function sendLines(
       results.push({
         line: parsed.line,
         outcome: 'rejected',
-        error: 'invalid-line',
-        message: 'not a source event',
+        error: parsed.error,
+        message: parsed.error === 'not-json' ? 'the line is not JSON' : 'the line is not a source event',
         violations: parsed.violations,
       });
       options.onProgress?.(++done);
