@@ -3,7 +3,7 @@
 // Run: npm run bench -- retrieval
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EmbeddedVectorIndex, MiniLmEmbedder, resolveMiniLmModel, sha256Hex } from '@keel/retrieval-data-access';
+import { EmbeddedVectorIndex, MiniLmEmbedder, resolveMiniLmModel } from '@keel/retrieval-data-access';
 import { KnowledgeRetrieval } from '@keel/retrieval-domain';
 import { figures, printFigures, saveFigures } from './bench-stats';
 
@@ -35,7 +35,7 @@ function sentence(next: () => number, words: number): string {
 void (async () => {
   const next = generator(42);
   const embedder = await MiniLmEmbedder.load(resolveMiniLmModel(join(__dirname, '..')), { threads });
-  const retrieval = new KnowledgeRetrieval(new EmbeddedVectorIndex(), embedder, sha256Hex);
+  const retrieval = new KnowledgeRetrieval(new EmbeddedVectorIndex(), embedder);
   const indexing: number[] = [];
   const started = performance.now();
   for (let i = 0; i < chunkCount; i++) {

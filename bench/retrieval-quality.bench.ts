@@ -12,7 +12,6 @@ import {
   loadBeirDataset,
   MiniLmEmbedder,
   resolveMiniLmModel,
-  sha256Hex,
 } from '@keel/retrieval-data-access';
 import { defaultKnowledgeRetrieval, KnowledgeRetrieval } from '@keel/retrieval-domain';
 import type { RetrievalMode } from '@keel/contracts';
@@ -30,7 +29,7 @@ const publishedSciFact: Record<RetrievalMode, string> = {
 void (async () => {
   const dataset = await loadBeirDataset(folder);
   const embedder = await MiniLmEmbedder.load(resolveMiniLmModel(join(__dirname, '..')), { threads });
-  const retrieval = new KnowledgeRetrieval(new EmbeddedVectorIndex(), embedder, sha256Hex, defaultKnowledgeRetrieval);
+  const retrieval = new KnowledgeRetrieval(new EmbeddedVectorIndex(), embedder, defaultKnowledgeRetrieval);
   console.log(`== ${folder}: ${dataset.corpus.length} documents, ${dataset.queries.size} judged queries`);
   const started = performance.now();
   const chunks = await indexBeirCorpus(retrieval, dataset);

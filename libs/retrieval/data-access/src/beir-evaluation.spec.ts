@@ -3,7 +3,6 @@ import { type DenseEmbedder, KnowledgeRetrieval } from '@keel/retrieval-domain';
 import { loadBeirDataset } from './beir-dataset';
 import { evaluateBeir, indexBeirCorpus } from './beir-evaluation';
 import { EmbeddedVectorIndex } from './embedded-vector-index';
-import { sha256Hex } from './sha256-hex';
 
 const miniBeir = join(__dirname, '../../../../bench/fixtures/mini-beir');
 
@@ -30,7 +29,7 @@ describe('BEIR evaluation on the project’s mini-beir set', () => {
 
   it('scores BM25 over the embedded index as BEIR does', async () => {
     const dataset = await loadBeirDataset(miniBeir);
-    const retrieval = new KnowledgeRetrieval(new EmbeddedVectorIndex(), constantEmbedder, sha256Hex);
+    const retrieval = new KnowledgeRetrieval(new EmbeddedVectorIndex(), constantEmbedder);
     expect(await indexBeirCorpus(retrieval, dataset)).toBe(24);
     const quality = await evaluateBeir(retrieval, dataset, 'sparse');
     expect(quality.queries).toBe(8);

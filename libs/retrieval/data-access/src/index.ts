@@ -4,6 +4,5 @@ export { pointIdOf, QdrantVectorStore, type QdrantVectorStoreOptions } from './q
 export { MiniLmEmbedder, type MiniLmOptions } from './minilm-embedder';
 export { resolveMiniLmModel } from './minilm-model';
 export { OpenAiEmbedder, type OpenAiEmbedderOptions } from './openai-embedder';
-export { sha256Hex } from './sha256-hex';
 export { type BeirDataset, type BeirDocument, loadBeirDataset } from './beir-dataset';
 export { beirTenant, evaluateBeir, indexBeirCorpus } from './beir-evaluation';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { bm25DocumentVector, bm25QueryVector } from '@keel/retrieval-domain';
-import { sha256Hex } from './sha256-hex';
+import { bm25DocumentVector, bm25QueryVector, sha256Hex } from '@keel/retrieval-domain';
 import { QdrantRestTestDouble } from './qdrant-rest.test-double';
 import { pointIdOf, QdrantVectorStore } from './qdrant-vector-store';
 import { contractDimensions, describeVectorStoreContract } from './vector-store.contract';

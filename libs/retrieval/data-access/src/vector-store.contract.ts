@@ -1,11 +1,11 @@
 import {
   bm25DocumentVector,
   bm25QueryVector,
+  sha256Hex,
   type ChunkQuery,
   type DocumentVersionEntry,
   type VectorStore,
 } from '@keel/retrieval-domain';
-import { sha256Hex } from './sha256-hex';
 
 /** Dimension of the contract's hand-made dense vectors; a store under test must be created with it. */
 export const contractDimensions = 4;

@@ -1,9 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chunkDocument as chunkWith, type ChunkingOptions, indexedTextOf } from './chunking';
-
-const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
-const chunkDocument = (document: Parameters<typeof chunkWith>[0], options?: ChunkingOptions) =>
-  chunkWith(document, sha256Hex, options);
+import { chunkDocument, indexedTextOf, sha256Hex } from './chunking';
 
 const markdown = (content: string) => ({
   documentId: 'refunds',
@@ -55,7 +51,8 @@ describe('chunking', () => {
 
   it('hashes each chunk text with sha-256 and puts title and headings in the indexed text', () => {
     const [chunk] = chunkDocument(markdown('# Windows\nWithin 30 days.'));
-    expect(chunk.chunkHash).toBe(sha256Hex('Within 30 days.'));
+    expect(chunk.chunkHash).toBe(createHash('sha256').update('Within 30 days.').digest('hex'));
+    expect(sha256Hex('café')).toBe(createHash('sha256').update('café', 'utf8').digest('hex'));
     expect(chunk.chunkHash).toMatch(/^[0-9a-f]{64}$/);
     expect(indexedTextOf('Refund policy', chunk)).toBe('Refund policy\nWindows\nWithin 30 days.');
   });

@@ -1,3 +1,6 @@
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+
 /** The parts of a knowledge document version the chunker reads. */
 export interface ChunkableDocument {
   readonly documentId: string;
@@ -24,7 +27,7 @@ export interface DocumentChunk {
   /** Headings above the chunk, outermost first; never crosses a heading. */
   readonly headingPath: readonly string[];
   readonly text: string;
-  /** `hashText(text)`: sha-256 hex in every adapter. */
+  /** sha-256 hex of `text`. */
   readonly chunkHash: string;
 }
 
@@ -36,8 +39,10 @@ interface Section {
 const headingLine = /^(#{1,6})[ \t]+(.+?)[ \t#]*$/;
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
-/** A chunk's content hash; the adapters pass sha-256 hex (the domain takes it as an input, like ids). */
-export type HashText = (text: string) => string;
+/** sha-256 hex of a text's UTF-8 bytes: a chunk's hash, which decision records cite. */
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
+}
 
 /** A chunk's stable id: document, version and position. */
 export function chunkIdOf(documentId: string, version: number, index: number): string {
@@ -49,11 +54,7 @@ export function chunkIdOf(documentId: string, version: number, index: number): s
  * sections are packed sentence by sentence up to `maxChars`, and each chunk after the first in a section
  * starts with the previous chunk's last sentences (up to `overlapChars`).
  */
-export function chunkDocument(
-  document: ChunkableDocument,
-  hashText: HashText,
-  options: ChunkingOptions = defaultChunking,
-): DocumentChunk[] {
+export function chunkDocument(document: ChunkableDocument, options: ChunkingOptions = defaultChunking): DocumentChunk[] {
   if (options.overlapChars >= options.maxChars) throw new RangeError('overlapChars must be smaller than maxChars');
   const texts = sectionsOf(document).flatMap((section) =>
     packSentences(sentencesOf(section.body, options.maxChars), options).map((text) => ({ section, text })),
@@ -65,7 +66,7 @@ export function chunkDocument(
     index,
     headingPath: section.headingPath,
     text,
-    chunkHash: hashText(text),
+    chunkHash: sha256Hex(text),
   }));
 }
 

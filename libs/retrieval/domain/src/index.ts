@@ -4,10 +4,10 @@ export {
   chunkIdOf,
   defaultChunking,
   indexedTextOf,
+  sha256Hex,
   type ChunkableDocument,
   type ChunkingOptions,
   type DocumentChunk,
-  type HashText,
 } from './chunking';
 export { decideVersion, type IndexedVersion, type VersionDecision } from './document-version';
 export type { DenseEmbedder, EmbeddingPurpose } from './embedder.port';

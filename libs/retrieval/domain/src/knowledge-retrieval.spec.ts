@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { contextQueryRequestSchema } from '@keel/contracts';
 import type { DenseEmbedder } from './embedder.port';
+import { sha256Hex } from './chunking';
 import { KnowledgeRetrieval } from './knowledge-retrieval';
 import { bm25DocumentVector, bm25QueryVector } from './qdrant-bm25';
 import type { ChunkQuery, DocumentVersionEntry, VectorStore } from './vector-store.port';
 
-const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
 class RecordingStore implements VectorStore {
   readonly entries: DocumentVersionEntry[] = [];
@@ -37,7 +36,7 @@ describe('knowledge retrieval over its ports', () => {
   it('indexes a version as chunks with dense and BM25 vectors of title, headings and text', async () => {
     const store = new RecordingStore();
     const embedder = new LengthEmbedder();
-    await new KnowledgeRetrieval(store, embedder, sha256Hex).index({
+    await new KnowledgeRetrieval(store, embedder).index({
       tenant: 'acme',
       documentId: 'refunds',
       version: 2,
@@ -72,7 +71,7 @@ describe('knowledge retrieval over its ports', () => {
   it('asks the store with both query vectors, the tenant and the filter; sparse mode skips the embedder', async () => {
     const store = new RecordingStore();
     const embedder = new LengthEmbedder();
-    const retrieval = new KnowledgeRetrieval(store, embedder, sha256Hex);
+    const retrieval = new KnowledgeRetrieval(store, embedder);
     await retrieval.retrieve(contextQueryRequestSchema.parse({ tenant: 'acme', query: 'refund window', filter: { tags: ['policy'] } }));
     expect(store.queries[0]).toEqual({
       tenant: 'acme',

@@ -1,5 +1,5 @@
 import type { ContextQueryRequest } from '@keel/contracts';
-import { type ChunkableDocument, type ChunkingOptions, chunkDocument, defaultChunking, type HashText, indexedTextOf } from './chunking';
+import { type ChunkableDocument, type ChunkingOptions, chunkDocument, defaultChunking, indexedTextOf } from './chunking';
 import type { DenseEmbedder } from './embedder.port';
 import { bm25DocumentVector, bm25QueryVector } from './qdrant-bm25';
 import type { DocumentVersionEntry, RetrievedChunk, VectorStore } from './vector-store.port';
@@ -27,12 +27,11 @@ export class KnowledgeRetrieval {
   constructor(
     private readonly store: VectorStore,
     private readonly embedder: DenseEmbedder,
-    private readonly hashText: HashText,
     private readonly options: KnowledgeRetrievalOptions = defaultKnowledgeRetrieval,
   ) {}
 
   async index(document: IndexableDocument): Promise<DocumentVersionEntry> {
-    const chunks = chunkDocument(document, this.hashText, this.options.chunking);
+    const chunks = chunkDocument(document, this.options.chunking);
     const texts = chunks.map((chunk) => indexedTextOf(document.title, chunk));
     const dense = await this.embedder.embed(texts, 'document');
     const entry: DocumentVersionEntry = {
