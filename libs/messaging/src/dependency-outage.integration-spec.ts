@@ -164,6 +164,8 @@ describe('EventConsumer through a dependency outage', () => {
 
     await publisher.publish(topic, eventsOf(1, 4));
     await waitFor(async () => (await effectCount()) >= 50, { what: 'the stream under way' });
+    // Every connection of the consumer's client goes through the proxy, so all of them break here.
+    expect(proxy.openConnections).toBeGreaterThan(0);
     proxy.refuse();
     proxy.cut();
     await publisher.publish(topic, eventsOf(5, 8));

@@ -1,7 +1,9 @@
 /**
- * Whether an error means Postgres or Kafka could not be reached, rather than that the handler (or the
- * record) failed. An outage is waited out without spending the record's attempts, so a live record is
- * never dead-lettered because a dependency was away.
+ * Whether an error of the consumer's own work (its statements, commits, dead-letter sends) means Postgres or
+ * Kafka could not be reached, rather than that the handler (or the record) failed. An outage is waited out
+ * without spending the record's attempts, so a live record is never dead-lettered because a dependency was
+ * away. A handler's own error is judged differently (see `EventConsumer`): socket errors there may come from
+ * any service it calls.
  *
  * Postgres: socket errors, the connection-exception class `08`, server shutdown and start-up (`57P01`–`57P03`),
  * too many connections (`53300`), and pg / pg-pool's own messages for a dropped connection or a pool timeout.
@@ -10,7 +12,7 @@
  * is not answering properly yet; a non-retriable one (`MESSAGE_TOO_LARGE`, authorization) is about the request.
  */
 export function isDependencyOutage(error: unknown): boolean {
-  return causes(error).some((cause) => isPostgresOutage(cause) || isKafkaOutage(cause));
+  return causes(error).some((cause) => isPostgresOutage(cause) || isRetriableKafkaError(cause));
 }
 
 /** Whether the broker refused a record for its size (the record itself must change, retrying cannot help). */
@@ -55,7 +57,12 @@ function isPostgresOutage(error: ErrorLike): boolean {
   );
 }
 
-function isKafkaOutage(error: ErrorLike): boolean {
+/** Whether a kafkajs error (however wrapped) means the cluster is not answering properly yet. */
+export function isKafkaOutage(error: unknown): boolean {
+  return causes(error).some(isRetriableKafkaError);
+}
+
+function isRetriableKafkaError(error: ErrorLike): boolean {
   return String(error.name).startsWith('KafkaJS') && error.retriable === true;
 }
 

@@ -5,6 +5,7 @@ import {
   EventPublisher,
   KafkaRecordSender,
   MessagingSchema,
+  subscribe,
 } from '@keel/messaging';
 import {
   dropSchema,
@@ -98,6 +99,40 @@ describe('EventConsumer on a real broker and Postgres', () => {
     expect(header(notJson, deadLetterHeaders.error)).toMatch(/value: not JSON/);
     expect(header(notJson, deadLetterHeaders.originOffset)).toBe('4');
     expect(notJson?.value?.toString()).toBe('{oops');
+  });
+
+  it('counts a connection error from a service the handler calls as the handler’s failure, not an outage to wait out', async () => {
+    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    await publisher.publish(topic, [sequencedCaseEvent('case-h', 1), sequencedCaseEvent('case-h', 2)]);
+    const effects = recordEffects(topic, schema, 'http');
+    consumer = new EventConsumer({
+      kafka,
+      groupId: uniqueName('group'),
+      subscriptions: [
+        subscribe(topic, async (event, context) => {
+          if (event.id === 'case-h-1')
+            throw new TypeError('fetch failed', {
+              cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.9:443'), { code: 'ECONNREFUSED' }),
+            });
+          await effects.handler(event, context);
+        }),
+      ],
+      dataSource,
+      tables: new MessagingSchema(schema),
+      deadLetters: sender,
+      retry: { maxAttempts: 2, initialDelayMs: 20, multiplier: 2, maxDelayMs: 100 },
+    });
+    await consumer.start();
+
+    const [deadLetter] = await readTopic(kafka, deadLetterTopicName(topic.name), 1);
+    expect(deadLetter.headers?.[deadLetterHeaders.reason]?.toString()).toBe('handler-failed');
+    expect(deadLetter.headers?.[deadLetterHeaders.attempts]?.toString()).toBe('2');
+    await waitFor(
+      async () =>
+        (await dataSource.query<unknown[]>(`SELECT 1 FROM "${schema}".effects WHERE event_id = 'case-h-2'`))
+          .length === 1,
+      { what: 'the record behind it' },
+    );
   });
 
   it('carries the envelope through Kafka byte for byte', async () => {

@@ -9,7 +9,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { type DeadLetterReason, deadLetterRecord, truncatedDeadLetterRecord } from './dead-letter';
 import { DeliveryCounter } from './delivery-counter';
-import { isDependencyOutage, isRecordTooLarge } from './dependency-outage';
+import { isDependencyOutage, isKafkaOutage, isRecordTooLarge } from './dependency-outage';
 import type { MessagingSchema } from './messaging-tables';
 import type { ConsumeOutcome, MessagingMetrics } from './messaging.metrics';
 import { NonRetryableError } from './non-retryable.error';
@@ -320,6 +320,7 @@ export class EventConsumer {
     subscription: Subscription,
     partition: number,
     records: readonly DecodedRecord[],
+    attempt = 1,
   ): Promise<{ outcomes: ConsumeOutcome[]; failure?: unknown }> {
     const outcomes: ConsumeOutcome[] = [];
     let failure: unknown;
@@ -331,13 +332,15 @@ export class EventConsumer {
             topic: subscription.topic.name,
             partition,
             offset: message.offset,
-            attempt: 1,
+            attempt,
           });
           await manager.query('RELEASE SAVEPOINT keel_record');
           outcomes.push(fresh ? 'processed' : 'duplicate');
         } catch (error) {
-          // An outage fails the whole run, to be redone once the dependency answers; it is nobody's attempt.
-          if (isDependencyOutage(error)) throw error;
+          // An outage fails the whole run, to be redone once the dependency answers: it is nobody's attempt.
+          // Kafka failing under the handler is one; whether Postgres is gone, the rollback tells (it fails on
+          // a dead connection). A connection error from another service the handler calls is its failure.
+          if (isKafkaOutage(error)) throw error;
           await manager.query('ROLLBACK TO SAVEPOINT keel_record');
           failure = error;
           return;
@@ -374,20 +377,12 @@ export class EventConsumer {
         error: errorText(error),
       });
       await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), turn);
-      try {
-        const origin = { topic, partition, offset: message.offset, attempt: attempt + 1 };
-        const fresh = await this.despiteOutages(
-          () =>
-            this.options.dataSource.transaction((manager) =>
-              this.applyOnce(manager, subscription, event, origin),
-            ),
-          turn,
-        );
-        return fresh ? 'processed' : 'duplicate';
-      } catch (next) {
-        if (next instanceof PartitionReleased) throw next;
-        error = next;
-      }
+      const { outcomes, failure } = await this.despiteOutages(
+        () => this.applyRun(subscription, partition, [record], attempt + 1),
+        turn,
+      );
+      if (failure === undefined) return outcomes[0];
+      error = failure;
     }
   }
 
