@@ -6,7 +6,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 
 export interface ServiceChassisOptions {
   readonly service: string;
-  /** The service's schema and migrations; they must include `messagingTablesMigration(schema)`. */
+  /**
+   * The service's schema and migrations; they must include `messagingTablesMigration(schema)` and
+   * `messagingDeliveryCountsMigration(schema)`.
+   */
   readonly migrations: ServiceMigrations;
   readonly config: ServiceConfig;
 }
