@@ -50,6 +50,20 @@ function matchesRegistry(spec: TopicSpec, settings: Record<string, string> | und
   return topicConfigEntries(spec).every((entry) => settings?.[entry.name] === entry.value);
 }
 
+/** The settings once the broker reports the registry's everywhere (an alteration takes a moment to show). */
+async function settledSettings(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+): Promise<Map<string, Record<string, string>>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const settings = await topicSettings(admin, specs);
+    const settled = specs.every((spec) => matchesRegistry(spec, settings.get(spec.name)));
+    if (settled || Date.now() > deadline) return settings;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function main(): Promise<void> {
   const { KAFKA_BROKERS, KEEL_TOPIC_NAMESPACE } = loadConfig(commonConfigSchema);
   const kafka = createKafka({ brokers: KAFKA_BROKERS, clientId: 'keel-ensure-topics' });
@@ -74,7 +88,7 @@ async function main(): Promise<void> {
       print(`set the registry's retention on ${drifted.map((spec) => spec.name).join(', ')}`);
     }
 
-    const settings = await topicSettings(admin, specs);
+    const settings = await settledSettings(admin, specs);
     const names = await admin.listTopics();
     const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.name) });
     const partitions = new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
