@@ -160,13 +160,16 @@ function measure(
   sizes.set(value, expressionLimits.elementSize); // a cycle (JSONata's bookkeeping objects) counts once, not forever
   let size = expressionLimits.elementSize;
   let own = expressionLimits.elementSize;
-  const members: Array<[string, unknown]> = Array.isArray(value)
-    ? value.map((item: unknown) => ['', item])
-    : Object.entries(value);
-  for (const [key, member] of members) {
+  const add = (key: string, member: unknown): void => {
     const memberSize = measure(member, sizes, budget);
     size += key.length + memberSize;
     own += key.length + (typeof member === 'string' ? memberSize : expressionLimits.elementSize);
+  };
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) add('', item);
+  } else {
+    const members = value as Record<string, unknown>;
+    for (const key of Object.keys(members)) add(key, members[key]);
   }
   sizes.set(value, size);
   budget.allocated += own;
@@ -199,7 +202,12 @@ function checkNodeResult(
   environment: EvaluationEnvironment,
   result: unknown,
 ): void {
-  if (passThroughNodes.has(node.type)) return;
+  if (
+    (typeof result !== 'string' && (typeof result !== 'object' || result === null)) ||
+    passThroughNodes.has(node.type)
+  ) {
+    return;
+  }
   const budget = budgetOf(environment);
   if (typeof result === 'string') {
     if (!selectionNodes.has(node.type)) budget.allocated += result.length;
