@@ -149,6 +149,17 @@ describe('ingestion service (a process) on real Kafka and Postgres', () => {
     expect(JSON.stringify(document.paths['/v1/events']?.post?.requestBody)).toContain('schemaVersion');
   });
 
+  it('counts events by transport, outcome and reason on /metrics', async () => {
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+
+    expect(metrics).toMatch(
+      /^keel_ingestion_events_total\{[^}]*transport="http",outcome="accepted",reason=""[^}]*\} [1-9]/m,
+    );
+    expect(metrics).toMatch(
+      /^keel_ingestion_events_total\{[^}]*outcome="rejected",reason="invalid-payload"[^}]*\} [1-9]/m,
+    );
+  });
+
   it('ingests raw records from Kafka and dead-letters the ones it can never accept, with the reason', async () => {
     const publisher = new EventPublisher(sender);
     const raw = (id: string, data: SourceRawEvent) =>

@@ -1,6 +1,6 @@
 import { SourceCatalog } from '@keel/ingestion-domain';
 import { OutboxWriter, PollingLoop, TOPICS, type Topics } from '@keel/messaging';
-import { PortCallTimer } from '@keel/observability';
+import { METRICS_REGISTRY, PortCallTimer } from '@keel/observability';
 import {
   type DynamicModule,
   Inject,
@@ -11,11 +11,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
+import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { EventsController } from './api/events.controller';
 import { HttpSubmissions } from './application/http-submissions';
 import { SourceEventIngestor } from './application/source-event.ingestor';
 import { SourceRawEventsController } from './consumers/source-raw-events.controller';
+import { IngestionMetrics } from './ingestion.metrics';
 import { type IdempotencyKeys, PostgresIdempotencyKeys } from './persistence/idempotency-keys.repository';
 import { PostgresPublishBacklog, type PublishBacklog } from './persistence/publish-backlog.repository';
 import { PostgresTransactions, type Transactions } from './persistence/transactions';
@@ -136,10 +138,18 @@ export class IngestionModule {
             }),
         },
         {
+          provide: IngestionMetrics,
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry) => new IngestionMetrics(registry),
+        },
+        {
           provide: HttpSubmissions,
-          inject: [SourceEventIngestor, TRANSACTIONS],
-          useFactory: (ingestor: SourceEventIngestor, transactions: Transactions) =>
-            new HttpSubmissions(ingestor, transactions, options.maxBatchEvents),
+          inject: [SourceEventIngestor, TRANSACTIONS, IngestionMetrics],
+          useFactory: (
+            ingestor: SourceEventIngestor,
+            transactions: Transactions,
+            metrics: IngestionMetrics,
+          ) => new HttpSubmissions(ingestor, transactions, metrics, options.maxBatchEvents),
         },
         IdempotencyKeyRetention,
       ],

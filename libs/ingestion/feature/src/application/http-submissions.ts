@@ -2,6 +2,7 @@ import { ContractViolationError } from '@keel/contracts';
 import { eventBatchSchema, eventSubmissionSchema, type SourceSubmission } from '@keel/ingestion-domain';
 import { z } from 'zod';
 import { IngestionError } from '../ingestion.error';
+import { type IngestionMetrics } from '../ingestion.metrics';
 import type { Transactions } from '../persistence/transactions';
 import type { ItemResult, SourceEventIngestor, SubmissionContext } from './source-event.ingestor';
 
@@ -22,12 +23,27 @@ export class HttpSubmissions {
   constructor(
     private readonly ingestor: SourceEventIngestor,
     private readonly transactions: Transactions,
+    private readonly metrics: IngestionMetrics,
     maxBatchEvents: number,
   ) {
     this.batchSchema = eventBatchSchema(maxBatchEvents);
   }
 
   async submit(body: unknown, headers: { correlationId: string | undefined }): Promise<SubmissionAnswer> {
+    try {
+      const answer = await this.answer(body, headers);
+      this.metrics.answered('http', answer.kind === 'single' ? [answer.result] : answer.results);
+      return answer;
+    } catch (error) {
+      if (error instanceof IngestionError) this.metrics.failed('http', error, eventCountOf(body));
+      throw error;
+    }
+  }
+
+  private async answer(
+    body: unknown,
+    headers: { correlationId: string | undefined },
+  ): Promise<SubmissionAnswer> {
     const context = parseContext(headers.correlationId);
     if (typeof body === 'object' && body !== null && 'events' in body) return this.submitBatch(body, context);
     const parsed = parseSubmission(body);
@@ -63,6 +79,12 @@ export class HttpSubmissions {
     });
     return { kind: 'batch', results };
   }
+}
+
+/** How many events a request held, for counting one refused whole. */
+function eventCountOf(body: unknown): number {
+  const events = (body as { events?: unknown } | null)?.events;
+  return Array.isArray(events) ? Math.max(1, events.length) : 1;
 }
 
 const correlationIdSchema = z.string().min(1).max(200).optional();

@@ -1,6 +1,8 @@
 import { decodeEvent, encodeEvent, topics } from '@keel/contracts';
 import { bundledSources, SourceCatalog } from '@keel/ingestion-domain';
+import { Registry } from 'prom-client';
 import { IngestionError } from '../ingestion.error';
+import { IngestionMetrics } from '../ingestion.metrics';
 import { HttpSubmissions } from './http-submissions';
 import { InMemoryIngestionStore } from './in-memory-ports.fixture';
 import { SourceEventIngestor } from './source-event.ingestor';
@@ -47,7 +49,12 @@ function setUp() {
     source: 'urn:keel:ingestion',
     now: () => new Date('2026-12-01T10:00:00Z'),
   });
-  return { store, submissions: new HttpSubmissions(ingestor, store, 3) };
+  const registry = new Registry();
+  return {
+    store,
+    registry,
+    submissions: new HttpSubmissions(ingestor, store, new IngestionMetrics(registry), 3),
+  };
 }
 
 describe('HttpSubmissions over SourceEventIngestor', () => {
@@ -190,5 +197,31 @@ describe('HttpSubmissions over SourceEventIngestor', () => {
       code: 'invalid-request',
       violations: [expect.objectContaining({ path: 'x-correlation-id' })],
     });
+  });
+
+  it('counts every event by transport, outcome and reason', async () => {
+    const { store, registry, submissions } = setUp();
+    await submissions.submit(
+      { events: [order('e-1'), order('e-1'), { tenant: 'acme' }] },
+      { correlationId: undefined },
+    );
+    await submissions
+      .submit({ ...order('e-2'), schemaVersion: 7 }, { correlationId: undefined })
+      .catch(() => undefined);
+    store.oldestWaitMs = 5_000;
+    await submissions
+      .submit({ events: [order('e-3'), order('e-4')] }, { correlationId: undefined })
+      .catch(() => undefined);
+
+    const counted = (await registry.getSingleMetric('keel_ingestion_events_total')?.get())?.values.map(
+      ({ labels, value }) => `${labels.outcome}:${labels.reason || '-'}=${value}`,
+    );
+    expect(counted?.sort()).toEqual([
+      'accepted:-=1',
+      'duplicate:-=1',
+      'refused:publishing-stalled=2',
+      'rejected:invalid-request=1',
+      'rejected:unknown-schema-version=1',
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { SourceEventIngestor } from '../application/source-event.ingestor';
 import { forConsumer, IngestionError } from '../ingestion.error';
+import { IngestionMetrics } from '../ingestion.metrics';
 
 /**
  * Source systems that write to Kafka (`keel.source.raw.v1`) instead of calling the API: each record is
@@ -13,22 +14,27 @@ import { forConsumer, IngestionError } from '../ingestion.error';
  */
 @KafkaEventHandlers()
 export class SourceRawEventsController {
-  constructor(@Inject(SourceEventIngestor) private readonly ingestor: SourceEventIngestor) {}
+  constructor(
+    @Inject(SourceEventIngestor) private readonly ingestor: SourceEventIngestor,
+    @Inject(IngestionMetrics) private readonly metrics: IngestionMetrics,
+  ) {}
 
   @EventPattern('sourceRaw')
   async onSourceEvent(
     @Payload() event: CloudEvent<SourceRawEvent>,
     @Ctx() context: KafkaEventContext,
   ): Promise<void> {
-    let results;
-    try {
-      results = await this.ingestor.ingest(context.manager, [{ ...event.data, tenant: event.tenant }], {
+    const results = await this.ingestor
+      .ingest(context.manager, [{ ...event.data, tenant: event.tenant }], {
         correlationId: event.correlationid,
         causationId: event.id,
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof IngestionError)) throw error;
+        this.metrics.failed('kafka', error, 1);
+        throw forConsumer(error);
       });
-    } catch (error) {
-      throw error instanceof IngestionError ? forConsumer(error) : error;
-    }
+    this.metrics.answered('kafka', results);
     const [result] = results;
     if (result?.outcome === 'rejected') {
       throw forConsumer(new IngestionError(result.error, result.message, { violations: result.violations }));
