@@ -1,0 +1,91 @@
+import { messagingTablesMigration } from '@keel/messaging';
+import { createServiceDataSource, runServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
+import { scratchDatabase, type ScratchDatabase } from '@keel/testing';
+import type { DataSource } from 'typeorm';
+import { PostgresIdempotencyKeys } from './idempotency-keys.repository';
+import { IngestionTables1764100000000 } from './ingestion-tables.migration';
+import { PostgresPublishBacklog } from './publish-backlog.repository';
+
+describe('ingestion repositories on Postgres', () => {
+  let database: ScratchDatabase;
+  let dataSource: DataSource;
+  const keys = new PostgresIdempotencyKeys('ingestion');
+  const backlog = new PostgresPublishBacklog('ingestion');
+  const accepted = (key: string) => ({
+    key,
+    eventId: `id-${key}`,
+    topic: 'keel.cases.events.v1',
+    subject: `case-${key}`,
+  });
+
+  beforeAll(async () => {
+    database = await scratchDatabase('keel_ingestion_repos');
+    const migrations = {
+      schema: 'ingestion',
+      migrations: [
+        serviceSchemaMigration('ingestion'),
+        messagingTablesMigration('ingestion'),
+        IngestionTables1764100000000,
+      ],
+    };
+    dataSource = createServiceDataSource({ ...migrations, url: database.url });
+    await dataSource.initialize();
+    await runServiceMigrations(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('claims a key once and answers later claims with what was accepted first', async () => {
+    const first = await dataSource.transaction((manager) => keys.claim(manager, accepted('k-1')));
+    const again = await dataSource.transaction((manager) =>
+      keys.claim(manager, { ...accepted('k-1'), eventId: 'other', subject: 'other' }),
+    );
+
+    expect(first).toEqual({ claimed: true });
+    expect(again).toEqual({ claimed: false, first: accepted('k-1') });
+  });
+
+  it('lets a concurrent claim of the same key wait for the first and lose to it', async () => {
+    const results = await Promise.all(
+      [1, 2, 3].map(() => dataSource.transaction((manager) => keys.claim(manager, accepted('k-race')))),
+    );
+
+    expect(results.filter((result) => result.claimed)).toHaveLength(1);
+  });
+
+  it('forgets keys accepted before the cutoff, at most `limit` at a time, and keeps newer ones', async () => {
+    await dataSource.transaction(async (manager) => {
+      for (const key of ['old-1', 'old-2', 'old-3', 'new-1']) await keys.claim(manager, accepted(key));
+      await manager.query(
+        `UPDATE ingestion.idempotency_keys SET accepted_at = now() - interval '2 days' WHERE key LIKE 'old-%'`,
+      );
+    });
+    const cutoff = new Date(Date.now() - 86_400_000);
+
+    const firstRound = await dataSource.transaction((manager) => keys.forgetBefore(manager, cutoff, 2));
+    const secondRound = await dataSource.transaction((manager) => keys.forgetBefore(manager, cutoff, 2));
+    const left = await dataSource.query<Array<{ key: string }>>(
+      `SELECT key FROM ingestion.idempotency_keys WHERE key LIKE 'old-%' OR key LIKE 'new-%'`,
+    );
+
+    expect([firstRound, secondRound]).toEqual([2, 1]);
+    expect(left.map((row) => row.key)).toEqual(['new-1']);
+  });
+
+  it('tells how long the oldest unpublished outbox row has waited, and nothing once all are published', async () => {
+    const wait = () => dataSource.transaction((manager) => backlog.oldestWaitMs(manager));
+    expect(await wait()).toBeUndefined();
+
+    await dataSource.query(
+      `INSERT INTO ingestion.outbox (topic, message_key, value, headers, created_at)
+       VALUES ('t', 'k', '\\x00', '{}', now() - interval '3 seconds'), ('t', 'k', '\\x00', '{}', now())`,
+    );
+    expect(await wait()).toBeGreaterThanOrEqual(3_000);
+
+    await dataSource.query(`UPDATE ingestion.outbox SET published_at = now()`);
+    expect(await wait()).toBeUndefined();
+  });
+});
