@@ -20,6 +20,9 @@ export interface UnfinishedRange {
  * - a run that overlaps the row of another instance is a redelivery after that instance died mid-run. The
  *   culprit is one of the row's records, so they are handled one at a time, each counted before its
  *   handler (`countAlone`); a record counted more than the limit is dead-lettered unhandled.
+ * Records before the unfinished range were handled by the instance that died (they are duplicates now);
+ * if they are not all processed, the group replays from before the row (offsets reset past the dedupe
+ * window), the row is from an earlier pass, and counting starts afresh (`countReplayedRun`).
  * A redelivery to the instance that wrote the row (kafkajs retrying a batch, a partition coming back after
  * a rebalance) is no crash, and counts nothing. A partition handed over mid-run to another live member
  * counts once, as a crash would: the new owner cannot tell the two apart.
@@ -57,13 +60,26 @@ export class DeliveryCounter {
       [this.groupId, topic, partition, first, last, this.instance],
     );
     if (counted.length > 0) return undefined;
-    const [unfinished] = await this.dataSource.query<Array<{ from: string; to: string }>>(
-      `SELECT first_offset AS from, last_offset AS to FROM ${this.tables.deliveryCounts}
+    const [unfinished] = await this.dataSource.query<Array<{ first: string; last: string }>>(
+      `SELECT first_offset AS first, last_offset AS last FROM ${this.tables.deliveryCounts}
        WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
       [this.groupId, topic, partition],
     );
     // Gone meanwhile (the unlogged table was emptied by a Postgres crash): nothing is known to be unfinished.
-    return unfinished && { from: BigInt(unfinished.from), to: BigInt(unfinished.to) };
+    return unfinished && { from: BigInt(unfinished.first), to: BigInt(unfinished.last) };
+  }
+
+  /**
+   * Counts the run `[first, last]` afresh, whatever the row says: for a replay (offsets reset to before the
+   * row, past the deduplication window), where the row is left from an earlier pass over the partition.
+   */
+  async countReplayedRun(topic: string, partition: number, first: string, last: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE ${this.tables.deliveryCounts}
+       SET first_offset = $4, last_offset = $5, deliveries = 1, consumer_instance = $6
+       WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
+      [this.groupId, topic, partition, first, last, this.instance],
+    );
   }
 
   /**

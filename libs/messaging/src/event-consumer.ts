@@ -237,8 +237,17 @@ export class EventConsumer {
         break;
       }
       const offsetOf = (record: DecodedRecord) => BigInt(record.message.offset);
-      // Before the unfinished range: finished by the earlier delivery (duplicates now).
+      // Before the unfinished range: handled by the delivery that died (duplicates now, their handlers do
+      // not run) — unless this is a replay past the deduplication window, and the row is from an earlier pass.
       const before = remaining.filter((record) => offsetOf(record) < unfinished.from);
+      if (before.length > 0 && !(await this.despiteOutages(() => this.allProcessed(before), turn))) {
+        await this.despiteOutages(
+          () => this.deliveries.countReplayedRun(topic, partition, first, last),
+          turn,
+        );
+        done.push(...(await this.applyRecords(subscription, partition, remaining, turn)));
+        break;
+      }
       done.push(...(await this.applyRecords(subscription, partition, before, turn)));
       for (const record of remaining) {
         if (offsetOf(record) < unfinished.from || offsetOf(record) > unfinished.to) continue;
@@ -396,6 +405,15 @@ export class EventConsumer {
     if (!(await this.recordProcessed(manager, event, origin.topic))) return false;
     await subscription.handler(event, { ...origin, manager });
     return true;
+  }
+
+  private async allProcessed(records: readonly DecodedRecord[]): Promise<boolean> {
+    const [{ processed }] = await this.options.dataSource.query<[{ processed: number }]>(
+      `SELECT count(*)::int AS processed FROM ${this.options.tables.processedEvents}
+       WHERE consumer_group = $1 AND event_id = ANY($2::text[])`,
+      [this.options.groupId, records.map((record) => record.event.id)],
+    );
+    return processed === records.length;
   }
 
   // A concurrent holder of the same id (a zombie member during a rebalance) makes this wait, then skip.

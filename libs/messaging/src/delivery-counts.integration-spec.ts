@@ -1,0 +1,94 @@
+import { topics } from '@keel/contracts';
+import { EventConsumer, EventPublisher, KafkaRecordSender, MessagingSchema } from '@keel/messaging';
+import {
+  dropSchema,
+  effectsTableMigration,
+  isolatedTopic,
+  recordEffects,
+  schemaDataSource,
+  sequencedCaseEvent,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@keel/testing';
+import type { DataSource } from 'typeorm';
+import { DeliveryCounter } from './delivery-counter';
+
+describe('delivery counts on Postgres', () => {
+  let schema: string;
+  let dataSource: DataSource;
+  let tables: MessagingSchema;
+
+  beforeEach(async () => {
+    schema = uniqueName('counts');
+    dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
+    tables = new MessagingSchema(schema);
+  });
+
+  afterEach(async () => {
+    await dropSchema(dataSource, schema);
+    await dataSource.destroy();
+  });
+
+  it('tell a redelivery after a crash from a batch this process sees again, and count a crashed run’s records alone', async () => {
+    // Each counter is one consumer process; the previous one died where the next one is created.
+    const [first, second, third] = [1, 2, 3].map(() => new DeliveryCounter(dataSource, tables, 'g'));
+    expect(await first.countRun('t', 0, '0', '9')).toBeUndefined();
+    expect(await first.countRun('t', 0, '10', '19')).toBeUndefined();
+    // kafkajs retrying the batch, or the partition coming back after a rebalance: no crash, nothing counted.
+    expect(await first.countRun('t', 0, '10', '19')).toBeUndefined();
+
+    // The first process died during 10–19; the next is redelivered from an earlier committed offset.
+    expect(await second.countRun('t', 0, '5', '14')).toEqual({ from: 10n, to: 19n });
+    expect(await second.countAlone('t', 0, '10')).toBe(2);
+    expect(await second.countAlone('t', 0, '11')).toBe(2);
+    // The second died on 11: the third resumes at 11, still within the range that never finished.
+    expect(await third.countRun('t', 0, '11', '30')).toEqual({ from: 11n, to: 19n });
+    expect(await third.countAlone('t', 0, '11')).toBe(3);
+    expect(await third.countAlone('t', 0, '11')).toBe(3);
+    expect(await third.countAlone('t', 0, '12')).toBe(2);
+    // Past the range: runs again, one statement each.
+    expect(await third.countRun('t', 0, '20', '29')).toBeUndefined();
+    // Other groups, topics and partitions are counted apart.
+    expect(await second.countRun('t', 1, '0', '9')).toBeUndefined();
+  });
+
+  it('count afresh when the group replays records from before the row (offsets reset past the dedupe window)', async () => {
+    const kafka = testKafka();
+    const sender = new KafkaRecordSender(kafka);
+    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    const groupId = uniqueName('group');
+    // Left by an earlier pass over the partition, by a process long gone.
+    await dataSource.query(`INSERT INTO ${tables.deliveryCounts} VALUES ($1, $2, 0, 100, 149, 1, 'gone')`, [
+      groupId,
+      topic.name,
+    ]);
+    await new EventPublisher(sender).publish(
+      topic,
+      [1, 2, 3].map((seq) => sequencedCaseEvent('case-r', seq)),
+    );
+    const consumer = new EventConsumer({
+      kafka,
+      groupId,
+      subscriptions: [recordEffects(topic, schema, 'replay')],
+      dataSource,
+      tables,
+      deadLetters: sender,
+    });
+    await consumer.start();
+    try {
+      await waitFor(
+        async () => (await dataSource.query<unknown[]>(`SELECT 1 FROM "${schema}".effects`)).length === 3,
+        { what: 'the replayed records' },
+      );
+      const [row] = await dataSource.query<Array<{ first_offset: string; last_offset: string }>>(
+        `SELECT first_offset, last_offset FROM ${tables.deliveryCounts} WHERE consumer_group = $1`,
+        [groupId],
+      );
+      expect(row).toEqual({ first_offset: '0', last_offset: '2' });
+    } finally {
+      await consumer.stop();
+      await sender.disconnect();
+    }
+  });
+});
