@@ -41,7 +41,15 @@ void (async () => {
   for (let i = 0; i < chunkCount; i++) {
     const content = [sentence(next, 12), sentence(next, 14), sentence(next, 10)].join(' ');
     const begun = performance.now();
-    await retrieval.index({ tenant: 'bench', documentId: `doc-${i}`, version: 1, title: `Document ${i}`, mediaType: 'text/plain', content, tags: [] });
+    await retrieval.index({
+      tenant: 'bench',
+      documentId: `doc-${i}`,
+      version: 1,
+      title: `Document ${i}`,
+      mediaType: 'text/plain',
+      content,
+      tags: [],
+    });
     indexing.push(performance.now() - begun);
   }
   const indexSeconds = (performance.now() - started) / 1000;
@@ -55,7 +63,13 @@ void (async () => {
       await retrieval.retrieve({ tenant: 'bench', query, limit: 10, mode, filter: {} });
       latencies.push(performance.now() - at);
     }
-    rows.push(figures(`query ${mode} over ${chunkCount} chunks (embedding included)`, latencies, (performance.now() - begun) / 1000));
+    rows.push(
+      figures(
+        `query ${mode} over ${chunkCount} chunks (embedding included)`,
+        latencies,
+        (performance.now() - begun) / 1000,
+      ),
+    );
   }
   printFigures(rows);
   saveFigures('retrieval-latency', rows);

@@ -34,12 +34,16 @@ void (async () => {
   const started = performance.now();
   const chunks = await indexBeirCorpus(retrieval, dataset);
   const seconds = (performance.now() - started) / 1000;
-  console.log(`indexed ${chunks} chunks in ${seconds.toFixed(1)} s: ${(chunks / seconds).toFixed(1)} chunks/s (MiniLM, ${threads} threads)`);
+  console.log(
+    `indexed ${chunks} chunks in ${seconds.toFixed(1)} s: ${(chunks / seconds).toFixed(1)} chunks/s (MiniLM, ${threads} threads)`,
+  );
   const rows = [];
   for (const mode of ['sparse', 'dense', 'hybrid'] as const) {
     const quality = await evaluateBeir(retrieval, dataset, mode);
     rows.push({
-      run: { sparse: 'BM25 (Qdrant-identical vectors)', dense: 'MiniLM dense', hybrid: 'hybrid RRF k=2' }[mode],
+      run: { sparse: 'BM25 (Qdrant-identical vectors)', dense: 'MiniLM dense', hybrid: 'hybrid RRF k=2' }[
+        mode
+      ],
       'nDCG@10': quality.ndcgAt10.toFixed(4),
       'recall@100': quality.recallAt100.toFixed(4),
       queries: quality.queries,

@@ -13,9 +13,10 @@ describe('context query contract', () => {
 
   it('refuses a request without a tenant and a filter key it does not know', () => {
     expect(contextQueryRequestSchema.safeParse({ query: 'x' }).success).toBe(false);
-    expect(contextQueryRequestSchema.safeParse({ tenant: 'acme', query: 'x', filter: { tenant: 'other' } }).success).toBe(
-      false,
-    );
+    expect(
+      contextQueryRequestSchema.safeParse({ tenant: 'acme', query: 'x', filter: { tenant: 'other' } })
+        .success,
+    ).toBe(false);
   });
 
   it('refuses a chunk whose hash is not a sha-256 hex digest', () => {
@@ -30,10 +31,15 @@ describe('context query contract', () => {
       headingPath: ['Refunds'],
       tags: [],
     };
-    expect(contextQueryResponseSchema.safeParse({ tenant: 'acme', mode: 'hybrid', chunks: [chunk] }).success).toBe(true);
     expect(
-      contextQueryResponseSchema.safeParse({ tenant: 'acme', mode: 'hybrid', chunks: [{ ...chunk, chunkHash: 'abc' }] })
-        .success,
+      contextQueryResponseSchema.safeParse({ tenant: 'acme', mode: 'hybrid', chunks: [chunk] }).success,
+    ).toBe(true);
+    expect(
+      contextQueryResponseSchema.safeParse({
+        tenant: 'acme',
+        mode: 'hybrid',
+        chunks: [{ ...chunk, chunkHash: 'abc' }],
+      }).success,
     ).toBe(false);
   });
 });

@@ -18,7 +18,10 @@ export const contextQueryRequestSchema = z.object({
     .object({
       documentIds: z.array(identifierSchema).min(1).optional(),
       /** Pins a document's version; without it only each document's current version is searched. */
-      versions: z.array(z.object({ documentId: identifierSchema, version: z.number().int().min(1) })).min(1).optional(),
+      versions: z
+        .array(z.object({ documentId: identifierSchema, version: z.number().int().min(1) }))
+        .min(1)
+        .optional(),
       /** A chunk matches when it carries every listed tag. */
       tags: z.array(z.string().min(1)).min(1).optional(),
     })

@@ -38,10 +38,19 @@ export async function evaluateBeir(
 ): Promise<RetrievalQuality> {
   const runs = new Map<string, ScoredDocument[]>();
   for (const [queryId, text] of dataset.queries) {
-    const chunks = await retrieval.retrieve({ tenant: beirTenant, query: text, limit: 100, mode, filter: {} });
+    const chunks = await retrieval.retrieve({
+      tenant: beirTenant,
+      query: text,
+      limit: 100,
+      mode,
+      filter: {},
+    });
     const best = new Map<string, number>();
     for (const chunk of chunks) if (!best.has(chunk.documentId)) best.set(chunk.documentId, chunk.score);
-    runs.set(queryId, [...best].map(([documentId, score]) => ({ documentId, score })));
+    runs.set(
+      queryId,
+      [...best].map(([documentId, score]) => ({ documentId, score })),
+    );
   }
   return retrievalQuality(runs, dataset.qrels);
 }

@@ -4,6 +4,7 @@ import {
   type ChunkQuery,
   type DocumentVersionEntry,
   fuseByReciprocalRank,
+  RetrievalError,
   type RetrievedChunk,
   type SparseVector,
   type VectorStore,
@@ -45,21 +46,19 @@ export class EmbeddedVectorIndex implements VectorStore {
 
   replaceDocumentVersion(entry: DocumentVersionEntry): Promise<void> {
     const key = documentKey(entry.tenant, entry.documentId);
-    const chunks = entry.chunks.map(
-      (chunk): StoredChunk => ({
-        id: `${key}\u0000${chunk.chunkId}`,
-        tenant: entry.tenant,
-        documentId: entry.documentId,
-        version: entry.version,
-        entry,
-        chunkId: chunk.chunkId,
-        chunkHash: chunk.chunkHash,
-        text: chunk.text,
-        headingPath: chunk.headingPath,
-        unitDense: unitLength(chunk.dense),
-        sparse: sparseMap(chunk.sparse),
-      }),
-    );
+    const chunks = entry.chunks.map((chunk): StoredChunk => ({
+      id: `${key}\u0000${chunk.chunkId}`,
+      tenant: entry.tenant,
+      documentId: entry.documentId,
+      version: entry.version,
+      entry,
+      chunkId: chunk.chunkId,
+      chunkHash: chunk.chunkHash,
+      text: chunk.text,
+      headingPath: chunk.headingPath,
+      unitDense: unitLength(chunk.dense),
+      sparse: sparseMap(chunk.sparse),
+    }));
     this.forget(key);
     this.documents.set(key, chunks);
     this.count(chunks, +1);
@@ -72,7 +71,9 @@ export class EmbeddedVectorIndex implements VectorStore {
   }
 
   query(query: ChunkQuery): Promise<RetrievedChunk[]> {
-    const candidates = [...this.documents.values()].flat().filter((chunk) => matches(chunk, query.tenant, query.filter));
+    const candidates = [...this.documents.values()]
+      .flat()
+      .filter((chunk) => matches(chunk, query.tenant, query.filter));
     const rankDense = (limit: number) => {
       const unitQuery = unitLength(required(query.dense, 'dense'));
       return topBy(candidates, (chunk) => dot(chunk.unitDense, unitQuery), limit, false);
@@ -89,9 +90,13 @@ export class EmbeddedVectorIndex implements VectorStore {
       case 'hybrid': {
         const rankings = [rankDense(query.prefetchLimit), rankSparse(query.prefetchLimit)];
         const byId = new Map(rankings.flat().map((scored) => [scored.chunk.id, scored.chunk]));
-        const fused = fuseByReciprocalRank(rankings.map((ranking) => ranking.map((scored) => scored.chunk.id)));
+        const fused = fuseByReciprocalRank(
+          rankings.map((ranking) => ranking.map((scored) => scored.chunk.id)),
+        );
         return Promise.resolve(
-          fused.slice(0, query.limit).map(({ id, score }) => retrieved({ chunk: byId.get(id) as StoredChunk, score })),
+          fused
+            .slice(0, query.limit)
+            .map(({ id, score }) => retrieved({ chunk: byId.get(id) as StoredChunk, score })),
         );
       }
     }
@@ -132,7 +137,8 @@ function documentKey(tenant: string, documentId: string): string {
 }
 
 function required<T>(value: T | undefined, name: string): T {
-  if (value === undefined) throw new TypeError(`this query mode needs a ${name} query vector`);
+  if (value === undefined)
+    throw new RetrievalError('invalid-request', `this query mode needs a ${name} query vector`);
   return value;
 }
 
@@ -148,7 +154,12 @@ function matches(chunk: StoredChunk, tenant: string, filter: ChunkFilter): boole
 
 // Best first; equal scores by id so results never depend on insertion order. Sparse search, like Qdrant's,
 // returns only chunks sharing a term with the query.
-function topBy(chunks: readonly StoredChunk[], score: (chunk: StoredChunk) => number, limit: number, positiveOnly: boolean): Scored[] {
+function topBy(
+  chunks: readonly StoredChunk[],
+  score: (chunk: StoredChunk) => number,
+  limit: number,
+  positiveOnly: boolean,
+): Scored[] {
   const scored: Scored[] = [];
   for (const chunk of chunks) {
     const value = score(chunk);

@@ -25,7 +25,10 @@ describe('the local MiniLM embedder (model resolved from Maven Central by script
 
   it('embeds a text the same whatever it is embedded with', async () => {
     const [alone] = await embedder.embed(['refund policy'], 'query');
-    const [withOthers] = await embedder.embed(['refund policy', 'stock markets fell', 'a much longer text '.repeat(9)], 'query');
+    const [withOthers] = await embedder.embed(
+      ['refund policy', 'stock markets fell', 'a much longer text '.repeat(9)],
+      'query',
+    );
     expect(withOthers).toEqual(alone);
   });
 

@@ -58,7 +58,7 @@ export class MiniLmEmbedder implements DenseEmbedder {
         token_type_ids: new Tensor('int64', new BigInt64Array(ids.length), shape),
       });
     } catch (error) {
-      throw new RetrievalError('embedder_unavailable', 'the MiniLM model failed to run', { cause: error });
+      throw new RetrievalError('embedder-unavailable', 'the MiniLM model failed to run', { cause: error });
     }
     return meanPooledUnit(output.last_hidden_state.data as Float32Array, ids.length, this.dimensions);
   }

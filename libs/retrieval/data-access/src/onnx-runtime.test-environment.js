@@ -4,8 +4,18 @@
 const { TestEnvironment } = require('jest-environment-node');
 
 const typedArrays = [
-  'Float32Array', 'Float64Array', 'Int8Array', 'Int16Array', 'Int32Array', 'BigInt64Array',
-  'Uint8Array', 'Uint16Array', 'Uint32Array', 'BigUint64Array', 'Uint8ClampedArray', 'ArrayBuffer',
+  'Float32Array',
+  'Float64Array',
+  'Int8Array',
+  'Int16Array',
+  'Int32Array',
+  'BigInt64Array',
+  'Uint8Array',
+  'Uint16Array',
+  'Uint32Array',
+  'BigUint64Array',
+  'Uint8ClampedArray',
+  'ArrayBuffer',
 ];
 
 module.exports = class OnnxRuntimeTestEnvironment extends TestEnvironment {

@@ -54,15 +54,23 @@ export class OpenAiEmbedder implements DenseEmbedder {
     try {
       response = await this.client.embeddings.create({ model: this.model, input, encoding_format: 'float' });
     } catch (error) {
-      throw new RetrievalError('embedder_unavailable', `embeddings endpoint failed: ${(error as Error).message}`, { cause: error });
+      throw new RetrievalError(
+        'embedder-unavailable',
+        `embeddings endpoint failed: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const parsed = embeddingsResponseSchema.safeParse(response);
-    if (!parsed.success) throw new RetrievalError('embedding_malformed', `embeddings response: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new RetrievalError('embedding-malformed', `embeddings response: ${parsed.error.message}`);
     const byIndex = new Map(parsed.data.data.map((entry) => [entry.index, entry.embedding]));
     return input.map((_, i) => {
       const vector = byIndex.get(i);
       if (vector?.length !== this.dimensions) {
-        throw new RetrievalError('embedding_malformed', `input ${i}: expected ${this.dimensions} floats, got ${vector?.length ?? 'none'}`);
+        throw new RetrievalError(
+          'embedding-malformed',
+          `input ${i}: expected ${this.dimensions} floats, got ${vector?.length ?? 'none'}`,
+        );
       }
       return vector;
     });

@@ -33,13 +33,27 @@ const filterSchema = z
   })
   .strict();
 const sparseVectorSchema = z
-  .object({ indices: z.array(z.number().int().min(0).max(2 ** 32 - 1)), values: z.array(z.number()) })
+  .object({
+    indices: z.array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1),
+    ),
+    values: z.array(z.number()),
+  })
   .strict()
   .refine((vector) => vector.indices.length === vector.values.length, 'indices and values differ in length')
   .refine((vector) => new Set(vector.indices).size === vector.indices.length, 'indices must be unique');
 const queryVectorSchema = z.union([z.array(z.number()), sparseVectorSchema]);
 const prefetchSchema = z
-  .object({ query: queryVectorSchema, using: z.string(), limit: z.number().int().positive(), filter: filterSchema })
+  .object({
+    query: queryVectorSchema,
+    using: z.string(),
+    limit: z.number().int().positive(),
+    filter: filterSchema,
+  })
   .strict();
 const uuidSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
@@ -47,7 +61,15 @@ const uuidSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const documentedShapes = {
   createCollection: z
     .object({
-      vectors: z.record(z.string(), z.object({ size: z.number().int().positive(), distance: z.enum(['Cosine', 'Dot', 'Euclid', 'Manhattan']) }).strict()),
+      vectors: z.record(
+        z.string(),
+        z
+          .object({
+            size: z.number().int().positive(),
+            distance: z.enum(['Cosine', 'Dot', 'Euclid', 'Manhattan']),
+          })
+          .strict(),
+      ),
       sparse_vectors: z.record(z.string(), z.object({ modifier: z.enum(['idf', 'none']) }).strict()),
     })
     .strict(),
@@ -85,7 +107,10 @@ const documentedShapes = {
       with_vector: z.boolean(),
     })
     .strict()
-    .refine((body) => body.prefetch === undefined || body.filter === undefined, 'the adapter filters in each prefetch'),
+    .refine(
+      (body) => body.prefetch === undefined || body.filter === undefined,
+      'the adapter filters in each prefetch',
+    ),
 };
 export type QdrantRoute = keyof typeof documentedShapes | 'collectionExists' | 'deleteCollection';
 
@@ -129,7 +154,10 @@ export class QdrantRestTestDouble {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const double = new QdrantRestTestDouble(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const double = new QdrantRestTestDouble(
+      server,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    );
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       void readJson(request).then((body) => {
         const { status, payload } = double.answer(request, body);
@@ -152,7 +180,13 @@ export class QdrantRestTestDouble {
     const url = new URL(request.url ?? '/', this.url);
     const match = routes.find((entry) => entry.method === request.method && entry.pattern.test(url.pathname));
     if (!match) return this.refuse(404, `no such route in the double: ${request.method} ${url.pathname}`);
-    this.requests.push({ route: match.route, method: request.method ?? '', path: url.pathname, search: url.searchParams, body });
+    this.requests.push({
+      route: match.route,
+      method: request.method ?? '',
+      path: url.pathname,
+      search: url.searchParams,
+      body,
+    });
     if (match.route in documentedShapes) {
       const checked = documentedShapes[match.route as keyof typeof documentedShapes].safeParse(body);
       if (!checked.success) return this.refuse(400, `${match.route}: ${checked.error.message}`);

@@ -69,12 +69,17 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
       version: 2,
       title: 'Refund policy',
       tags: ['policy'],
-      chunks: [chunk('refunds@2#0', 'Refunds in 14 days.'), chunk('refunds@2#1', 'Sale items are final.'), chunk('refunds@2#2', 'Gift cards are not refunded.')],
+      chunks: [
+        chunk('refunds@2#0', 'Refunds in 14 days.'),
+        chunk('refunds@2#1', 'Sale items are final.'),
+        chunk('refunds@2#2', 'Gift cards are not refunded.'),
+      ],
     });
     const upserts = double.requests.filter((request) => request.route === 'upsertPoints');
     expect(upserts.map((request) => (request.body as { points: unknown[] }).points.length)).toEqual([2, 1]);
     expect(upserts.every((request) => request.search.get('wait') === 'true')).toBe(true);
-    const [first] = (upserts[0].body as { points: { id: string; vector: unknown; payload: unknown }[] }).points;
+    const [first] = (upserts[0].body as { points: { id: string; vector: unknown; payload: unknown }[] })
+      .points;
     expect(first).toEqual({
       id: pointIdOf('acme', 'refunds@2#0'),
       vector: { dense: [1, 0, 0], bm25: { ...bm25DocumentVector('Refunds in 14 days.') } },
@@ -129,7 +134,11 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
       sparse: bm25QueryVector('refund window'),
       limit: 5,
       prefetchLimit: 50,
-      filter: { documentIds: ['refunds'], versions: [{ documentId: 'refunds', version: 2 }], tags: ['policy', 'billing'] },
+      filter: {
+        documentIds: ['refunds'],
+        versions: [{ documentId: 'refunds', version: 2 }],
+        tags: ['policy', 'billing'],
+      },
     });
     const filter = {
       must: [
@@ -177,12 +186,27 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
   });
 
   it('searches densely alone when the query has only stopwords, and deletes a document by tenant and id', async () => {
-    await store.query({ tenant: 'acme', mode: 'hybrid', dense: [1, 0, 0], sparse: bm25QueryVector('what is the'), limit: 3, prefetchLimit: 9, filter: {} });
+    await store.query({
+      tenant: 'acme',
+      mode: 'hybrid',
+      dense: [1, 0, 0],
+      sparse: bm25QueryVector('what is the'),
+      limit: 3,
+      prefetchLimit: 9,
+      filter: {},
+    });
     const [body] = double.bodiesOf('queryPoints') as { prefetch: { using: string }[] }[];
     expect(body.prefetch.map((prefetch) => prefetch.using)).toEqual(['dense']);
     await store.deleteDocument('acme', 'refunds');
     expect(double.bodiesOf('deletePoints')).toEqual([
-      { filter: { must: [{ key: 'tenant', match: { value: 'acme' } }, { key: 'documentId', match: { value: 'refunds' } }] } },
+      {
+        filter: {
+          must: [
+            { key: 'tenant', match: { value: 'acme' } },
+            { key: 'documentId', match: { value: 'refunds' } },
+          ],
+        },
+      },
     ]);
   });
 });

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
-import type {
-  ChunkFilter,
-  ChunkQuery,
-  DocumentVersionEntry,
-  RetrievedChunk,
-  SparseVector,
-  VectorStore,
+import {
+  type ChunkFilter,
+  type ChunkQuery,
+  type DocumentVersionEntry,
+  RetrievalError,
+  type RetrievedChunk,
+  type SparseVector,
+  type VectorStore,
 } from '@keel/retrieval-domain';
 import { z } from 'zod';
 
@@ -54,24 +55,46 @@ export class QdrantVectorStore implements VectorStore {
     this.batchSize = options.upsertBatchSize ?? 64;
   }
 
+  // Every failure of the server or the network is one retryable error for the callers.
+  private async request<T>(operation: string, call: (client: QdrantClient) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.client);
+    } catch (error) {
+      throw new RetrievalError(
+        'vector-store-unavailable',
+        `Qdrant ${operation} failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
   async prepare(): Promise<void> {
     const { collection } = this.options;
-    if ((await this.client.collectionExists(collection)).exists) return;
-    await this.client.createCollection(collection, {
-      vectors: { [denseVector]: { size: this.options.dimensions, distance: 'Cosine' } },
-      sparse_vectors: { [sparseVector]: { modifier: 'idf' } },
-    });
-    await this.client.createPayloadIndex(collection, {
-      field_name: 'tenant',
-      field_schema: { type: 'keyword', is_tenant: true },
-      wait: true,
-    });
+    if ((await this.request('collectionExists', (client) => client.collectionExists(collection))).exists)
+      return;
+    await this.request('createCollection', (client) =>
+      client.createCollection(collection, {
+        vectors: { [denseVector]: { size: this.options.dimensions, distance: 'Cosine' } },
+        sparse_vectors: { [sparseVector]: { modifier: 'idf' } },
+      }),
+    );
+    await this.request('createPayloadIndex', (client) =>
+      client.createPayloadIndex(collection, {
+        field_name: 'tenant',
+        field_schema: { type: 'keyword', is_tenant: true },
+        wait: true,
+      }),
+    );
     for (const [field, schema] of [
       ['documentId', 'keyword'],
       ['version', 'integer'],
       ['tags', 'keyword'],
     ] as const) {
-      await this.client.createPayloadIndex(collection, { field_name: field, field_schema: schema, wait: true });
+      await this.request('createPayloadIndex', (client) =>
+        client.createPayloadIndex(collection, { field_name: field, field_schema: schema, wait: true }),
+      );
     }
   }
 
@@ -95,22 +118,31 @@ export class QdrantVectorStore implements VectorStore {
       };
     });
     for (let start = 0; start < points.length; start += this.batchSize) {
-      await this.client.upsert(this.options.collection, { wait: true, points: points.slice(start, start + this.batchSize) });
+      await this.request('upsert', (client) =>
+        client.upsert(this.options.collection, {
+          wait: true,
+          points: points.slice(start, start + this.batchSize),
+        }),
+      );
     }
-    await this.client.delete(this.options.collection, {
-      wait: true,
-      filter: {
-        must: [matchValue('tenant', entry.tenant), matchValue('documentId', entry.documentId)],
-        must_not: [matchValue('version', entry.version)],
-      },
-    });
+    await this.request('delete', (client) =>
+      client.delete(this.options.collection, {
+        wait: true,
+        filter: {
+          must: [matchValue('tenant', entry.tenant), matchValue('documentId', entry.documentId)],
+          must_not: [matchValue('version', entry.version)],
+        },
+      }),
+    );
   }
 
   async deleteDocument(tenant: string, documentId: string): Promise<void> {
-    await this.client.delete(this.options.collection, {
-      wait: true,
-      filter: { must: [matchValue('tenant', tenant), matchValue('documentId', documentId)] },
-    });
+    await this.request('delete', (client) =>
+      client.delete(this.options.collection, {
+        wait: true,
+        filter: { must: [matchValue('tenant', tenant), matchValue('documentId', documentId)] },
+      }),
+    );
   }
 
   async query(query: ChunkQuery): Promise<RetrievedChunk[]> {
@@ -121,17 +153,24 @@ export class QdrantVectorStore implements VectorStore {
     let response;
     switch (query.mode) {
       case 'dense':
-        response = await this.client.query(this.options.collection, { ...dense(), filter, ...common });
+        response = await this.request('query', (client) =>
+          client.query(this.options.collection, { ...dense(), filter, ...common }),
+        );
         break;
       case 'sparse':
         if (required(query.sparse, 'sparse').indices.length === 0) return [];
-        response = await this.client.query(this.options.collection, { ...sparse(), filter, ...common });
+        response = await this.request('query', (client) =>
+          client.query(this.options.collection, { ...sparse(), filter, ...common }),
+        );
         break;
       case 'hybrid': {
         // A query of stopwords only has no sparse vector to search with; Qdrant refuses an empty one.
         const prefetch: Schemas['Prefetch'][] = [{ ...dense(), filter, limit: query.prefetchLimit }];
-        if (required(query.sparse, 'sparse').indices.length > 0) prefetch.push({ ...sparse(), filter, limit: query.prefetchLimit });
-        response = await this.client.query(this.options.collection, { prefetch, query: { fusion: 'rrf' }, ...common });
+        if (required(query.sparse, 'sparse').indices.length > 0)
+          prefetch.push({ ...sparse(), filter, limit: query.prefetchLimit });
+        response = await this.request('query', (client) =>
+          client.query(this.options.collection, { prefetch, query: { fusion: 'rrf' }, ...common }),
+        );
         break;
       }
     }
@@ -159,7 +198,8 @@ export function pointIdOf(tenant: string, chunkId: string): string {
 }
 
 function required<T>(value: T | undefined, name: string): T {
-  if (value === undefined) throw new TypeError(`this query mode needs a ${name} query vector`);
+  if (value === undefined)
+    throw new RetrievalError('invalid-request', `this query mode needs a ${name} query vector`);
   return value;
 }
 

@@ -28,7 +28,10 @@ export class ScriptedEmbeddingsServer {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const scripted = new ScriptedEmbeddingsServer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`);
+    const scripted = new ScriptedEmbeddingsServer(
+      server,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    );
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       void readBody(request).then((text) => {
         const recorded: EmbeddingsRequest = {
@@ -37,7 +40,8 @@ export class ScriptedEmbeddingsServer {
           body: JSON.parse(text) as EmbeddingsRequest['body'],
         };
         scripted.requests.push(recorded);
-        const { status, body } = request.url === '/v1/embeddings' ? script(recorded) : { status: 404, body: { error: 'no route' } };
+        const { status, body } =
+          request.url === '/v1/embeddings' ? script(recorded) : { status: 404, body: { error: 'no route' } };
         response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       });
     });

@@ -27,7 +27,12 @@ const refundsV1: DocumentVersionEntry = {
   tags: ['policy', 'billing'],
   chunks: [
     chunk('refunds@1#0', 'Refunds are paid within thirty days of purchase.', [1, 0, 0, 0], ['Refunds']),
-    chunk('refunds@1#1', 'Sale items are final and cannot be returned.', [0.8, 0.6, 0, 0], ['Refunds', 'Exceptions']),
+    chunk(
+      'refunds@1#1',
+      'Sale items are final and cannot be returned.',
+      [0.8, 0.6, 0, 0],
+      ['Refunds', 'Exceptions'],
+    ),
     chunk('refunds@1#2', 'Gift cards are never refunded.', [0.6, 0.8, 0, 0], ['Refunds', 'Exceptions']),
   ],
 };
@@ -126,9 +131,13 @@ export function describeVectorStoreContract(
     it('narrows by document, by pinned version and by every tag', async () => {
       const byDocument = await store.query(query({ filter: { documentIds: ['shipping'] } }));
       expect(byDocument.map((result) => result.chunkId)).toEqual(['shipping@4#0']);
-      const pinned = await store.query(query({ filter: { versions: [{ documentId: 'shipping', version: 4 }] } }));
+      const pinned = await store.query(
+        query({ filter: { versions: [{ documentId: 'shipping', version: 4 }] } }),
+      );
       expect(pinned.map((result) => result.chunkId)).toEqual(['shipping@4#0']);
-      const notCurrent = await store.query(query({ filter: { versions: [{ documentId: 'refunds', version: 7 }] } }));
+      const notCurrent = await store.query(
+        query({ filter: { versions: [{ documentId: 'refunds', version: 7 }] } }),
+      );
       expect(notCurrent).toEqual([]);
       const tagged = await store.query(query({ filter: { tags: ['policy', 'billing'] } }));
       expect(new Set(tagged.map((result) => result.documentId))).toEqual(new Set(['refunds']));
@@ -136,14 +145,18 @@ export function describeVectorStoreContract(
     });
 
     it('ranks sparse matches by BM25 with IDF, returning only chunks that share a term', async () => {
-      const results = await store.query(query({ mode: 'sparse', sparse: bm25QueryVector('gift cards refunded') }));
+      const results = await store.query(
+        query({ mode: 'sparse', sparse: bm25QueryVector('gift cards refunded') }),
+      );
       // "gift" and "card" occur once in the index, "refund" in three chunks (one of them globex's): the gift-card chunk wins.
       expect(results[0].chunkId).toBe('refunds@1#2');
       expect(results.map((result) => result.chunkId).sort()).toEqual(['refunds@1#0', 'refunds@1#2']);
     });
 
     it('fuses dense and sparse rankings by RRF: first in both scores 1/2 + 1/2', async () => {
-      const results = await store.query(query({ mode: 'hybrid', sparse: bm25QueryVector('refunds paid thirty days') }));
+      const results = await store.query(
+        query({ mode: 'hybrid', sparse: bm25QueryVector('refunds paid thirty days') }),
+      );
       expect(results[0].chunkId).toBe('refunds@1#0');
       expect(results[0].score).toBeCloseTo(1, 6);
       expect(results.map((result) => result.documentId)).toContain('shipping');

@@ -12,7 +12,9 @@ const markdown = (content: string) => ({
 describe('chunking', () => {
   it('starts a new chunk at each heading and records the heading path', () => {
     const chunks = chunkDocument(
-      markdown('# Refunds\nIntro sentence.\n## Windows\nWithin 30 days.\n## Exceptions\nSale items are final.\n# Shipping\nFree.'),
+      markdown(
+        '# Refunds\nIntro sentence.\n## Windows\nWithin 30 days.\n## Exceptions\nSale items are final.\n# Shipping\nFree.',
+      ),
     );
     expect(chunks.map((chunk) => [chunk.headingPath, chunk.text])).toEqual([
       [['Refunds'], 'Intro sentence.'],
@@ -20,11 +22,21 @@ describe('chunking', () => {
       [['Refunds', 'Exceptions'], 'Sale items are final.'],
       [['Shipping'], 'Free.'],
     ]);
-    expect(chunks.map((chunk) => chunk.chunkId)).toEqual(['refunds@3#0', 'refunds@3#1', 'refunds@3#2', 'refunds@3#3']);
+    expect(chunks.map((chunk) => chunk.chunkId)).toEqual([
+      'refunds@3#0',
+      'refunds@3#1',
+      'refunds@3#2',
+      'refunds@3#3',
+    ]);
   });
 
   it('cuts between sentences, never inside one, and repeats the last sentence as overlap', () => {
-    const sentences = ['Alpha one two three.', 'Beta four five six.', 'Gamma seven eight.', 'Delta nine ten.'];
+    const sentences = [
+      'Alpha one two three.',
+      'Beta four five six.',
+      'Gamma seven eight.',
+      'Delta nine ten.',
+    ];
     const chunks = chunkDocument(markdown(sentences.join(' ')), { maxChars: 45, overlapChars: 20 });
     expect(chunks.map((chunk) => chunk.text)).toEqual([
       'Alpha one two three. Beta four five six.',

@@ -54,8 +54,12 @@ export function chunkIdOf(documentId: string, version: number, index: number): s
  * sections are packed sentence by sentence up to `maxChars`, and each chunk after the first in a section
  * starts with the previous chunk's last sentences (up to `overlapChars`).
  */
-export function chunkDocument(document: ChunkableDocument, options: ChunkingOptions = defaultChunking): DocumentChunk[] {
-  if (options.overlapChars >= options.maxChars) throw new RangeError('overlapChars must be smaller than maxChars');
+export function chunkDocument(
+  document: ChunkableDocument,
+  options: ChunkingOptions = defaultChunking,
+): DocumentChunk[] {
+  if (options.overlapChars >= options.maxChars)
+    throw new RangeError('overlapChars must be smaller than maxChars');
   const texts = sectionsOf(document).flatMap((section) =>
     packSentences(sentencesOf(section.body, options.maxChars), options).map((text) => ({ section, text })),
   );

@@ -15,7 +15,10 @@ export type VersionDecision =
   | 'conflict';
 
 /** Whether an incoming document version replaces what the index holds. */
-export function decideVersion(current: IndexedVersion | undefined, incoming: IndexedVersion): VersionDecision {
+export function decideVersion(
+  current: IndexedVersion | undefined,
+  incoming: IndexedVersion,
+): VersionDecision {
   if (current === undefined || incoming.version > current.version) return 'index';
   if (incoming.version < current.version) return 'stale';
   return incoming.contentHash === current.contentHash ? 'unchanged' : 'conflict';

@@ -20,14 +20,21 @@ export {
   qdrantBm25Tokens,
   type Bm25Parameters,
 } from './qdrant-bm25';
-export { ndcgAt, recallAt, retrievalQuality, type Judgements, type RetrievalQuality, type ScoredDocument } from './ranking-metrics';
+export {
+  ndcgAt,
+  recallAt,
+  retrievalQuality,
+  type Judgements,
+  type RetrievalQuality,
+  type ScoredDocument,
+} from './ranking-metrics';
 export {
   defaultKnowledgeRetrieval,
   type IndexableDocument,
   KnowledgeRetrieval,
   type KnowledgeRetrievalOptions,
 } from './knowledge-retrieval';
-export { RetrievalError, type RetrievalErrorCode } from './retrieval.error';
+export { RetrievalError, RetrievalErrorCode } from './retrieval.error';
 export { fuseByReciprocalRank, qdrantRrfK, type FusedScore } from './reciprocal-rank-fusion';
 export type { SparseVector } from './sparse-vector';
 export type {

@@ -5,7 +5,6 @@ import { KnowledgeRetrieval } from './knowledge-retrieval';
 import { bm25DocumentVector, bm25QueryVector } from './qdrant-bm25';
 import type { ChunkQuery, DocumentVersionEntry, VectorStore } from './vector-store.port';
 
-
 class RecordingStore implements VectorStore {
   readonly entries: DocumentVersionEntry[] = [];
   readonly queries: ChunkQuery[] = [];
@@ -72,7 +71,13 @@ describe('knowledge retrieval over its ports', () => {
     const store = new RecordingStore();
     const embedder = new LengthEmbedder();
     const retrieval = new KnowledgeRetrieval(store, embedder);
-    await retrieval.retrieve(contextQueryRequestSchema.parse({ tenant: 'acme', query: 'refund window', filter: { tags: ['policy'] } }));
+    await retrieval.retrieve(
+      contextQueryRequestSchema.parse({
+        tenant: 'acme',
+        query: 'refund window',
+        filter: { tags: ['policy'] },
+      }),
+    );
     expect(store.queries[0]).toEqual({
       tenant: 'acme',
       mode: 'hybrid',
@@ -82,7 +87,9 @@ describe('knowledge retrieval over its ports', () => {
       prefetchLimit: 100,
       filter: { tags: ['policy'] },
     });
-    await retrieval.retrieve(contextQueryRequestSchema.parse({ tenant: 'acme', query: 'refund', mode: 'sparse' }));
+    await retrieval.retrieve(
+      contextQueryRequestSchema.parse({ tenant: 'acme', query: 'refund', mode: 'sparse' }),
+    );
     expect(embedder.calls).toHaveLength(1);
     expect(store.queries[1].dense).toBeUndefined();
   });

@@ -1,5 +1,11 @@
 import type { ContextQueryRequest } from '@keel/contracts';
-import { type ChunkableDocument, type ChunkingOptions, chunkDocument, defaultChunking, indexedTextOf } from './chunking';
+import {
+  type ChunkableDocument,
+  type ChunkingOptions,
+  chunkDocument,
+  defaultChunking,
+  indexedTextOf,
+} from './chunking';
 import type { DenseEmbedder } from './embedder.port';
 import { bm25DocumentVector, bm25QueryVector } from './qdrant-bm25';
 import type { DocumentVersionEntry, RetrievedChunk, VectorStore } from './vector-store.port';
@@ -16,7 +22,10 @@ export interface KnowledgeRetrievalOptions {
   readonly prefetchLimit: number;
 }
 
-export const defaultKnowledgeRetrieval: KnowledgeRetrievalOptions = { chunking: defaultChunking, prefetchLimit: 100 };
+export const defaultKnowledgeRetrieval: KnowledgeRetrievalOptions = {
+  chunking: defaultChunking,
+  prefetchLimit: 100,
+};
 
 /**
  * The two use cases of retrieval over its ports: index a document version (chunk, embed dense and sparse,
@@ -54,7 +63,8 @@ export class KnowledgeRetrieval {
   }
 
   async retrieve(request: ContextQueryRequest): Promise<RetrievedChunk[]> {
-    const dense = request.mode === 'sparse' ? undefined : (await this.embedder.embed([request.query], 'query'))[0];
+    const dense =
+      request.mode === 'sparse' ? undefined : (await this.embedder.embed([request.query], 'query'))[0];
     return this.store.query({
       tenant: request.tenant,
       mode: request.mode,

@@ -1,4 +1,10 @@
-import { bm25DocumentVector, bm25Idf, bm25QueryVector, qdrantBm25TokenId, qdrantBm25Tokens } from './qdrant-bm25';
+import {
+  bm25DocumentVector,
+  bm25Idf,
+  bm25QueryVector,
+  qdrantBm25TokenId,
+  qdrantBm25Tokens,
+} from './qdrant-bm25';
 
 // The examples print fastembed's f64 weights to 8 decimals; Qdrant computes the same in f64 and stores f32.
 const storedAsF32 = (...printed: number[]) => printed.map(Math.fround);

@@ -56,7 +56,10 @@ export function qdrantBm25TokenId(token: string): number {
  * `tf·(k+1) / (tf + k·(1 − b + b·len/avg_len))`, rounded to f32, indices ascending. IDF is not in the
  * vector: the collection applies it (`modifier: 'idf'`), and so does the embedded index.
  */
-export function bm25DocumentVector(text: string, parameters: Bm25Parameters = qdrantBm25Defaults): SparseVector {
+export function bm25DocumentVector(
+  text: string,
+  parameters: Bm25Parameters = qdrantBm25Defaults,
+): SparseVector {
   const tokens = qdrantBm25Tokens(text, parameters.lowercase);
   const counts = new Map<string, number>();
   for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);

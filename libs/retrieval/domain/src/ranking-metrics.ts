@@ -9,7 +9,9 @@ export interface ScoredDocument {
 // trec_eval (and so pytrec_eval and BEIR) ranks by score, ties by document id descending.
 function rankedIds(run: readonly ScoredDocument[]): string[] {
   return [...run]
-    .sort((x, y) => y.score - x.score || (x.documentId < y.documentId ? 1 : x.documentId > y.documentId ? -1 : 0))
+    .sort(
+      (x, y) => y.score - x.score || (x.documentId < y.documentId ? 1 : x.documentId > y.documentId ? -1 : 0),
+    )
     .map((entry) => entry.documentId);
 }
 

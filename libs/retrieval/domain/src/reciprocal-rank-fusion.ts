@@ -11,7 +11,10 @@ export interface FusedScore {
  * positions, so a first place is worth 1/2 by default. Ties, which Qdrant leaves in no defined order, are
  * broken by id so that equal inputs always give equal outputs.
  */
-export function fuseByReciprocalRank(rankings: readonly (readonly string[])[], k: number = qdrantRrfK): FusedScore[] {
+export function fuseByReciprocalRank(
+  rankings: readonly (readonly string[])[],
+  k: number = qdrantRrfK,
+): FusedScore[] {
   const scores = new Map<string, number>();
   for (const ranking of rankings) {
     ranking.forEach((id, position) => scores.set(id, (scores.get(id) ?? 0) + 1 / (k + position)));
