@@ -37,6 +37,18 @@ export class DeliveryCounter {
     private readonly groupId: string,
   ) {}
 
+  /** Fails, naming the fix, when the service's migrations lack the delivery counts table. */
+  async assertTable(): Promise<void> {
+    const [{ present }] = await this.dataSource.query<[{ present: boolean }]>(
+      'SELECT to_regclass($1) IS NOT NULL AS present',
+      [this.tables.deliveryCounts],
+    );
+    if (!present)
+      throw new Error(
+        `${this.tables.deliveryCounts} does not exist: list messagingDeliveryCountsMigration('${this.tables.schema}') among the service's migrations`,
+      );
+  }
+
   /**
    * Counts a delivery of the run `[first, last]` of a partition. Returns nothing when no earlier delivery
    * of these records is unfinished (the run proceeds as one), else the range left unfinished.

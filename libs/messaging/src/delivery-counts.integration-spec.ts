@@ -53,6 +53,22 @@ describe('delivery counts on Postgres', () => {
     expect(await second.countRun('t', 1, '0', '9')).toBeUndefined();
   });
 
+  it('are required: a consumer refuses to start without the table, naming the migration to list', async () => {
+    await dataSource.query(`DROP TABLE ${tables.deliveryCounts}`);
+    const kafka = testKafka();
+    const consumer = new EventConsumer({
+      kafka,
+      groupId: uniqueName('group'),
+      subscriptions: [recordEffects(topics.caseEvents, schema, 'none')],
+      dataSource,
+      tables,
+      deadLetters: new KafkaRecordSender(kafka),
+    });
+    await expect(consumer.start()).rejects.toThrow(
+      `"${schema}"."delivery_counts" does not exist: list messagingDeliveryCountsMigration('${schema}')`,
+    );
+  });
+
   it('count afresh when the group replays records from before the row (offsets reset past the dedupe window)', async () => {
     const kafka = testKafka();
     const sender = new KafkaRecordSender(kafka);

@@ -117,6 +117,7 @@ export class EventConsumer {
   }
 
   async start(): Promise<void> {
+    await this.deliveries.assertTable();
     await this.consumer.connect();
     // A new group starts at the beginning: events published before it first joined must not be missed.
     await this.consumer.subscribe({ topics: [...this.handlers.keys()], fromBeginning: true });
