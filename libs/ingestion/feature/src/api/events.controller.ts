@@ -1,4 +1,4 @@
-import { eventBatchSchema, eventSubmissionSchema, SourceCatalog } from '@keel/ingestion-domain';
+import { eventSubmissionSchema, SourceCatalog } from '@keel/ingestion-domain';
 import { Body, Controller, Get, Headers, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
@@ -11,10 +11,20 @@ interface StatusResponse {
 }
 
 // The OpenAPI schemas are generated from the zod schemas that validate, so the document cannot drift.
-const submissionOpenApi = z.toJSONSchema(eventSubmissionSchema, { io: 'input' }) as SchemaObject;
-const requestOpenApi: SchemaObject = {
-  oneOf: [submissionOpenApi, z.toJSONSchema(eventBatchSchema(500), { io: 'input' }) as SchemaObject],
-};
+const submissionOpenApi = z.toJSONSchema(eventSubmissionSchema, {
+  io: 'input',
+  target: 'openapi-3.0',
+}) as SchemaObject;
+const batchOpenApi = z.toJSONSchema(
+  z.object({
+    events: z
+      .array(eventSubmissionSchema)
+      .min(1)
+      .describe('at most INGESTION_MAX_BATCH_EVENTS (default 500); each event is judged on its own'),
+  }),
+  { io: 'input', target: 'openapi-3.0' },
+) as SchemaObject;
+const requestOpenApi: SchemaObject = { oneOf: [submissionOpenApi, batchOpenApi] };
 const violationsOpenApi: SchemaObject = {
   type: 'object',
   properties: {
