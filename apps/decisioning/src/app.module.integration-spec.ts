@@ -1,4 +1,5 @@
-import { loadConfig, serviceConfigSchema } from '@keel/config';
+import { loadConfig } from '@keel/config';
+import { decisioningConfigSchema } from '@keel/decisioning-feature';
 import { serviceAppContract } from '@keel/testing';
 import { AppModule } from './app.module';
 
@@ -7,7 +8,8 @@ serviceAppContract({
   migrations: [
     'ServiceSchema1763900000000',
     'MessagingTables1764000000000',
+    'DecisioningTables1764100000100',
     'MessagingDeliveryCounts1764200000000',
   ],
-  module: (env) => AppModule.forRoot(loadConfig(serviceConfigSchema(0), env)),
+  module: (env) => AppModule.forRoot(loadConfig(decisioningConfigSchema, env)),
 });

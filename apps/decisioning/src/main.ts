@@ -1,9 +1,12 @@
-import { loadConfig, serviceConfigSchema } from '@keel/config';
+import { loadConfig } from '@keel/config';
+import { decisioningConfigSchema } from '@keel/decisioning-feature';
+import { kafkaEventTransport } from '@keel/messaging';
 import { bootstrapService } from '@keel/observability';
 import { AppModule, serviceName } from './app.module';
 
 void bootstrapService({
   name: serviceName,
-  config: () => loadConfig(serviceConfigSchema(3003)),
+  config: () => loadConfig(decisioningConfigSchema),
   module: (config) => AppModule.forRoot(config),
+  microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
 });

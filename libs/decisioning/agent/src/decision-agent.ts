@@ -12,9 +12,9 @@ import {
   isLookupTool,
   offlinePlannerVersion,
   planOffline,
-  sha256Hex,
   toolsOffered,
 } from '@keel/decisioning-domain';
+import { decisionIdOf, sha256Hex } from './decision-id';
 import { DecisioningAgentError } from './decisioning-agent.error';
 import { ModelConversation } from './model-conversation';
 import { type CaseHistory, type ChatModel, type KnowledgeSearch, type MonotonicClock } from './ports';
@@ -118,6 +118,7 @@ export class DecisionAgent {
     elapsed();
     return buildDecisionRecord(
       {
+        decisionId: decisionIdOf(trigger),
         trigger,
         proposal,
         planner: model && fallbackReason === undefined ? 'model' : 'offline',

@@ -1,5 +1,6 @@
 /** The agent runtime: the decision loop, the model on the openai SDK, retrieval over HTTP, and offline replay. */
 export { DecisionAgent, type DecisionAgentDeps } from './decision-agent';
+export { decisionIdOf } from './decision-id';
 export { RecordedChatModel, replayDecision } from './decision-replay';
 export { DecisioningAgentError, type DecisioningAgentErrorCode } from './decisioning-agent.error';
 export { OpenAiChatModel, type OpenAiChatModelOptions } from './openai-chat.model';

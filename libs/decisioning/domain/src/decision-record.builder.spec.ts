@@ -1,15 +1,10 @@
 import { decisionRecordSchema } from '@keel/contracts';
 import { currentArtifacts } from './artifacts';
-import {
-  type DecisionRun,
-  buildDecisionRecord,
-  decisionIdOf,
-  recordBytes,
-  sha256Hex,
-} from './decision-record.builder';
+import { type DecisionRun, buildDecisionRecord, recordBytes } from './decision-record.builder';
 import { exceptionQuestion, orderCreated, refundPolicyChunk } from './testing/triggers.fixture';
 
 const run: DecisionRun = {
+  decisionId: 'dec-order-1',
   trigger: orderCreated,
   proposal: {
     tool: 'start_workflow',
@@ -39,7 +34,7 @@ const run: DecisionRun = {
     },
   ],
   exchange: [
-    { requestSha256: sha256Hex('{}'), request: '{}', responseSha256: sha256Hex('[]'), response: '[]' },
+    { requestSha256: '1'.repeat(64), request: '{}', responseSha256: '2'.repeat(64), response: '[]' },
   ],
   clockReadings: [0, 40, 95],
   usage: { promptTokens: 1000, completionTokens: 200 },
@@ -51,7 +46,7 @@ describe('buildDecisionRecord', () => {
     const record = buildDecisionRecord(run, currentArtifacts);
     expect(decisionRecordSchema.parse(record)).toEqual(record);
     expect(record).toMatchObject({
-      decisionId: decisionIdOf(orderCreated),
+      decisionId: 'dec-order-1',
       caseId: 'order-1',
       action:
         run.proposal.tool === 'start_workflow'

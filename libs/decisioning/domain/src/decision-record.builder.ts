@@ -1,5 +1,4 @@
 import { type DecisionRecord, decisionRecordSchema } from '@keel/contracts';
-import { createHash } from 'node:crypto';
 import { type DecisionArtifacts, artifactRef } from './artifacts';
 import { type DecisionTrigger, eventTypeOf } from './decision-trigger';
 import { evaluateGuardrails } from './guardrail-policy';
@@ -11,6 +10,8 @@ export type ModelExchange = NonNullable<DecisionRecord['replay']>['exchange'][nu
 
 /** Everything one decision run produced or consumed, clock readings and model exchange included. */
 export interface DecisionRun {
+  /** One id per trigger (the adapter derives it), so a redelivered event yields the same decision. */
+  readonly decisionId: string;
   readonly trigger: DecisionTrigger;
   readonly proposal: ActionProposal;
   readonly planner: 'offline' | 'model';
@@ -23,15 +24,6 @@ export interface DecisionRun {
   readonly usage: { readonly promptTokens: number; readonly completionTokens: number };
   /** The model asked, or the offline planner's version when none was. */
   readonly model: string;
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** One id per trigger, so a redelivered event yields the same decision and downstream deduplication holds. */
-export function decisionIdOf(trigger: DecisionTrigger): string {
-  return `dec-${sha256Hex(`${trigger.kind}:${trigger.eventId}`).slice(0, 32)}`;
 }
 
 /**
@@ -56,7 +48,7 @@ export function buildDecisionRecord(run: DecisionRun, artifacts: DecisionArtifac
       run.usage.completionTokens * pricing.completionUsdPerMillionTokens) /
     1_000_000;
   const record: DecisionRecord = {
-    decisionId: decisionIdOf(trigger),
+    decisionId: run.decisionId,
     caseId: trigger.caseId,
     action,
     rationale: rationale.slice(0, 4000),

@@ -12,9 +12,7 @@ export {
   type DecisionRun,
   type ModelExchange,
   buildDecisionRecord,
-  decisionIdOf,
   recordBytes,
-  sha256Hex,
 } from './decision-record.builder';
 export {
   type CaseEventTrigger,
@@ -60,3 +58,4 @@ export {
   toolDefinitions,
   toolNames,
 } from './tool-catalogue';
+export { type WorkflowAnswer, workflowAnswerOf } from './workflow-answer.policy';

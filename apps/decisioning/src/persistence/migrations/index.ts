@@ -1,3 +1,4 @@
+import { DecisioningTables1764100000100 } from '@keel/decisioning-feature';
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
@@ -7,6 +8,7 @@ export const decisioningMigrations: ServiceMigrations = {
   migrations: [
     serviceSchemaMigration('decisioning'),
     messagingTablesMigration('decisioning'),
+    DecisioningTables1764100000100,
     messagingDeliveryCountsMigration('decisioning'),
   ],
 };

@@ -1,0 +1,28 @@
+import { serviceConfigSchema } from '@keel/config';
+import { z } from 'zod';
+
+const optionalSetting = z.string().min(1).optional();
+
+/** The decisioning service's settings: the common ones plus the model and retrieval it may use. */
+export const decisioningConfigSchema = serviceConfigSchema(3003)
+  .extend({
+    /** Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama's `/v1`). */
+    OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+    OPENAI_API_KEY: optionalSetting,
+    /** Without a model the offline planner decides every case. */
+    OPENAI_MODEL: optionalSetting,
+    /** The retrieval service's base URL; without it the agent decides without knowledge. */
+    RETRIEVAL_URL: z.url().optional(),
+    RETRIEVAL_TIMEOUT_MS: z.coerce.number().int().min(1).default(500),
+  })
+  .superRefine((config, context) => {
+    if (config.OPENAI_MODEL && !config.OPENAI_API_KEY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['OPENAI_API_KEY'],
+        message: 'required when OPENAI_MODEL is set',
+      });
+    }
+  });
+
+export type DecisioningConfig = z.infer<typeof decisioningConfigSchema>;
