@@ -53,6 +53,7 @@ const WORKFLOW_METRICS = Symbol('keel.workflow-metrics');
 export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('WorkflowWorkers');
   private readonly scheduler: CronScheduler;
+  private readonly tasks: TaskWorker;
   private readonly loops: PollingLoop[];
 
   constructor(
@@ -66,7 +67,7 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     const now = options.now ?? (() => new Date());
     const onError = (error: unknown) =>
       this.logger.error(error instanceof Error ? error.stack : String(error));
-    const tasks = new TaskWorker({
+    this.tasks = new TaskWorker({
       dataSource,
       connectors,
       executor,
@@ -89,7 +90,7 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     });
     this.loops = [
       // Short: an idle worker picks up a newly queued task within ~25 ms at the cost of one cheap indexed query.
-      new PollingLoop(() => tasks.tick(), { intervalMs: 25, onError }),
+      new PollingLoop(() => this.tasks.tick(), { intervalMs: 25, onError }),
       new PollingLoop(() => timers.tick(), { intervalMs: 250, onError }),
       new PollingLoop(() => this.scheduler.tick(), { intervalMs: 1_000, onError }),
       new PollingLoop(() => pruner.tick(), { intervalMs: options.pruneIntervalMs, onError }),
@@ -104,6 +105,8 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.loops.map((loop) => loop.stop()));
+    // Calls that outlasted their tick's patience are still running: let them apply their results.
+    await this.tasks.drain();
   }
 }
 

@@ -34,6 +34,12 @@ export interface TaskWorkerOptions {
    * by its deadline, so when the lease runs out the worker is gone or stuck, and the attempt is timed out.
    */
   readonly leaseGraceMs?: number;
+  /**
+   * How long a tick waits for the calls it started. Short calls are awaited as a batch (one claim per batch);
+   * a call that outlasts this keeps its slot and the next tick fills the free ones, so a long task does not
+   * hold up the rest.
+   */
+  readonly batchPatienceMs?: number;
   readonly metrics?: WorkflowMetrics;
 }
 
@@ -48,24 +54,62 @@ export interface TaskWorkerOptions {
 export class TaskWorker {
   private readonly concurrency: number;
   private readonly leaseGraceMs: number;
+  private readonly batchPatienceMs: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly failures: unknown[] = [];
 
   constructor(private readonly options: TaskWorkerOptions) {
     this.concurrency = options.concurrency ?? 16;
     this.leaseGraceMs = options.leaseGraceMs ?? 5_000;
+    this.batchPatienceMs = options.batchPatienceMs ?? 1_000;
   }
 
-  /** Claims and runs one batch; true when the batch was full (more may be waiting). */
+  /**
+   * Claims attempts for the free slots and runs them, waiting for them up to the batch patience; true when
+   * more may be waiting. Throws what failed to apply since the last tick.
+   */
   async tick(): Promise<boolean> {
+    const free = this.concurrency - this.inFlight.size;
+    if (free === 0) {
+      await waitAtMost(Promise.race(this.inFlight), this.batchPatienceMs);
+      this.reportFailures();
+      return this.inFlight.size < this.concurrency;
+    }
     // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
     const claimedAtMs = Date.now();
-    const claimed = await this.claim();
-    await Promise.all(claimed.map((task) => this.run(task, claimedAtMs)));
-    return claimed.length === this.concurrency;
+    const claimed = await this.claim(free);
+    const runs = claimed.map((task) => this.track(this.run(task, claimedAtMs)));
+    if (runs.length > 0) await waitAtMost(Promise.all(runs), this.batchPatienceMs);
+    this.reportFailures();
+    return claimed.length === free;
+  }
+
+  /** Waits for every call in flight (at shutdown), then throws what failed to apply. */
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight);
+    this.reportFailures();
+  }
+
+  private track(run: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = run
+      .catch((error: unknown) => {
+        this.failures.push(error);
+      })
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    return tracked;
+  }
+
+  private reportFailures(): void {
+    const failures = this.failures.splice(0);
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1)
+      throw new AggregateError(failures, `${failures.length} task results failed to apply`);
   }
 
   // TypeORM answers UPDATE … RETURNING with [rows, count]; a CTE makes it a SELECT, answered with rows.
   // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
-  private claim(): Promise<ClaimedTask[]> {
+  private claim(limit: number): Promise<ClaimedTask[]> {
     return this.options.dataSource.query<ClaimedTask[]>(
       `WITH claimed AS (
          UPDATE "workflow"."tasks"
@@ -80,7 +124,7 @@ export class TaskWorker {
                    heartbeat_timeout_ms)
        SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
        FROM claimed c JOIN "workflow"."instances" i ON i.id = c.instance_id`,
-      [this.concurrency, this.leaseGraceMs],
+      [limit, this.leaseGraceMs],
     );
   }
 
@@ -159,4 +203,16 @@ function resultInput(task: ClaimedTask, result: ConnectorResult): WorkflowInput 
         ? { type: 'task.timedOut', ...attempt, timeout: 'startToClose' }
         : { type: 'compensation.failed', ...attempt, error: 'startToClose timeout', retryable: true };
   }
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first. */
+async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
