@@ -28,10 +28,14 @@ export class InMemoryIngestionStore implements Transactions {
   readonly idempotencyKeys: IdempotencyKeys = {
     claim: (_manager, accepted) => {
       const keys = this.current().keys;
-      const first = keys.get(accepted.key);
-      if (first) return Promise.resolve({ claimed: false, first });
-      keys.set(accepted.key, accepted);
-      return Promise.resolve({ claimed: true });
+      const heldBefore = new Map(
+        accepted.flatMap((item): Array<[string, AcceptedKey]> => {
+          const first = keys.get(item.key);
+          return first ? [[item.key, first]] : [];
+        }),
+      );
+      for (const item of accepted) if (!keys.has(item.key)) keys.set(item.key, item);
+      return Promise.resolve(heldBefore);
     },
     forgetBefore: () => Promise.resolve(0),
   };

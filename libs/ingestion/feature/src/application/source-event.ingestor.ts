@@ -8,7 +8,7 @@ import {
 import type { OutboxWriter, Topics } from '@keel/messaging';
 import type { EntityManager } from 'typeorm';
 import { IngestionError, type IngestionErrorCode } from '../ingestion.error';
-import type { IdempotencyKeys } from '../persistence/idempotency-keys.repository';
+import type { AcceptedKey, IdempotencyKeys } from '../persistence/idempotency-keys.repository';
 import type { PublishBacklog } from '../persistence/publish-backlog.repository';
 
 /** Where a submission came from, carried onto the envelope. */
@@ -60,37 +60,59 @@ export class SourceEventIngestor {
     context: SubmissionContext = {},
   ): Promise<ItemResult[]> {
     await this.refuseWhileStalled(manager);
+    const admissions = await Promise.all(
+      submissions.map((submission) => this.options.catalog.admit(submission)),
+    );
+    const claims = admissions.flatMap((admission): AcceptedKey[] => {
+      if (admission.outcome === 'rejected') return [];
+      const { record } = admission;
+      return [
+        {
+          key: record.idempotencyKey,
+          eventId: eventIdOf(record.idempotencyKey),
+          topic: this.options.topics[record.topic].name,
+          subject: record.subject,
+        },
+      ];
+    });
+    // One round trip for the batch; an event repeated within it is a duplicate of its first occurrence.
+    const heldBefore = await this.options.keys.claim(manager, claims);
+    const acceptedNow = new Map<string, AcceptedKey>();
     const results: ItemResult[] = [];
     const caseEvents: Array<CloudEvent<Extract<AdmittedRecord, { topic: 'caseEvents' }>['data']>> = [];
     const documents: Array<CloudEvent<Extract<AdmittedRecord, { topic: 'knowledgeDocuments' }>['data']>> = [];
-    for (const submission of submissions) {
-      const admission = await this.options.catalog.admit(submission);
+    admissions.forEach((admission, index) => {
       if (admission.outcome === 'rejected') {
         const { code, message, violations } = admission.rejection;
         results.push({ outcome: 'rejected', error: code, message, violations });
-        continue;
+        return;
       }
       const { record } = admission;
+      const first = heldBefore.get(record.idempotencyKey) ?? acceptedNow.get(record.idempotencyKey);
+      if (first) {
+        results.push({
+          outcome: 'duplicate',
+          eventId: first.eventId,
+          subject: first.subject,
+          topic: first.topic,
+        });
+        return;
+      }
       const topic = this.options.topics[record.topic];
       const eventId = eventIdOf(record.idempotencyKey);
-      const claim = await this.options.keys.claim(manager, {
+      acceptedNow.set(record.idempotencyKey, {
         key: record.idempotencyKey,
         eventId,
         topic: topic.name,
         subject: record.subject,
       });
-      if (!claim.claimed) {
-        const { eventId: firstId, subject, topic: firstTopic } = claim.first;
-        results.push({ outcome: 'duplicate', eventId: firstId, subject, topic: firstTopic });
-        continue;
-      }
       const attributes = {
         id: eventId,
         source: this.options.source,
         type: record.type,
         time: this.options.now().toISOString(),
         subject: record.subject,
-        tenant: submission.tenant,
+        tenant: submissions[index]?.tenant ?? '',
         correlationid: context.correlationId ?? eventId,
         ...(context.causationId ? { causationid: context.causationId } : {}),
         idempotencykey: record.idempotencyKey,
@@ -103,7 +125,7 @@ export class SourceEventIngestor {
         );
       }
       results.push({ outcome: 'accepted', eventId, subject: record.subject, topic: topic.name });
-    }
+    });
     await this.options.outbox.enqueue(manager, this.options.topics.caseEvents, caseEvents);
     await this.options.outbox.enqueue(manager, this.options.topics.knowledgeDocuments, documents);
     return results;

@@ -39,26 +39,32 @@ describe('ingestion repositories on Postgres', () => {
   });
 
   it('claims a key once and answers later claims with what was accepted first', async () => {
-    const first = await dataSource.transaction((manager) => keys.claim(manager, accepted('k-1')));
+    const first = await dataSource.transaction((manager) =>
+      keys.claim(manager, [accepted('k-1'), accepted('k-2'), { ...accepted('k-2'), eventId: 'repeat' }]),
+    );
     const again = await dataSource.transaction((manager) =>
-      keys.claim(manager, { ...accepted('k-1'), eventId: 'other', subject: 'other' }),
+      keys.claim(manager, [{ ...accepted('k-1'), eventId: 'other', subject: 'other' }, accepted('k-3')]),
     );
 
-    expect(first).toEqual({ claimed: true });
-    expect(again).toEqual({ claimed: false, first: accepted('k-1') });
+    expect(first).toEqual(new Map());
+    expect(again).toEqual(new Map([['k-1', accepted('k-1')]]));
+    const [stored] = await dataSource.query<Array<{ event_id: string }>>(
+      `SELECT event_id FROM ingestion.idempotency_keys WHERE key = 'k-2'`,
+    );
+    expect(stored?.event_id).toBe('id-k-2');
   });
 
   it('lets a concurrent claim of the same key wait for the first and lose to it', async () => {
     const results = await Promise.all(
-      [1, 2, 3].map(() => dataSource.transaction((manager) => keys.claim(manager, accepted('k-race')))),
+      [1, 2, 3].map(() => dataSource.transaction((manager) => keys.claim(manager, [accepted('k-race')]))),
     );
 
-    expect(results.filter((result) => result.claimed)).toHaveLength(1);
+    expect(results.filter((held) => held.size === 0)).toHaveLength(1);
   });
 
   it('forgets keys accepted before the cutoff, at most `limit` at a time, and keeps newer ones', async () => {
     await dataSource.transaction(async (manager) => {
-      for (const key of ['old-1', 'old-2', 'old-3', 'new-1']) await keys.claim(manager, accepted(key));
+      await keys.claim(manager, ['old-1', 'old-2', 'old-3', 'new-1'].map(accepted));
       await manager.query(
         `UPDATE ingestion.idempotency_keys SET accepted_at = now() - interval '2 days' WHERE key LIKE 'old-%'`,
       );
