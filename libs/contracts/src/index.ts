@@ -39,7 +39,14 @@ export {
   type DecisionTool,
 } from './schemas/decision.schema';
 export { knowledgeDocumentSchema, type KnowledgeDocument } from './schemas/knowledge-document.schema';
-export { artifactKindSchema, releaseEventSchema, type ReleaseEvent } from './schemas/release.schema';
+export {
+  artifactKindSchema,
+  releaseContentsSchema,
+  releaseEventSchema,
+  releasedVersionSchema,
+  type ReleaseContents,
+  type ReleaseEvent,
+} from './schemas/release.schema';
 export { sourceRawEventSchema, type SourceRawEvent } from './schemas/source-raw.schema';
 export { supportNotificationSchema, type SupportNotification } from './schemas/support-notification.schema';
 export { workflowCommandSchema, type WorkflowCommand } from './schemas/workflow-command.schema';

@@ -1,0 +1,92 @@
+import { type AuditEntry, type AuditRow, AuditChain } from './audit-chain';
+
+const key = 'k'.repeat(32);
+const chain = new AuditChain(key);
+
+const entry = (index: number): AuditEntry => ({
+  eventId: `e-${index}`,
+  topic: 'keel.cases.events.v1',
+  type: 'keel.order.received',
+  subject: `case-${index % 3}`,
+  occurredAt: `2026-12-01T10:00:${String(index).padStart(2, '0')}.000Z`,
+  event: { id: `e-${index}`, data: { amount: index } },
+});
+
+const rows = (count: number): AuditRow[] =>
+  chain.append(
+    'acme',
+    undefined,
+    Array.from({ length: count }, (_, index) => entry(index + 1)),
+  );
+
+describe('AuditChain', () => {
+  it('links each row to the one before it and verifies an untouched chain, in one go or in pages', () => {
+    const all = rows(10);
+    expect(all.map((row) => row.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (let index = 1; index < all.length; index += 1)
+      expect(all[index]?.previousHash).toBe(all[index - 1]?.rowHash);
+    const whole = chain.verify('acme', all);
+    expect(whole).toEqual({ intact: true, rows: 10, head: { position: 10, rowHash: all[9]?.rowHash } });
+    const firstPage = chain.verify('acme', all.slice(0, 4));
+    if (!firstPage.intact) throw new Error('first page broken');
+    expect(chain.verify('acme', all.slice(4), firstPage.head)).toEqual({ ...whole, rows: 6 });
+  });
+
+  it('continues a chain from its head exactly as if appended in one batch', () => {
+    const all = rows(6);
+    const head = { position: 3, rowHash: all[2].rowHash };
+    expect(chain.append('acme', head, [entry(4), entry(5), entry(6)])).toEqual(all.slice(3));
+  });
+
+  it('fails at exactly the updated row, even when the row hash is recomputed without the key', () => {
+    const all = rows(8);
+    all[4] = { ...all[4], event: { id: 'e-5', data: { amount: 1_000_000 } } };
+    expect(chain.verify('acme', all)).toMatchObject({
+      intact: false,
+      position: 5,
+      reason: 'hash-mismatch',
+      rows: 4,
+    });
+
+    const forger = new AuditChain('f'.repeat(32));
+    const reforged = rows(8);
+    const [forged] = forger.append('acme', { position: 4, rowHash: reforged[3].rowHash }, [entry(99)]);
+    reforged[4] = forged!;
+    expect(chain.verify('acme', reforged)).toMatchObject({
+      intact: false,
+      position: 5,
+      reason: 'hash-mismatch',
+    });
+  });
+
+  it('fails at exactly the position of a deleted row', () => {
+    const all = rows(8);
+    all.splice(2, 1);
+    expect(chain.verify('acme', all)).toMatchObject({
+      intact: false,
+      position: 3,
+      reason: 'missing-row',
+      rows: 2,
+    });
+  });
+
+  it('fails at exactly an inserted row, wherever the later rows were moved', () => {
+    const all = rows(8);
+    const inserted: AuditRow = { ...all[3], eventId: 'e-forged', position: 4 };
+    const shifted = [
+      ...all.slice(0, 3),
+      inserted,
+      ...all.slice(3).map((row) => ({ ...row, position: row.position + 1 })),
+    ];
+    expect(chain.verify('acme', shifted)).toMatchObject({
+      intact: false,
+      position: 4,
+      reason: 'hash-mismatch',
+    });
+  });
+
+  it("refuses another tenant's rows and a key too short to be a secret", () => {
+    expect(chain.verify('globex', rows(2))).toMatchObject({ intact: false, position: 1 });
+    expect(() => new AuditChain('short')).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,121 @@
+import { hmac } from '@noble/hashes/hmac';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { type JsonValue, canonicalJson } from './canonical-json';
+
+/** What the audit log records of one event: where it came from and the event itself. */
+export interface AuditEntry {
+  /** The CloudEvents id; with `topic`, what makes a redelivery recognisable. */
+  readonly eventId: string;
+  readonly topic: string;
+  readonly type: string;
+  /** The case id (CloudEvents subject). */
+  readonly subject: string;
+  /** The event's own time (CloudEvents `time`). */
+  readonly occurredAt: string;
+  /** The whole CloudEvent: attributes and data. */
+  readonly event: JsonValue;
+}
+
+/** One row of a tenant's chain: position `n` (1, 2, 3…) links to row `n - 1` by its hash. */
+export interface AuditRow extends AuditEntry {
+  readonly tenant: string;
+  readonly position: number;
+  readonly previousHash: string;
+  readonly rowHash: string;
+}
+
+/** The end of a tenant's chain, which the next row links to. */
+export interface ChainHead {
+  readonly position: number;
+  readonly rowHash: string;
+}
+
+/** What the first row of a chain links to. */
+export const genesisHash = '0'.repeat(64);
+
+/** Why a chain failed verification at a row. */
+export type ChainBreak =
+  /** The row's content or links no longer give its hash: it was edited, or forged without the key. */
+  | 'hash-mismatch'
+  /** The row does not link to the row before it. */
+  | 'broken-link'
+  /** The row's position is not the one after the row before it: rows before it were removed. */
+  | 'missing-row';
+
+export type ChainVerdict =
+  | { readonly intact: true; readonly rows: number; readonly head: ChainHead }
+  | { readonly intact: false; readonly position: number; readonly reason: ChainBreak; readonly rows: number };
+
+/**
+ * A tenant's hash chain, keyed: each row's hash is HMAC-SHA256(key, previous hash ‖ canonical row), so someone
+ * who can write the table but does not hold the key cannot forge a row or recompute the chain after an edit
+ * (docs/adr/0010-audit-chain-per-tenant.md).
+ */
+export class AuditChain {
+  private readonly key: Uint8Array;
+
+  constructor(key: string) {
+    if (key.length < 32) throw new RangeError('the audit chain key must have at least 32 characters');
+    this.key = utf8ToBytes(key);
+  }
+
+  /** The rows `entries` become after `head` (the chain's end; undefined for an empty chain), in order. */
+  append(tenant: string, head: ChainHead | undefined, entries: readonly AuditEntry[]): AuditRow[] {
+    let position = head?.position ?? 0;
+    let previousHash = head?.rowHash ?? genesisHash;
+    return entries.map((entry) => {
+      position += 1;
+      const row = { ...entry, tenant, position, previousHash };
+      const rowHash = this.hashOf(row);
+      previousHash = rowHash;
+      return { ...row, rowHash };
+    });
+  }
+
+  /**
+   * Walks rows as read back in position order and names the first that breaks the chain: an edited or forged
+   * row fails its own hash, a removed row is named by the position that is missing. A long chain is verified in
+   * pages: pass each page with the head the previous page's verdict returned.
+   */
+  verify(tenant: string, rows: readonly AuditRow[], from?: ChainHead): ChainVerdict {
+    let expected = (from?.position ?? 0) + 1;
+    let previousHash = from?.rowHash ?? genesisHash;
+    for (const [index, row] of rows.entries()) {
+      const broken = this.breakAt(tenant, row, expected, previousHash);
+      if (broken !== undefined) return { intact: false, position: expected, reason: broken, rows: index };
+      expected += 1;
+      previousHash = row.rowHash;
+    }
+    return { intact: true, rows: rows.length, head: { position: expected - 1, rowHash: previousHash } };
+  }
+
+  private breakAt(
+    tenant: string,
+    row: AuditRow,
+    expected: number,
+    previousHash: string,
+  ): ChainBreak | undefined {
+    if (row.position > expected) return 'missing-row';
+    if (row.tenant !== tenant || row.position !== expected || this.hashOf(row) !== row.rowHash) {
+      return 'hash-mismatch';
+    }
+    if (row.previousHash !== previousHash) return 'broken-link';
+    return undefined;
+  }
+
+  private hashOf(row: Omit<AuditRow, 'rowHash'>): string {
+    const body = canonicalJson({
+      tenant: row.tenant,
+      position: row.position,
+      previousHash: row.previousHash,
+      eventId: row.eventId,
+      topic: row.topic,
+      type: row.type,
+      subject: row.subject,
+      occurredAt: row.occurredAt,
+      event: row.event,
+    });
+    return bytesToHex(hmac(sha256, this.key, utf8ToBytes(body)));
+  }
+}

@@ -1,0 +1,37 @@
+/** Pure governance: the artifact registry, the release lifecycle and the audit chain. No I/O, no clock. */
+export { type ContentChange, diffContent } from './artifact-diff';
+export {
+  type ArtifactKind,
+  type ArtifactProblem,
+  type ArtifactValidator,
+  type ArtifactValidators,
+  type ArtifactVersion,
+  type NewArtifactVersion,
+  type Registration,
+  registerVersion,
+  zodArtifactValidator,
+} from './artifact-registry';
+export {
+  type AuditEntry,
+  type AuditRow,
+  AuditChain,
+  type ChainBreak,
+  type ChainHead,
+  type ChainVerdict,
+  genesisHash,
+} from './audit-chain';
+export { type JsonValue, canonicalJson } from './canonical-json';
+export { contentHashOf } from './content-hash';
+export { GovernanceError, type GovernanceErrorCode } from './governance.error';
+export {
+  type Release,
+  type ReleaseActor,
+  type ReleaseCommand,
+  type ReleaseScope,
+  type ReleaseState,
+  type ReleaseStep,
+  type ReleaseTransition,
+  emptyReleaseScope,
+  productionRelease,
+  transitionRelease,
+} from './release-lifecycle';
