@@ -1,4 +1,5 @@
-import { loadConfig, serviceConfigSchema } from '@keel/config';
+import { loadConfig } from '@keel/config';
+import { retrievalConfigSchema } from '@keel/retrieval-feature';
 import { serviceAppContract } from '@keel/testing';
 import { AppModule } from './app.module';
 
@@ -8,6 +9,7 @@ serviceAppContract({
     'ServiceSchema1763900000000',
     'MessagingTables1764000000000',
     'MessagingDeliveryCounts1764200000000',
+    'DocumentRegistry1764300000000',
   ],
-  module: (env) => AppModule.forRoot(loadConfig(serviceConfigSchema(0), env)),
+  module: (env) => AppModule.forRoot(loadConfig(retrievalConfigSchema, env)),
 });

@@ -1,5 +1,6 @@
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
+import { documentRegistryMigration } from '@keel/retrieval-feature';
 
 /** The retrieval service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const retrievalMigrations: ServiceMigrations = {
@@ -8,5 +9,6 @@ export const retrievalMigrations: ServiceMigrations = {
     serviceSchemaMigration('retrieval'),
     messagingTablesMigration('retrieval'),
     messagingDeliveryCountsMigration('retrieval'),
+    documentRegistryMigration('retrieval'),
   ],
 };

@@ -1,0 +1,49 @@
+import { serviceConfigSchema } from '@keel/config';
+import { z } from 'zod';
+
+/** The retrieval service's settings: the common ones plus its vector store and embedder. */
+export const retrievalConfigSchema = serviceConfigSchema(3002)
+  .extend({
+    /** `embedded` keeps the index in the process (lost on restart: dev and tests); `qdrant` needs QDRANT_URL. */
+    RETRIEVAL_VECTOR_STORE: z.enum(['embedded', 'qdrant']).default('embedded'),
+    QDRANT_URL: z.url().optional(),
+    QDRANT_API_KEY: z.string().min(1).optional(),
+    RETRIEVAL_QDRANT_COLLECTION: z.string().min(1).default('keel-knowledge'),
+    /** `minilm` runs all-MiniLM-L6-v2 in the process; `openai` calls an OpenAI-compatible endpoint. */
+    RETRIEVAL_EMBEDDER: z.enum(['minilm', 'openai']).default('minilm'),
+    /** Folder with the MiniLM `model.onnx` and `tokenizer.json`; unset: resolved by scripts/models/minilm.sh. */
+    RETRIEVAL_MINILM_DIR: z.string().min(1).optional(),
+    RETRIEVAL_EMBEDDINGS_BASE_URL: z.url().optional(),
+    RETRIEVAL_EMBEDDINGS_API_KEY: z.string().min(1).optional(),
+    RETRIEVAL_EMBEDDINGS_MODEL: z.string().min(1).optional(),
+    RETRIEVAL_EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(1).optional(),
+    /** Candidates each retriever hands to RRF in hybrid search. */
+    RETRIEVAL_PREFETCH_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .superRefine((config, context) => {
+    if (config.RETRIEVAL_VECTOR_STORE === 'qdrant' && !config.QDRANT_URL) {
+      context.addIssue({
+        code: 'custom',
+        path: ['QDRANT_URL'],
+        message: 'required when RETRIEVAL_VECTOR_STORE=qdrant',
+      });
+    }
+    if (config.RETRIEVAL_EMBEDDER === 'openai') {
+      for (const key of [
+        'RETRIEVAL_EMBEDDINGS_BASE_URL',
+        'RETRIEVAL_EMBEDDINGS_API_KEY',
+        'RETRIEVAL_EMBEDDINGS_MODEL',
+        'RETRIEVAL_EMBEDDINGS_DIMENSIONS',
+      ] as const) {
+        if (config[key] === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'required when RETRIEVAL_EMBEDDER=openai',
+          });
+        }
+      }
+    }
+  });
+
+export type RetrievalConfig = z.infer<typeof retrievalConfigSchema>;
