@@ -1,4 +1,3 @@
-import { loadConfig } from '@keel/config';
 import {
   type CaseEvent,
   type CloudEvent,
@@ -12,28 +11,19 @@ import {
 } from '@keel/contracts';
 import { replayDecision } from '@keel/decisioning-agent';
 import { currentArtifacts, recordBytes } from '@keel/decisioning-domain';
-import { decisioningConfigSchema } from '@keel/decisioning-feature';
-import {
-  EventPublisher,
-  KafkaRecordSender,
-  ensureTopics,
-  kafkaEventTransport,
-  topicSpecsWithDeadLetters,
-} from '@keel/messaging';
+import { EventPublisher, KafkaRecordSender, ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
 import {
   type ScratchDatabase,
   readTopic,
   scratchDatabase,
   testKafka,
-  testKafkaBrokers,
   testTopicScope,
   waitFor,
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { type KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
-import { AppModule } from './app.module';
+import { startDecisioningApp } from '../../../test/e2e/fixtures/decisioning-app';
 
 /**
  * The service on real Kafka and Postgres, offline planner: case events and workflow decision requests in,
@@ -54,18 +44,7 @@ describe('decisioning service', () => {
     client = new Client({ connectionString: database.url });
     await client.connect();
     await ensureTopics(kafka, topicSpecsWithDeadLetters(Object.values(topics)));
-    const config = loadConfig(decisioningConfigSchema, {
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: testKafkaBrokers.join(','),
-      KEEL_TOPIC_NAMESPACE: namespace,
-      OUTBOX_POLL_MS: '20',
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-      PORT: '0',
-    });
-    app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-    app.connectMicroservice({ strategy: kafkaEventTransport(app) }, { inheritAppConfig: true });
-    await app.init();
-    await app.startAllMicroservices();
+    app = await startDecisioningApp({ DATABASE_URL: database.url, KEEL_TOPIC_NAMESPACE: namespace });
   });
 
   afterAll(async () => {

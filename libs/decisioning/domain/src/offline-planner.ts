@@ -58,7 +58,7 @@ function decide(trigger: DecisionTrigger, history: readonly CaseHistoryEntry[]):
         lines: 'array',
         weightKg: 'number',
         region: 'string',
-        address: 'object',
+        address: 'present',
       });
     case 'exception/exception.raised': {
       const earlier = history.filter(
@@ -103,7 +103,7 @@ function decide(trigger: DecisionTrigger, history: readonly CaseHistoryEntry[]):
   }
 }
 
-type FieldKind = 'string' | 'number' | 'array' | 'object';
+type FieldKind = 'string' | 'number' | 'array' | 'present';
 
 function startWorkflow(
   template: string,
@@ -138,8 +138,8 @@ function hasKind(value: unknown, kind: FieldKind): boolean {
       return typeof value === 'number' && Number.isFinite(value);
     case 'array':
       return Array.isArray(value) && value.length > 0;
-    case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'present':
+      return value !== undefined && value !== null;
   }
 }
 
