@@ -102,6 +102,16 @@ describe('expression guard', () => {
       /timeout/,
     ],
     [
+      'a built-in passed to $reduce',
+      '$count($reduce([1..100000], $append))',
+      /\$append is a built-in function: call it/,
+    ],
+    [
+      'a partial built-in passed to $map',
+      '$count($map([1..100000], $pad(?, 400000)))',
+      /\$pad is a built-in function/,
+    ],
+    [
       'nested cross products',
       '$count(([1..3000])@$a.([1..3000])@$b.{"a": $a})',
       /maximum sequence length|timeout/,
@@ -214,6 +224,23 @@ describe('expression guard', () => {
   it('refuses the forbidden built-ins at run time too, for expressions that skipped load', async () => {
     await expect(evaluateExpression('$random()', scope())).rejects.toThrow('$random is not allowed');
     await expect(evaluateExpression('$eval("1 + 1")', scope())).rejects.toThrow('$eval is not allowed');
+  });
+
+  // A built-in passed to a higher-order one runs natively per item, with no check in between.
+  it('refuses at load a built-in used as a value, and allows calling it, piping into it and wrapping it', () => {
+    const known = new Set<string>();
+    expect(inspectExpression('$reduce(items, $append)', known)).toEqual([
+      {
+        kind: 'reference',
+        message:
+          "'$reduce(items, $append)': $append is a built-in function: call it, or wrap it in a function to pass it (function($v) { $append($v) })",
+      },
+    ]);
+    expect(inspectExpression('$map(items, $pad(?, 3))', known)).toHaveLength(1);
+    expect(inspectExpression('($f := $string; $f(1))', known)).toHaveLength(1);
+    for (const allowed of ['$string(1)', 'items ~> $count', 'items ~> $map(function($v) { $string($v) })']) {
+      expect(inspectExpression(allowed, known)).toEqual([]);
+    }
   });
 
   // JSONata binds its built-ins in one place; a new one in an upgrade must be reviewed before it can be used.

@@ -31,11 +31,11 @@ export const expressionLimits = {
   parsedTimestampLength: 64,
 } as const;
 
-/** An expression that would exceed `expressionLimits`. */
-export class ExpressionLimitError extends Error {
-  constructor(detail: string) {
-    super(`exceeds the expression limits: ${detail}`);
-    this.name = 'ExpressionLimitError';
+/** An expression the guard stopped: it would exceed `expressionLimits`, or it uses what the engine forbids. */
+export class ExpressionGuardError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpressionGuardError';
   }
 }
 
@@ -176,8 +176,69 @@ function measure(
   return size;
 }
 
-interface AstNodeType {
+/** The subset of JSONata's AST the guard reads (its published typings omit some node types). */
+export interface AstNode {
   readonly type: string;
+  readonly value?: unknown;
+  readonly steps?: readonly AstNode[];
+  readonly procedure?: AstNode;
+  readonly rhs?: AstNode;
+}
+
+type AstNodeType = AstNode;
+
+/** Calls `onNode` for every node of a JSONata AST, parents before their children. */
+export function visitAst(node: unknown, onNode: (node: AstNode) => void): void {
+  if (Array.isArray(node)) {
+    for (const child of node) visitAst(child, onNode);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  if ('type' in node && typeof node.type === 'string') onNode(node as AstNode);
+  for (const child of Object.values(node)) visitAst(child, onNode);
+}
+
+// ---- Built-ins only called, never passed. A higher-order built-in ($map, $reduce, $sort…) calls its function
+// argument once per item. A lambda's calls are JSONata nodes, so the checks run between them; a built-in passed
+// instead (or a partial application of one, which JSONata runs natively) is called for every item unchecked:
+// `$reduce([1..100000], $append)` copies quadratically with no check in between.
+
+// `$f` nodes in a call position: the procedure of `$f(…)`, or the right side of `x ~> $f`.
+const calledNodes = new WeakSet<object>();
+
+function isBuiltinFunction(value: unknown): boolean {
+  return (
+    typeof value === 'function' ||
+    (value !== null &&
+      typeof value === 'object' &&
+      (value as { _jsonata_function?: unknown })._jsonata_function === true)
+  );
+}
+
+function describeBuiltinValue(name: string): string {
+  return `$${name} is a built-in function: call it, or wrap it in a function to pass it (function($v) { $${name}($v) })`;
+}
+
+/**
+ * Marks the call positions of `ast` for the run-time check, and returns what load must refuse: the built-ins it
+ * names in a value position (passed as an argument, bound to a variable, partially applied).
+ */
+export function builtinsPassedAsValues(ast: unknown): string[] {
+  const passed: string[] = [];
+  visitAst(ast, (node) => {
+    if (node.type === 'function' && node.procedure !== undefined) calledNodes.add(node.procedure);
+    if (node.type === 'apply' && node.rhs?.type === 'variable') calledNodes.add(node.rhs);
+    if (
+      node.type === 'variable' &&
+      typeof node.value === 'string' &&
+      Object.hasOwn(builtinReviews, node.value) &&
+      builtinReviews[node.value]?.kind !== 'forbidden' && // reported as forbidden wherever it appears
+      !calledNodes.has(node)
+    ) {
+      passed.push(describeBuiltinValue(node.value));
+    }
+  });
+  return passed;
 }
 
 interface EvaluationEnvironment {
@@ -202,6 +263,9 @@ function checkNodeResult(
   environment: EvaluationEnvironment,
   result: unknown,
 ): void {
+  if (node.type === 'variable' && isBuiltinFunction(result) && !calledNodes.has(node)) {
+    throw new ExpressionGuardError(describeBuiltinValue(String(node.value)));
+  }
   if (
     (typeof result !== 'string' && (typeof result !== 'object' || result === null)) ||
     passThroughNodes.has(node.type)
@@ -213,9 +277,7 @@ function checkNodeResult(
     if (!selectionNodes.has(node.type)) budget.allocated += result.length;
     const limit = expressionLimits.stringLength + budget.documentSize;
     if (result.length > limit) {
-      throw new ExpressionLimitError(
-        `built a string of ${result.length} characters; at most ${limit} are allowed`,
-      );
+      refuse(`built a string of ${result.length} characters; at most ${limit} are allowed`);
     }
   } else if (typeof result === 'object' && result !== null && !documentSizes.has(result)) {
     // The transform operator (`~> | … |`) edits its copy in place after parts of it were measured, so its
@@ -230,15 +292,11 @@ function checkNodeResult(
     }
     const limit = expressionLimits.valueSize + budget.documentSize;
     if (size > limit) {
-      throw new ExpressionLimitError(
-        `built a value of about ${size} bytes of JSON; at most ${limit} are allowed`,
-      );
+      refuse(`built a value of about ${size} bytes of JSON; at most ${limit} are allowed`);
     }
   }
   if (budget.allocated > expressionLimits.allocated) {
-    throw new ExpressionLimitError(
-      `built more than about ${expressionLimits.allocated} bytes of values in one evaluation`,
-    );
+    refuse(`built more than about ${expressionLimits.allocated} bytes of values in one evaluation`);
   }
 }
 
@@ -302,7 +360,7 @@ function original(name: OriginalName): JsonataFunction['implementation'] {
 }
 
 function refuse(detail: string): never {
-  throw new ExpressionLimitError(detail);
+  throw new ExpressionGuardError(`exceeds the expression limits: ${detail}`);
 }
 
 function checkPicture(picture: string | undefined, builtin: string): void {
@@ -604,9 +662,12 @@ export function guard(expression: jsonata.Expression): jsonata.Expression {
         review.signature,
       );
     } else if (review.kind === 'forbidden') {
-      expression.registerFunction(name, () => refuse(`$${name} is not allowed: ${review.reason}`));
+      expression.registerFunction(name, () => {
+        throw new ExpressionGuardError(`$${name} is not allowed: it ${review.reason}`);
+      });
     }
   }
+  builtinsPassedAsValues(expression.ast());
   // JSONata's evaluation hook: called after every node with the node, its input, environment and result.
   expression.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, checkNodeResult);
   return expression;

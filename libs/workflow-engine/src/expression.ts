@@ -1,11 +1,14 @@
 import jsonata from 'jsonata';
 import {
+  type AstNode,
   admitDocument,
+  builtinsPassedAsValues,
   builtinsReady,
   forbiddenBuiltins,
   guard,
   guardOptions,
   linearPattern,
+  visitAst,
 } from './expression-guard';
 import { type JsonValue, toJsonValue } from './json-value';
 
@@ -123,8 +126,11 @@ export function inspectExpression(source: string, knownSteps: ReadonlySet<string
   } catch (error) {
     return [{ kind: 'syntax', message: (error as Error).message }];
   }
-  const issues: ExpressionIssue[] = [];
-  visit(ast, (node) => {
+  const issues: ExpressionIssue[] = builtinsPassedAsValues(ast).map((problem) => ({
+    kind: 'reference',
+    message: `'${source}': ${problem}`,
+  }));
+  visitAst(ast, (node) => {
     if (node.type === 'variable' && typeof node.value === 'string' && forbiddenBuiltins.has(node.value)) {
       issues.push({
         kind: 'reference',
@@ -149,13 +155,6 @@ export function inspectExpression(source: string, knownSteps: ReadonlySet<string
   return issues;
 }
 
-// The subset of JSONata's AST the checks read; its published typings omit the `path` node type.
-interface AstNode {
-  readonly type: string;
-  readonly value?: unknown;
-  readonly steps?: readonly AstNode[];
-}
-
 /** The `<id>` of a path `steps.<id>…` rooted at the document. */
 function referencedStep(node: AstNode): string | undefined {
   if (node.type !== 'path' || node.steps === undefined) return undefined;
@@ -167,16 +166,6 @@ function referencedStep(node: AstNode): string | undefined {
     return String(second.value);
   }
   return undefined;
-}
-
-function visit(node: unknown, onNode: (node: AstNode) => void): void {
-  if (Array.isArray(node)) {
-    for (const child of node) visit(child, onNode);
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  if ('type' in node && typeof node.type === 'string') onNode(node as AstNode);
-  for (const child of Object.values(node)) visit(child, onNode);
 }
 
 /** A piece of a template string: literal text, or an expression with its offset in the string. */
