@@ -1,3 +1,5 @@
+import { classifyPostgresFailure } from '@keel/persistence';
+
 /**
  * Whether an error of the consumer's own work (its statements, commits, dead-letter sends) means Postgres or
  * Kafka could not be reached, rather than that the handler (or the record) failed. An outage is waited out
@@ -5,8 +7,9 @@
  * away. A handler's own error is judged differently (see `EventConsumer`): socket errors there may come from
  * any service it calls.
  *
- * Postgres: socket errors, the connection-exception class `08`, server shutdown and start-up (`57P01`–`57P03`),
- * too many connections (`53300`), and pg / pg-pool's own messages for a dropped connection or a pool timeout.
+ * Postgres: what `classifyPostgresFailure` calls `unavailable` (socket errors, the connection-exception class `08`,
+ * server shutdown and start-up, too many connections, pg / pg-pool's messages for a dropped connection or a pool
+ * timeout).
  * Kafka: kafkajs errors whose root cause kafkajs marks retriable (connection, request timeout, leader moved,
  * coordinator not available…), including a retrier that gave up on one. A retriable error means the cluster
  * is not answering properly yet; a non-retriable one (`MESSAGE_TOO_LARGE`, authorization) is about the request.
@@ -22,24 +25,6 @@ export function isRecordTooLarge(error: unknown): boolean {
 
 const tooLargeTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
-const socketCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-const postgresOutageStates = new Set(['57P01', '57P02', '57P03', '53300']);
-const postgresConnectionMessages = [
-  'Connection terminated',
-  'timeout exceeded when trying to connect',
-  'is not queryable',
-];
-
 interface ErrorLike {
   readonly name?: unknown;
   readonly message?: unknown;
@@ -49,12 +34,8 @@ interface ErrorLike {
 }
 
 function isPostgresOutage(error: ErrorLike): boolean {
-  const code = typeof error.code === 'string' ? error.code : '';
-  if (socketCodes.has(code) || postgresOutageStates.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
-  const message = typeof error.message === 'string' ? error.message : '';
-  return (
-    !String(error.name).startsWith('KafkaJS') && postgresConnectionMessages.some((m) => message.includes(m))
-  );
+  // kafkajs's messages ("Connection timeout", …) are judged by its own `retriable` flag, never as Postgres's.
+  return !String(error.name).startsWith('KafkaJS') && classifyPostgresFailure(error) === 'unavailable';
 }
 
 /** Whether a kafkajs error (however wrapped) means the cluster is not answering properly yet. */

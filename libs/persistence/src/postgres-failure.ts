@@ -31,7 +31,7 @@ const transientStates = new Set(['40001', '40P01', '55P03']);
 const unavailableMessages = [
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
-  /client has encountered a connection error/i,
+  /client has encountered a connection error|is not queryable/i,
   /connection is not open|cannot use a pool after calling end/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
 ];
