@@ -1,0 +1,10 @@
+/** Who may call Keel's HTTP APIs: bearer tokens (JWT) from an OIDC issuer or governance, roles, tenants. */
+export { accessConfigProblem, accessConfigSchema, type AccessConfig } from './access.config';
+export { AccessError, type AccessErrorCode } from './access.error';
+export { AccessGuard } from './access.guard';
+export { AccessModule } from './access.module';
+export { type IssuedApiKey, issueApiKey, parseApiKey, secretMatches } from './api-key';
+export { BearerTokenVerifier } from './bearer-token.verifier';
+export { CurrentPrincipal } from './current-principal.decorator';
+export { type Principal, type Role, hasRole, roles } from './principal';
+export { Roles } from './roles.decorator';
