@@ -208,6 +208,20 @@ describe('expression guard', () => {
     );
   });
 
+  // The engine records a step's output into the context in place, between evaluations on the same document.
+  it('measures the document afresh in every evaluation, so a part added in place cannot hide its size', async () => {
+    const steps: Record<string, JsonValue> = {};
+    const document = { input: {}, steps };
+    await evaluateExpression('1', scope(document));
+    steps.fetch = { output: { text: 'x'.repeat(400_000) } };
+
+    const started = performance.now();
+    await expect(
+      evaluateExpression('$length($string($map([1..1000], function() { $$.steps })))', scope(document)),
+    ).rejects.toThrow(/built a value of about/);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('refuses at load the regular expressions that need backtracking, and the nondeterministic built-ins', () => {
     expect(inspectExpression('$match(s, /(a)\\1/)', new Set())).toEqual([
       {

@@ -106,9 +106,11 @@ const passThroughNodes = new Set([
 const selectionNodes = new Set(['name', 'path', 'wildcard', 'descendant']);
 
 interface Budget {
+  /** Sizes measured in this evaluation. Never kept across evaluations: the engine edits documents in place. */
   readonly sizes: WeakMap<object, number>;
-  /** The document's size: selections from it are not built by the expression, and may be that large. */
-  readonly documentSize: number;
+  readonly document: unknown;
+  /** The document's size, measured only when a value is larger than the limits alone allow. */
+  documentSize: number | undefined;
   allocated: number;
 }
 
@@ -117,28 +119,23 @@ interface Budget {
 const budgets = new WeakMap<object, Budget>();
 
 // The document an expression reads is bounded by whoever produced it (message and response size limits), not
-// by the expression: its objects are exempt, and a built value may be as large as the document plus the limit.
-const documentSizes = new WeakMap<object, number>();
+// by the expression: reading a part of it is not building one, so those parts are not measured when a node
+// returns them, and a built value may be as large as the document plus the limit. Only identity is kept across
+// evaluations (a part stays a part of some document); sizes are always measured afresh.
+const documentParts = new WeakSet<object>();
 
-/** Records the size of every object in `document`, once per object: the reads the value limit lets through. */
+/** Marks `document` as read-only input; its parts are marked as expressions reach them. */
 export function admitDocument(document: unknown): void {
-  sizeOfDocument(document);
+  markDocumentPart(document);
 }
 
-function sizeOfDocument(value: unknown): number {
-  if (typeof value === 'string') return expressionLimits.elementSize + value.length;
-  if (value === null || typeof value !== 'object') return expressionLimits.elementSize;
-  const known = documentSizes.get(value);
-  if (known !== undefined) return known;
-  let size = expressionLimits.elementSize;
-  if (Array.isArray(value)) {
-    for (const item of value as unknown[]) size += sizeOfDocument(item);
-  } else {
-    const members = value as Record<string, unknown>;
-    for (const key in members) size += key.length + sizeOfDocument(members[key]);
-  }
-  documentSizes.set(value, size);
-  return size;
+function markDocumentPart(value: unknown): void {
+  if (value === null || typeof value !== 'object' || documentParts.has(value)) return;
+  documentParts.add(value);
+  // Path steps read array items one by one, so the items of a part are parts too.
+  if (Array.isArray(value))
+    for (const item of value as unknown[])
+      if (item !== null && typeof item === 'object') documentParts.add(item);
 }
 
 function isFunctionValue(value: object): boolean {
@@ -146,7 +143,10 @@ function isFunctionValue(value: object): boolean {
   return marks._jsonata_lambda === true || marks._jsonata_function === true;
 }
 
-/** Logical size of `value` (a shared part counts at every place it appears); adds what is new to `allocated`. */
+/**
+ * Logical size of `value` (a shared part counts at every place it appears); adds what the expression built to
+ * `allocated` (not the document's parts, which it only refers to).
+ */
 function measure(
   value: unknown,
   sizes: WeakMap<object, number> | Map<object, number>,
@@ -155,7 +155,7 @@ function measure(
   if (typeof value === 'string') return expressionLimits.elementSize + value.length;
   if (value === null || typeof value !== 'object' || isFunctionValue(value))
     return expressionLimits.elementSize;
-  const known = documentSizes.get(value) ?? sizes.get(value);
+  const known = sizes.get(value);
   if (known !== undefined) return known;
   sizes.set(value, expressionLimits.elementSize); // a cycle (JSONata's bookkeeping objects) counts once, not forever
   let size = expressionLimits.elementSize;
@@ -172,8 +172,17 @@ function measure(
     for (const key of Object.keys(members)) add(key, members[key]);
   }
   sizes.set(value, size);
-  budget.allocated += own;
+  if (!documentParts.has(value)) budget.allocated += own;
   return size;
+}
+
+function documentSizeOf(budget: Budget): number {
+  if (budget.documentSize === undefined) {
+    const allocated = budget.allocated; // the document is read, not built
+    budget.documentSize = measure(budget.document, budget.sizes, budget);
+    budget.allocated = allocated;
+  }
+  return budget.documentSize;
 }
 
 /** The subset of JSONata's AST the guard reads (its published typings omit some node types). */
@@ -248,10 +257,12 @@ interface EvaluationEnvironment {
 function budgetOf(environment: EvaluationEnvironment): Budget {
   let budget = budgets.get(environment.base);
   if (budget === undefined) {
-    const document = environment.base.lookup('$');
-    const documentSize =
-      document !== null && typeof document === 'object' ? (documentSizes.get(document) ?? 0) : 0;
-    budget = { sizes: new WeakMap(), documentSize, allocated: 0 };
+    budget = {
+      sizes: new WeakMap(),
+      document: environment.base.lookup('$'),
+      documentSize: undefined,
+      allocated: 0,
+    };
     budgets.set(environment.base, budget);
   }
   return budget;
@@ -259,7 +270,7 @@ function budgetOf(environment: EvaluationEnvironment): Budget {
 
 function checkNodeResult(
   node: AstNodeType,
-  _input: unknown,
+  input: unknown,
   environment: EvaluationEnvironment,
   result: unknown,
 ): void {
@@ -272,14 +283,20 @@ function checkNodeResult(
   ) {
     return;
   }
+  // A field read from a part of the document is a part of it.
+  if (node.type === 'name' && input !== null && typeof input === 'object' && documentParts.has(input)) {
+    markDocumentPart(result);
+  }
   const budget = budgetOf(environment);
   if (typeof result === 'string') {
     if (!selectionNodes.has(node.type)) budget.allocated += result.length;
-    const limit = expressionLimits.stringLength + budget.documentSize;
-    if (result.length > limit) {
-      refuse(`built a string of ${result.length} characters; at most ${limit} are allowed`);
+    if (result.length > expressionLimits.stringLength) {
+      const limit = expressionLimits.stringLength + documentSizeOf(budget);
+      if (result.length > limit) {
+        refuse(`built a string of ${result.length} characters; at most ${limit} are allowed`);
+      }
     }
-  } else if (typeof result === 'object' && result !== null && !documentSizes.has(result)) {
+  } else if (typeof result === 'object' && result !== null && !documentParts.has(result)) {
     // The transform operator (`~> | … |`) edits its copy in place after parts of it were measured, so its
     // result is measured afresh and the fresh sizes replace the stale ones.
     let size: number;
@@ -290,9 +307,9 @@ function checkNodeResult(
     } else {
       size = measure(result, budget.sizes, budget);
     }
-    const limit = expressionLimits.valueSize + budget.documentSize;
-    if (size > limit) {
-      refuse(`built a value of about ${size} bytes of JSON; at most ${limit} are allowed`);
+    if (size > expressionLimits.valueSize) {
+      const limit = expressionLimits.valueSize + documentSizeOf(budget);
+      if (size > limit) refuse(`built a value of about ${size} bytes of JSON; at most ${limit} are allowed`);
     }
   }
   if (budget.allocated > expressionLimits.allocated) {
