@@ -1,6 +1,7 @@
 import { buildEvent, type CloudEvent, type Violation } from '@keel/contracts';
 import {
   type AdmittedRecord,
+  type Rejection,
   eventIdOf,
   type SourceCatalog,
   type SourceSubmission,
@@ -33,6 +34,16 @@ export type ItemResult =
       readonly violations: readonly Violation[];
     };
 
+/** A submission after admission: refused, or ready with the key it is accepted under. */
+type Admitted =
+  | { readonly outcome: 'rejected'; readonly rejection: Rejection }
+  | {
+      readonly outcome: 'admitted';
+      readonly submission: SourceSubmission;
+      readonly record: AdmittedRecord;
+      readonly key: AcceptedKey;
+    };
+
 export interface SourceEventIngestorOptions {
   readonly catalog: SourceCatalog;
   readonly keys: IdempotencyKeys;
@@ -60,60 +71,51 @@ export class SourceEventIngestor {
     context: SubmissionContext = {},
   ): Promise<ItemResult[]> {
     await this.refuseWhileStalled(manager);
-    const admissions = await Promise.all(
-      submissions.map((submission) => this.options.catalog.admit(submission)),
-    );
-    const claims = admissions.flatMap((admission): AcceptedKey[] => {
-      if (admission.outcome === 'rejected') return [];
-      const { record } = admission;
-      return [
-        {
+    const admitted = await Promise.all(
+      submissions.map(async (submission): Promise<Admitted> => {
+        const admission = await this.options.catalog.admit(submission);
+        if (admission.outcome === 'rejected') return { outcome: 'rejected', rejection: admission.rejection };
+        const { record } = admission;
+        const key: AcceptedKey = {
           key: record.idempotencyKey,
           eventId: eventIdOf(record.idempotencyKey),
           topic: this.options.topics[record.topic].name,
           subject: record.subject,
-        },
-      ];
-    });
+        };
+        return { outcome: 'admitted', submission, record, key };
+      }),
+    );
     // One round trip for the batch; an event repeated within it is a duplicate of its first occurrence.
-    const heldBefore = await this.options.keys.claim(manager, claims);
-    const acceptedNow = new Map<string, AcceptedKey>();
+    const heldBefore = await this.options.keys.claim(
+      manager,
+      admitted.flatMap((item) => (item.outcome === 'admitted' ? [item.key] : [])),
+    );
+    const acceptedNow = new Set<string>();
     const results: ItemResult[] = [];
     const caseEvents: Array<CloudEvent<Extract<AdmittedRecord, { topic: 'caseEvents' }>['data']>> = [];
     const documents: Array<CloudEvent<Extract<AdmittedRecord, { topic: 'knowledgeDocuments' }>['data']>> = [];
-    admissions.forEach((admission, index) => {
-      if (admission.outcome === 'rejected') {
-        const { code, message, violations } = admission.rejection;
+    for (const item of admitted) {
+      if (item.outcome === 'rejected') {
+        const { code, message, violations } = item.rejection;
         results.push({ outcome: 'rejected', error: code, message, violations });
-        return;
+        continue;
       }
-      const { record } = admission;
-      const first = heldBefore.get(record.idempotencyKey) ?? acceptedNow.get(record.idempotencyKey);
+      const { submission, record, key } = item;
+      const first = heldBefore.get(key.key) ?? (acceptedNow.has(key.key) ? key : undefined);
       if (first) {
-        results.push({
-          outcome: 'duplicate',
-          eventId: first.eventId,
-          subject: first.subject,
-          topic: first.topic,
-        });
-        return;
+        const { eventId, subject, topic } = first;
+        results.push({ outcome: 'duplicate', eventId, subject, topic });
+        continue;
       }
-      const topic = this.options.topics[record.topic];
-      const eventId = eventIdOf(record.idempotencyKey);
-      acceptedNow.set(record.idempotencyKey, {
-        key: record.idempotencyKey,
-        eventId,
-        topic: topic.name,
-        subject: record.subject,
-      });
+      acceptedNow.add(key.key);
       const attributes = {
-        id: eventId,
+        id: key.eventId,
         source: this.options.source,
         type: record.type,
         time: this.options.now().toISOString(),
         subject: record.subject,
-        tenant: submissions[index]?.tenant ?? '',
-        correlationid: context.correlationId ?? eventId,
+        tenant: submission.tenant,
+        correlationid: context.correlationId ?? key.eventId,
         ...(context.causationId ? { causationid: context.causationId } : {}),
         idempotencykey: record.idempotencyKey,
       };
@@ -124,8 +126,8 @@ export class SourceEventIngestor {
           buildEvent(this.options.topics.knowledgeDocuments, { ...attributes, data: record.data }),
         );
       }
-      results.push({ outcome: 'accepted', eventId, subject: record.subject, topic: topic.name });
-    });
+      results.push({ outcome: 'accepted', eventId: key.eventId, subject: key.subject, topic: key.topic });
+    }
     await this.options.outbox.enqueue(manager, this.options.topics.caseEvents, caseEvents);
     await this.options.outbox.enqueue(manager, this.options.topics.knowledgeDocuments, documents);
     return results;
