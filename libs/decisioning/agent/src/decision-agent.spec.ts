@@ -26,7 +26,8 @@ const artifacts: DecisionArtifacts = {
   ...currentArtifacts,
   agentPolicy: {
     ...currentArtifacts.agentPolicy,
-    limits: { maxSteps: 4, maxWallMs: 3000, maxTokens: 2000, modelTimeoutMs: 300, maxRetries: 1 },
+    // Generous for a loaded 2-core machine: a cold first call must not time out; the timeout cases wait 3 s.
+    limits: { maxSteps: 4, maxWallMs: 5000, maxTokens: 2000, modelTimeoutMs: 2000, maxRetries: 1 },
     breaker: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 60_000 },
   },
 };
@@ -263,7 +264,7 @@ describe('DecisionAgent on the openai client against a scripted model', () => {
     ],
     [
       'a timeout',
-      inOrder({ delayMs: 1000, ...toolCall('get_case_history', {}) }),
+      inOrder({ delayMs: 3000, ...toolCall('get_case_history', {}) }),
       /model unavailable: model call timed out/,
     ],
     [
@@ -419,7 +420,7 @@ describe('DecisionAgent on the openai client against a scripted model', () => {
     });
 
     it('rebuilds fallbacks and offline decisions byte for byte', async () => {
-      const timedOut = await decideWith(inOrder({ delayMs: 1000, body: {} }), classify);
+      const timedOut = await decideWith(inOrder({ delayMs: 3000, body: {} }), classify);
       expect(recordBytes(await replayDecision(timedOut, artifacts))).toBe(recordBytes(timedOut));
       const offline = await agent({ withModel: null }).decide(ticket);
       expect(recordBytes(await replayDecision(offline, artifacts))).toBe(recordBytes(offline));
