@@ -127,7 +127,7 @@ describe('expression guard', () => {
 
   // JSONata's own versions are quadratic: 100 000 items took 9.5 s ($distinct) and longer ($sort, $spread).
   it('answers the built-ins it replaces in n log n', async () => {
-    const length = 50_000;
+    const length = 100_000;
     const document = {
       numbers: Array.from({ length }, (_, index) => length - index),
       objects: Array.from({ length }, (_, index) => ({ k: index % 1000 })),
@@ -141,7 +141,8 @@ describe('expression guard', () => {
       { value: [1, length] },
       { value: length },
     ]);
-    expect(Math.max(distinct.ms, sorted.ms, spread.ms)).toBeLessThan(1_000);
+    // Not the one-second promise (these are legitimate); far below the quadratic versions even on a loaded machine.
+    expect(Math.max(distinct.ms, sorted.ms, spread.ms)).toBeLessThan(4_000);
   });
 
   it('gives the same answers as JSONata itself on ordinary data', async () => {
@@ -226,10 +227,18 @@ describe('expression guard', () => {
     expect(inspectExpression('$match(s, /(a)\\1/)', new Set())).toEqual([
       {
         kind: 'syntax',
-        message: expect.stringContaining('uses the regular expression /(a)\\1/g, which needs backtracking'),
+        message: expect.stringContaining(
+          'uses the regular expression /(a)\\1/g, which the linear-time (RE2) engine refuses: error parsing regexp: invalid escape sequence',
+        ),
       },
     ]);
     expect(inspectExpression('$contains(s, /a(?=b)/)', new Set())).toHaveLength(1);
+    expect(inspectExpression(`$contains(s, /${'(a|b)?'.repeat(100)}/)`, new Set())).toEqual([
+      {
+        kind: 'syntax',
+        message: expect.stringContaining('a regular expression of 600 characters; at most 500'),
+      },
+    ]);
     expect(inspectExpression('$shuffle([1, 2])', new Set())).toEqual([
       { kind: 'reference', message: "'$shuffle([1, 2])' uses $shuffle, which the engine does not allow" },
     ]);

@@ -24,6 +24,8 @@ export const expressionLimits = {
   allocated: 32_000_000,
   /** Matches one use of a regular expression may find: JSONata's loop over them is not checked in between. */
   regexMatches: 10_000,
+  /** Characters of a regex literal: RE2's time is linear in the input times the size of the pattern. */
+  regexLength: 500,
   /** Picture strings of the formatting built-ins, and the widths they ask for. */
   pictureLength: 256,
   pictureWidth: 64,
@@ -43,11 +45,19 @@ export class ExpressionGuardError extends Error {
 
 const linearPatterns = new Map<string, RE2JS>();
 
-/** The RE2 form of a JSONata regex literal; throws when the pattern needs backtracking (back-references, lookahead). */
+/**
+ * The RE2 form of a JSONata regex literal; throws when RE2 cannot run it (back-references, lookahead, repeats
+ * over 1000) or it is longer than `regexLength`.
+ */
 export function linearPattern(regex: RegExp): RE2JS {
   const key = `${regex.flags}/${regex.source}`;
   let pattern = linearPatterns.get(key);
   if (pattern === undefined) {
+    if (regex.source.length > expressionLimits.regexLength) {
+      refuse(
+        `a regular expression of ${regex.source.length} characters; at most ${expressionLimits.regexLength} are allowed`,
+      );
+    }
     const flags = (regex.ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) | (regex.multiline ? RE2JS.MULTILINE : 0);
     pattern = RE2JS.compile(RE2JS.translateRegExp(regex.source), flags);
     linearPatterns.set(key, pattern);

@@ -143,7 +143,7 @@ export function inspectExpression(source: string, knownSteps: ReadonlySet<string
       } catch (error) {
         issues.push({
           kind: 'syntax',
-          message: `'${source}' uses the regular expression ${String(node.value)}, which needs backtracking; only patterns RE2 runs in linear time are allowed (${(error as Error).message})`,
+          message: `'${source}' uses the regular expression ${String(node.value)}, which the linear-time (RE2) engine refuses: ${(error as Error).message}`,
         });
       }
     }
