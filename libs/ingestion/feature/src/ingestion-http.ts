@@ -1,17 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { IngestionHttpErrorFilter } from './api/ingestion-http-error.filter';
 
 /**
- * What the ingestion app sets before it listens: the JSON body limit (a larger body is answered 413), its
- * error filter, and
- * its OpenAPI document at `/openapi.json` with a browsable copy at `/docs`.
+ * What the ingestion app sets before it listens: the JSON body limit (a larger body is answered 413 by the
+ * shared `KeelHttpErrorFilter`) and its OpenAPI document at `/openapi.json` with a browsable copy at `/docs`.
  */
 export function configureIngestionHttp(app: INestApplication, options: { maxBodyBytes: number }): void {
   (app as NestExpressApplication).useBodyParser('json', { limit: options.maxBodyBytes });
-  // Global, because a body over the limit is refused by the parser before any controller is chosen.
-  app.useGlobalFilters(new IngestionHttpErrorFilter(app.getHttpAdapter()));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

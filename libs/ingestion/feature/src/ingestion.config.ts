@@ -14,7 +14,7 @@ export const ingestionConfigSchema = serviceConfigSchema(3001).extend({
   INGESTION_RATE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
   /**
    * When the oldest event waiting in the outbox is older than this, Kafka is not taking what was accepted:
-   * new events are answered 503 (and raw records retried) instead of piling up.
+   * `POST /v1/events` answers 503 instead of piling events up.
    */
   INGESTION_MAX_PUBLISH_LAG_MS: z.coerce.number().int().min(100).default(10_000),
   /** How long an idempotency key is remembered: a resend within it is answered as a duplicate. */

@@ -118,21 +118,13 @@ export class IngestionModule {
         },
         {
           provide: SourceEventIngestor,
-          inject: [SourceCatalog, IDEMPOTENCY_KEYS, PUBLISH_BACKLOG, OutboxWriter, TOPICS],
-          useFactory: (
-            catalog: SourceCatalog,
-            keys: IdempotencyKeys,
-            backlog: PublishBacklog,
-            outbox: OutboxWriter,
-            topics: Topics,
-          ) =>
+          inject: [SourceCatalog, IDEMPOTENCY_KEYS, OutboxWriter, TOPICS],
+          useFactory: (catalog: SourceCatalog, keys: IdempotencyKeys, outbox: OutboxWriter, topics: Topics) =>
             new SourceEventIngestor({
               catalog,
               keys,
-              backlog,
               outbox,
               topics,
-              maxPublishLagMs: options.maxPublishLagMs,
               source: options.source,
               now,
             }),
@@ -144,12 +136,17 @@ export class IngestionModule {
         },
         {
           provide: HttpSubmissions,
-          inject: [SourceEventIngestor, TRANSACTIONS, IngestionMetrics],
+          inject: [SourceEventIngestor, TRANSACTIONS, PUBLISH_BACKLOG, IngestionMetrics],
           useFactory: (
             ingestor: SourceEventIngestor,
             transactions: Transactions,
+            backlog: PublishBacklog,
             metrics: IngestionMetrics,
-          ) => new HttpSubmissions(ingestor, transactions, metrics, options.maxBatchEvents),
+          ) =>
+            new HttpSubmissions(ingestor, transactions, backlog, metrics, {
+              maxBatchEvents: options.maxBatchEvents,
+              maxPublishLagMs: options.maxPublishLagMs,
+            }),
         },
         IdempotencyKeyRetention,
       ],

@@ -3,7 +3,9 @@ import { eventBatchSchema, eventSubmissionSchema, type SourceSubmission } from '
 import { z } from 'zod';
 import { IngestionError } from '../ingestion.error';
 import { type IngestionMetrics } from '../ingestion.metrics';
+import type { PublishBacklog } from '../persistence/publish-backlog.repository';
 import type { Transactions } from '../persistence/transactions';
+import type { EntityManager } from 'typeorm';
 import type { ItemResult, SourceEventIngestor, SubmissionContext } from './source-event.ingestor';
 
 export type SubmissionAnswer =
@@ -23,10 +25,11 @@ export class HttpSubmissions {
   constructor(
     private readonly ingestor: SourceEventIngestor,
     private readonly transactions: Transactions,
+    private readonly backlog: PublishBacklog,
     private readonly metrics: IngestionMetrics,
-    maxBatchEvents: number,
+    private readonly limits: { readonly maxBatchEvents: number; readonly maxPublishLagMs: number },
   ) {
-    this.batchSchema = eventBatchSchema(maxBatchEvents);
+    this.batchSchema = eventBatchSchema(limits.maxBatchEvents);
   }
 
   async submit(body: unknown, headers: { correlationId: string | undefined }): Promise<SubmissionAnswer> {
@@ -48,12 +51,35 @@ export class HttpSubmissions {
     if (typeof body === 'object' && body !== null && 'events' in body) return this.submitBatch(body, context);
     const parsed = parseSubmission(body);
     if ('rejected' in parsed) throw rejectionError(parsed.rejected);
-    const [result] = await this.transactions.run((manager) =>
-      this.ingestor.ingest(manager, [parsed.submission], context),
-    );
+    const [result] = await this.ingest([parsed.submission], context);
     if (!result) throw new Error('the ingestor answered no result');
     if (result.outcome === 'rejected') throw rejectionError(result);
     return { kind: 'single', result };
+  }
+
+  private ingest(
+    submissions: readonly SourceSubmission[],
+    context: SubmissionContext,
+  ): Promise<ItemResult[]> {
+    return this.transactions.run(async (manager) => {
+      await this.refuseWhileStalled(manager);
+      return this.ingestor.ingest(manager, submissions, context);
+    });
+  }
+
+  /**
+   * Senders are told to back off while the outbox waits longer than allowed (the relay cannot publish:
+   * Kafka is down), instead of piling up events nobody publishes. Only the API: the raw-topic consumer reads
+   * no faster than it commits, and a valid record must not end on its DLQ because the relay is behind.
+   */
+  private async refuseWhileStalled(manager: EntityManager): Promise<void> {
+    const lagMs = await this.backlog.oldestWaitMs(manager);
+    if (lagMs !== undefined && lagMs > this.limits.maxPublishLagMs) {
+      throw new IngestionError(
+        'publishing-stalled',
+        `events accepted ${Math.round(lagMs / 1000)} s ago are still not on Kafka; try again later`,
+      );
+    }
   }
 
   private async submitBatch(body: object, context: SubmissionContext): Promise<SubmissionAnswer> {
@@ -68,9 +94,7 @@ export class HttpSubmissions {
     }
     const parsed = batch.data.events.map(parseSubmission);
     const admissible = parsed.flatMap((item) => ('submission' in item ? [item.submission] : []));
-    const ingested = await this.transactions.run((manager) =>
-      this.ingestor.ingest(manager, admissible, context),
-    );
+    const ingested = await this.ingest(admissible, context);
     let next = 0;
     const results = parsed.map((item, index) => {
       const result = 'rejected' in item ? item.rejected : ingested[next++];

@@ -8,9 +8,8 @@ import {
 } from '@keel/ingestion-domain';
 import type { OutboxWriter, Topics } from '@keel/messaging';
 import type { EntityManager } from 'typeorm';
-import { IngestionError, type IngestionErrorCode } from '../ingestion.error';
+import type { IngestionErrorCode } from '../ingestion.error';
 import type { AcceptedKey, IdempotencyKeys } from '../persistence/idempotency-keys.repository';
-import type { PublishBacklog } from '../persistence/publish-backlog.repository';
 
 /** Where a submission came from, carried onto the envelope. */
 export interface SubmissionContext {
@@ -47,10 +46,8 @@ type Admitted =
 export interface SourceEventIngestorOptions {
   readonly catalog: SourceCatalog;
   readonly keys: IdempotencyKeys;
-  readonly backlog: PublishBacklog;
   readonly outbox: Pick<OutboxWriter, 'enqueue'>;
   readonly topics: Pick<Topics, 'caseEvents' | 'knowledgeDocuments'>;
-  readonly maxPublishLagMs: number;
   /** CloudEvents `source` of what ingestion emits. */
   readonly source: string;
   readonly now: () => Date;
@@ -64,13 +61,12 @@ export interface SourceEventIngestorOptions {
 export class SourceEventIngestor {
   constructor(private readonly options: SourceEventIngestorOptions) {}
 
-  /** One result per submission, in order. Throws `publishing-stalled` while Kafka takes nothing. */
+  /** One result per submission, in order. */
   async ingest(
     manager: EntityManager,
     submissions: readonly SourceSubmission[],
     context: SubmissionContext = {},
   ): Promise<ItemResult[]> {
-    await this.refuseWhileStalled(manager);
     const admitted = await Promise.all(
       submissions.map(async (submission): Promise<Admitted> => {
         const admission = await this.options.catalog.admit(submission);
@@ -131,15 +127,5 @@ export class SourceEventIngestor {
     await this.options.outbox.enqueue(manager, this.options.topics.caseEvents, caseEvents);
     await this.options.outbox.enqueue(manager, this.options.topics.knowledgeDocuments, documents);
     return results;
-  }
-
-  private async refuseWhileStalled(manager: EntityManager): Promise<void> {
-    const lagMs = await this.options.backlog.oldestWaitMs(manager);
-    if (lagMs !== undefined && lagMs > this.options.maxPublishLagMs) {
-      throw new IngestionError(
-        'publishing-stalled',
-        `events accepted ${Math.round(lagMs / 1000)} s ago are still not on Kafka; try again later`,
-      );
-    }
   }
 }
