@@ -1,0 +1,214 @@
+// Decisioning throughput: case events through the decisioning service (a real process, offline planner, no
+// retrieval) on the local broker and Postgres. Each decision is one consumer transaction: case memory insert,
+// history query, decision row, outbox rows; the record then leaves through the outbox relay. A burst gives the
+// capacity; a paced run at half the target gives event→decision latency without queueing.
+// Latency = the case event published → its decision record read back from keel.decisions.v1.
+// Run: npm run bench -- decisioning   (BENCH_DECISIONS, BENCH_PACED_RATES, BENCH_PACED_SECONDS)
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { type CaseEvent, buildEvent, namespacedTopics } from '@keel/contracts';
+import { EventPublisher, KafkaRecordSender, ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
+import {
+  scratchDatabase,
+  startTsProcess,
+  testKafka,
+  testKafkaBrokers,
+  testTopicScope,
+  waitFor,
+} from '@keel/testing';
+import { type RunFigures, figures, loadFigures, printFigures } from './bench-stats';
+
+const burstDecisions = Number(process.env.BENCH_DECISIONS ?? 3_000);
+// 250/s is half the target; a low rate shows the latency of one decision when nothing queues.
+const pacedRates = (process.env.BENCH_PACED_RATES ?? '250,50').split(',').map(Number);
+const pacedSeconds = Number(process.env.BENCH_PACED_SECONDS ?? 10);
+
+const namespace = testTopicScope('e2e');
+const topics = namespacedTopics(namespace);
+const kafka = testKafka();
+const sender = new KafkaRecordSender(kafka);
+const publisher = new EventPublisher(sender);
+
+/** The three use cases in turn, each event a case of its own (spread over the partitions). */
+function caseEvent(run: string, n: number): CaseEvent {
+  const caseId = `${run}-${n}`;
+  const base = {
+    occurredAt: new Date().toISOString(),
+    source: { system: 'bench', eventId: caseId, schemaVersion: 1 },
+  };
+  switch (n % 3) {
+    case 0:
+      return {
+        ...base,
+        caseId,
+        caseType: 'order',
+        eventType: 'order.created',
+        attributes: {
+          orderId: caseId,
+          lines: [{ sku: 'a', qty: 1 }],
+          weightKg: 12,
+          region: 'US',
+          address: 'Boston',
+        },
+      };
+    case 1:
+      return {
+        ...base,
+        caseId,
+        caseType: 'exception',
+        eventType: 'exception.raised',
+        attributes: { exceptionId: caseId, orderId: `o-${n}`, reason: 'damaged' },
+      };
+    default:
+      return {
+        ...base,
+        caseId,
+        caseType: 'support',
+        eventType: 'ticket.created',
+        attributes: { ticketId: caseId, priority: 'high', customerId: `c-${n}`, skills: ['billing'] },
+      };
+  }
+}
+
+function envelope(data: CaseEvent) {
+  const id = `${namespace}-${data.caseId}`;
+  return buildEvent(topics.caseEvents, {
+    id,
+    source: 'urn:keel:bench',
+    type: 'keel.case.bench',
+    time: new Date().toISOString(),
+    subject: data.caseId,
+    tenant: 'acme',
+    correlationid: data.caseId,
+    idempotencykey: id,
+    data,
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Publish times by event id, and decision arrival times by the event id they were caused by. */
+const publishedAt = new Map<string, number>();
+const decidedAt = new Map<string, number>();
+
+async function run(label: string, prefix: string, count: number, perSecond?: number): Promise<RunFigures> {
+  const started = performance.now();
+  const batchSize = perSecond ? Math.max(1, Math.round(perSecond / 100)) : 500;
+  const ids: string[] = [];
+  for (let n = 0; n < count; n += batchSize) {
+    if (perSecond) {
+      const wait = started + (n / perSecond) * 1000 - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    const events = Array.from({ length: Math.min(batchSize, count - n) }, (_, i) =>
+      envelope(caseEvent(prefix, n + i)),
+    );
+    const now = performance.now();
+    for (const event of events) {
+      publishedAt.set(event.id, now);
+      ids.push(event.id);
+    }
+    await publisher.publish(topics.caseEvents, events);
+  }
+  await waitFor(() => ids.every((id) => decidedAt.has(id)), {
+    timeoutMs: 600_000,
+    intervalMs: 50,
+    what: `${label}: ${count} decisions`,
+  });
+  const last = Math.max(...ids.map((id) => decidedAt.get(id) ?? 0));
+  const latencies = ids.map((id) => (decidedAt.get(id) ?? 0) - (publishedAt.get(id) ?? 0));
+  return figures(label, latencies, (last - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  const database = await scratchDatabase('keel_decisioning_bench');
+  await ensureTopics(kafka, topicSpecsWithDeadLetters(Object.values(topics)));
+  const port = await freePort();
+  const service = startTsProcess('apps/decisioning/src/main.ts', {
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: testKafkaBrokers.join(','),
+    KEEL_TOPIC_NAMESPACE: namespace,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    OUTBOX_POLL_MS: '20',
+  });
+  const reader = kafka.consumer({ groupId: `${namespace}.bench-reader`, maxWaitTimeInMs: 20 });
+  try {
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok,
+      {
+        what: 'decisioning ready',
+      },
+    );
+    await reader.connect();
+    await reader.subscribe({ topic: topics.decisions.name, fromBeginning: true });
+    await reader.run({
+      eachBatch: ({ batch }) => {
+        const now = performance.now();
+        for (const message of batch.messages) {
+          const cause = message.headers?.ce_causationid?.toString();
+          if (cause && !decidedAt.has(cause)) decidedAt.set(cause, now);
+        }
+        return Promise.resolve();
+      },
+    });
+    // Both groups own their partitions before anything is measured.
+    const admin = kafka.admin();
+    await admin.connect();
+    await waitFor(
+      async () => {
+        const { groups } = await admin.describeGroups([
+          `${namespace}.decisioning`,
+          `${namespace}.bench-reader`,
+        ]);
+        return groups.every((group) => group.state === 'Stable');
+      },
+      { what: 'consumer groups stable' },
+    );
+    await admin.disconnect();
+    // A few decisions first, so connection set-up and JIT warm-up are not measured.
+    await run('warm-up', 'warm', 60);
+    const burst = await run(`burst of ${burstDecisions}`, 'burst', burstDecisions);
+    const paced: RunFigures[] = [];
+    for (const rate of pacedRates)
+      paced.push(await run(`paced ${rate}/s`, `paced${rate}`, rate * pacedSeconds, rate));
+    console.log(
+      'Decisioning: offline planner, no retrieval, one service process, local broker + Postgres; each decision = ' +
+        '1 consumer transaction (case memory, history, decision row, outbox) + outbox relay to keel.decisions.v1.',
+    );
+    console.log('latency = case event published → its decision record consumed from keel.decisions.v1');
+    printFigures([burst, ...paced]);
+    console.log('targets: ≥ 500 decisions/s; p99 ≤ 100 ms at half that load (250/s)');
+    const baseline = loadFigures('kafka-baseline');
+    if (baseline) {
+      console.log('Kafka baseline (last `npm run bench -- kafka` on this machine):');
+      printFigures(baseline);
+    }
+  } finally {
+    await reader.disconnect();
+    await service.kill('SIGTERM');
+    await sender.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({
+      topics: (await admin.listTopics()).filter((name) => name.startsWith(`${namespace}.`)),
+    });
+    await admin.disconnect();
+    await database.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
