@@ -148,6 +148,10 @@ describe('workflow service scenarios', () => {
       'non-retryable',
       'non-retryable',
     ]);
+    expect(deadLetters.map((message) => message.headers?.keel_dlq_code?.toString())).toEqual([
+      'unknown-workflow',
+      'unknown-instance',
+    ]);
     // Operators see it too: one structured error line per dead letter, with the case.
     const logged = context.service
       .output()

@@ -1,3 +1,4 @@
+import { type ErrorCatalog, KeelError } from '@keel/errors';
 import type { z } from 'zod';
 
 /** One reason a record breaks its contract: where (a dotted path) and why. */
@@ -6,14 +7,26 @@ export interface Violation {
   readonly message: string;
 }
 
-/** A record that does not satisfy its envelope or topic schema; lists every violation, not just the first. */
-export class ContractViolationError extends Error {
+const contractViolationErrors = {
+  httpStatus: { 'contract-violation': 400 },
+  consumerHandling: { 'contract-violation': 'dead-letter' },
+} as const satisfies ErrorCatalog<'contract-violation'>;
+
+/**
+ * A record or request body that does not satisfy its envelope or topic schema; lists every violation, not
+ * just the first (also as `details.violations`, which the HTTP answer carries).
+ */
+export class ContractViolationError extends KeelError<'contract-violation'> {
   constructor(
     readonly subject: string,
     readonly violations: readonly Violation[],
   ) {
-    super(`${subject}: ${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`);
-    this.name = 'ContractViolationError';
+    super(
+      'contract-violation',
+      `${subject}: ${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`,
+      contractViolationErrors,
+      { details: { violations } },
+    );
   }
 
   static fromZod(subject: string, error: z.ZodError, pathPrefix = ''): ContractViolationError {

@@ -1,1 +1,1 @@
-export { type ConsumerHandling, type ErrorCatalog, KeelError } from './keel.error';
+export { type ConsumerHandling, type ErrorCatalog, KeelError, isKeelError } from './keel.error';

@@ -1,5 +1,10 @@
-/** What a Kafka consumer does with a record whose handler threw: try again later, or dead-letter it now. */
-export type ConsumerHandling = 'retry' | 'dead-letter';
+/**
+ * What a Kafka consumer does with a record whose handler threw: try again with backoff until its attempts
+ * run out (`retry`), dead-letter it now (`dead-letter`), or hold the partition and try again until it
+ * succeeds without spending attempts (`wait`) — for what another part of the platform is about to provide
+ * (a definition version a replica is still publishing), which the record must not be lost for.
+ */
+export type ConsumerHandling = 'retry' | 'dead-letter' | 'wait';
 
 /**
  * A module's error codes with what each means at the edges: the HTTP status an API answers with, and what a
@@ -38,4 +43,9 @@ export abstract class KeelError<Code extends string = string> extends Error {
   get consumerHandling(): ConsumerHandling {
     return this.catalog.consumerHandling[this.code];
   }
+}
+
+/** Whether `error` is a `KeelError` of any module, typed so its code is a string (not `any`). */
+export function isKeelError(error: unknown): error is KeelError {
+  return error instanceof KeelError;
 }

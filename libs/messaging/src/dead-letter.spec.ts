@@ -1,4 +1,5 @@
 import {
+  NonRetryableError,
   deadLetterHeaders,
   deadLetterRecord,
   truncatedDeadLetterRecord,
@@ -44,6 +45,19 @@ describe('deadLetterRecord', () => {
         [deadLetterHeaders.failedAt]: '2026-11-24T10:00:00.000Z',
       },
     });
+  });
+
+  it("names a KeelError's code in keel_dlq_code, and writes no code for any other error", () => {
+    const origin = { topic: 't', partition: 0, offset: '1', consumerGroup: 'g' };
+    const failure = { reason: 'non-retryable' as const, attempts: 1, failedAt: new Date(0) };
+    const coded = deadLetterRecord(message, origin, {
+      ...failure,
+      error: new NonRetryableError('bad'),
+    });
+    expect(coded.headers[deadLetterHeaders.code]).toBe('non-retryable');
+    expect(deadLetterHeaders.code).toBe('keel_dlq_code');
+    const plain = deadLetterRecord(message, origin, { ...failure, error: new Error('bad') });
+    expect(plain.headers).not.toHaveProperty(deadLetterHeaders.code);
   });
 
   it('bounds the error text so one huge message cannot exceed the record size', () => {

@@ -1,4 +1,5 @@
 import { deadLetterTopicName } from '@keel/contracts';
+import { isKeelError } from '@keel/errors';
 import type { KafkaMessage } from 'kafkajs';
 import type { OutgoingRecord } from './record-sender';
 
@@ -20,6 +21,8 @@ export interface DeadLetterOrigin {
 /** Header names a dead-letter record carries beside the original headers. */
 export const deadLetterHeaders = {
   reason: 'keel_dlq_reason',
+  /** The code of the `KeelError` that dead-lettered the record (e.g. `unknown-workflow`), when it was one. */
+  code: 'keel_dlq_code',
   error: 'keel_dlq_error',
   originTopic: 'keel_dlq_origin_topic',
   originPartition: 'keel_dlq_origin_partition',
@@ -100,6 +103,7 @@ function failureHeaders(
   const errorText = failure.error instanceof Error ? failure.error.message : String(failure.error);
   return {
     [deadLetterHeaders.reason]: failure.reason,
+    ...(isKeelError(failure.error) ? { [deadLetterHeaders.code]: failure.error.code } : {}),
     [deadLetterHeaders.error]: errorText.slice(0, errorChars),
     [deadLetterHeaders.originTopic]: origin.topic,
     [deadLetterHeaders.originPartition]: String(origin.partition),

@@ -5,6 +5,7 @@ import {
   type TopicDefinition,
   decodeEvent,
 } from '@keel/contracts';
+import { type ConsumerHandling, isKeelError } from '@keel/errors';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { type DeadLetterReason, deadLetterRecord, truncatedDeadLetterRecord } from './dead-letter';
@@ -12,7 +13,6 @@ import { DeliveryCounter } from './delivery-counter';
 import { isDependencyOutage, isKafkaOutage, isRecordTooLarge } from './dependency-outage';
 import type { MessagingSchema } from './messaging-tables';
 import type { ConsumeOutcome, MessagingMetrics } from './messaging.metrics';
-import { NonRetryableError } from './non-retryable.error';
 import type { RecordSender } from './record-sender';
 import { type RetryPolicy, defaultRetryPolicy, retryDelayMs } from './retry-policy';
 
@@ -79,9 +79,11 @@ export interface EventConsumerOptions {
  *   effect, so a redelivered record is recognised and skipped (runs of records share a transaction, each
  *   under its own savepoint);
  * - offsets are committed only after the effect (or the dead letter) is durable;
- * - failures retry with exponential backoff; after the last attempt — or at once for a contract violation
- *   or a `NonRetryableError` — the record goes to `<topic>.dlq` with reason and origin, its event id is
- *   recorded as processed in the same transaction, and the partition moves on;
+ * - a handler's `KeelError` is handled as its catalog says (`consumerHandling`), any other error is retried:
+ *   failures retry with exponential backoff; after the last attempt — or at once for a `dead-letter` code
+ *   (a contract violation, a `NonRetryableError`) — the record goes to `<topic>.dlq` with reason, code
+ *   (`keel_dlq_code`) and origin, its event id is recorded as processed in the same transaction, and the
+ *   partition moves on; a `wait` code is retried like an outage, without spending attempts;
  * - deliveries are counted durably before handlers run (`DeliveryCounter`), so a record whose handler takes
  *   the process down is dead-lettered after `maxDeliveries` instead of redelivered forever;
  * - Postgres or Kafka being unreachable is no handler failure (`isDependencyOutage`): the partition waits
@@ -371,24 +373,41 @@ export class EventConsumer {
     const topic = subscription.topic.name;
     const { message, event } = record;
     let error = firstError;
-    for (let attempt = 1; ; attempt++) {
-      const permanent = error instanceof NonRetryableError || error instanceof ContractViolationError;
-      if (permanent || attempt >= this.retry.maxAttempts) {
-        const reason = permanent ? 'non-retryable' : 'handler-failed';
-        return this.deadLetterAsHandled(subscription, partition, record, reason, error, attempt, turn);
+    let waits = 0;
+    for (let attempt = 1; ;) {
+      const handling = consumerHandlingOf(error);
+      if (handling === 'wait') {
+        // What the record needs is on its way (e.g. a definition another replica is publishing): it waits
+        // the way an outage is waited out, holding the partition, and spends no attempt.
+        if (waits === 0)
+          this.options.logger?.warn('handler waits for what the record needs; partition holds', {
+            topic,
+            partition,
+            offset: message.offset,
+            caseId: event.subject,
+            error: errorText(error),
+          });
+        await sleepWithHeartbeats(Math.min(5_000, 100 * 2 ** waits++), turn);
+      } else {
+        const permanent = handling === 'dead-letter';
+        if (permanent || attempt >= this.retry.maxAttempts) {
+          const reason = permanent ? 'non-retryable' : 'handler-failed';
+          return this.deadLetterAsHandled(subscription, partition, record, reason, error, attempt, turn);
+        }
+        this.options.metrics?.consumed.inc({ topic, outcome: 'retried' });
+        this.options.logger?.warn('handler failed; retrying', {
+          topic,
+          partition,
+          offset: message.offset,
+          attempt,
+          caseId: event.subject,
+          error: errorText(error),
+        });
+        await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), turn);
+        attempt++;
       }
-      this.options.metrics?.consumed.inc({ topic, outcome: 'retried' });
-      this.options.logger?.warn('handler failed; retrying', {
-        topic,
-        partition,
-        offset: message.offset,
-        attempt,
-        caseId: event.subject,
-        error: errorText(error),
-      });
-      await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), turn);
       const { outcomes, failure } = await this.despiteOutages(
-        () => this.applyRun(subscription, partition, [record], attempt + 1),
+        () => this.applyRun(subscription, partition, [record], attempt),
         turn,
       );
       if (failure === undefined) return outcomes[0];
@@ -548,6 +567,11 @@ class PartitionReleased extends Error {
   constructor() {
     super('the partition was released while waiting');
   }
+}
+
+/** A `KeelError` is handled as its module's catalog says; anything else is worth retrying. */
+function consumerHandlingOf(error: unknown): ConsumerHandling {
+  return isKeelError(error) ? error.consumerHandling : 'retry';
 }
 
 function errorText(error: unknown): string {

@@ -2,6 +2,7 @@ export { bootstrapService, type BootstrapOptions } from './bootstrap/bootstrap-s
 export { HealthModule } from './health/health.module';
 export { provideReadinessCheck, type ReadinessCheck } from './health/readiness-check';
 export { type CheckResult, type HealthModuleOptions, type ReadinessReport } from './health/readiness.service';
+export { KeelHttpErrorFilter } from './http/keel-http-error.filter';
 export { createLogger, type LoggerOptions, type LogLevel } from './logging/create-logger';
 export { PinoLoggerService, type LogBindings } from './logging/pino-logger.service';
 export { metricNamingProblems } from './metrics/metric-naming';

@@ -3,6 +3,7 @@ import type { DynamicModule, INestApplication, LoggerService, Type } from '@nest
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
+import { KeelHttpErrorFilter } from '../http/keel-http-error.filter';
 import { createLogger } from '../logging/create-logger';
 import { PinoLoggerService } from '../logging/pino-logger.service';
 
@@ -57,7 +58,8 @@ export async function bootstrapService<Config extends ServiceConfig>(
 
 /**
  * The Nest application of a service, serving HTTP on HOST:PORT and then its microservice transports, with
- * shutdown hooks on SIGTERM/SIGINT (`app.close()` removes them again).
+ * the one HTTP error filter (`KeelHttpErrorFilter`) and shutdown hooks on SIGTERM/SIGINT (`app.close()`
+ * removes them again).
  */
 export async function startServiceApp<Config extends ServiceConfig>(
   options: Pick<BootstrapOptions<Config>, 'module' | 'microservices' | 'configure'>,
@@ -71,6 +73,8 @@ export async function startServiceApp<Config extends ServiceConfig>(
   });
   try {
     app.enableShutdownHooks([...stopSignals], { useProcessExit: true });
+    // Global, because a body over the limit is refused by the parser before any controller is chosen.
+    app.useGlobalFilters(new KeelHttpErrorFilter(app.getHttpAdapter()));
     options.configure?.(app, config);
     for (const microservice of options.microservices?.(app, config) ?? []) {
       app.connectMicroservice(microservice, { inheritAppConfig: true });
