@@ -7,16 +7,16 @@ import { type Matcher, RE2JS } from 're2js';
  * at the next node, ends a runaway expression well inside a second. See ADR 0003 for the measured figures.
  */
 export const expressionLimits = {
-  // The one limit that reads the wall clock (inside JSONata); only a runaway expression reaches it, and such a
-  // step fails whenever it runs. Every other limit is deterministic.
+  // The one limit that reads the wall clock (inside JSONata): a runaway expression reaches it, and so can a
+  // legitimate one if the whole process stalls that long mid-evaluation (ADR 0003). The others are deterministic.
   timeoutMs: 500,
   stackDepth: 500,
   /** Characters of one string the expression builds, beyond the size of the document it reads. */
   stringLength: 500_000,
   /**
    * Size of one value the expression builds, beyond the size of the document it reads, in about bytes of JSON:
-   * `elementSize` per array, object, element or member plus one per character; a part shared by reference counts at every
-   * place it appears, so a value cannot grow by repeating itself.
+   * `elementSize` per array, object, element or member plus one per character; a part shared by reference
+   * counts at every place it appears, so a value cannot grow by repeating itself.
    */
   valueSize: 1_000_000,
   elementSize: 8,
@@ -204,8 +204,6 @@ export interface AstNode {
   readonly rhs?: AstNode;
 }
 
-type AstNodeType = AstNode;
-
 /** Calls `onNode` for every node of a JSONata AST, parents before their children. */
 export function visitAst(node: unknown, onNode: (node: AstNode) => void): void {
   if (Array.isArray(node)) {
@@ -279,7 +277,7 @@ function budgetOf(environment: EvaluationEnvironment): Budget {
 }
 
 function checkNodeResult(
-  node: AstNodeType,
+  node: AstNode,
   input: unknown,
   environment: EvaluationEnvironment,
   result: unknown,
