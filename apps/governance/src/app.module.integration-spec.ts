@@ -1,4 +1,5 @@
-import { loadConfig, serviceConfigSchema } from '@keel/config';
+import { loadConfig } from '@keel/config';
+import { governanceConfigSchema } from '@keel/governance-feature';
 import { serviceAppContract } from '@keel/testing';
 import { AppModule } from './app.module';
 
@@ -8,6 +9,14 @@ serviceAppContract({
     'ServiceSchema1763900000000',
     'MessagingTables1764000000000',
     'MessagingDeliveryCounts1764200000000',
+    'GovernanceTables1764300000200',
   ],
-  module: (env) => AppModule.forRoot(loadConfig(serviceConfigSchema(0), env)),
+  module: (env) =>
+    AppModule.forRoot(
+      loadConfig(governanceConfigSchema, {
+        ...env,
+        ACCESS_SHARED_KEY: 'contract-test-shared-key-of-32-chars!',
+        GOVERNANCE_AUDIT_KEY: 'contract-test-audit-key-of-32-chars!!',
+      }),
+    ),
 });

@@ -1,3 +1,4 @@
+import { governanceTablesMigration } from '@keel/governance-feature';
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
@@ -8,5 +9,6 @@ export const governanceMigrations: ServiceMigrations = {
     serviceSchemaMigration('governance'),
     messagingTablesMigration('governance'),
     messagingDeliveryCountsMigration('governance'),
+    governanceTablesMigration('governance'),
   ],
 };
