@@ -20,7 +20,9 @@ import {
   testTopicScope,
   waitFor,
 } from '@keel/testing';
+import { METRICS_REGISTRY } from '@keel/observability';
 import { type INestApplication } from '@nestjs/common';
+import type { Registry } from 'prom-client';
 import { type KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import { startDecisioningApp } from '../../../test/e2e/fixtures/decisioning-app';
@@ -128,6 +130,14 @@ describe('decisioning service', () => {
     );
     expect(stored[0]?.record).toBe(message?.value?.toString());
     expect(recordBytes(await replayDecision(record, currentArtifacts))).toBe(message?.value?.toString());
+    // The case memory is a timed port, like every repository.
+    const metrics = await app.get<Registry>(METRICS_REGISTRY).metrics();
+    expect(metrics).toContain(
+      'keel_port_call_duration_seconds_count{service="decisioning",port="case-memory",method="historyOf",outcome="ok"}',
+    );
+    expect(metrics).toContain(
+      'keel_decisioning_decisions_total{planner="offline",tool="start_workflow",fallback="false",service="decisioning"} 1',
+    );
   });
 
   it("answers a workflow's decision request with a signal, from the case's history", async () => {

@@ -7,7 +7,7 @@ import {
 } from '@keel/decisioning-agent';
 import { type DecisionArtifacts, currentArtifacts } from '@keel/decisioning-domain';
 import { OutboxWriter, TOPICS, type Topics } from '@keel/messaging';
-import { METRICS_REGISTRY } from '@keel/observability';
+import { METRICS_REGISTRY, PortCallTimer } from '@keel/observability';
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { DecisioningInboxController } from './consumers/decisioning-inbox.controller';
@@ -74,13 +74,14 @@ export class DecisioningModule {
         ModelLifecycle,
         {
           provide: DecideUseCase,
-          inject: [OutboxWriter, TOPICS, METRICS_REGISTRY],
-          useFactory: (outbox: OutboxWriter, topics: Topics, registry: Registry) =>
+          inject: [OutboxWriter, TOPICS, METRICS_REGISTRY, PortCallTimer],
+          useFactory: (outbox: OutboxWriter, topics: Topics, registry: Registry, timer: PortCallTimer) =>
             new DecideUseCase({
               artifacts,
-              knowledge,
-              ...(model ? { model } : {}),
-              repository: new CaseMemoryRepository(options.schema),
+              // Every port call is timed in keel_port_call_duration_seconds{port,method,outcome}.
+              knowledge: timer.wrap('knowledge', knowledge),
+              ...(model ? { model: timer.wrap('model', model) } : {}),
+              repository: timer.wrap('case-memory', new CaseMemoryRepository(options.schema)),
               outbox,
               topics,
               source: options.source,
