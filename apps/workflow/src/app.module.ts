@@ -20,6 +20,7 @@ export class AppModule {
       imports: [
         ServiceChassisModule.forRoot({ service: serviceName, migrations: workflowMigrations, config }),
         WorkflowRuntimeModule.forRoot({
+          schema: workflowMigrations.schema,
           definitions: [
             ...workflowTemplates,
             ...(config.WORKFLOW_DEFINITIONS_DIR ? loadDefinitionFiles(config.WORKFLOW_DEFINITIONS_DIR) : []),

@@ -5,7 +5,7 @@ import {
   type ChoiceStep,
   type DecisionStep,
   type EndStep,
-  type RetryPolicy,
+  type TaskRetryPolicy,
   type StepDefinition,
   type StepId,
   type TaskStep,
@@ -19,7 +19,7 @@ import { DefinitionProblemCode, type DefinitionProblem } from './definition.erro
  * accepted as start-to-close's older name, as in definition files).
  */
 export type TaskSpec = Omit<TaskStep, 'kind' | 'retry' | 'startToCloseMs'> & {
-  readonly retry?: Partial<RetryPolicy>;
+  readonly retry?: Partial<TaskRetryPolicy>;
   readonly startToCloseMs?: number;
   readonly timeoutMs?: number;
 };

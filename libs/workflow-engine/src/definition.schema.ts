@@ -49,7 +49,7 @@ export interface PostgresCall {
 export type ConnectorCall = HttpCall | KafkaCall | PostgresCall;
 
 /** Retry schedule of a task: delay before attempt n+1 is `min(maxDelayMs, initialDelayMs * backoffMultiplier^(n-1))`. */
-export interface RetryPolicy {
+export interface TaskRetryPolicy {
   readonly maxAttempts: number;
   readonly initialDelayMs: number;
   readonly backoffMultiplier: number;
@@ -64,7 +64,7 @@ interface StepCommon {
 export interface TaskStep extends StepCommon {
   readonly kind: 'task';
   readonly connector: ConnectorCall;
-  readonly retry: RetryPolicy;
+  readonly retry: TaskRetryPolicy;
   /**
    * How long one attempt may run, counted from the moment a worker claims it (Temporal's start-to-close).
    * Every connector is held to what is left of it. Definitions may still spell it `timeoutMs`.
@@ -189,7 +189,7 @@ declare const validated: unique symbol;
 export type WorkflowDefinition = WorkflowDefinitionData & { readonly [validated]: true };
 
 /** Defaults applied to a task's `retry` fields that a definition leaves out. */
-export const defaultRetryPolicy: RetryPolicy = {
+export const defaultTaskRetryPolicy: TaskRetryPolicy = {
   maxAttempts: 3,
   initialDelayMs: 1_000,
   backoffMultiplier: 2,
@@ -232,10 +232,10 @@ const connectorCall = z.discriminatedUnion('type', [httpCall, kafkaCall, postgre
 
 const retryPolicy = z
   .strictObject({
-    maxAttempts: z.number().int().min(1).max(100).default(defaultRetryPolicy.maxAttempts),
-    initialDelayMs: z.number().int().min(0).default(defaultRetryPolicy.initialDelayMs),
-    backoffMultiplier: z.number().min(1).max(10).default(defaultRetryPolicy.backoffMultiplier),
-    maxDelayMs: z.number().int().min(0).default(defaultRetryPolicy.maxDelayMs),
+    maxAttempts: z.number().int().min(1).max(100).default(defaultTaskRetryPolicy.maxAttempts),
+    initialDelayMs: z.number().int().min(0).default(defaultTaskRetryPolicy.initialDelayMs),
+    backoffMultiplier: z.number().min(1).max(10).default(defaultTaskRetryPolicy.backoffMultiplier),
+    maxDelayMs: z.number().int().min(0).default(defaultTaskRetryPolicy.maxDelayMs),
   })
   .prefault({});
 

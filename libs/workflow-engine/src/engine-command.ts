@@ -154,7 +154,7 @@ export interface CompleteCommand {
 }
 
 /** Everything the pure core asks the I/O shell to do. Carry them out in order. */
-export type WorkflowCommand =
+export type EngineCommand =
   | ExecuteTaskCommand
   | ExecuteCompensationCommand
   | ScheduleTimerCommand
@@ -178,14 +178,14 @@ export function attemptCommand<Type extends 'executeTask' | 'executeCompensation
   type: Type,
   { stepId, run, attempt, idempotencyKey, call }: AttemptSource,
   step: TaskStep,
-): Extract<WorkflowCommand, { type: Type }> {
+): Extract<EngineCommand, { type: Type }> {
   const timeouts: AttemptTimeouts = {
     startToCloseMs: step.startToCloseMs,
     ...(step.scheduleToStartMs === undefined ? {} : { scheduleToStartMs: step.scheduleToStartMs }),
     ...(step.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: step.heartbeatTimeoutMs }),
   };
   return { type, stepId, run, attempt, idempotencyKey, call, timeouts } as Extract<
-    WorkflowCommand,
+    EngineCommand,
     { type: Type }
   >;
 }

@@ -16,7 +16,7 @@ export {
   type ParallelBranch,
   type ParallelStep,
   type PostgresCall,
-  type RetryPolicy,
+  type TaskRetryPolicy,
   type StepDefinition,
   type StepId,
   type StepKind,
@@ -26,7 +26,7 @@ export {
   type WorkflowDefinition,
   type WorkflowDefinitionData,
   type WorkflowSchedule,
-  defaultRetryPolicy,
+  defaultTaskRetryPolicy,
   defaultStartToCloseMs,
   stepKinds,
   workflowDefinitionSchema,
@@ -83,10 +83,10 @@ export {
   type RequestDecisionCommand,
   type ScheduleTimerCommand,
   type TimerPurpose,
-  type WorkflowCommand,
+  type EngineCommand,
   type WorkflowEventName,
 } from './engine-command';
-export { WorkflowEngineError, type WorkflowEngineErrorCode } from './engine.error';
+export { WorkflowEngineError, type WorkflowEngineErrorCode, workflowEngineErrors } from './engine.error';
 export { type IgnoredInput, type IgnoredInputCode, type TransitionResult, transition } from './transition';
 export { recoveryCommands } from './recovery';
 export {

@@ -1,6 +1,6 @@
 import { definitionIndex, taskStep } from './definition-index';
 import { type WorkflowDefinition } from './definition.schema';
-import { attemptCommand, type WorkflowCommand } from './engine-command';
+import { attemptCommand, type EngineCommand } from './engine-command';
 import { type WorkflowInstanceState, assertPinned, isTerminal } from './instance-state';
 
 /**
@@ -15,11 +15,11 @@ import { type WorkflowInstanceState, assertPinned, isTerminal } from './instance
 export function recoveryCommands(
   definition: WorkflowDefinition,
   state: WorkflowInstanceState,
-): WorkflowCommand[] {
+): EngineCommand[] {
   assertPinned(definition, state);
   if (isTerminal(state.status)) return [];
   const index = definitionIndex(definition);
-  const commands: WorkflowCommand[] = [];
+  const commands: EngineCommand[] = [];
   for (const execution of Object.values(state.executions)) {
     const { stepId, run, attempt, idempotencyKey, call } = execution;
     if (

@@ -4,7 +4,7 @@ import {
   type ExecuteTaskCommand,
   type RequestApprovalCommand,
   type RequestDecisionCommand,
-  type WorkflowCommand,
+  type EngineCommand,
 } from './engine-command';
 import { type WorkflowInput } from './engine-input';
 import { type WorkflowInstanceState, isTerminal } from './instance-state';
@@ -75,7 +75,7 @@ export interface SimulationResult {
   readonly state: WorkflowInstanceState;
   readonly steps: readonly SimulationStep[];
   /** Every command in issue order. */
-  readonly commands: readonly WorkflowCommand[];
+  readonly commands: readonly EngineCommand[];
 }
 
 /** An answer the world gives later than at once: a timeout, a late success. */
@@ -157,7 +157,7 @@ interface Reply {
 
 const now = (input: WorkflowInput): Reply => ({ afterMs: 0, input });
 
-function answer(command: WorkflowCommand, state: WorkflowInstanceState, script: SimulationScript): Reply[] {
+function answer(command: EngineCommand, state: WorkflowInstanceState, script: SimulationScript): Reply[] {
   switch (command.type) {
     case 'executeTask':
       return answerTask(command, script.task?.(command, state) ?? { outcome: 'succeed' });

@@ -6,7 +6,7 @@ import {
   type DecisionStep,
   type EndStep,
   type ParallelStep,
-  type RetryPolicy,
+  type TaskRetryPolicy,
   type StepId,
   type TaskStep,
   type WaitStep,
@@ -15,7 +15,7 @@ import {
   attemptCommand,
   type RequestApprovalCommand,
   type RequestDecisionCommand,
-  type WorkflowCommand,
+  type EngineCommand,
   type WorkflowEventName,
 } from './engine-command';
 import {
@@ -47,7 +47,7 @@ export function own<Value>(record: Readonly<Record<string, Value>>, key: string)
 }
 
 /** Delay before the attempt after `failedAttempt` (1-based): exponential, capped, without jitter (deterministic). */
-function backoffDelay(policy: RetryPolicy, failedAttempt: number): number {
+function backoffDelay(policy: TaskRetryPolicy, failedAttempt: number): number {
   return Math.min(
     policy.maxDelayMs,
     Math.round(policy.initialDelayMs * policy.backoffMultiplier ** (failedAttempt - 1)),
@@ -60,7 +60,7 @@ function backoffDelay(policy: RetryPolicy, failedAttempt: number): number {
  * input found to be irrelevant half-way is dropped by discarding the draft.
  */
 export class TransitionDraft {
-  readonly commands: WorkflowCommand[] = [];
+  readonly commands: EngineCommand[] = [];
   readonly at: string;
   private stepEntries = 0;
 
@@ -87,7 +87,7 @@ export class TransitionDraft {
   }
 
   /** Sets the status from what the instance is doing and returns the result. */
-  finish(): { state: WorkflowInstanceState; commands: WorkflowCommand[] } {
+  finish(): { state: WorkflowInstanceState; commands: EngineCommand[] } {
     if (!isTerminal(this.state.status) && !this.unwinding) {
       const busy = Object.values(this.state.executions).some(
         (execution) =>

@@ -1,5 +1,5 @@
 import { type WorkflowDefinition } from './definition.schema';
-import { type EmitEventCommand, type WorkflowCommand } from './engine-command';
+import { type EmitEventCommand, type EngineCommand } from './engine-command';
 import { type WorkflowInput } from './engine-input';
 import { type PendingTimer, type WorkflowInstanceState } from './instance-state';
 import { type JsonValue, deepFreeze } from './json-value';
@@ -88,12 +88,12 @@ export class Harness {
   }
 }
 
-export function commandsOf<Type extends WorkflowCommand['type']>(
+export function commandsOf<Type extends EngineCommand['type']>(
   result: TransitionResult,
   type: Type,
-): Array<Extract<WorkflowCommand, { type: Type }>> {
+): Array<Extract<EngineCommand, { type: Type }>> {
   return result.commands.filter(
-    (command): command is Extract<WorkflowCommand, { type: Type }> => command.type === type,
+    (command): command is Extract<EngineCommand, { type: Type }> => command.type === type,
   );
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { type StepsBuilder, workflow } from './builder';
 import { type WorkflowDefinition } from './definition.schema';
-import { type WorkflowCommand } from './engine-command';
+import { type EngineCommand } from './engine-command';
 import { type InputOfType, type WorkflowInput } from './engine-input';
 import { type WorkflowInstanceState, isTerminal } from './instance-state';
 import {
@@ -256,7 +256,7 @@ describe('transition properties', () => {
           expect(accepted.filter((run) => !landed.has(run))).toEqual([]);
 
           const compensationCommands = result.commands.filter(
-            (command): command is Extract<WorkflowCommand, { type: 'executeCompensation' }> =>
+            (command): command is Extract<EngineCommand, { type: 'executeCompensation' }> =>
               command.type === 'executeCompensation',
           );
           const keys = compensationCommands.map(runKey);

@@ -1,6 +1,6 @@
 import { definitionIndex, locate, rootScope, taskStep } from './definition-index';
 import { type StepId, type WorkflowDefinition } from './definition.schema';
-import { type WorkflowCommand } from './engine-command';
+import { type EngineCommand } from './engine-command';
 import { type InputOfType, type StartInput, type WorkflowInput, workflowInputSchema } from './engine-input';
 import { WorkflowEngineError } from './engine.error';
 import { type WorkflowInstanceState, assertPinned, isTerminal } from './instance-state';
@@ -32,7 +32,7 @@ export interface IgnoredInput {
  */
 export interface TransitionResult {
   readonly state: WorkflowInstanceState;
-  readonly commands: readonly WorkflowCommand[];
+  readonly commands: readonly EngineCommand[];
   readonly ignored?: IgnoredInput;
 }
 

@@ -1,5 +1,10 @@
 export { WorkflowInstancesController } from './api/workflow-instances.controller';
-export { type Connector, type ConnectorCallContext, type ConnectorResult } from './connectors/connector';
+export {
+  type Connector,
+  type ConnectorCallContext,
+  type ConnectorOutputs,
+  type ConnectorResult,
+} from './connectors/connector';
 export { HttpConnector } from './connectors/http.connector';
 export { KafkaConnector } from './connectors/kafka.connector';
 export { PostgresConnector, workflowTaskRole } from './connectors/postgres.connector';
@@ -11,13 +16,21 @@ export { WorkflowExecutor, type StartRequest, type TransitionOutcome } from './e
 export { loadDefinitionFiles } from './persistence/definition-files';
 export { loadPostgresStatements, type PostgresStatement } from './persistence/postgres-statements-file';
 export { DefinitionRegistry, definitionHash } from './persistence/definition.registry';
-export { InstanceStore, type InstanceOwner } from './persistence/instance.store';
+export {
+  DataSourceTransactions,
+  postgresWorkflowRepositories,
+} from './persistence/postgres-workflow-repositories';
+export type * from './persistence/workflow-repositories';
 export { WorkflowInstanceTombstones1764000000500 } from './persistence/instance-tombstones.migration';
 export { WorkflowTables1764000000100 } from './persistence/workflow-tables.migration';
 export { WorkflowTaskRole1764000000200 } from './persistence/workflow-task-role.migration';
 export { WorkflowTaskTimeouts1764000000300 } from './persistence/workflow-task-timeouts.migration';
 export { workflowConfigSchema, type WorkflowConfig } from './workflow-runtime.config';
-export { WorkflowRuntimeError, WorkflowRuntimeErrorCode } from './workflow-runtime.error';
+export {
+  WorkflowRuntimeError,
+  type WorkflowRuntimeErrorCode,
+  workflowRuntimeErrors,
+} from './workflow-runtime.error';
 export {
   WorkflowRuntimeModule,
   WorkflowWorkers,

@@ -1,5 +1,5 @@
 import { EventPublisher, OutboxWriter, PollingLoop, TOPICS, type Topics } from '@keel/messaging';
-import { METRICS_REGISTRY } from '@keel/observability';
+import { METRICS_REGISTRY, PortCallTimer } from '@keel/observability';
 import type { WorkflowDefinition } from '@keel/workflow-engine';
 import {
   type DynamicModule,
@@ -25,10 +25,17 @@ import { TaskWorker } from './execution/task-worker';
 import { TimerPoller } from './execution/timer-poller';
 import { WorkflowExecutor } from './execution/workflow-executor';
 import { DefinitionRegistry } from './persistence/definition.registry';
-import { InstanceStore } from './persistence/instance.store';
+import {
+  DataSourceTransactions,
+  postgresWorkflowRepositories,
+} from './persistence/postgres-workflow-repositories';
+import type { Transactions, WorkflowRepositories } from './persistence/workflow-repositories';
+import { WORKFLOW_REPOSITORIES, WORKFLOW_TRANSACTIONS } from './persistence/workflow-repositories.tokens';
 import { createWorkflowMetrics, type WorkflowMetrics } from './workflow.metrics';
 
 export interface WorkflowRuntimeOptions {
+  /** The Postgres schema the service's repositories work in (its migrations create it). */
+  readonly schema: string;
   readonly definitions: readonly WorkflowDefinition[];
   readonly httpServices: Readonly<Record<string, string>>;
   /** SQL of the statements Postgres tasks may run, by name. */
@@ -57,7 +64,8 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
   private readonly loops: PollingLoop[];
 
   constructor(
-    private readonly dataSource: DataSource,
+    @Inject(WORKFLOW_TRANSACTIONS) private readonly transactions: Transactions,
+    @Inject(WORKFLOW_REPOSITORIES) repositories: WorkflowRepositories,
     private readonly registry: DefinitionRegistry,
     executor: WorkflowExecutor,
     connectors: ConnectorRegistry,
@@ -68,23 +76,26 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     const onError = (error: unknown) =>
       this.logger.error(error instanceof Error ? error.stack : String(error));
     this.tasks = new TaskWorker({
-      dataSource,
+      transactions,
+      tasks: repositories.tasks,
       connectors,
       executor,
       concurrency: options.taskConcurrency,
       leaseGraceMs: options.taskLeaseGraceMs,
       metrics,
     });
-    const timers = new TimerPoller({ dataSource, executor, now });
+    const timers = new TimerPoller({ transactions, repositories, executor, now });
     this.scheduler = new CronScheduler({
-      dataSource,
+      transactions,
+      schedules: repositories.schedules,
       registry,
       executor,
       now,
       tenant: options.scheduleTenant,
     });
     const pruner = new RetentionPruner({
-      dataSource,
+      transactions,
+      tombstones: repositories.tombstones,
       retentionMs: options.retentionMs,
       tombstoneRetentionMs: options.tombstoneRetentionMs,
     });
@@ -98,7 +109,7 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.dataSource.transaction((manager) => this.registry.synchronize(manager));
+    await this.transactions.run((manager) => this.registry.synchronize(manager));
     await this.scheduler.arm();
     for (const loop of this.loops) loop.start();
   }
@@ -125,31 +136,49 @@ export class WorkflowRuntimeModule {
       providers: [
         { provide: WORKFLOW_OPTIONS, useValue: options },
         {
+          provide: WORKFLOW_TRANSACTIONS,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new DataSourceTransactions(dataSource),
+        },
+        {
+          provide: WORKFLOW_REPOSITORIES,
+          inject: [PortCallTimer],
+          useFactory: (timer: PortCallTimer) => timedRepositories(timer, options.schema),
+        },
+        {
           provide: DefinitionRegistry,
-          useFactory: () => {
-            const registry = new DefinitionRegistry();
+          inject: [WORKFLOW_REPOSITORIES],
+          useFactory: (repositories: WorkflowRepositories) => {
+            const registry = new DefinitionRegistry(repositories.definitions);
             for (const definition of options.definitions) registry.register(definition);
             return registry;
           },
         },
-        { provide: InstanceStore, useValue: new InstanceStore() },
         {
           provide: WORKFLOW_METRICS,
-          inject: [METRICS_REGISTRY, DataSource],
-          useFactory: (registry: Registry, dataSource: DataSource) =>
-            createWorkflowMetrics(registry, dataSource),
+          inject: [METRICS_REGISTRY, WORKFLOW_TRANSACTIONS, WORKFLOW_REPOSITORIES],
+          useFactory: (registry: Registry, transactions: Transactions, repositories: WorkflowRepositories) =>
+            createWorkflowMetrics(registry, transactions, repositories.instances),
         },
         {
           provide: WorkflowExecutor,
-          inject: [DefinitionRegistry, InstanceStore, OutboxWriter, TOPICS, WORKFLOW_METRICS],
+          inject: [DefinitionRegistry, WORKFLOW_REPOSITORIES, OutboxWriter, TOPICS, WORKFLOW_METRICS],
           useFactory: (
             registry: DefinitionRegistry,
-            store: InstanceStore,
+            repositories: WorkflowRepositories,
             outbox: OutboxWriter,
             topics: Topics,
             metrics: WorkflowMetrics,
           ) =>
-            new WorkflowExecutor({ registry, store, outbox, topics, now, source: options.source, metrics }),
+            new WorkflowExecutor({
+              registry,
+              repositories,
+              outbox,
+              topics,
+              now,
+              source: options.source,
+              metrics,
+            }),
         },
         {
           provide: ConnectorRegistry,
@@ -166,4 +195,22 @@ export class WorkflowRuntimeModule {
       exports: [WorkflowExecutor, DefinitionRegistry, WorkflowWorkers],
     };
   }
+}
+
+/**
+ * Every repository call is timed in `keel_port_call_duration_seconds{port="workflow.<table>",method}`; the
+ * wrapper adds no statement, so no round trip.
+ */
+function timedRepositories(timer: PortCallTimer, schema: string): WorkflowRepositories {
+  const repositories = postgresWorkflowRepositories(schema);
+  return {
+    instances: timer.wrap('workflow.instances', repositories.instances),
+    transitions: timer.wrap('workflow.transitions', repositories.transitions),
+    tombstones: timer.wrap('workflow.tombstones', repositories.tombstones),
+    tasks: timer.wrap('workflow.tasks', repositories.tasks),
+    timers: timer.wrap('workflow.timers', repositories.timers),
+    dueWork: timer.wrap('workflow.due-work', repositories.dueWork),
+    schedules: timer.wrap('workflow.schedules', repositories.schedules),
+    definitions: timer.wrap('workflow.definitions', repositories.definitions),
+  };
 }

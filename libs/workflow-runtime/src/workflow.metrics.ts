@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
+import type { InstanceRepository, Transactions } from './persistence/workflow-repositories';
 
 /** Workflow metrics; `template` is a workflow name (a bounded set: only registered definitions). */
 export interface WorkflowMetrics {
@@ -18,7 +18,11 @@ export interface WorkflowMetrics {
  * Counters count in this process; the gauges are read from the database on each scrape, so they stay true
  * across restarts and with several service instances.
  */
-export function createWorkflowMetrics(registry: Registry, dataSource: DataSource): WorkflowMetrics {
+export function createWorkflowMetrics(
+  registry: Registry,
+  transactions: Transactions,
+  instances: InstanceRepository,
+): WorkflowMetrics {
   const registers = [registry];
   return {
     started: new Counter({
@@ -45,12 +49,9 @@ export function createWorkflowMetrics(registry: Registry, dataSource: DataSource
       labelNames: ['template'],
       registers,
       async collect() {
-        const rows = await dataSource.query<Array<{ template: string; n: number }>>(
-          `SELECT workflow_name AS template, count(*)::int AS n FROM "workflow"."instances"
-           WHERE finished_at IS NULL GROUP BY workflow_name`,
-        );
+        const rows = await instances.countActive(transactions.outside);
         this.reset();
-        for (const row of rows) this.set({ template: row.template }, row.n);
+        for (const row of rows) this.set({ template: row.template }, row.count);
       },
     }),
     stepDuration: new Histogram({
@@ -77,11 +78,7 @@ export function createWorkflowMetrics(registry: Registry, dataSource: DataSource
       help: 'Approval steps waiting for a human',
       registers,
       async collect() {
-        const [row] = await dataSource.query<Array<{ n: number }>>(
-          `SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(state -> 'approvals'))), 0)::int AS n
-           FROM "workflow"."instances" WHERE finished_at IS NULL`,
-        );
-        this.set(row?.n ?? 0);
+        this.set(await instances.countWaitingApprovals(transactions.outside));
       },
     }),
   };

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseFilters } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import type { WorkflowInput } from '@keel/workflow-engine';
 import { type TransitionOutcome, WorkflowExecutor } from '../execution/workflow-executor';
 import { DefinitionRegistry } from '../persistence/definition.registry';
+import type { Transactions, WorkflowRepositories } from '../persistence/workflow-repositories';
+import { WORKFLOW_REPOSITORIES, WORKFLOW_TRANSACTIONS } from '../persistence/workflow-repositories.tokens';
 import { WorkflowRuntimeError } from '../workflow-runtime.error';
-import { WorkflowHttpErrorFilter } from './workflow-http-error.filter';
 import {
   cancelRequestSchema,
   listQuerySchema,
@@ -14,47 +14,15 @@ import {
   stepRequestSchema,
 } from './workflow-requests';
 
-interface InstanceRow {
-  id: string;
-  workflow_name: string;
-  workflow_version: number;
-  status: string;
-  case_id: string;
-  seq: number;
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-}
-
-interface HistoryEntry {
-  seq: number;
-  input: unknown;
-  status: string;
-  events: unknown[];
-  appliedAt: Date;
-}
-
-function summary(row: InstanceRow) {
-  return {
-    instanceId: row.id,
-    workflow: { name: row.workflow_name, version: row.workflow_version },
-    status: row.status,
-    caseId: row.case_id,
-    seq: row.seq,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at,
-  };
-}
-
 /** Read endpoints for instances and their history, and the operator's commands. */
 @Controller()
-@UseFilters(WorkflowHttpErrorFilter)
 export class WorkflowInstancesController {
   constructor(
-    private readonly dataSource: DataSource,
+    @Inject(WORKFLOW_TRANSACTIONS) private readonly transactions: Transactions,
     private readonly executor: WorkflowExecutor,
     private readonly registry: DefinitionRegistry,
+    @Inject(WORKFLOW_REPOSITORIES)
+    private readonly repositories: Pick<WorkflowRepositories, 'instances' | 'transitions'>,
   ) {}
 
   @Get('workflows')
@@ -65,38 +33,26 @@ export class WorkflowInstancesController {
   @Get('instances')
   async list(@Query() query: unknown) {
     const { status, workflow, limit } = parseRequest(listQuerySchema, query, 'query');
-    const rows = await this.dataSource.query<InstanceRow[]>(
-      `SELECT * FROM "workflow"."instances"
-       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR workflow_name = $2)
-       ORDER BY created_at DESC LIMIT $3`,
-      [status ?? null, workflow ?? null, limit],
-    );
-    return rows.map(summary);
+    return this.repositories.instances.list(this.transactions.outside, {
+      ...(status === undefined ? {} : { status }),
+      ...(workflow === undefined ? {} : { workflow }),
+      limit,
+    });
   }
 
   @Get('instances/:id')
   async get(@Param('id') id: string) {
-    const [row] = await this.dataSource.query<Array<InstanceRow & { state: unknown }>>(
-      `SELECT * FROM "workflow"."instances" WHERE id = $1`,
-      [id],
-    );
-    if (!row) throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${id}'`);
-    return { ...summary(row), state: row.state };
+    const instance = await this.repositories.instances.find(this.transactions.outside, id);
+    if (!instance) throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${id}'`);
+    return instance;
   }
 
   @Get('instances/:id/history')
   async history(@Param('id') id: string) {
-    const known = await this.dataSource.query<unknown[]>(
-      `SELECT 1 FROM "workflow"."instances" WHERE id = $1`,
-      [id],
-    );
-    if (known.length === 0)
+    const { instances, transitions } = this.repositories;
+    if (!(await instances.exists(this.transactions.outside, id)))
       throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${id}'`);
-    return this.dataSource.query<HistoryEntry[]>(
-      `SELECT seq, input, status, events, applied_at AS "appliedAt" FROM "workflow"."transitions"
-       WHERE instance_id = $1 ORDER BY seq`,
-      [id],
-    );
+    return transitions.history(this.transactions.outside, id);
   }
 
   @Post('instances')
@@ -104,7 +60,7 @@ export class WorkflowInstancesController {
   start(@Body() body: unknown): Promise<TransitionOutcome> {
     const request = parseRequest(startRequestSchema, body, 'body');
     const instanceId = request.instanceId ?? randomUUID();
-    return this.dataSource.transaction((manager) =>
+    return this.transactions.run((manager) =>
       this.executor.start(manager, {
         instanceId,
         workflow: request.workflow,
@@ -141,7 +97,7 @@ export class WorkflowInstancesController {
   }
 
   private async operate(id: string, input: WorkflowInput): Promise<TransitionOutcome> {
-    const outcome = await this.dataSource.transaction((manager) => this.executor.apply(manager, id, input));
+    const outcome = await this.transactions.run((manager) => this.executor.apply(manager, id, input));
     if (outcome.ignored) throw new WorkflowRuntimeError('not-applicable', outcome.ignored.message);
     return outcome;
   }

@@ -1,5 +1,11 @@
 import type { JsonValue, RenderedConnectorCall } from '@keel/workflow-engine';
-import { type Connector, type ConnectorCallContext, type ConnectorResult, errorText } from './connector';
+import {
+  type Connector,
+  type ConnectorCallContext,
+  type ConnectorOutputs,
+  type ConnectorResult,
+  errorText,
+} from './connector';
 import { UnsafeServicePathError, isUnderService, resolveServiceUrl } from './service-url';
 
 type HttpCall = Extract<RenderedConnectorCall, { type: 'http' }>;
@@ -31,7 +37,10 @@ export class HttpConnector implements Connector<HttpCall> {
     this.maxResponseBytes = limits.maxResponseBytes ?? 1024 * 1024;
   }
 
-  async execute(call: HttpCall, context: ConnectorCallContext): Promise<ConnectorResult> {
+  async execute(
+    call: HttpCall,
+    context: ConnectorCallContext,
+  ): Promise<ConnectorResult<ConnectorOutputs['http']>> {
     const base = this.services[call.service];
     if (!base)
       return {

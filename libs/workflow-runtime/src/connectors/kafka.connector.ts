@@ -6,7 +6,13 @@ import {
 } from '@keel/contracts';
 import type { EventPublisher } from '@keel/messaging';
 import type { RenderedConnectorCall } from '@keel/workflow-engine';
-import { type Connector, type ConnectorCallContext, type ConnectorResult, errorText } from './connector';
+import {
+  type Connector,
+  type ConnectorCallContext,
+  type ConnectorOutputs,
+  type ConnectorResult,
+  errorText,
+} from './connector';
 
 type KafkaCall = Extract<RenderedConnectorCall, { type: 'kafka' }>;
 
@@ -32,7 +38,10 @@ export class KafkaConnector implements Connector<KafkaCall> {
     private readonly source: string,
   ) {}
 
-  async execute(call: KafkaCall, context: ConnectorCallContext): Promise<ConnectorResult> {
+  async execute(
+    call: KafkaCall,
+    context: ConnectorCallContext,
+  ): Promise<ConnectorResult<ConnectorOutputs['kafka']>> {
     const key =
       call.topic in registry
         ? call.topic

@@ -2,7 +2,13 @@ import { classifyPostgresFailure } from '@keel/persistence';
 import type { JsonValue, RenderedConnectorCall } from '@keel/workflow-engine';
 import type { DataSource } from 'typeorm';
 import type { PostgresStatement } from '../persistence/postgres-statements-file';
-import { type Connector, type ConnectorCallContext, type ConnectorResult, errorText } from './connector';
+import {
+  type Connector,
+  type ConnectorCallContext,
+  type ConnectorOutputs,
+  type ConnectorResult,
+  errorText,
+} from './connector';
 
 type PostgresCall = Extract<RenderedConnectorCall, { type: 'postgres' }>;
 
@@ -25,7 +31,10 @@ export class PostgresConnector implements Connector<PostgresCall> {
     private readonly statements: Readonly<Record<string, PostgresStatement>>,
   ) {}
 
-  async execute(call: PostgresCall, context: ConnectorCallContext): Promise<ConnectorResult> {
+  async execute(
+    call: PostgresCall,
+    context: ConnectorCallContext,
+  ): Promise<ConnectorResult<ConnectorOutputs['postgres']>> {
     const statement = this.statements[call.statement];
     if (!statement)
       return { outcome: 'failed', error: `no statement registered as '${call.statement}'`, retryable: false };

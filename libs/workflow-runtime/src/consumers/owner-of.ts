@@ -1,5 +1,5 @@
 import type { CloudEvent } from '@keel/contracts';
-import type { InstanceOwner } from '../persistence/instance.store';
+import type { InstanceOwner } from '../persistence/workflow-repositories';
 
 /** The case, tenant and correlation an instance inherits from the event that started it. */
 export function ownerOf(event: CloudEvent): InstanceOwner {

@@ -7,8 +7,8 @@ import {
   serviceSource,
 } from '@keel/contracts';
 import { InvalidWorkflowDecisionError, workflowStartOf } from '@keel/decision-policy';
-import { KafkaEventContext, KafkaEventHandlers, NonRetryableError } from '@keel/messaging';
-import { type JsonValue, WorkflowEngineError, type WorkflowInput } from '@keel/workflow-engine';
+import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
+import type { JsonValue, WorkflowInput } from '@keel/workflow-engine';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { WorkflowExecutor } from '../execution/workflow-executor';
 import { jsonValueSchema } from '../json-value.schema';
@@ -18,8 +18,9 @@ import { ownerOf } from './owner-of';
 /**
  * What the workflow service consumes: decisions to act on, workflow commands, and approval answers. Each
  * handler changes instances inside the consumer's transaction, so the processed-event record, the
- * checkpoint and the outbox rows commit together. A request that can never succeed (unknown workflow or
- * instance, a signal the engine cannot take) is dead-lettered; the partition moves on.
+ * checkpoint and the outbox rows commit together. What the consumer does with a request that fails is
+ * the error's own: a `WorkflowRuntimeError` or `WorkflowEngineError` carries its handling in its catalog
+ * (an unknown workflow or instance is dead-lettered with its code, a version not stored yet waited for).
  */
 @KafkaEventHandlers()
 export class WorkflowInboxController {
@@ -33,16 +34,14 @@ export class WorkflowInboxController {
     const decision = event.data;
     const start = actOn(() => workflowStartOf(decision));
     if (!start.acted) return;
-    await guard(() =>
-      this.executor.start(context.manager, {
-        instanceId: decision.decisionId,
-        workflow: start.template,
-        ...(start.templateVersion === undefined ? {} : { version: start.templateVersion }),
-        input: asObject(start.input),
-        owner: ownerOf(event),
-        causationId: event.id,
-      }),
-    );
+    await this.executor.start(context.manager, {
+      instanceId: decision.decisionId,
+      workflow: start.template,
+      ...(start.templateVersion === undefined ? {} : { version: start.templateVersion }),
+      input: asObject(start.input),
+      owner: ownerOf(event),
+      causationId: event.id,
+    });
   }
 
   @EventPattern('workflowCommands')
@@ -52,21 +51,17 @@ export class WorkflowInboxController {
   ): Promise<void> {
     const command = event.data;
     if (command.command === 'start') {
-      await guard(() =>
-        this.executor.start(context.manager, {
-          instanceId: command.instanceId,
-          workflow: command.template,
-          ...(command.templateVersion === undefined ? {} : { version: command.templateVersion }),
-          input: jsonOrThrow(command.input),
-          owner: ownerOf(event),
-          causationId: event.id,
-        }),
-      );
+      await this.executor.start(context.manager, {
+        instanceId: command.instanceId,
+        workflow: command.template,
+        ...(command.templateVersion === undefined ? {} : { version: command.templateVersion }),
+        input: jsonOrThrow(command.input),
+        owner: ownerOf(event),
+        causationId: event.id,
+      });
       return;
     }
-    await guard(() =>
-      this.executor.apply(context.manager, command.instanceId, inputOf(command, event), event.id),
-    );
+    await this.executor.apply(context.manager, command.instanceId, inputOf(command, event), event.id);
   }
 
   @EventPattern('approvals')
@@ -81,7 +76,8 @@ export class WorkflowInboxController {
     // must never move an approval step.
     const expectedType = approvalAnswerTypes[approval.status];
     if (event.source !== serviceSource('governance') || event.type !== expectedType) {
-      throw new NonRetryableError(
+      throw new WorkflowRuntimeError(
+        'invalid-request',
         `approval answers are accepted only from ${serviceSource('governance')} as '${expectedType}'; ` +
           `got source '${event.source}', type '${event.type}'`,
       );
@@ -93,7 +89,7 @@ export class WorkflowInboxController {
       by: approval.decidedBy,
       ...(approval.reason ? { reason: approval.reason } : {}),
     };
-    await guard(() => this.executor.apply(context.manager, approval.instanceId, input, event.id));
+    await this.executor.apply(context.manager, approval.instanceId, input, event.id);
   }
 }
 
@@ -115,9 +111,9 @@ function inputOf(command: Exclude<WorkflowCommand, { command: 'start' }>, event:
 function signalInput(command: Extract<WorkflowCommand, { command: 'signal' }>): WorkflowInput {
   const { run, decision, rationale } = command.payload;
   if (command.signal !== 'decision')
-    throw new NonRetryableError(`unknown signal '${command.signal}'; known: decision`);
+    throw new WorkflowRuntimeError('invalid-request', `unknown signal '${command.signal}'; known: decision`);
   if (!command.stepId || typeof run !== 'number') {
-    throw new NonRetryableError('a decision signal needs stepId and payload.run');
+    throw new WorkflowRuntimeError('invalid-request', 'a decision signal needs stepId and payload.run');
   }
   return {
     type: 'decision.received',
@@ -134,7 +130,7 @@ function actOn<T>(decide: () => T): T {
     return decide();
   } catch (error) {
     if (error instanceof InvalidWorkflowDecisionError)
-      throw new NonRetryableError(error.message, { cause: error });
+      throw new WorkflowRuntimeError('invalid-request', error.message, { cause: error });
     throw error;
   }
 }
@@ -142,28 +138,13 @@ function actOn<T>(decide: () => T): T {
 function asObject(value: unknown): Record<string, JsonValue> {
   const json = jsonOrThrow(value ?? {});
   if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new NonRetryableError('workflow input must be an object');
+    throw new WorkflowRuntimeError('invalid-request', 'workflow input must be an object');
   return json;
 }
 
 function jsonOrThrow(value: unknown): JsonValue {
   const parsed = jsonValueSchema.safeParse(value);
-  if (!parsed.success) throw new NonRetryableError(`not a JSON value: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new WorkflowRuntimeError('invalid-request', `not a JSON value: ${parsed.error.message}`);
   return parsed.data;
-}
-
-/**
- * Requests that name what does not exist, or that the engine rejects as malformed, cannot succeed later. A
- * version not stored yet can: the replica publishing it may still be starting, so it is retried.
- */
-async function guard(action: () => Promise<unknown>): Promise<void> {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof WorkflowRuntimeError && error.code === 'unknown-version') throw error;
-    if (error instanceof WorkflowRuntimeError || error instanceof WorkflowEngineError) {
-      throw new NonRetryableError(error.message, { cause: error });
-    }
-    throw error;
-  }
 }

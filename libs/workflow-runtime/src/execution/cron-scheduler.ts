@@ -1,16 +1,11 @@
 import { nextScheduledStart } from '@keel/workflow-engine';
-import type { DataSource } from 'typeorm';
 import type { DefinitionRegistry } from '../persistence/definition.registry';
+import type { ScheduleRepository, Transactions } from '../persistence/workflow-repositories';
 import type { WorkflowExecutor } from './workflow-executor';
 
-interface DueSchedule {
-  workflow_name: string;
-  workflow_version: number;
-  next_run_at: Date;
-}
-
 export interface CronSchedulerOptions {
-  readonly dataSource: DataSource;
+  readonly transactions: Transactions;
+  readonly schedules: ScheduleRepository;
   readonly registry: DefinitionRegistry;
   readonly executor: WorkflowExecutor;
   readonly now: () => Date;
@@ -27,33 +22,21 @@ export class CronScheduler {
 
   /** Records the next run of every scheduled definition that has none yet. */
   async arm(): Promise<void> {
+    const { transactions, schedules } = this.options;
     const now = this.options.now();
     for (const definition of this.options.registry.all()) {
       const next = nextScheduledStart(definition, now);
-      if (!next) continue;
-      await this.options.dataSource.query(
-        `INSERT INTO "workflow"."schedules" (workflow_name, workflow_version, next_run_at) VALUES ($1, $2, $3)
-         ON CONFLICT (workflow_name, workflow_version) DO NOTHING`,
-        [definition.name, definition.version, next],
-      );
+      if (next) await schedules.arm(transactions.outside, definition.name, definition.version, next);
     }
   }
 
   async tick(): Promise<boolean> {
-    return this.options.dataSource.transaction(async (manager) => {
-      const [due] = await manager.query<DueSchedule[]>(
-        `SELECT workflow_name, workflow_version, next_run_at FROM "workflow"."schedules"
-         WHERE next_run_at <= $1 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [this.options.now()],
-      );
+    const { transactions, schedules } = this.options;
+    return transactions.run(async (manager) => {
+      const due = await schedules.lockDue(manager, this.options.now());
       if (!due) return false;
-      const definition = await this.options.registry.resolve(
-        manager,
-        due.workflow_name,
-        due.workflow_version,
-      );
-      const runAt = new Date(due.next_run_at);
-      const instanceId = `${definition.name}@${definition.version}/cron/${runAt.toISOString()}`;
+      const definition = await this.options.registry.resolve(manager, due.workflow, due.version);
+      const instanceId = `${definition.name}@${definition.version}/cron/${due.nextRunAt.toISOString()}`;
       await this.options.executor.start(manager, {
         instanceId,
         workflow: definition.name,
@@ -61,18 +44,12 @@ export class CronScheduler {
         input: definition.schedule?.input ?? {},
         owner: { caseId: instanceId, tenant: this.options.tenant, correlationId: instanceId },
       });
-      const next = nextScheduledStart(definition, this.options.now());
-      if (next) {
-        await manager.query(
-          `UPDATE "workflow"."schedules" SET next_run_at = $3 WHERE workflow_name = $1 AND workflow_version = $2`,
-          [due.workflow_name, due.workflow_version, next],
-        );
-      } else {
-        await manager.query(
-          `DELETE FROM "workflow"."schedules" WHERE workflow_name = $1 AND workflow_version = $2`,
-          [due.workflow_name, due.workflow_version],
-        );
-      }
+      await schedules.advance(
+        manager,
+        due.workflow,
+        due.version,
+        nextScheduledStart(definition, this.options.now()),
+      );
       return true;
     });
   }

@@ -4,8 +4,8 @@ import { serviceSchemaMigration } from '@keel/persistence';
 import { sampleEvent, scratchDatabase, type ScratchDatabase } from '@keel/testing';
 import { workflow } from '@keel/workflow-engine';
 import {
+  DataSourceTransactions,
   DefinitionRegistry,
-  InstanceStore,
   RetentionPruner,
   WorkflowExecutor,
   WorkflowInboxController,
@@ -13,10 +13,12 @@ import {
   WorkflowInstancesController,
   WorkflowTables1764000000100,
   WorkflowTaskTimeouts1764000000300,
+  postgresWorkflowRepositories,
 } from '@keel/workflow-runtime';
 import { DataSource } from 'typeorm';
 
 const hour = 3_600_000;
+const repositories = postgresWorkflowRepositories('workflow');
 
 describe('RetentionPruner on Postgres', () => {
   let database: ScratchDatabase;
@@ -75,7 +77,8 @@ describe('RetentionPruner on Postgres', () => {
     await instance('still-running', null);
 
     const pruner = new RetentionPruner({
-      dataSource,
+      transactions: new DataSourceTransactions(dataSource),
+      tombstones: repositories.tombstones,
       retentionMs: 24 * hour,
       tombstoneRetentionMs: 168 * hour,
     });
@@ -106,7 +109,8 @@ describe('RetentionPruner on Postgres', () => {
     );
 
     await new RetentionPruner({
-      dataSource,
+      transactions: new DataSourceTransactions(dataSource),
+      tombstones: repositories.tombstones,
       retentionMs: 24 * hour,
       tombstoneRetentionMs: 168 * hour,
     }).tick();
@@ -124,7 +128,7 @@ describe('RetentionPruner on Postgres', () => {
   });
 
   it('a start of an instance retention deleted is recognised and runs nothing again, from Kafka or the API; later commands are ignored', async () => {
-    const registry = new DefinitionRegistry();
+    const registry = new DefinitionRegistry(repositories.definitions);
     registry.register(
       workflow('ship', 1)
         .task('book', {
@@ -137,13 +141,18 @@ describe('RetentionPruner on Postgres', () => {
     await dataSource.transaction((manager) => registry.synchronize(manager));
     const executor = new WorkflowExecutor({
       registry,
-      store: new InstanceStore(),
+      repositories,
       outbox: new OutboxWriter(new MessagingSchema('workflow')),
       topics,
       now: () => new Date(),
       source: 'urn:keel:workflow',
     });
-    const api = new WorkflowInstancesController(dataSource, executor, registry);
+    const api = new WorkflowInstancesController(
+      new DataSourceTransactions(dataSource),
+      executor,
+      registry,
+      repositories,
+    );
     const inbox = new WorkflowInboxController(executor);
     const startBody = {
       instanceId: 'shipment-1',
@@ -163,7 +172,8 @@ describe('RetentionPruner on Postgres', () => {
       `UPDATE workflow.instances SET finished_at = now() - interval '2 days' WHERE id = 'shipment-1'`,
     );
     await new RetentionPruner({
-      dataSource,
+      transactions: new DataSourceTransactions(dataSource),
+      tombstones: repositories.tombstones,
       retentionMs: 24 * hour,
       tombstoneRetentionMs: 168 * hour,
     }).tick();

@@ -1,7 +1,8 @@
-import type { DataSource } from 'typeorm';
+import type { TombstoneRepository, Transactions } from '../persistence/workflow-repositories';
 
 export interface RetentionPrunerOptions {
-  readonly dataSource: DataSource;
+  readonly transactions: Transactions;
+  readonly tombstones: TombstoneRepository;
   /** Finished instances (and their transitions, tasks and timers) are deleted this long after finishing. */
   readonly retentionMs: number;
   /**
@@ -27,26 +28,9 @@ export class RetentionPruner {
 
   /** Deletes one batch of instances and one of tombstones; true when a batch was full. */
   async tick(): Promise<boolean> {
-    const { dataSource, retentionMs, tombstoneRetentionMs } = this.options;
-    const [pruned] = await dataSource.query<Array<{ instances: number }>>(
-      `WITH pruned AS (
-         DELETE FROM "workflow"."instances" WHERE id IN (
-           SELECT id FROM "workflow"."instances"
-           WHERE finished_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)
-         RETURNING id, workflow_name, workflow_version, status, finished_at),
-       tombstones AS (
-         INSERT INTO "workflow"."instance_tombstones" (instance_id, workflow_name, workflow_version, status, finished_at)
-         SELECT id, workflow_name, workflow_version, status, finished_at FROM pruned
-         ON CONFLICT (instance_id) DO NOTHING)
-       SELECT count(*)::int AS instances FROM pruned`,
-      [retentionMs, this.batchSize],
-    );
-    const [, tombstones] = await dataSource.query<[unknown[], number]>(
-      `DELETE FROM "workflow"."instance_tombstones" WHERE instance_id IN (
-         SELECT instance_id FROM "workflow"."instance_tombstones"
-         WHERE pruned_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)`,
-      [tombstoneRetentionMs, this.batchSize],
-    );
-    return pruned?.instances === this.batchSize || tombstones === this.batchSize;
+    const { transactions, tombstones, retentionMs, tombstoneRetentionMs } = this.options;
+    const instances = await tombstones.buryFinished(transactions.outside, retentionMs, this.batchSize);
+    const forgotten = await tombstones.forget(transactions.outside, tombstoneRetentionMs, this.batchSize);
+    return instances === this.batchSize || forgotten === this.batchSize;
   }
 }

@@ -1,30 +1,13 @@
-import type { RenderedConnectorCall, WorkflowInput } from '@keel/workflow-engine';
-import type { DataSource } from 'typeorm';
+import type { WorkflowInput } from '@keel/workflow-engine';
 import type { ConnectorRegistry } from '../connectors/connector.registry';
 import type { ConnectorResult } from '../connectors/connector';
+import type { ClaimedTask, TaskRepository, Transactions } from '../persistence/workflow-repositories';
 import type { WorkflowMetrics } from '../workflow.metrics';
 import type { WorkflowExecutor } from './workflow-executor';
 
-interface ClaimedTask {
-  id: string;
-  instance_id: string;
-  kind: 'task' | 'compensation';
-  step_id: string;
-  run: number;
-  attempt: number;
-  idempotency_key: string;
-  call: RenderedConnectorCall;
-  /** Start-to-close. */
-  timeout_ms: number;
-  heartbeat_timeout_ms: number | null;
-  workflow_name: string;
-  case_id: string;
-  tenant: string;
-  correlation_id: string;
-}
-
 export interface TaskWorkerOptions {
-  readonly dataSource: DataSource;
+  readonly transactions: Transactions;
+  readonly tasks: TaskRepository;
   readonly connectors: ConnectorRegistry;
   readonly executor: WorkflowExecutor;
   /** Tasks run at once by this process. */
@@ -77,7 +60,12 @@ export class TaskWorker {
     }
     // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
     const claimedAtMs = Date.now();
-    const claimed = await this.claim(free);
+    // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
+    const claimed = await this.options.tasks.claim(
+      this.options.transactions.outside,
+      free,
+      this.leaseGraceMs,
+    );
     const runs = claimed.map((task) => this.track(this.run(task, claimedAtMs)));
     if (runs.length > 0) await waitAtMost(Promise.all(runs), this.batchPatienceMs);
     this.reportFailures();
@@ -107,75 +95,42 @@ export class TaskWorker {
       throw new AggregateError(failures, `${failures.length} task results failed to apply`);
   }
 
-  // TypeORM answers UPDATE … RETURNING with [rows, count]; a CTE makes it a SELECT, answered with rows.
-  // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
-  private claim(limit: number): Promise<ClaimedTask[]> {
-    return this.options.dataSource.query<ClaimedTask[]>(
-      `WITH claimed AS (
-         UPDATE "workflow"."tasks"
-         SET status = 'running', claimed_at = now(),
-             lease_until = now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + $2)
-                                    * interval '1 millisecond')
-         WHERE id IN (
-           SELECT id FROM "workflow"."tasks"
-           WHERE status = 'pending' AND (schedule_deadline IS NULL OR schedule_deadline > now())
-           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-                   heartbeat_timeout_ms)
-       SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
-       FROM claimed c JOIN "workflow"."instances" i ON i.id = c.instance_id`,
-      [limit, this.leaseGraceMs],
-    );
-  }
-
   private async run(task: ClaimedTask, claimedAtMs: number): Promise<void> {
     const stopTimer = this.options.metrics?.stepDuration.startTimer({
-      template: task.workflow_name,
+      template: task.workflow,
       kind: task.kind,
     });
     const stopHeartbeat = this.heartbeat(task);
     let result: ConnectorResult;
     try {
       result = await this.options.connectors.execute(task.call, {
-        idempotencyKey: task.idempotency_key,
-        timeoutMs: Math.max(1, claimedAtMs + task.timeout_ms - Date.now()),
-        workflow: task.workflow_name,
-        caseId: task.case_id,
+        idempotencyKey: task.idempotencyKey,
+        timeoutMs: Math.max(1, claimedAtMs + task.timeoutMs - Date.now()),
+        workflow: task.workflow,
+        caseId: task.caseId,
         tenant: task.tenant,
-        correlationId: task.correlation_id,
+        correlationId: task.correlationId,
       });
     } finally {
       stopHeartbeat();
       stopTimer?.();
     }
-    await this.options.dataSource.transaction(async (manager) => {
-      await this.options.executor.apply(manager, task.instance_id, resultInput(task, result));
+    await this.options.transactions.run(async (manager) => {
+      await this.options.executor.apply(manager, task.instanceId, resultInput(task, result));
       // After a success no other attempt of the run is worth running; a failure's retry was just queued.
-      await manager.query(
-        `UPDATE "workflow"."tasks" SET status = CASE WHEN id = $1 THEN 'done' ELSE 'superseded' END,
-           finished_at = now()
-         WHERE (id = $1 AND status = 'running')
-            OR ($2 AND instance_id = $3 AND kind = $4 AND step_id = $5 AND run = $6 AND status = 'pending')`,
-        [task.id, result.outcome === 'succeeded', task.instance_id, task.kind, task.step_id, task.run],
-      );
+      await this.options.tasks.finish(manager, task, result.outcome === 'succeeded');
     });
   }
 
   /** Renews the lease of an attempt with a heartbeat timeout while its call is alive; returns the stop. */
   private heartbeat(task: ClaimedTask): () => void {
-    const heartbeatMs = task.heartbeat_timeout_ms;
+    const heartbeatMs = task.heartbeatTimeoutMs;
     if (heartbeatMs === null) return () => undefined;
     const beat = setInterval(
       () => {
         // Never past start-to-close: the lease then runs out and the attempt times out, alive or not.
-        this.options.dataSource
-          .query(
-            `UPDATE "workflow"."tasks"
-           SET lease_until = least(claimed_at + (timeout_ms + $2) * interval '1 millisecond',
-                                   now() + (heartbeat_timeout_ms + $2) * interval '1 millisecond')
-           WHERE id = $1 AND status = 'running'`,
-            [task.id, this.leaseGraceMs],
-          )
+        this.options.tasks
+          .heartbeat(this.options.transactions.outside, task.id, this.leaseGraceMs)
           .catch(() => undefined); // A missed beat is made up by the next; the lease grace absorbs one.
       },
       Math.max(10, Math.floor(heartbeatMs / 3)),
@@ -185,7 +140,7 @@ export class TaskWorker {
 }
 
 function resultInput(task: ClaimedTask, result: ConnectorResult): WorkflowInput {
-  const attempt = { stepId: task.step_id, run: task.run, attempt: task.attempt };
+  const attempt = { stepId: task.stepId, run: task.run, attempt: task.attempt };
   switch (result.outcome) {
     case 'succeeded':
       return task.kind === 'task'

@@ -1,22 +1,11 @@
 import type { WorkflowInput } from '@keel/workflow-engine';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import type { DueWork, WorkflowRepositories, Transactions } from '../persistence/workflow-repositories';
 import type { WorkflowExecutor } from './workflow-executor';
 
-/** Something due: a timer, or a task attempt that broke its schedule-to-start, start-to-close or heartbeat. */
-interface Due {
-  source: 'timer' | 'task';
-  instance_id: string;
-  /** The timer id, or the task row id. */
-  ref: string;
-  kind: 'task' | 'compensation' | null;
-  step_id: string | null;
-  run: number | null;
-  attempt: number | null;
-  timeout: 'scheduleToStart' | 'startToClose' | 'heartbeat' | null;
-}
-
 export interface TimerPollerOptions {
-  readonly dataSource: DataSource;
+  readonly transactions: Transactions;
+  readonly repositories: Pick<WorkflowRepositories, 'dueWork' | 'tasks' | 'timers'>;
   readonly executor: WorkflowExecutor;
   readonly now: () => Date;
   readonly batchSize?: number;
@@ -42,33 +31,20 @@ export class TimerPoller {
    * the rest of its instance's, while the others fire; the first such failure is then reported.
    */
   async tick(): Promise<boolean> {
-    // Timer due times are on the application clock, task leases and deadlines on the database's.
-    const due = await this.options.dataSource.query<Due[]>(
-      `(SELECT 'timer' AS source, instance_id, timer_id AS ref, NULL AS kind, NULL AS step_id, NULL::int AS run,
-               NULL::int AS attempt, NULL AS timeout
-        FROM "workflow"."timers" WHERE status = 'scheduled' AND due_at <= $1 ORDER BY due_at LIMIT $2)
-       UNION ALL
-       (SELECT 'task', instance_id, id::text, kind, step_id, run, attempt,
-               CASE WHEN status = 'pending' THEN 'scheduleToStart'
-                    WHEN claimed_at + timeout_ms * interval '1 millisecond' <= now() THEN 'startToClose'
-                    ELSE 'heartbeat' END
-        FROM "workflow"."tasks"
-        WHERE (status = 'running' AND lease_until < now()) OR (status = 'pending' AND schedule_deadline < now())
-        ORDER BY id LIMIT $2)`,
-      [this.options.now(), this.batchSize],
-    );
+    const { transactions, repositories, executor } = this.options;
+    const due = await repositories.dueWork.due(transactions.outside, this.options.now(), this.batchSize);
     const failedInstances = new Set<string>();
     let firstFailure: unknown;
     for (const item of due) {
-      if (failedInstances.has(item.instance_id)) continue;
+      if (failedInstances.has(item.instanceId)) continue;
       try {
-        await this.options.dataSource.transaction((manager) =>
-          this.options.executor.apply(manager, item.instance_id, inputOf(item), undefined, (locked) =>
-            claim(locked, item),
+        await transactions.run((manager) =>
+          executor.apply(manager, item.instanceId, inputOf(item), undefined, (locked) =>
+            this.claim(locked, item),
           ),
         );
       } catch (error) {
-        failedInstances.add(item.instance_id);
+        failedInstances.add(item.instanceId);
         firstFailure ??= error;
       }
     }
@@ -78,32 +54,20 @@ export class TimerPoller {
       due.filter((item) => item.source === 'task').length === this.batchSize
     );
   }
+
+  /** Marks the row fired or timed out if it still is due: another poller, a result or a cancel may have won. */
+  private claim(manager: EntityManager, item: DueWork): Promise<boolean> {
+    const { tasks, timers } = this.options.repositories;
+    return item.source === 'timer'
+      ? timers.fire(manager, item.instanceId, item.timerId)
+      : tasks.expire(manager, item.instanceId, item.taskId);
+  }
 }
 
-/** Marks the row fired or timed out if it still is due: another poller, a result or a cancel may have won. */
-async function claim(manager: EntityManager, item: Due): Promise<boolean> {
-  const claimed = await manager.query<unknown[]>(
-    item.source === 'timer'
-      ? `WITH fired AS (
-           UPDATE "workflow"."timers" SET status = 'fired'
-           WHERE instance_id = $1 AND timer_id = $2 AND status = 'scheduled' RETURNING 1)
-         SELECT * FROM fired`
-      : `WITH expired AS (
-           UPDATE "workflow"."tasks" SET status = 'timedOut', finished_at = now()
-           WHERE instance_id = $1 AND id = $2::bigint
-             AND ((status = 'running' AND lease_until < now()) OR (status = 'pending' AND schedule_deadline < now()))
-           RETURNING 1)
-         SELECT * FROM expired`,
-    [item.instance_id, item.ref],
-  );
-  return claimed.length > 0;
-}
-
-function inputOf(item: Due): WorkflowInput {
-  if (item.source === 'timer') return { type: 'timer.fired', timerId: item.ref };
-  const attempt = { stepId: item.step_id ?? '', run: item.run ?? 0, attempt: item.attempt ?? 0 };
-  const timeout = item.timeout ?? 'startToClose';
+function inputOf(item: DueWork): WorkflowInput {
+  if (item.source === 'timer') return { type: 'timer.fired', timerId: item.timerId };
+  const attempt = { stepId: item.stepId, run: item.run, attempt: item.attempt };
   return item.kind === 'compensation'
-    ? { type: 'compensation.failed', ...attempt, error: `${timeout} timeout`, retryable: true }
-    : { type: 'task.timedOut', ...attempt, timeout };
+    ? { type: 'compensation.failed', ...attempt, error: `${item.timeout} timeout`, retryable: true }
+    : { type: 'task.timedOut', ...attempt, timeout: item.timeout };
 }

@@ -10,7 +10,7 @@ import {
   type IgnoredInput,
   type InstanceStatus,
   type JsonValue,
-  type WorkflowCommand,
+  type EngineCommand,
   type WorkflowDefinition,
   type WorkflowInput,
   type WorkflowInstanceState,
@@ -19,7 +19,7 @@ import {
 } from '@keel/workflow-engine';
 import type { EntityManager } from 'typeorm';
 import type { DefinitionRegistry } from '../persistence/definition.registry';
-import type { InstanceOwner, InstanceStore } from '../persistence/instance.store';
+import type { InstanceOwner, WorkflowRepositories } from '../persistence/workflow-repositories';
 import type { WorkflowMetrics } from '../workflow.metrics';
 import { WorkflowRuntimeError } from '../workflow-runtime.error';
 
@@ -42,8 +42,11 @@ export interface StartRequest {
 
 export interface WorkflowExecutorDeps {
   readonly registry: DefinitionRegistry;
-  readonly store: InstanceStore;
-  readonly outbox: OutboxWriter;
+  readonly repositories: Pick<
+    WorkflowRepositories,
+    'instances' | 'transitions' | 'tombstones' | 'tasks' | 'timers'
+  >;
+  readonly outbox: Pick<OutboxWriter, 'enqueue'>;
   readonly topics: Pick<typeof registryTopics, 'workflowEvents' | 'approvals'>;
   readonly now: () => Date;
   readonly source: string;
@@ -59,17 +62,18 @@ export class WorkflowExecutor {
   constructor(private readonly deps: WorkflowExecutorDeps) {}
 
   async start(manager: EntityManager, request: StartRequest): Promise<TransitionOutcome> {
-    const { registry, store } = this.deps;
+    const { registry } = this.deps;
+    const { instances, tombstones } = this.deps.repositories;
     const definition = await registry.resolve(manager, request.workflow, request.version);
     const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
     const result = await transition(definition, undefined, input, this.deps.now());
     // The insert is the existence check: a redelivered start finds the row and changes nothing, and a start
     // of an instance retention deleted finds its tombstone. The tombstone is read after the insert, so a
     // start racing the pruner on the same id (the insert waits for the delete to commit) still sees it.
-    const inserted = await store.insert(manager, result.state, request.owner);
-    const tombstone = await store.tombstone(manager, request.instanceId);
+    const inserted = await instances.insert(manager, result.state, request.owner);
+    const tombstone = await tombstones.find(manager, request.instanceId);
     if (tombstone) {
-      if (inserted) await store.discard(manager, request.instanceId);
+      if (inserted) await instances.discard(manager, request.instanceId);
       this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'pruned' });
       return {
         instanceId: request.instanceId,
@@ -82,7 +86,7 @@ export class WorkflowExecutor {
     }
     if (!inserted) {
       this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'already-started' });
-      const existing = await store.lock(manager, request.instanceId);
+      const existing = await instances.lock(manager, request.instanceId);
       return {
         instanceId: request.instanceId,
         status: existing?.state.status ?? result.state.status,
@@ -114,10 +118,11 @@ export class WorkflowExecutor {
     causationId?: string,
     admit?: (manager: EntityManager) => Promise<boolean>,
   ): Promise<TransitionOutcome> {
-    const stored = await this.deps.store.lock(manager, instanceId);
+    const { instances, tombstones } = this.deps.repositories;
+    const stored = await instances.lock(manager, instanceId);
     if (!stored) {
       // A replay of a pruned instance's commands finds it finished, like before it was pruned.
-      const tombstone = await this.deps.store.tombstone(manager, instanceId);
+      const tombstone = await tombstones.find(manager, instanceId);
       if (!tombstone)
         throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${instanceId}'`);
       return {
@@ -140,7 +145,7 @@ export class WorkflowExecutor {
     );
     const result = await transition(definition, stored.state, input, this.deps.now());
     if (result.ignored) return { instanceId, status: stored.state.status, ignored: result.ignored };
-    await this.deps.store.update(manager, result.state);
+    await instances.update(manager, result.state);
     await this.record(manager, definition, result.state, stored.owner, input, result.commands, causationId);
     return { instanceId, status: result.state.status };
   }
@@ -151,9 +156,10 @@ export class WorkflowExecutor {
     state: WorkflowInstanceState,
     owner: InstanceOwner,
     input: WorkflowInput,
-    commands: readonly WorkflowCommand[],
+    commands: readonly EngineCommand[],
     causationId: string | undefined,
   ): Promise<void> {
+    const { tasks, timers, transitions } = this.deps.repositories;
     const events: Array<CloudEvent<WorkflowEvent>> = [];
     const approvals: Array<CloudEvent<ApprovalEvent>> = [];
     const envelope = (index: number, type: string) => ({
@@ -191,24 +197,16 @@ export class WorkflowExecutor {
       switch (command.type) {
         case 'executeTask':
         case 'executeCompensation':
-          await this.queueTask(manager, state.instanceId, command);
+          await tasks.enqueue(manager, state.instanceId, command);
           if (command.type === 'executeCompensation')
             this.deps.metrics?.compensations.inc({ template: definition.name });
           else if (command.attempt > 1) this.deps.metrics?.retries.inc({ template: definition.name });
           break;
         case 'scheduleTimer':
-          await manager.query(
-            `INSERT INTO "workflow"."timers" (instance_id, timer_id, step_id, purpose, due_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = EXCLUDED.due_at, status = 'scheduled'`,
-            [state.instanceId, command.timerId, command.stepId, command.purpose, command.dueAt],
-          );
+          await timers.schedule(manager, state.instanceId, command);
           break;
         case 'cancelTimer':
-          await manager.query(
-            `UPDATE "workflow"."timers" SET status = 'cancelled' WHERE instance_id = $1 AND timer_id = $2 AND status = 'scheduled'`,
-            [state.instanceId, command.timerId],
-          );
+          await timers.cancel(manager, state.instanceId, command);
           break;
         case 'requestApproval':
           approvals.push(
@@ -250,7 +248,7 @@ export class WorkflowExecutor {
           break;
       }
     }
-    await this.deps.store.appendTransition(
+    await transitions.append(
       manager,
       state,
       input,
@@ -260,52 +258,8 @@ export class WorkflowExecutor {
     await this.deps.outbox.enqueue(manager, this.deps.topics.approvals, approvals);
     if (isTerminal(state.status)) {
       // A finished instance waits for nothing: leftover timers and attempts can never matter again.
-      await manager.query(
-        `UPDATE "workflow"."timers" SET status = 'cancelled' WHERE instance_id = $1 AND status = 'scheduled'`,
-        [state.instanceId],
-      );
-      await manager.query(
-        `UPDATE "workflow"."tasks" SET status = 'abandoned', finished_at = now() WHERE instance_id = $1 AND status = 'pending'`,
-        [state.instanceId],
-      );
+      await timers.cancelAll(manager, state.instanceId);
+      await tasks.abandonQueued(manager, state.instanceId);
     }
-  }
-
-  private async queueTask(
-    manager: EntityManager,
-    instanceId: string,
-    command: Extract<WorkflowCommand, { type: 'executeTask' | 'executeCompensation' }>,
-  ): Promise<void> {
-    const kind = command.type === 'executeTask' ? 'task' : 'compensation';
-    // A new attempt supersedes older ones still queued, never one a worker is running (its result still
-    // counts): re-running a queued one would only be deduplicated downstream. A first attempt of a first run
-    // has nothing to supersede.
-    if (command.attempt > 1 || command.run > 1) {
-      await manager.query(
-        `UPDATE "workflow"."tasks" SET status = 'superseded', finished_at = now()
-         WHERE instance_id = $1 AND kind = $2 AND step_id = $3 AND status = 'pending'
-           AND (run < $4 OR (run = $4 AND attempt < $5))`,
-        [instanceId, kind, command.stepId, command.run, command.attempt],
-      );
-    }
-    const { startToCloseMs, scheduleToStartMs, heartbeatTimeoutMs } = command.timeouts;
-    await manager.query(
-      `INSERT INTO "workflow"."tasks" (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-         heartbeat_timeout_ms, schedule_deadline)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, now() + $10::int * interval '1 millisecond')
-       ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING`,
-      [
-        instanceId,
-        kind,
-        command.stepId,
-        command.run,
-        command.attempt,
-        command.idempotencyKey,
-        JSON.stringify(command.call),
-        startToCloseMs,
-        heartbeatTimeoutMs ?? null,
-        scheduleToStartMs ?? null,
-      ],
-    );
   }
 }

@@ -10,7 +10,10 @@ import { DataSource } from 'typeorm';
 import type { Connector, ConnectorCallContext, ConnectorResult } from '../connectors/connector';
 import { ConnectorRegistry } from '../connectors/connector.registry';
 import { DefinitionRegistry } from '../persistence/definition.registry';
-import { InstanceStore } from '../persistence/instance.store';
+import {
+  DataSourceTransactions,
+  postgresWorkflowRepositories,
+} from '../persistence/postgres-workflow-repositories';
 import { WorkflowTables1764000000100 } from '../persistence/workflow-tables.migration';
 import { WorkflowInstanceTombstones1764000000500 } from '../persistence/instance-tombstones.migration';
 import { WorkflowTaskTimeouts1764000000300 } from '../persistence/workflow-task-timeouts.migration';
@@ -91,22 +94,30 @@ export class RuntimeFixture {
     connectors: readonly Connector[],
     options: { leaseGraceMs: number; concurrency: number },
   ) {
+    const repositories = postgresWorkflowRepositories('workflow');
+    const transactions = new DataSourceTransactions(dataSource);
     this.executor = new WorkflowExecutor({
       registry,
-      store: new InstanceStore(),
+      repositories,
       outbox: new OutboxWriter(new MessagingSchema('workflow')),
       topics,
       now: () => new Date(),
       source: 'urn:keel:test',
     });
     this.worker = new TaskWorker({
-      dataSource,
+      transactions,
+      tasks: repositories.tasks,
       connectors: new ConnectorRegistry(connectors),
       executor: this.executor,
       concurrency: options.concurrency,
       leaseGraceMs: options.leaseGraceMs,
     });
-    this.poller = new TimerPoller({ dataSource, executor: this.executor, now: () => new Date() });
+    this.poller = new TimerPoller({
+      transactions,
+      repositories,
+      executor: this.executor,
+      now: () => new Date(),
+    });
   }
 
   static async create(
@@ -127,7 +138,7 @@ export class RuntimeFixture {
       extra: { max: options.poolSize ?? 10 },
     }).initialize();
     await dataSource.runMigrations();
-    const registry = new DefinitionRegistry();
+    const registry = new DefinitionRegistry(postgresWorkflowRepositories('workflow').definitions);
     for (const definition of definitions) registry.register(definition);
     await dataSource.transaction((manager) => registry.synchronize(manager));
     return new RuntimeFixture(database, dataSource, registry, connectors, {

@@ -2,13 +2,7 @@ import { createHash } from 'node:crypto';
 import { type WorkflowDefinition, canonicalJson, loadDefinition } from '@keel/workflow-engine';
 import type { EntityManager } from 'typeorm';
 import { WorkflowRuntimeError } from '../workflow-runtime.error';
-
-interface DefinitionRow {
-  name: string;
-  version: number;
-  content_hash: string;
-  definition: unknown;
-}
+import type { DefinitionRepository } from './workflow-repositories';
 
 /** sha-256 of the canonical JSON of a definition: equal content, equal hash, whatever the key order. */
 export function definitionHash(definition: WorkflowDefinition): string {
@@ -23,6 +17,8 @@ export function definitionHash(definition: WorkflowDefinition): string {
  * starts an unversioned request on the same newest version.
  */
 export class DefinitionRegistry {
+  constructor(private readonly stored: DefinitionRepository) {}
+
   private readonly versions = new Map<
     string,
     Map<number, { definition: WorkflowDefinition; hash: string }>
@@ -53,17 +49,13 @@ export class DefinitionRegistry {
     const wanted = version ?? (await this.newestVersion(manager, name));
     const known = this.versions.get(name)?.get(wanted);
     if (known) return known.definition;
-    const [row] = await manager.query<DefinitionRow[]>(
-      `SELECT name, version, content_hash, definition FROM "workflow"."definitions"
-       WHERE name = $1 AND version = $2`,
-      [name, wanted],
-    );
+    const row = await this.stored.find(manager, name, wanted);
     if (row) {
       const definition = loadDefinition(row.definition);
       this.register(definition);
       return definition;
     }
-    if (this.versions.has(name) || (await this.isStored(manager, name))) {
+    if (this.versions.has(name) || (await this.stored.isStored(manager, name))) {
       throw new WorkflowRuntimeError('unknown-version', `no workflow ${name}@${wanted} stored yet`);
     }
     throw new WorkflowRuntimeError('unknown-workflow', `no workflow named '${name}'`);
@@ -86,35 +78,18 @@ export class DefinitionRegistry {
    * an existing version), then every known version is stored.
    */
   async synchronize(manager: EntityManager): Promise<void> {
-    const rows = await manager.query<DefinitionRow[]>(
-      `SELECT name, version, content_hash, definition FROM "workflow"."definitions"`,
-    );
-    for (const row of rows) this.register(loadDefinition(row.definition));
-    for (const { name, version, hash } of this.list()) {
-      await manager.query(
-        `INSERT INTO "workflow"."definitions" (name, version, content_hash, definition)
-         VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (name, version) DO NOTHING`,
-        [name, version, hash, canonicalJson(this.versions.get(name)!.get(version)!.definition)],
-      );
+    for (const row of await this.stored.all(manager)) this.register(loadDefinition(row.definition));
+    for (const [name, byVersion] of this.versions) {
+      for (const [version, { definition, hash }] of byVersion)
+        await this.stored.store(manager, name, version, hash, canonicalJson(definition));
     }
   }
 
   private async newestVersion(manager: EntityManager, name: string): Promise<number> {
-    const [row] = await manager.query<Array<{ version: number | null }>>(
-      `SELECT max(version) AS version FROM "workflow"."definitions" WHERE name = $1`,
-      [name],
-    );
+    const stored = await this.stored.newestVersion(manager, name);
     const local = [...(this.versions.get(name)?.keys() ?? [])];
-    const newest = Math.max(row?.version ?? 0, ...local);
+    const newest = Math.max(stored ?? 0, ...local);
     if (newest === 0) throw new WorkflowRuntimeError('unknown-workflow', `no workflow named '${name}'`);
     return newest;
-  }
-
-  private async isStored(manager: EntityManager, name: string): Promise<boolean> {
-    const rows = await manager.query<unknown[]>(
-      `SELECT 1 FROM "workflow"."definitions" WHERE name = $1 LIMIT 1`,
-      [name],
-    );
-    return rows.length > 0;
   }
 }

@@ -1,24 +1,19 @@
 import { topics } from '@keel/contracts';
-import {
-  KafkaEventContext,
-  MessagingSchema,
-  NonRetryableError,
-  OutboxWriter,
-  messagingTablesMigration,
-} from '@keel/messaging';
+import { KafkaEventContext, MessagingSchema, OutboxWriter, messagingTablesMigration } from '@keel/messaging';
 import { serviceSchemaMigration } from '@keel/persistence';
 import { type ScratchDatabase, sampleEvent, scratchDatabase } from '@keel/testing';
 import { type WorkflowDefinition, workflow } from '@keel/workflow-engine';
 import {
+  DataSourceTransactions,
   DefinitionRegistry,
   TimerPoller,
   WorkflowExecutor,
   WorkflowInboxController,
-  InstanceStore,
   WorkflowRuntimeError,
   WorkflowInstanceTombstones1764000000500,
   WorkflowTables1764000000100,
   WorkflowTaskTimeouts1764000000300,
+  postgresWorkflowRepositories,
 } from '@keel/workflow-runtime';
 import { DataSource } from 'typeorm';
 
@@ -31,6 +26,7 @@ function nap(version: number): WorkflowDefinition {
     .build();
 }
 
+const repositories = postgresWorkflowRepositories('workflow');
 const owner = { caseId: 'case-1', tenant: 't', correlationId: 'case-1' };
 const later = () => new Date(Date.now() + 24 * 3_600_000);
 
@@ -39,18 +35,28 @@ describe('definitions across replicas', () => {
   let dataSource: DataSource;
 
   function replica(definitions: readonly WorkflowDefinition[]) {
-    const registry = new DefinitionRegistry();
+    const registry = new DefinitionRegistry(repositories.definitions);
     for (const definition of definitions) registry.register(definition);
     const executor = new WorkflowExecutor({
       registry,
-      store: new InstanceStore(),
+      repositories,
       outbox: new OutboxWriter(new MessagingSchema('workflow')),
       topics,
       now: () => new Date(),
       source: 'urn:keel:workflow',
     });
     const boot = () => dataSource.transaction((manager) => registry.synchronize(manager));
-    return { registry, executor, boot, timers: new TimerPoller({ dataSource, executor, now: later }) };
+    return {
+      registry,
+      executor,
+      boot,
+      timers: new TimerPoller({
+        transactions: new DataSourceTransactions(dataSource),
+        repositories,
+        executor,
+        now: later,
+      }),
+    };
   }
 
   async function instance(id: string) {
@@ -108,7 +114,7 @@ describe('definitions across replicas', () => {
     ).toEqual([1, 2]);
   });
 
-  it('a start naming a version no replica stored is retried by the consumer, an unknown name is dead-lettered', async () => {
+  it('a start naming a version no replica stored is waited for by the consumer, an unknown name is dead-lettered', async () => {
     const b = replica([nap(1)]);
     await b.boot();
     const inbox = new WorkflowInboxController(b.executor);
@@ -128,13 +134,16 @@ describe('definitions across replicas', () => {
 
     const unknownVersion = await start('nap', 9).catch((error: unknown) => error);
     expect(unknownVersion).toBeInstanceOf(WorkflowRuntimeError);
-    expect(unknownVersion).not.toBeInstanceOf(NonRetryableError);
     expect(unknownVersion).toMatchObject({
       code: 'unknown-version',
+      consumerHandling: 'wait',
       message: 'no workflow nap@9 stored yet',
     });
 
-    await expect(start('no-such-workflow', 1)).rejects.toBeInstanceOf(NonRetryableError);
+    await expect(start('no-such-workflow', 1)).rejects.toMatchObject({
+      code: 'unknown-workflow',
+      consumerHandling: 'dead-letter',
+    });
   });
 
   it('a timer of an instance whose version cannot be resolved stays scheduled and never stalls the others', async () => {

@@ -1,0 +1,104 @@
+import { workflow } from '@keel/workflow-engine';
+import { WorkflowRuntimeError } from '../workflow-runtime.error';
+import { orchestration, owner } from './orchestration.fixture';
+
+const ship = workflow('ship', 1)
+  .task('book', {
+    connector: { type: 'http', service: 'carrier', method: 'POST', path: '/book' },
+    next: 'cool',
+  })
+  .wait('cool', { durationMs: 60_000, next: 'done' })
+  .end('done')
+  .build();
+
+describe('WorkflowExecutor over in-memory repositories', () => {
+  it('starts an instance: the row, its first task, the transition and its events, in one transaction', async () => {
+    const { repositories, outbox, transactions, start } = orchestration([ship]);
+
+    expect(await start('ship-1', 'ship')).toEqual({ instanceId: 'ship-1', status: 'running' });
+
+    expect(transactions.opened).toBe(1);
+    expect(repositories.calls).toEqual([
+      'instances.insert(ship-1)',
+      'tombstones.find(ship-1)',
+      'tasks.enqueue(ship-1)',
+      'transitions.append(ship-1)',
+    ]);
+    expect(repositories.taskRows).toMatchObject([
+      { instanceId: 'ship-1', stepId: 'book', run: 1, attempt: 1, status: 'pending' },
+    ]);
+    expect(repositories.instanceRows.get('ship-1')?.owner).toEqual(owner);
+    expect(outbox.events.map(({ event }) => event.subject)).not.toHaveLength(0);
+    expect(outbox.events.every(({ event }) => event.subject === owner.caseId)).toBe(true);
+  });
+
+  it('takes a redelivered start as already started, queuing nothing again', async () => {
+    const { repositories, start } = orchestration([ship]);
+    await start('ship-1', 'ship');
+
+    expect(await start('ship-1', 'ship')).toMatchObject({ ignored: { code: 'already-started' } });
+    expect(repositories.taskRows).toHaveLength(1);
+    expect(repositories.transitionRows).toHaveLength(1);
+  });
+
+  it('recognises a start of an instance retention deleted and takes its row back', async () => {
+    const { repositories, start } = orchestration([ship]);
+    repositories.tombstoneRows.set('ship-1', { status: 'completed', finishedAt: new Date('2026-11-01Z') });
+
+    expect(await start('ship-1', 'ship')).toMatchObject({
+      status: 'completed',
+      ignored: { code: 'already-started' },
+    });
+    expect(repositories.calls).toContain('instances.discard(ship-1)');
+    expect(repositories.instanceRows.size).toBe(0);
+    expect(repositories.taskRows).toHaveLength(0);
+  });
+
+  it('locks the instance before it lets the caller claim the row the input comes from', async () => {
+    const { repositories, transactions, executor, start } = orchestration([ship]);
+    await start('ship-1', 'ship');
+    repositories.calls.length = 0;
+
+    const outcome = await transactions.run((manager) =>
+      executor.apply(manager, 'ship-1', { type: 'cancel', reason: 'customer', by: 'ops' }, undefined, () => {
+        repositories.log('admit');
+        return Promise.resolve(false);
+      }),
+    );
+
+    expect(outcome).toMatchObject({ ignored: { code: 'stale' } });
+    expect(repositories.calls).toEqual(['instances.lock(ship-1)', 'admit']);
+  });
+
+  it('on a terminal status cancels what the instance waited for and abandons its queued attempts', async () => {
+    const { repositories, transactions, executor, start } = orchestration([ship]);
+    await start('ship-1', 'ship');
+
+    const outcome = await transactions.run((manager) =>
+      executor.apply(manager, 'ship-1', { type: 'cancel', reason: 'customer', by: 'ops' }),
+    );
+
+    expect(outcome.status).toBe('cancelled');
+    expect(repositories.calls).toEqual(
+      expect.arrayContaining(['timers.cancelAll(ship-1)', 'tasks.abandonQueued(ship-1)']),
+    );
+    expect(repositories.taskRows.map((task) => task.status)).toEqual(['abandoned']);
+  });
+
+  it('refuses an input for an unknown instance with a dead-letter code, and ignores one for a pruned instance', async () => {
+    const { repositories, transactions, executor } = orchestration([ship]);
+    const cancel = (id: string) =>
+      transactions.run((manager) => executor.apply(manager, id, { type: 'cancel', reason: 'r', by: 'ops' }));
+
+    const unknown = await cancel('nope').catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(WorkflowRuntimeError);
+    expect(unknown).toMatchObject({
+      code: 'unknown-instance',
+      consumerHandling: 'dead-letter',
+      httpStatus: 404,
+    });
+
+    repositories.tombstoneRows.set('gone', { status: 'completed', finishedAt: new Date('2026-11-01Z') });
+    expect(await cancel('gone')).toMatchObject({ status: 'completed', ignored: { code: 'terminal' } });
+  });
+});

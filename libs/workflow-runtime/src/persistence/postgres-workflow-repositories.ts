@@ -1,0 +1,574 @@
+import { assertSchemaName } from '@keel/persistence';
+import type {
+  CancelTimerCommand,
+  RenderedConnectorCall,
+  ScheduleTimerCommand,
+  WorkflowInstanceState,
+} from '@keel/workflow-engine';
+import type { DataSource, EntityManager } from 'typeorm';
+import type {
+  ClaimedTask,
+  DefinitionRepository,
+  DueSchedule,
+  DueWork,
+  DueWorkRepository,
+  InstanceFilter,
+  InstanceOwner,
+  InstanceRepository,
+  InstanceSummary,
+  InstanceTombstone,
+  ScheduleRepository,
+  StoredDefinition,
+  StoredInstance,
+  TaskCommand,
+  TaskRepository,
+  TimerRepository,
+  TombstoneRepository,
+  Transactions,
+  TransitionEntry,
+  TransitionRepository,
+  WorkflowRepositories,
+} from './workflow-repositories';
+
+/** The tables of the workflow schema, quoted, for a schema name checked once. */
+class WorkflowTables {
+  readonly instances: string;
+  readonly transitions: string;
+  readonly tombstones: string;
+  readonly tasks: string;
+  readonly timers: string;
+  readonly schedules: string;
+  readonly definitions: string;
+
+  constructor(schema: string) {
+    assertSchemaName(schema);
+    const table = (name: string) => `"${schema}"."${name}"`;
+    this.instances = table('instances');
+    this.transitions = table('transitions');
+    this.tombstones = table('instance_tombstones');
+    this.tasks = table('tasks');
+    this.timers = table('timers');
+    this.schedules = table('schedules');
+    this.definitions = table('definitions');
+  }
+}
+
+export class DataSourceTransactions implements Transactions {
+  constructor(private readonly dataSource: DataSource) {}
+
+  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  get outside(): EntityManager {
+    return this.dataSource.manager;
+  }
+}
+
+/** The workflow service's repositories on Postgres, in `schema`. */
+export function postgresWorkflowRepositories(schema: string): WorkflowRepositories {
+  const tables = new WorkflowTables(schema);
+  return {
+    instances: new PostgresInstances(tables),
+    transitions: new PostgresTransitions(tables),
+    tombstones: new PostgresTombstones(tables),
+    tasks: new PostgresTasks(tables),
+    timers: new PostgresTimers(tables),
+    dueWork: new PostgresDueWork(tables),
+    schedules: new PostgresSchedules(tables),
+    definitions: new PostgresDefinitions(tables),
+  };
+}
+
+interface InstanceRow {
+  id: string;
+  workflow_name: string;
+  workflow_version: number;
+  status: string;
+  case_id: string;
+  seq: number;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+function summary(row: InstanceRow): InstanceSummary {
+  return {
+    instanceId: row.id,
+    workflow: { name: row.workflow_name, version: row.workflow_version },
+    status: row.status,
+    caseId: row.case_id,
+    seq: row.seq,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+class PostgresInstances implements InstanceRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  async lock(manager: EntityManager, instanceId: string): Promise<StoredInstance | undefined> {
+    const [row] = await manager.query<
+      Array<{ state: WorkflowInstanceState; case_id: string; tenant: string; correlation_id: string }>
+    >(
+      `SELECT state, case_id, tenant, correlation_id FROM ${this.tables.instances} WHERE id = $1 FOR UPDATE`,
+      [instanceId],
+    );
+    if (!row) return undefined;
+    return {
+      state: row.state,
+      owner: { caseId: row.case_id, tenant: row.tenant, correlationId: row.correlation_id },
+    };
+  }
+
+  async insert(manager: EntityManager, state: WorkflowInstanceState, owner: InstanceOwner): Promise<boolean> {
+    const inserted = await manager.query<unknown[]>(
+      `INSERT INTO ${this.tables.instances}
+         (id, workflow_name, workflow_version, status, case_id, tenant, correlation_id, seq, state, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        state.instanceId,
+        state.workflow.name,
+        state.workflow.version,
+        state.status,
+        owner.caseId,
+        owner.tenant,
+        owner.correlationId,
+        state.seq,
+        JSON.stringify(state),
+        state.endedAt ?? null,
+      ],
+    );
+    return inserted.length > 0;
+  }
+
+  async discard(manager: EntityManager, instanceId: string): Promise<void> {
+    await manager.query(`DELETE FROM ${this.tables.instances} WHERE id = $1`, [instanceId]);
+  }
+
+  async update(manager: EntityManager, state: WorkflowInstanceState): Promise<void> {
+    await manager.query(
+      `UPDATE ${this.tables.instances}
+       SET status = $2, seq = $3, state = $4::jsonb, updated_at = now(), finished_at = $5
+       WHERE id = $1`,
+      [state.instanceId, state.status, state.seq, JSON.stringify(state), state.endedAt ?? null],
+    );
+  }
+
+  async find(
+    manager: EntityManager,
+    instanceId: string,
+  ): Promise<(InstanceSummary & { state: unknown }) | undefined> {
+    const [row] = await manager.query<Array<InstanceRow & { state: unknown }>>(
+      `SELECT * FROM ${this.tables.instances} WHERE id = $1`,
+      [instanceId],
+    );
+    return row && { ...summary(row), state: row.state };
+  }
+
+  async exists(manager: EntityManager, instanceId: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(`SELECT 1 FROM ${this.tables.instances} WHERE id = $1`, [
+      instanceId,
+    ]);
+    return rows.length > 0;
+  }
+
+  async list(manager: EntityManager, filter: InstanceFilter): Promise<InstanceSummary[]> {
+    const rows = await manager.query<InstanceRow[]>(
+      `SELECT * FROM ${this.tables.instances}
+       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR workflow_name = $2)
+       ORDER BY created_at DESC LIMIT $3`,
+      [filter.status ?? null, filter.workflow ?? null, filter.limit],
+    );
+    return rows.map(summary);
+  }
+
+  countActive(manager: EntityManager): Promise<Array<{ template: string; count: number }>> {
+    return manager.query<Array<{ template: string; count: number }>>(
+      `SELECT workflow_name AS template, count(*)::int AS count FROM ${this.tables.instances}
+       WHERE finished_at IS NULL GROUP BY workflow_name`,
+    );
+  }
+
+  async countWaitingApprovals(manager: EntityManager): Promise<number> {
+    const [row] = await manager.query<Array<{ n: number }>>(
+      `SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(state -> 'approvals'))), 0)::int AS n
+       FROM ${this.tables.instances} WHERE finished_at IS NULL`,
+    );
+    return row?.n ?? 0;
+  }
+}
+
+class PostgresTransitions implements TransitionRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  async append(
+    manager: EntityManager,
+    state: WorkflowInstanceState,
+    input: unknown,
+    events: readonly unknown[],
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO ${this.tables.transitions} (instance_id, seq, input, status, events) VALUES ($1, $2, $3::jsonb, $4, $5::jsonb)`,
+      [state.instanceId, state.seq, JSON.stringify(input), state.status, JSON.stringify(events)],
+    );
+  }
+
+  history(manager: EntityManager, instanceId: string): Promise<TransitionEntry[]> {
+    return manager.query<TransitionEntry[]>(
+      `SELECT seq, input, status, events, applied_at AS "appliedAt" FROM ${this.tables.transitions}
+       WHERE instance_id = $1 ORDER BY seq`,
+      [instanceId],
+    );
+  }
+}
+
+class PostgresTombstones implements TombstoneRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  async find(manager: EntityManager, instanceId: string): Promise<InstanceTombstone | undefined> {
+    const [row] = await manager.query<InstanceTombstone[]>(
+      `SELECT status, finished_at AS "finishedAt" FROM ${this.tables.tombstones} WHERE instance_id = $1`,
+      [instanceId],
+    );
+    return row;
+  }
+
+  async buryFinished(manager: EntityManager, retentionMs: number, limit: number): Promise<number> {
+    const [pruned] = await manager.query<Array<{ instances: number }>>(
+      `WITH pruned AS (
+         DELETE FROM ${this.tables.instances} WHERE id IN (
+           SELECT id FROM ${this.tables.instances}
+           WHERE finished_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)
+         RETURNING id, workflow_name, workflow_version, status, finished_at),
+       tombstones AS (
+         INSERT INTO ${this.tables.tombstones} (instance_id, workflow_name, workflow_version, status, finished_at)
+         SELECT id, workflow_name, workflow_version, status, finished_at FROM pruned
+         ON CONFLICT (instance_id) DO NOTHING)
+       SELECT count(*)::int AS instances FROM pruned`,
+      [retentionMs, limit],
+    );
+    return pruned?.instances ?? 0;
+  }
+
+  async forget(manager: EntityManager, retentionMs: number, limit: number): Promise<number> {
+    const [, deleted] = await manager.query<[unknown[], number]>(
+      `DELETE FROM ${this.tables.tombstones} WHERE instance_id IN (
+         SELECT instance_id FROM ${this.tables.tombstones}
+         WHERE pruned_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)`,
+      [retentionMs, limit],
+    );
+    return deleted;
+  }
+}
+
+interface ClaimedRow {
+  id: string;
+  instance_id: string;
+  kind: 'task' | 'compensation';
+  step_id: string;
+  run: number;
+  attempt: number;
+  idempotency_key: string;
+  call: RenderedConnectorCall;
+  timeout_ms: number;
+  heartbeat_timeout_ms: number | null;
+  workflow_name: string;
+  case_id: string;
+  tenant: string;
+  correlation_id: string;
+}
+
+class PostgresTasks implements TaskRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  async enqueue(manager: EntityManager, instanceId: string, command: TaskCommand): Promise<void> {
+    const kind = command.type === 'executeTask' ? 'task' : 'compensation';
+    // Re-running a queued older attempt would only be deduplicated downstream; a running one's result still
+    // counts. A first attempt of a first run has nothing to supersede.
+    if (command.attempt > 1 || command.run > 1) {
+      await manager.query(
+        `UPDATE ${this.tables.tasks} SET status = 'superseded', finished_at = now()
+         WHERE instance_id = $1 AND kind = $2 AND step_id = $3 AND status = 'pending'
+           AND (run < $4 OR (run = $4 AND attempt < $5))`,
+        [instanceId, kind, command.stepId, command.run, command.attempt],
+      );
+    }
+    const { startToCloseMs, scheduleToStartMs, heartbeatTimeoutMs } = command.timeouts;
+    await manager.query(
+      `INSERT INTO ${this.tables.tasks} (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+         heartbeat_timeout_ms, schedule_deadline)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, now() + $10::int * interval '1 millisecond')
+       ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING`,
+      [
+        instanceId,
+        kind,
+        command.stepId,
+        command.run,
+        command.attempt,
+        command.idempotencyKey,
+        JSON.stringify(command.call),
+        startToCloseMs,
+        heartbeatTimeoutMs ?? null,
+        scheduleToStartMs ?? null,
+      ],
+    );
+  }
+
+  async abandonQueued(manager: EntityManager, instanceId: string): Promise<void> {
+    await manager.query(
+      `UPDATE ${this.tables.tasks} SET status = 'abandoned', finished_at = now() WHERE instance_id = $1 AND status = 'pending'`,
+      [instanceId],
+    );
+  }
+
+  // TypeORM answers UPDATE … RETURNING with [rows, count]; a CTE makes it a SELECT, answered with rows.
+  async claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]> {
+    const rows = await manager.query<ClaimedRow[]>(
+      `WITH claimed AS (
+         UPDATE ${this.tables.tasks}
+         SET status = 'running', claimed_at = now(),
+             lease_until = now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + $2)
+                                    * interval '1 millisecond')
+         WHERE id IN (
+           SELECT id FROM ${this.tables.tasks}
+           WHERE status = 'pending' AND (schedule_deadline IS NULL OR schedule_deadline > now())
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+                   heartbeat_timeout_ms)
+       SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
+       FROM claimed c JOIN ${this.tables.instances} i ON i.id = c.instance_id`,
+      [limit, leaseGraceMs],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      instanceId: row.instance_id,
+      kind: row.kind,
+      stepId: row.step_id,
+      run: row.run,
+      attempt: row.attempt,
+      idempotencyKey: row.idempotency_key,
+      call: row.call,
+      timeoutMs: row.timeout_ms,
+      heartbeatTimeoutMs: row.heartbeat_timeout_ms,
+      workflow: row.workflow_name,
+      caseId: row.case_id,
+      tenant: row.tenant,
+      correlationId: row.correlation_id,
+    }));
+  }
+
+  async finish(manager: EntityManager, task: ClaimedTask, succeeded: boolean): Promise<void> {
+    await manager.query(
+      `UPDATE ${this.tables.tasks} SET status = CASE WHEN id = $1 THEN 'done' ELSE 'superseded' END,
+         finished_at = now()
+       WHERE (id = $1 AND status = 'running')
+          OR ($2 AND instance_id = $3 AND kind = $4 AND step_id = $5 AND run = $6 AND status = 'pending')`,
+      [task.id, succeeded, task.instanceId, task.kind, task.stepId, task.run],
+    );
+  }
+
+  async heartbeat(manager: EntityManager, taskId: string, leaseGraceMs: number): Promise<void> {
+    await manager.query(
+      `UPDATE ${this.tables.tasks}
+       SET lease_until = least(claimed_at + (timeout_ms + $2) * interval '1 millisecond',
+                               now() + (heartbeat_timeout_ms + $2) * interval '1 millisecond')
+       WHERE id = $1 AND status = 'running'`,
+      [taskId, leaseGraceMs],
+    );
+  }
+
+  async expire(manager: EntityManager, instanceId: string, taskId: string): Promise<boolean> {
+    const expired = await manager.query<unknown[]>(
+      `WITH expired AS (
+         UPDATE ${this.tables.tasks} SET status = 'timedOut', finished_at = now()
+         WHERE instance_id = $1 AND id = $2::bigint
+           AND ((status = 'running' AND lease_until < now()) OR (status = 'pending' AND schedule_deadline < now()))
+         RETURNING 1)
+       SELECT * FROM expired`,
+      [instanceId, taskId],
+    );
+    return expired.length > 0;
+  }
+}
+
+class PostgresTimers implements TimerRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  async schedule(manager: EntityManager, instanceId: string, command: ScheduleTimerCommand): Promise<void> {
+    await manager.query(
+      `INSERT INTO ${this.tables.timers} (instance_id, timer_id, step_id, purpose, due_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (instance_id, timer_id) DO UPDATE SET due_at = EXCLUDED.due_at, status = 'scheduled'`,
+      [instanceId, command.timerId, command.stepId, command.purpose, command.dueAt],
+    );
+  }
+
+  async cancel(manager: EntityManager, instanceId: string, command: CancelTimerCommand): Promise<void> {
+    await manager.query(
+      `UPDATE ${this.tables.timers} SET status = 'cancelled' WHERE instance_id = $1 AND timer_id = $2 AND status = 'scheduled'`,
+      [instanceId, command.timerId],
+    );
+  }
+
+  async cancelAll(manager: EntityManager, instanceId: string): Promise<void> {
+    await manager.query(
+      `UPDATE ${this.tables.timers} SET status = 'cancelled' WHERE instance_id = $1 AND status = 'scheduled'`,
+      [instanceId],
+    );
+  }
+
+  async fire(manager: EntityManager, instanceId: string, timerId: string): Promise<boolean> {
+    const fired = await manager.query<unknown[]>(
+      `WITH fired AS (
+         UPDATE ${this.tables.timers} SET status = 'fired'
+         WHERE instance_id = $1 AND timer_id = $2 AND status = 'scheduled' RETURNING 1)
+       SELECT * FROM fired`,
+      [instanceId, timerId],
+    );
+    return fired.length > 0;
+  }
+}
+
+interface DueRow {
+  source: 'timer' | 'task';
+  instance_id: string;
+  ref: string;
+  kind: 'task' | 'compensation' | null;
+  step_id: string | null;
+  run: number | null;
+  attempt: number | null;
+  timeout: 'scheduleToStart' | 'startToClose' | 'heartbeat' | null;
+}
+
+class PostgresDueWork implements DueWorkRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  // Timer due times are on the application clock, task leases and deadlines on the database's.
+  async due(manager: EntityManager, now: Date, limit: number): Promise<DueWork[]> {
+    const rows = await manager.query<DueRow[]>(
+      `(SELECT 'timer' AS source, instance_id, timer_id AS ref, NULL AS kind, NULL AS step_id, NULL::int AS run,
+               NULL::int AS attempt, NULL AS timeout
+        FROM ${this.tables.timers} WHERE status = 'scheduled' AND due_at <= $1 ORDER BY due_at LIMIT $2)
+       UNION ALL
+       (SELECT 'task', instance_id, id::text, kind, step_id, run, attempt,
+               CASE WHEN status = 'pending' THEN 'scheduleToStart'
+                    WHEN claimed_at + timeout_ms * interval '1 millisecond' <= now() THEN 'startToClose'
+                    ELSE 'heartbeat' END
+        FROM ${this.tables.tasks}
+        WHERE (status = 'running' AND lease_until < now()) OR (status = 'pending' AND schedule_deadline < now())
+        ORDER BY id LIMIT $2)`,
+      [now, limit],
+    );
+    return rows.map((row): DueWork =>
+      row.source === 'timer'
+        ? { source: 'timer', instanceId: row.instance_id, timerId: row.ref }
+        : {
+            source: 'task',
+            instanceId: row.instance_id,
+            taskId: row.ref,
+            kind: row.kind ?? 'task',
+            stepId: row.step_id ?? '',
+            run: row.run ?? 0,
+            attempt: row.attempt ?? 0,
+            timeout: row.timeout ?? 'startToClose',
+          },
+    );
+  }
+}
+
+class PostgresSchedules implements ScheduleRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  async arm(manager: EntityManager, workflow: string, version: number, nextRunAt: Date): Promise<void> {
+    await manager.query(
+      `INSERT INTO ${this.tables.schedules} (workflow_name, workflow_version, next_run_at) VALUES ($1, $2, $3)
+       ON CONFLICT (workflow_name, workflow_version) DO NOTHING`,
+      [workflow, version, nextRunAt],
+    );
+  }
+
+  async lockDue(manager: EntityManager, now: Date): Promise<DueSchedule | undefined> {
+    const [row] = await manager.query<
+      Array<{ workflow_name: string; workflow_version: number; next_run_at: Date }>
+    >(
+      `SELECT workflow_name, workflow_version, next_run_at FROM ${this.tables.schedules}
+       WHERE next_run_at <= $1 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [now],
+    );
+    return (
+      row && {
+        workflow: row.workflow_name,
+        version: row.workflow_version,
+        nextRunAt: new Date(row.next_run_at),
+      }
+    );
+  }
+
+  async advance(
+    manager: EntityManager,
+    workflow: string,
+    version: number,
+    nextRunAt: Date | undefined,
+  ): Promise<void> {
+    if (nextRunAt) {
+      await manager.query(
+        `UPDATE ${this.tables.schedules} SET next_run_at = $3 WHERE workflow_name = $1 AND workflow_version = $2`,
+        [workflow, version, nextRunAt],
+      );
+    } else {
+      await manager.query(
+        `DELETE FROM ${this.tables.schedules} WHERE workflow_name = $1 AND workflow_version = $2`,
+        [workflow, version],
+      );
+    }
+  }
+}
+
+class PostgresDefinitions implements DefinitionRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  async find(manager: EntityManager, name: string, version: number): Promise<StoredDefinition | undefined> {
+    const [row] = await manager.query<StoredDefinition[]>(
+      `SELECT definition FROM ${this.tables.definitions} WHERE name = $1 AND version = $2`,
+      [name, version],
+    );
+    return row;
+  }
+
+  async newestVersion(manager: EntityManager, name: string): Promise<number | undefined> {
+    const [row] = await manager.query<Array<{ version: number | null }>>(
+      `SELECT max(version) AS version FROM ${this.tables.definitions} WHERE name = $1`,
+      [name],
+    );
+    return row?.version ?? undefined;
+  }
+
+  async isStored(manager: EntityManager, name: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM ${this.tables.definitions} WHERE name = $1 LIMIT 1`,
+      [name],
+    );
+    return rows.length > 0;
+  }
+
+  all(manager: EntityManager): Promise<StoredDefinition[]> {
+    return manager.query<StoredDefinition[]>(`SELECT definition FROM ${this.tables.definitions}`);
+  }
+
+  async store(
+    manager: EntityManager,
+    name: string,
+    version: number,
+    hash: string,
+    canonical: string,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO ${this.tables.definitions} (name, version, content_hash, definition)
+       VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (name, version) DO NOTHING`,
+      [name, version, hash, canonical],
+    );
+  }
+}

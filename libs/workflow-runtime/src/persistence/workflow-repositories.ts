@@ -1,0 +1,237 @@
+import type {
+  CancelTimerCommand,
+  EngineCommand,
+  InstanceStatus,
+  RenderedConnectorCall,
+  ScheduleTimerCommand,
+  WorkflowInstanceState,
+} from '@keel/workflow-engine';
+import type { EntityManager } from 'typeorm';
+
+/**
+ * The ports the workflow service keeps its state behind, one per table of its schema; every statement on
+ * the schema is in their Postgres implementation (`postgres-workflow-repositories.ts`), so the executor,
+ * workers and API only orchestrate. Each call takes the transaction it runs in (`manager`; a read outside
+ * one takes `Transactions.outside`), so what one transition writes commits together. In-memory fakes
+ * (`in-memory-workflow-repositories.fixture.ts`) stand in for them in unit tests.
+ */
+
+/** Who an instance works for: carried on every event it emits. */
+export interface InstanceOwner {
+  readonly caseId: string;
+  readonly tenant: string;
+  readonly correlationId: string;
+}
+
+/** What retention left of a finished instance: recognised so a replayed start does not run it again. */
+export interface InstanceTombstone {
+  readonly status: InstanceStatus;
+  readonly finishedAt: Date;
+}
+
+export interface StoredInstance {
+  readonly state: WorkflowInstanceState;
+  readonly owner: InstanceOwner;
+}
+
+/** An instance as the API shows it. */
+export interface InstanceSummary {
+  readonly instanceId: string;
+  readonly workflow: { readonly name: string; readonly version: number };
+  readonly status: string;
+  readonly caseId: string;
+  readonly seq: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly finishedAt: Date | null;
+}
+
+export interface InstanceFilter {
+  readonly status?: string;
+  readonly workflow?: string;
+  readonly limit: number;
+}
+
+/** Runs work in one transaction, and gives the manager for reads outside any. */
+export interface Transactions {
+  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T>;
+  /** Not in a transaction: each statement commits (or reads) on its own. */
+  readonly outside: EntityManager;
+}
+
+/** Instance checkpoints: one JSON document per instance, written in the transaction of each transition. */
+export interface InstanceRepository {
+  /** Loads and locks the instance for this transaction, so transitions of one instance never interleave. */
+  lock(manager: EntityManager, instanceId: string): Promise<StoredInstance | undefined>;
+  /** Inserts a new instance; false when the id exists already (a redelivered start). */
+  insert(manager: EntityManager, state: WorkflowInstanceState, owner: InstanceOwner): Promise<boolean>;
+  /** Takes back an instance inserted in this transaction (before anything else was written for it). */
+  discard(manager: EntityManager, instanceId: string): Promise<void>;
+  update(manager: EntityManager, state: WorkflowInstanceState): Promise<void>;
+  find(
+    manager: EntityManager,
+    instanceId: string,
+  ): Promise<(InstanceSummary & { readonly state: unknown }) | undefined>;
+  exists(manager: EntityManager, instanceId: string): Promise<boolean>;
+  /** Newest first. */
+  list(manager: EntityManager, filter: InstanceFilter): Promise<InstanceSummary[]>;
+  /** Instances not yet finished, by template. */
+  countActive(manager: EntityManager): Promise<Array<{ template: string; count: number }>>;
+  /** Approval steps of unfinished instances waiting for a human. */
+  countWaitingApprovals(manager: EntityManager): Promise<number>;
+}
+
+export interface TransitionEntry {
+  readonly seq: number;
+  readonly input: unknown;
+  readonly status: string;
+  readonly events: unknown[];
+  readonly appliedAt: Date;
+}
+
+/** The transition log: one entry per applied input. */
+export interface TransitionRepository {
+  append(
+    manager: EntityManager,
+    state: WorkflowInstanceState,
+    input: unknown,
+    events: readonly unknown[],
+  ): Promise<void>;
+  /** Oldest first. */
+  history(manager: EntityManager, instanceId: string): Promise<TransitionEntry[]>;
+}
+
+/** Retention: finished instances deleted past it, each leaving a tombstone that outlives it for a while. */
+export interface TombstoneRepository {
+  find(manager: EntityManager, instanceId: string): Promise<InstanceTombstone | undefined>;
+  /**
+   * Deletes up to `limit` instances finished more than `retentionMs` ago (their transitions, tasks and timers
+   * by cascade), leaving a tombstone for each in the same statement; returns how many.
+   */
+  buryFinished(manager: EntityManager, retentionMs: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` tombstones older than `retentionMs`; returns how many. */
+  forget(manager: EntityManager, retentionMs: number, limit: number): Promise<number>;
+}
+
+export type TaskCommand = Extract<EngineCommand, { type: 'executeTask' | 'executeCompensation' }>;
+
+/** A task attempt a worker claimed, with what its connector call needs of the instance. */
+export interface ClaimedTask {
+  readonly id: string;
+  readonly instanceId: string;
+  readonly kind: 'task' | 'compensation';
+  readonly stepId: string;
+  readonly run: number;
+  readonly attempt: number;
+  readonly idempotencyKey: string;
+  readonly call: RenderedConnectorCall;
+  /** Start-to-close. */
+  readonly timeoutMs: number;
+  readonly heartbeatTimeoutMs: number | null;
+  readonly workflow: string;
+  readonly caseId: string;
+  readonly tenant: string;
+  readonly correlationId: string;
+}
+
+/** The task queue (ADR 0005): attempts queued by transitions, claimed by workers, timed out by the poller. */
+export interface TaskRepository {
+  /** Queues an attempt; a new attempt supersedes older ones of its step still queued (never a running one). */
+  enqueue(manager: EntityManager, instanceId: string, command: TaskCommand): Promise<void>;
+  /** A finished instance's queued attempts can never matter again. */
+  abandonQueued(manager: EntityManager, instanceId: string): Promise<void>;
+  /**
+   * Marks up to `limit` queued attempts running with a lease (their start-to-close or heartbeat timeout plus
+   * `leaseGraceMs`), skipping rows other transactions hold: it never waits on an instance's transaction.
+   */
+  claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]>;
+  /** Marks the attempt done; after a success, also supersedes the queued attempts of its run. */
+  finish(manager: EntityManager, task: ClaimedTask, succeeded: boolean): Promise<void>;
+  /** Renews a running attempt's lease, never past its start-to-close. */
+  heartbeat(manager: EntityManager, taskId: string, leaseGraceMs: number): Promise<void>;
+  /** Marks the attempt timed out if it still is overdue; false when something else won. */
+  expire(manager: EntityManager, instanceId: string, taskId: string): Promise<boolean>;
+}
+
+/** Durable timers: armed and cancelled by transitions, fired by the poller. */
+export interface TimerRepository {
+  schedule(manager: EntityManager, instanceId: string, command: ScheduleTimerCommand): Promise<void>;
+  cancel(manager: EntityManager, instanceId: string, command: CancelTimerCommand): Promise<void>;
+  /** A finished instance waits for nothing. */
+  cancelAll(manager: EntityManager, instanceId: string): Promise<void>;
+  /** Marks the timer fired if it still is scheduled; false when something else won. */
+  fire(manager: EntityManager, instanceId: string, timerId: string): Promise<boolean>;
+}
+
+/** Something due: a timer, or a task attempt that broke its schedule-to-start, start-to-close or heartbeat. */
+export type DueWork =
+  | { readonly source: 'timer'; readonly instanceId: string; readonly timerId: string }
+  | {
+      readonly source: 'task';
+      readonly instanceId: string;
+      readonly taskId: string;
+      readonly kind: 'task' | 'compensation';
+      readonly stepId: string;
+      readonly run: number;
+      readonly attempt: number;
+      readonly timeout: 'scheduleToStart' | 'startToClose' | 'heartbeat';
+    };
+
+/** What the timer poller looks for, timers and tasks in one statement. */
+export interface DueWorkRepository {
+  /** Up to `limit` due timers (due on the application clock, `now`) and up to `limit` overdue attempts. */
+  due(manager: EntityManager, now: Date, limit: number): Promise<DueWork[]>;
+}
+
+export interface DueSchedule {
+  readonly workflow: string;
+  readonly version: number;
+  readonly nextRunAt: Date;
+}
+
+/** The next run of every definition with a cron schedule. */
+export interface ScheduleRepository {
+  /** Records the next run unless one is recorded already. */
+  arm(manager: EntityManager, workflow: string, version: number, nextRunAt: Date): Promise<void>;
+  /** Locks the earliest schedule due by `now`, skipping ones another scheduler holds. */
+  lockDue(manager: EntityManager, now: Date): Promise<DueSchedule | undefined>;
+  /** Moves the schedule on, or drops it when `nextRunAt` is undefined (no run left). */
+  advance(
+    manager: EntityManager,
+    workflow: string,
+    version: number,
+    nextRunAt: Date | undefined,
+  ): Promise<void>;
+}
+
+export interface StoredDefinition {
+  readonly definition: unknown;
+}
+
+/** The shared truth of every replica: each workflow version any of them published. */
+export interface DefinitionRepository {
+  find(manager: EntityManager, name: string, version: number): Promise<StoredDefinition | undefined>;
+  /** The highest version stored under `name`; undefined when none is. */
+  newestVersion(manager: EntityManager, name: string): Promise<number | undefined>;
+  isStored(manager: EntityManager, name: string): Promise<boolean>;
+  all(manager: EntityManager): Promise<StoredDefinition[]>;
+  /** Stores a version unless it is stored already (versions are immutable). */
+  store(
+    manager: EntityManager,
+    name: string,
+    version: number,
+    hash: string,
+    canonical: string,
+  ): Promise<void>;
+}
+
+export interface WorkflowRepositories {
+  readonly instances: InstanceRepository;
+  readonly transitions: TransitionRepository;
+  readonly tombstones: TombstoneRepository;
+  readonly tasks: TaskRepository;
+  readonly timers: TimerRepository;
+  readonly dueWork: DueWorkRepository;
+  readonly schedules: ScheduleRepository;
+  readonly definitions: DefinitionRepository;
+}
