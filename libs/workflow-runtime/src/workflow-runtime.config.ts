@@ -30,8 +30,9 @@ export const workflowConfigSchema = serviceConfigSchema(3004).extend({
   /** A folder of extra definition files (`*.yaml`, `*.yml`, `*.json`) beside the bundled templates. */
   WORKFLOW_DEFINITIONS_DIR: z.string().min(1).optional(),
   /**
-   * A JSON or YAML file naming the SQL statements Postgres tasks may run (`name: SQL`); the task's params
-   * are `$1…`, its idempotency key `current_setting('keel.idempotency_key')`. Definitions never carry SQL.
+   * A JSON or YAML file naming the SQL statements Postgres tasks may run and the templates allowed to run each
+   * (`name: { sql, templates: [...] }`); the task's params are `$1…`, its idempotency key
+   * `current_setting('keel.idempotency_key')`. Definitions never carry SQL.
    */
   WORKFLOW_POSTGRES_STATEMENTS_FILE: z.string().min(1).optional(),
   WORKFLOW_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
