@@ -22,6 +22,7 @@ import {
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { KeelHttpErrorFilter } from '@keel/observability';
 import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import agentPolicy from '../../../libs/decisioning/domain/src/policies/agent-policy.v1.json';
@@ -71,6 +72,8 @@ describe('governance service', () => {
       GOVERNANCE_RATE_LIMIT: '100000',
     });
     app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
+    // What startServiceApp installs in the real process: the one error filter of every service.
+    app.useGlobalFilters(new KeelHttpErrorFilter(app.getHttpAdapter()));
     configureGovernanceHttp(app);
     app.connectMicroservice({ strategy: kafkaEventTransport(app) }, { inheritAppConfig: true });
     await app.listen(0, '127.0.0.1');

@@ -29,6 +29,7 @@ import {
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { KeelHttpErrorFilter } from '@keel/observability';
 import { Client } from 'pg';
 import { AppModule } from './app.module';
 
@@ -62,6 +63,8 @@ describe('retrieval service', () => {
       PORT: '0',
     });
     app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
+    // What startServiceApp installs in the real process: the one error filter of every service.
+    app.useGlobalFilters(new KeelHttpErrorFilter(app.getHttpAdapter()));
     app.connectMicroservice({ strategy: kafkaEventTransport(app) }, { inheritAppConfig: true });
     await app.init();
     await app.startAllMicroservices();

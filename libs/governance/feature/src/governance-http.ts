@@ -1,11 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { GovernanceHttpErrorFilter } from './governance-http-error.filter';
 
-/** What the governance app sets before it listens: its error filter and its OpenAPI document (`/openapi.json`, `/docs`). */
+/**
+ * What the governance app sets before it listens: its OpenAPI document (`/openapi.json`, `/docs`). Errors are
+ * answered by the one `KeelHttpErrorFilter` every service gets from `startServiceApp`.
+ */
 export function configureGovernanceHttp(app: INestApplication): void {
-  // Global, so what Nest refuses before a controller is chosen is answered in the same shape.
-  app.useGlobalFilters(new GovernanceHttpErrorFilter(app.getHttpAdapter()));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,3 +1,5 @@
+import { type ErrorCatalog, KeelError } from '@keel/errors';
+
 /** Why retrieval could not do what it was asked; mapped once to HTTP status (api) or a retry / dead letter (inbox). */
 export const RetrievalErrorCode = {
   /** The embedder could not be reached or failed: worth retrying. */
@@ -13,13 +15,26 @@ export const RetrievalErrorCode = {
 } as const;
 export type RetrievalErrorCode = (typeof RetrievalErrorCode)[keyof typeof RetrievalErrorCode];
 
-export class RetrievalError extends Error {
-  constructor(
-    readonly code: RetrievalErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'RetrievalError';
+/** What each code means at the edges: the HTTP status of the query API and what the document inbox does. */
+export const retrievalErrorCatalog = {
+  httpStatus: {
+    'invalid-request': 400,
+    'version-conflict': 409,
+    'embedding-malformed': 502,
+    'embedder-unavailable': 503,
+    'vector-store-unavailable': 503,
+  },
+  consumerHandling: {
+    'invalid-request': 'dead-letter',
+    'version-conflict': 'dead-letter',
+    'embedding-malformed': 'retry',
+    'embedder-unavailable': 'retry',
+    'vector-store-unavailable': 'retry',
+  },
+} as const satisfies ErrorCatalog<RetrievalErrorCode>;
+
+export class RetrievalError extends KeelError<RetrievalErrorCode> {
+  constructor(code: RetrievalErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, retrievalErrorCatalog, options);
   }
 }

@@ -5,26 +5,14 @@ import {
   contextQueryResponseSchema,
 } from '@keel/contracts';
 import { KnowledgeRetrieval, RetrievalError, type VectorStore } from '@keel/retrieval-domain';
-import {
-  Body,
-  Controller,
-  Delete,
-  HttpCode,
-  Inject,
-  NotFoundException,
-  Param,
-  Post,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DocumentRegistryRepository } from './document-registry.repository';
-import { RetrievalHttpErrorFilter } from './retrieval-http-error.filter';
 
 export const VECTOR_STORE = Symbol('keel.retrieval.vector-store');
 
 /** The query API the agent calls (ADR 0007), and deletion of a document. */
 @Controller()
-@UseFilters(RetrievalHttpErrorFilter)
 export class ContextQueriesController {
   constructor(
     @Inject(KnowledgeRetrieval) private readonly retrieval: KnowledgeRetrieval,

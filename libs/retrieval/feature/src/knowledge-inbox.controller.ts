@@ -1,6 +1,6 @@
 import type { CloudEvent, KnowledgeDocument } from '@keel/contracts';
-import { KafkaEventContext, KafkaEventHandlers, NonRetryableError } from '@keel/messaging';
-import { decideVersion, KnowledgeRetrieval } from '@keel/retrieval-domain';
+import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
+import { decideVersion, KnowledgeRetrieval, RetrievalError } from '@keel/retrieval-domain';
 import { Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { DocumentRegistryRepository } from './document-registry.repository';
@@ -38,7 +38,8 @@ export class KnowledgeInboxController {
         );
         return;
       case 'conflict':
-        throw new NonRetryableError(
+        throw new RetrievalError(
+          'version-conflict',
           `document ${document.documentId} v${document.version} came again with other content; versions are immutable`,
         );
       case 'index': {
