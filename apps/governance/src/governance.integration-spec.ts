@@ -1,19 +1,14 @@
 import { type Role } from '@keel/access';
 import { loadConfig } from '@keel/config';
 import { decodeEvent, type KafkaRecord, namespacedTopics } from '@keel/contracts';
-import { configureGovernanceHttp, governanceConfigSchema } from '@keel/governance-feature';
-import {
-  EventPublisher,
-  KafkaRecordSender,
-  ensureTopics,
-  kafkaEventTransport,
-  topicSpecsWithDeadLetters,
-} from '@keel/messaging';
+import { governanceConfigSchema } from '@keel/governance-feature';
+import { EventPublisher, KafkaRecordSender, ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
 import {
   type ScratchDatabase,
   readTopic,
   sampleEvent,
   scratchDatabase,
+  silentLogger,
   testKafka,
   testKafkaBrokers,
   testTopicScope,
@@ -21,15 +16,14 @@ import {
   waitFor,
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { KeelHttpErrorFilter } from '@keel/observability';
+import { governanceService } from './governance.service';
+import { startServiceApp } from '@keel/observability';
 import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import agentPolicy from '../../../libs/decisioning/domain/src/policies/agent-policy.v1.json';
 import guardrails from '../../../libs/decisioning/domain/src/policies/guardrails.v1.json';
 import decidePrompt from '../../../libs/decisioning/domain/src/prompts/decide.prompt.v1.json';
 import orderRouting from '../../../libs/workflow-engine/src/templates/order-routing.workflow.json';
-import { AppModule } from './app.module';
 
 const sharedKey = 'governance-integration-shared-key-0123456789';
 const issuer = 'keel-governance';
@@ -71,13 +65,7 @@ describe('governance service', () => {
       GOVERNANCE_AUDIT_KEY: 'governance-integration-audit-key-0123456789',
       GOVERNANCE_RATE_LIMIT: '100000',
     });
-    app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-    // What startServiceApp installs in the real process: the one error filter of every service.
-    app.useGlobalFilters(new KeelHttpErrorFilter(app.getHttpAdapter()));
-    configureGovernanceHttp(app);
-    app.connectMicroservice({ strategy: kafkaEventTransport(app) }, { inheritAppConfig: true });
-    await app.listen(0, '127.0.0.1');
-    await app.startAllMicroservices();
+    app = await startServiceApp(governanceService, config, silentLogger('governance'));
     url = await app.getUrl();
   });
 

@@ -10,28 +10,22 @@ import {
   deadLetterTopicName,
   namespacedTopics,
 } from '@keel/contracts';
-import {
-  EventPublisher,
-  KafkaRecordSender,
-  ensureTopics,
-  kafkaEventTransport,
-  topicSpecsWithDeadLetters,
-} from '@keel/messaging';
+import { EventPublisher, KafkaRecordSender, ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
 import { retrievalConfigSchema } from '@keel/retrieval-feature';
 import {
   type ScratchDatabase,
   readTopic,
   scratchDatabase,
+  silentLogger,
   testKafka,
   testKafkaBrokers,
   testTopicScope,
   waitFor,
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { KeelHttpErrorFilter } from '@keel/observability';
+import { retrievalService } from './retrieval.service';
+import { startServiceApp } from '@keel/observability';
 import { Client } from 'pg';
-import { AppModule } from './app.module';
 
 /**
  * The retrieval service on real Kafka and Postgres with the embedded index and the local MiniLM model:
@@ -62,13 +56,7 @@ describe('retrieval service', () => {
       CONSUMER_MAX_ATTEMPTS: '1',
       PORT: '0',
     });
-    app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-    // What startServiceApp installs in the real process: the one error filter of every service.
-    app.useGlobalFilters(new KeelHttpErrorFilter(app.getHttpAdapter()));
-    app.connectMicroservice({ strategy: kafkaEventTransport(app) }, { inheritAppConfig: true });
-    await app.init();
-    await app.startAllMicroservices();
-    await app.listen(0, '127.0.0.1');
+    app = await startServiceApp(retrievalService, config, silentLogger('retrieval'));
     url = await app.getUrl();
   }, 180_000);
 

@@ -1,4 +1,4 @@
-export { bootstrapService, type BootstrapOptions } from './bootstrap/bootstrap-service';
+export { bootstrapService, type BootstrapOptions, startServiceApp } from './bootstrap/bootstrap-service';
 export { HealthModule } from './health/health.module';
 export { provideReadinessCheck, type ReadinessCheck } from './health/readiness-check';
 export { type CheckResult, type HealthModuleOptions, type ReadinessReport } from './health/readiness.service';

@@ -21,3 +21,4 @@ export { effectsTableMigration } from './fixtures/effects-table.migration';
 export { scratchDatabase, type ScratchDatabase } from './scratch-database';
 export { readTopic } from './read-topic';
 export { serviceAppContract, type ServiceAppContractOptions } from './service-app.contract';
+export { silentLogger } from './silent-logger';
