@@ -1,12 +1,4 @@
-import { loadConfig } from '@keel/config';
-import { decisioningConfigSchema } from '@keel/decisioning-feature';
-import { kafkaEventTransport } from '@keel/messaging';
 import { bootstrapService } from '@keel/observability';
-import { AppModule, serviceName } from './app.module';
+import { decisioningService } from './decisioning.service';
 
-void bootstrapService({
-  name: serviceName,
-  config: () => loadConfig(decisioningConfigSchema),
-  module: (config) => AppModule.forRoot(config),
-  microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
-});
+void bootstrapService(decisioningService);
