@@ -81,6 +81,23 @@ wait_ready() {
   done
 }
 
+# Governance signs tokens and keys its audit chain with secrets the deployment provides. The local stack makes
+# its own once (kept in $state/secrets.env, so tokens and the audit chain stay valid across restarts) unless
+# they are set already.
+local_secrets() {
+  local file="$state/secrets.env"
+  if [ ! -f "$file" ]; then
+    (umask 077 && {
+      echo "ACCESS_SHARED_KEY=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))')"
+      echo "GOVERNANCE_AUDIT_KEY=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))')"
+    } >"$file")
+  fi
+  local name value
+  while IFS='=' read -r name value; do
+    [ -n "${!name:-}" ] || export "$name=$value"
+  done <"$file"
+}
+
 up() {
   # npm writes node_modules/.package-lock.json at the end of an install: absent or older than the lock
   # file means no complete install of the current dependencies.
@@ -88,6 +105,7 @@ up() {
     npm ci --no-audit --no-fund
   fi
   mkdir -p "$state"
+  local_secrets
   bash scripts/postgres.sh
   local kafka_origin="reused: already serving"
   if [ -f "$state/kafka.started" ]; then kafka_origin="started by the stack"; fi
