@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Local single-node Apache Kafka (KRaft, broker + controller in one JVM) without Docker.
 # The broker jars come from Maven Central through pom.xml; ~/.m2 caches them between runs.
-#   kafka.sh start   resolve (once), format, start on 127.0.0.1:$KAFKA_PORT and wait until it serves
+#   kafka.sh start [--fresh]
+#                    resolve (once), format the data folder (once), start on 127.0.0.1:$KAFKA_PORT and wait
+#                    until it serves; the broker keeps its topics and records across stop/start, --fresh
+#                    deletes them first
 #   kafka.sh stop    stop the broker this script started
 #   kafka.sh status  exit 0 when a broker answers on the port
 set -euo pipefail
@@ -61,17 +64,21 @@ PROPS
 }
 
 start() {
+  local fresh="${1:-}"
   if port_open "$port"; then echo "kafka: already serving on 127.0.0.1:$port"; return; fi
   command -v java >/dev/null || { echo "kafka: java (17+) is required" >&2; exit 1; }
   command -v mvn >/dev/null || { echo "kafka: maven is required to resolve the broker" >&2; exit 1; }
   mkdir -p "$state"
   resolve
   local data="$state/data"
-  rm -rf "$data"
+  [ "$fresh" = "--fresh" ] && rm -rf "$data"
   write_properties "$data"
-  local cluster_id
-  cluster_id="$(node -e "let id;do{id=require('crypto').randomBytes(16).toString('base64url')}while(id.startsWith('-'));process.stdout.write(id)")"
-  java -cp "$libs/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" --ignore-formatted >"$state/format.log" 2>&1
+  # A formatted folder (meta.properties) holds an earlier run's topics and records: start on it as it is.
+  if [ ! -f "$data/meta.properties" ]; then
+    local cluster_id
+    cluster_id="$(node -e "let id;do{id=require('crypto').randomBytes(16).toString('base64url')}while(id.startsWith('-'));process.stdout.write(id)")"
+    java -cp "$libs/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" >"$state/format.log" 2>&1
+  fi
   # setsid: the broker must outlive the shell (and test runner) that started it.
   setsid java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.net.preferIPv4Stack=true \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
@@ -102,8 +109,8 @@ stop() {
 }
 
 case "${1:-}" in
-  start) start ;;
+  start) start "${2:-}" ;;
   stop) stop ;;
   status) port_open "$port" ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--fresh]|stop|status" >&2; exit 2 ;;
 esac
