@@ -227,7 +227,9 @@ describe('decisioning service', () => {
       1,
       (m) => m.key?.toString() === 'order-broken',
     );
-    expect(dead).toBeDefined();
+    // The code comes from DecisioningServiceError's catalog, as every module's does.
+    expect(dead?.headers?.keel_dlq_code?.toString()).toBe('invalid-request');
+    expect(dead?.headers?.keel_dlq_reason?.toString()).toBe('non-retryable');
 
     const later: CaseEvent = {
       caseId: 'order-after',

@@ -2,7 +2,11 @@
 export { DecisionAgent, type DecisionAgentDeps } from './decision-agent';
 export { decisionIdOf } from './decision-id';
 export { RecordedChatModel, replayDecision } from './decision-replay';
-export { DecisioningAgentError, type DecisioningAgentErrorCode } from './decisioning-agent.error';
+export {
+  DecisioningAgentError,
+  type DecisioningAgentErrorCode,
+  decisioningAgentErrors,
+} from './decisioning-agent.error';
 export { OpenAiChatModel, type OpenAiChatModelOptions } from './openai-chat.model';
 export {
   type CaseHistory,

@@ -23,7 +23,11 @@ export {
   subjectOf,
   workflowDecisionEventType,
 } from './decision-trigger';
-export { DecisioningDomainError, type DecisioningDomainErrorCode } from './decisioning-domain.error';
+export {
+  DecisioningDomainError,
+  type DecisioningDomainErrorCode,
+  decisioningDomainErrors,
+} from './decisioning-domain.error';
 export {
   type GuardrailPolicy,
   type GuardrailVerdict,

@@ -1,7 +1,6 @@
 import { type CaseEvent, type CloudEvent, type WorkflowEvent } from '@keel/contracts';
-import { NonRetryableError } from '@keel/messaging';
 import { caseEventTrigger, workflowDecisionTrigger } from './decision-triggers';
-import { DecisioningServiceError, asConsumerError } from './decisioning-service.error';
+import { DecisioningServiceError } from './decisioning-service.error';
 
 function envelope<T>(data: T, subject: string): CloudEvent<T> {
   return {
@@ -92,9 +91,8 @@ describe('decision triggers', () => {
         thrown = error;
       }
       expect(thrown).toBeInstanceOf(DecisioningServiceError);
-      expect(asConsumerError(thrown)).toBeInstanceOf(NonRetryableError);
+      // The consumer reads the handling from the catalog and writes the code to keel_dlq_code.
+      expect(thrown).toMatchObject({ code: 'invalid-request', consumerHandling: 'dead-letter', httpStatus: 400 });
     }
-    const outage = new Error('connection refused');
-    expect(asConsumerError(outage)).toBe(outage);
   });
 });

@@ -1,31 +1,21 @@
-import { NonRetryableError } from '@keel/messaging';
+import { type ErrorCatalog, KeelError } from '@keel/errors';
 
 /** Why the decisioning service refused an event. */
-export const DecisioningServiceErrorCode = {
-  /** A decision request the workflow could not have meant: no step, no run. */
-  invalidRequest: 'invalid-request',
-} as const;
 export type DecisioningServiceErrorCode =
-  (typeof DecisioningServiceErrorCode)[keyof typeof DecisioningServiceErrorCode];
-
-export class DecisioningServiceError extends Error {
-  constructor(
-    readonly code: DecisioningServiceErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DecisioningServiceError';
-  }
-}
+  /** A decision request the workflow could not have meant: no step, no run. */
+  'invalid-request';
 
 /**
- * The one place service errors meet the consumer: what can never succeed is dead-lettered, the rest (Postgres,
- * Kafka) is thrown as is and retried. Model and retrieval failures never get here: the agent falls back.
+ * The consumer does what this catalog says (`keel_dlq_code` carries the code): a request that can never be
+ * answered is dead-lettered at once. Postgres and Kafka failures are no `KeelError` and are retried or waited out.
  */
-export function asConsumerError(error: unknown): unknown {
-  if (!(error instanceof DecisioningServiceError)) return error;
-  switch (error.code) {
-    case 'invalid-request':
-      return new NonRetryableError(error.message, { cause: error });
+export const decisioningServiceErrors = {
+  httpStatus: { 'invalid-request': 400 },
+  consumerHandling: { 'invalid-request': 'dead-letter' },
+} as const satisfies ErrorCatalog<DecisioningServiceErrorCode>;
+
+export class DecisioningServiceError extends KeelError<DecisioningServiceErrorCode> {
+  constructor(code: DecisioningServiceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, decisioningServiceErrors, options);
   }
 }

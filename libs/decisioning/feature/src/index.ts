@@ -5,8 +5,8 @@ export { type DecisioningConfig, decisioningConfigSchema } from './decisioning.c
 export { DecisioningModule, type DecisioningModuleOptions } from './decisioning.module';
 export {
   DecisioningServiceError,
-  DecisioningServiceErrorCode,
-  asConsumerError,
+  type DecisioningServiceErrorCode,
+  decisioningServiceErrors,
 } from './decisioning-service.error';
 export { CaseMemoryRepository, type RememberedEvent } from './persistence/case-memory.repository';
 export { DecisioningTables1764100000100 } from './persistence/decisioning-tables.migration';

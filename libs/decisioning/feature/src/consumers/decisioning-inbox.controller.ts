@@ -3,7 +3,6 @@ import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { DecideUseCase } from '../decide.usecase';
 import { caseEventTrigger, workflowDecisionTrigger } from '../decision-triggers';
-import { asConsumerError } from '../decisioning-service.error';
 
 /**
  * What the decisioning service consumes: every normalized case event, and the workflow's decision requests
@@ -18,9 +17,7 @@ export class DecisioningInboxController {
     @Payload() event: CloudEvent<CaseEvent>,
     @Ctx() context: KafkaEventContext,
   ): Promise<void> {
-    await consumerHandled(async () => {
-      await this.decide.execute(context.manager, caseEventTrigger(event), event);
-    });
+    await this.decide.execute(context.manager, caseEventTrigger(event), event);
   }
 
   @EventPattern('workflowEvents')
@@ -28,17 +25,8 @@ export class DecisioningInboxController {
     @Payload() event: CloudEvent<WorkflowEvent>,
     @Ctx() context: KafkaEventContext,
   ): Promise<void> {
-    await consumerHandled(async () => {
-      const trigger = workflowDecisionTrigger(event);
-      if (trigger) await this.decide.execute(context.manager, trigger, event);
-    });
-  }
-}
-
-async function consumerHandled(action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (error) {
-    throw asConsumerError(error);
+    // A request that can never be answered throws a DecisioningServiceError: its catalog dead-letters it.
+    const trigger = workflowDecisionTrigger(event);
+    if (trigger) await this.decide.execute(context.manager, trigger, event);
   }
 }
