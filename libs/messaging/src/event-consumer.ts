@@ -6,11 +6,12 @@ import {
   decodeEvent,
 } from '@keel/contracts';
 import { type ConsumerHandling, isKeelError } from '@keel/errors';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { type DeadLetterReason, deadLetterRecord, truncatedDeadLetterRecord } from './dead-letter';
 import { DeliveryCounter } from './delivery-counter';
 import { isDependencyOutage, isKafkaOutage, isRecordTooLarge } from './dependency-outage';
+import type { KafkaConsumerPort, KafkaPort } from './kafka-port';
 import type { MessagingSchema } from './messaging-tables';
 import type { ConsumeOutcome, MessagingMetrics } from './messaging.metrics';
 import type { RecordSender } from './record-sender';
@@ -47,7 +48,7 @@ export interface ConsumerLogger {
 }
 
 export interface EventConsumerOptions {
-  readonly kafka: Kafka;
+  readonly kafka: KafkaPort;
   readonly groupId: string;
   readonly subscriptions: readonly Subscription[];
   readonly dataSource: DataSource;
@@ -91,7 +92,7 @@ export interface EventConsumerOptions {
  */
 export class EventConsumer {
   readonly groupId: string;
-  private readonly consumer: Consumer;
+  private readonly consumer: KafkaConsumerPort;
   private readonly handlers: Map<string, Subscription>;
   private readonly retry: RetryPolicy;
   private readonly maxDeliveries: number;

@@ -17,7 +17,9 @@ export {
   type Subscription,
 } from './event-consumer';
 export { EventPublisher } from './event-publisher';
-export { createKafka, type KafkaClientOptions } from './kafka-client';
+export { createKafka, kafkaClient, type KafkaClientOptions } from './kafka-client';
+export type { KafkaAdminPort, KafkaConsumerPort, KafkaPort, KafkaProducerPort } from './kafka-port';
+export { inProcessBusAt, serveInProcessBus, type InProcessBusClients } from './in-process/in-process-registry';
 export { kafkaReadinessCheck } from './kafka-readiness';
 export { MessagingRetention, type MessagingRetentionOptions } from './messaging-retention';
 export {

@@ -1,4 +1,6 @@
 import { type ISocketFactory, Kafka, logLevel } from 'kafkajs';
+import { inProcessBusAt } from './in-process/in-process-registry';
+import type { KafkaPort } from './kafka-port';
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -16,4 +18,12 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     retry: { initialRetryTime: 100, retries: 8 },
     ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
   });
+}
+
+/**
+ * The client a service's messaging uses: the in-process bus when this process serves one at these broker
+ * addresses (the embedded demo, `serveInProcessBus`), otherwise a kafkajs client as `createKafka` makes it.
+ */
+export function kafkaClient(options: KafkaClientOptions): KafkaPort {
+  return inProcessBusAt(options.brokers)?.client(options.clientId) ?? createKafka(options);
 }

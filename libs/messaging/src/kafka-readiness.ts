@@ -1,9 +1,9 @@
 import type { ReadinessCheck } from '@keel/observability';
-import type { Admin, Kafka } from 'kafkajs';
+import type { KafkaAdminPort, KafkaPort } from './kafka-port';
 
 interface Connection {
-  readonly admin: Admin;
-  readonly connected: Promise<Admin>;
+  readonly admin: KafkaAdminPort;
+  readonly connected: Promise<KafkaAdminPort>;
 }
 
 /**
@@ -12,7 +12,7 @@ interface Connection {
  * probe: later probes wait on the same attempt, and once it fails they report its error. A failed
  * connection or request is dropped, so the next check starts afresh.
  */
-export function kafkaReadinessCheck(kafka: Kafka, timeoutMs = 2000): ReadinessCheck {
+export function kafkaReadinessCheck(kafka: KafkaPort, timeoutMs = 2000): ReadinessCheck {
   let connection: Connection | undefined;
   let lastFailure: string | undefined;
 
@@ -23,7 +23,7 @@ export function kafkaReadinessCheck(kafka: Kafka, timeoutMs = 2000): ReadinessCh
     await failed.admin.disconnect().catch(() => undefined);
   };
 
-  const connect = (): Promise<Admin> => {
+  const connect = (): Promise<KafkaAdminPort> => {
     if (connection) return connection.connected;
     // Requests fail at once; retrying is the next probe's job.
     const admin = kafka.admin({ retry: { retries: 0 } });

@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { KafkaPort, KafkaProducerPort } from './kafka-port';
 import type { MessagingMetrics } from './messaging.metrics';
 
 /** A record ready for Kafka: already encoded, headers included. */
@@ -19,11 +19,11 @@ export interface RecordSender {
  * producer retries, and per-partition order kept across them.
  */
 export class KafkaRecordSender implements RecordSender {
-  private readonly producer: Producer;
+  private readonly producer: KafkaProducerPort;
   private connected: Promise<void> | undefined;
 
   constructor(
-    kafka: Kafka,
+    kafka: KafkaPort,
     private readonly metrics?: MessagingMetrics,
   ) {
     this.producer = kafka.producer({

@@ -4,7 +4,8 @@ import {
   deadLetterTopicName,
   topicSegmentMs,
 } from '@keel/contracts';
-import type { ITopicConfig, Kafka } from 'kafkajs';
+import type { ITopicConfig } from 'kafkajs';
+import type { KafkaPort } from './kafka-port';
 
 export interface TopicSpec {
   readonly name: string;
@@ -30,7 +31,7 @@ export function topicConfigEntries(spec: TopicSpec): NonNullable<ITopicConfig['c
 }
 
 /** Creates the topics that do not exist yet (auto-creation is off: partitions are part of the contract). */
-export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): Promise<void> {
+export async function ensureTopics(kafka: KafkaPort, specs: readonly TopicSpec[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

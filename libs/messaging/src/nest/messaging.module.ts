@@ -10,11 +10,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { EventPublisher } from '../event-publisher';
-import { createKafka } from '../kafka-client';
+import { kafkaClient } from '../kafka-client';
+import type { KafkaPort } from '../kafka-port';
 import { kafkaReadinessCheck } from '../kafka-readiness';
 import { MessagingRetention } from '../messaging-retention';
 import { MessagingSchema } from '../messaging-tables';
@@ -117,7 +117,7 @@ export class MessagingModule {
         { provide: MESSAGING_OPTIONS, useValue: options },
         {
           provide: KAFKA,
-          useFactory: () => createKafka({ brokers: options.brokers, clientId: options.service }),
+          useFactory: () => kafkaClient({ brokers: options.brokers, clientId: options.service }),
         },
         { provide: TOPICS, useValue: namespacedTopics(options.topicNamespace) },
         { provide: MessagingSchema, useValue: new MessagingSchema(options.schema) },
@@ -129,7 +129,7 @@ export class MessagingModule {
         {
           provide: KafkaRecordSender,
           inject: [KAFKA, MESSAGING_METRICS],
-          useFactory: (kafka: Kafka, metrics: MessagingMetrics) => new KafkaRecordSender(kafka, metrics),
+          useFactory: (kafka: KafkaPort, metrics: MessagingMetrics) => new KafkaRecordSender(kafka, metrics),
         },
         {
           provide: EventPublisher,
@@ -172,7 +172,7 @@ export function kafkaEventTransport(app: INestApplicationContext): KafkaEventTra
       warn: (message, fields) => logger.warn(message, fields),
       error: (message, fields) => logger.error(message, fields),
     },
-    kafka: app.get<Kafka>(KAFKA),
+    kafka: app.get<KafkaPort>(KAFKA),
     // Environments sharing a broker must not share a group: every join would rebalance the others.
     groupId: options.topicNamespace ? `${options.topicNamespace}.${options.service}` : options.service,
     dataSource: app.get(DataSource),
