@@ -43,9 +43,11 @@ export {
   artifactKindSchema,
   releaseContentsSchema,
   releaseEventSchema,
+  releaseQualitySchema,
   releasedVersionSchema,
   type ReleaseContents,
   type ReleaseEvent,
+  type ReleaseQuality,
 } from './schemas/release.schema';
 export { sourceRawEventSchema, type SourceRawEvent } from './schemas/source-raw.schema';
 export { supportNotificationSchema, type SupportNotification } from './schemas/support-notification.schema';
