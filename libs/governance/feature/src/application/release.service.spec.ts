@@ -136,3 +136,21 @@ describe('ReleaseService', () => {
     });
   });
 });
+
+describe('ReleaseService event order', () => {
+  it("numbers each published step after the tenant's last, the same for every event of one step", async () => {
+    const { releaseService, enqueued } = service();
+    await toProduction(releaseService, 'r1');
+    const shadowAndPromotion = enqueued.map((event) => event.data.release?.sequence);
+    enqueued.length = 0;
+    await toProduction(releaseService, 'r2');
+    const second = enqueued.map((event) => event.data.release?.sequence);
+    enqueued.length = 0;
+    await releaseService.step(bob, { type: 'rollback', reason: 'drift' });
+    const rollback = enqueued.map((event) => event.data.release?.sequence);
+    // r1: draft, in-review, approved, shadow (4 steps) → 4; production → 5. r2 adds 5 more and retires r1.
+    expect(shadowAndPromotion).toEqual([4, 4, 4, 4, 5, 5, 5, 5]);
+    expect(second).toEqual([9, 9, 9, 9, 11, 11, 11, 11]);
+    expect(rollback).toEqual(Array.from({ length: 8 }, () => 13));
+  });
+});

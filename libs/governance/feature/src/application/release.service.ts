@@ -6,6 +6,7 @@ import {
   GovernanceError,
   type Release,
   type ReleaseCommand,
+  type ReleaseScope,
   transitionRelease,
 } from '@keel/governance-domain';
 import { type OutboxWriter, type Topics } from '@keel/messaging';
@@ -88,10 +89,16 @@ export class ReleaseService {
     const transition = transitionRelease(scope, command, { actor: by.subject, at });
     await this.options.releases.save(manager, transition.scope, transition.changed);
     const topic = this.options.topics.releases;
+    const sequence = lifecyclePosition(transition.scope);
     await this.options.outbox.enqueue(
       manager,
       topic,
-      transition.events.map((data) => buildEvent(topic, this.envelope(by, data, at))),
+      transition.events.map((data) =>
+        buildEvent(
+          topic,
+          this.envelope(by, data.release ? { ...data, release: { ...data.release, sequence } } : data, at),
+        ),
+      ),
     );
     const id =
       command.type === 'propose' ? command.id : command.type === 'rollback' ? undefined : command.releaseId;
@@ -132,6 +139,15 @@ export class ReleaseService {
     }
     return { name: found.name, version: found.version, contentHash: found.contentHash };
   }
+}
+
+/**
+ * How many lifecycle steps the tenant's releases have taken in all: every step appends one to a release's
+ * history and nothing is ever removed, so it grows with each step and orders the steps' events for the
+ * services that apply them (without a counter column of its own).
+ */
+function lifecyclePosition(scope: ReleaseScope): number {
+  return Object.values(scope.releases).reduce((steps, release) => steps + release.history.length, 0);
 }
 
 function digest(text: string): string {
