@@ -33,6 +33,22 @@ export async function replayDecision(
   if (!isDeepStrictEqual([versions.agentPolicy, versions.prompt, versions.guardrailPolicy], expected)) {
     throw diverged(`decision ${record.decisionId} was made under other artifact versions`);
   }
+  return await replayUnderArtifacts(record, artifacts);
+}
+
+/**
+ * What `artifacts` would have decided on a recorded decision's inputs: the same recorded model exchange,
+ * lookups and clock, but any artifact versions (governance's replay gate runs a candidate release this way).
+ * Where the candidate asks the model or a lookup something the record does not hold, nobody can know its
+ * answer without calling out, so the replay stops with `replay-diverged`.
+ */
+export async function replayUnderArtifacts(
+  record: DecisionRecord,
+  artifacts: DecisionArtifacts,
+): Promise<DecisionRecord> {
+  const replay = record.replay;
+  if (!replay) throw diverged(`decision ${record.decisionId} carries no replay section`);
+  const versions = record.versions;
   const observations = replay.observations as unknown as Observation[];
   const lookups = new RecordedLookups(observations);
   const readings = [0, ...replay.clockReadings];

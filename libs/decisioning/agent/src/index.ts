@@ -1,7 +1,7 @@
 /** The agent runtime: the decision loop, the model on the openai SDK, retrieval over HTTP, and offline replay. */
 export { DecisionAgent, type DecisionAgentDeps } from './decision-agent';
 export { decisionIdOf } from './decision-id';
-export { RecordedChatModel, replayDecision } from './decision-replay';
+export { RecordedChatModel, replayDecision, replayUnderArtifacts } from './decision-replay';
 export {
   DecisioningAgentError,
   type DecisioningAgentErrorCode,
