@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { type AccessConfig, accessConfigProblem, accessConfigSchema } from './access.config';
 import { AccessError } from './access.error';
+import { AccessTokenSigner } from './access-token.signer';
 import { BearerTokenVerifier } from './bearer-token.verifier';
 
 const sharedKey = 's'.repeat(40);
@@ -147,16 +148,86 @@ describe('BearerTokenVerifier with an OIDC issuer (JWKS URL)', () => {
   });
 });
 
+describe('BearerTokenVerifier with both an OIDC issuer and the shared key', () => {
+  it("checks HS256 tokens against the shared key and asymmetric ones against the issuer's key set only", async () => {
+    const issuerKeys = await generateKeyPair('RS256');
+    const jwks = {
+      keys: [{ ...(await exportJWK(issuerKeys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }],
+    };
+    const server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify(jwks));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const both = accessConfigSchema.parse({
+        ACCESS_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
+        ACCESS_JWKS_ISSUER: 'https://login.example.org/',
+        ACCESS_SHARED_KEY: sharedKey,
+      });
+      const verifier = new BearerTokenVerifier(both, () => now);
+      const person = await new SignJWT({ tenant: 'acme', roles: ['approver'] })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject('bob@example.org')
+        .setIssuer('https://login.example.org/')
+        .setAudience(both.ACCESS_AUDIENCE)
+        .setExpirationTime(now + 60)
+        .sign(issuerKeys.privateKey);
+      await expect(verifier.verify(`Bearer ${person}`)).resolves.toMatchObject({
+        subject: 'bob@example.org',
+      });
+      await expect(verifier.verify(`Bearer ${await token()}`)).resolves.toMatchObject({ subject: 'alice' });
+      // The shared key's issuer is governance's: an HS256 token claiming the OIDC issuer is refused.
+      expect(
+        await refusal(verifier, `Bearer ${await token(undefined, { issuer: 'https://login.example.org/' })}`),
+      ).toMatchObject({ code: 'invalid-token', message: expect.stringMatching(/'iss'/) });
+      expect(await refusal(verifier, 'Bearer not.a.jwt')).toMatchObject({ code: 'invalid-token' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('AccessTokenSigner', () => {
+  it('mints tokens the verifier reads back, with the configured claim names', async () => {
+    const custom = accessConfigSchema.parse({
+      ACCESS_SHARED_KEY: sharedKey,
+      ACCESS_TENANT_CLAIM: 'org',
+      ACCESS_ROLES_CLAIM: 'groups',
+    });
+    const signer = new AccessTokenSigner(custom, () => now);
+    const header = await signer.bearer({
+      subject: 'service:decisioning',
+      tenant: 'acme',
+      roles: ['viewer'],
+      ttlSeconds: 60,
+    });
+    await expect(new BearerTokenVerifier(custom, () => now).verify(header)).resolves.toEqual({
+      subject: 'service:decisioning',
+      tenant: 'acme',
+      roles: ['viewer'],
+    });
+    expect(await refusal(new BearerTokenVerifier(custom, () => now + 91), header)).toMatchObject({
+      code: 'invalid-token',
+      message: expect.stringMatching(/expired/),
+    });
+    expect(() => new AccessTokenSigner(accessConfigSchema.parse({}))).toThrow(/ACCESS_SHARED_KEY/);
+  });
+});
+
 describe('accessConfigProblem', () => {
-  it('wants exactly one source of keys, an empty setting counting as unset', () => {
+  it('wants a source of keys, an empty setting counting as unset; both together are allowed', () => {
     expect(
       accessConfigProblem(accessConfigSchema.parse({ ACCESS_SHARED_KEY: sharedKey, ACCESS_JWKS_URL: '' })),
     ).toBeUndefined();
-    expect(accessConfigProblem(accessConfigSchema.parse({}))).toMatch(/exactly one/);
+    expect(accessConfigProblem(accessConfigSchema.parse({ ACCESS_SHARED_KEY: '' }))).toMatch(
+      /ACCESS_JWKS_URL/,
+    );
     expect(
       accessConfigProblem(
         accessConfigSchema.parse({ ACCESS_SHARED_KEY: sharedKey, ACCESS_JWKS_URL: 'https://x/jwks' }),
       ),
-    ).toMatch(/exactly one/);
+    ).toBeUndefined();
   });
 });
