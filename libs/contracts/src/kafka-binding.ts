@@ -18,6 +18,8 @@ export interface EncodedRecord {
 
 const contentTypeHeader = 'content-type';
 const headerPrefix = 'ce_';
+// Built once: zod compiles a schema on its first parse, and `.strict()` makes a new schema each call.
+const strictAttributesSchema = cloudEventAttributesSchema.strict();
 
 /**
  * CloudEvents Kafka protocol binding, binary content mode: attributes travel as `ce_*` headers
@@ -46,7 +48,7 @@ export function fromKafkaRecord(record: KafkaRecord): CloudEvent<unknown> {
     if (name === contentTypeHeader) attributes.datacontenttype = value;
     else if (name.startsWith(headerPrefix)) attributes[name.slice(headerPrefix.length)] = value;
   }
-  const parsed = cloudEventAttributesSchema.strict().safeParse(attributes);
+  const parsed = strictAttributesSchema.safeParse(attributes);
   const violations: Violation[] = parsed.success
     ? []
     : [...ContractViolationError.fromZod('envelope', parsed.error).violations];
