@@ -1,5 +1,6 @@
 export { bootstrapService, type BootstrapOptions, startServiceApp } from './bootstrap/bootstrap-service';
 export { HealthModule } from './health/health.module';
+export { type HealthDetail, provideHealthDetail } from './health/health-detail';
 export { provideReadinessCheck, type ReadinessCheck } from './health/readiness-check';
 export { type CheckResult, type HealthModuleOptions, type ReadinessReport } from './health/readiness.service';
 export { KeelHttpErrorFilter } from './http/keel-http-error.filter';

@@ -1,4 +1,5 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { HealthDetails } from './health-detail';
 import { type ReadinessReport, ReadinessService } from './readiness.service';
 
 interface LivenessReport {
@@ -9,11 +10,15 @@ interface LivenessReport {
 /** Probes for orchestrators: liveness (restart me) is separate from readiness (send me traffic). */
 @Controller('health')
 export class HealthController {
-  constructor(private readonly readiness: ReadinessService) {}
+  constructor(
+    private readonly readiness: ReadinessService,
+    private readonly details: HealthDetails,
+  ) {}
 
   @Get()
-  async health(): Promise<{ live: LivenessReport; ready: ReadinessReport }> {
-    const body = { live: liveness(), ready: await this.readiness.report() };
+  async health(): Promise<{ live: LivenessReport; ready: ReadinessReport } & Record<string, unknown>> {
+    // Details (e.g. `release`) first, so no detail can replace the probes' own keys.
+    const body = { ...this.details.read(), live: liveness(), ready: await this.readiness.report() };
     if (body.ready.status === 'not_ready') throw new ServiceUnavailableException(body);
     return body;
   }

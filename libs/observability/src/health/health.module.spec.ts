@@ -2,6 +2,7 @@ import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   HealthModule,
+  provideHealthDetail,
   provideReadinessCheck,
   type ReadinessCheck,
   type ReadinessReport,
@@ -102,6 +103,27 @@ describe('HealthModule', () => {
         ready: expect.objectContaining({ status: 'not_ready' }),
       }),
     );
+  });
+
+  it('states every detail a feature module provides in GET /health, beside the probes', async () => {
+    let release = 'r1';
+    @Module({
+      providers: [
+        provideHealthDetail('release', { useValue: { name: 'release', read: () => ({ production: release }) } }),
+      ],
+    })
+    class ReleasesFeature {}
+    @Module({ imports: [HealthModule.forRoot(), ReleasesFeature] })
+    class TestAppModule {}
+    const nest = await NestFactory.create(TestAppModule, { logger: false });
+    app = nest;
+    await nest.listen(0, '127.0.0.1');
+    const url = await nest.getUrl();
+    expect(await (await fetch(`${url}/health`)).json()).toEqual(
+      expect.objectContaining({ release: { production: 'r1' }, live: expect.anything() }),
+    );
+    release = 'r2';
+    expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ release: { production: 'r2' } });
   });
 
   it('closes what the checks hold open when the application shuts down', async () => {

@@ -1,11 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { HealthDetails } from './health-detail';
 import { HealthController } from './health.controller';
 import { HEALTH_OPTIONS, type HealthModuleOptions, ReadinessService } from './readiness.service';
 
 /**
- * `GET /health/live`, `GET /health/ready` and `GET /health` (both). Readiness runs every check added
- * anywhere in the application with `provideReadinessCheck`.
+ * `GET /health/live`, `GET /health/ready` and `GET /health` (both, plus every detail added with
+ * `provideHealthDetail`). Readiness runs every check added anywhere in the application with
+ * `provideReadinessCheck`.
  */
 @Module({})
 export class HealthModule {
@@ -14,7 +16,7 @@ export class HealthModule {
       module: HealthModule,
       imports: [DiscoveryModule],
       controllers: [HealthController],
-      providers: [{ provide: HEALTH_OPTIONS, useValue: options }, ReadinessService],
+      providers: [{ provide: HEALTH_OPTIONS, useValue: options }, ReadinessService, HealthDetails],
     };
   }
 }
