@@ -21,4 +21,5 @@ export { effectsTableMigration } from './fixtures/effects-table.migration';
 export { scratchDatabase, type ScratchDatabase } from './scratch-database';
 export { readTopic } from './read-topic';
 export { serviceAppContract, type ServiceAppContractOptions } from './service-app.contract';
+export { startServiceUnderTest, testAccessSharedKey, type ServiceUnderTest } from './service-under-test';
 export { silentLogger } from './silent-logger';

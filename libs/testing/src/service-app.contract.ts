@@ -1,10 +1,8 @@
 import { metricNamingProblems, METRICS_REGISTRY, type ReadinessReport } from '@keel/observability';
-import type { DynamicModule, INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { DynamicModule } from '@nestjs/common';
 import { Client } from 'pg';
 import type { Registry } from 'prom-client';
-import { type ScratchDatabase, scratchDatabase } from './scratch-database';
-import { testKafkaBrokers } from './test-environment';
+import { type ServiceUnderTest, startServiceUnderTest } from './service-under-test';
 
 export interface ServiceAppContractOptions {
   readonly service: string;
@@ -20,22 +18,16 @@ export interface ServiceAppContractOptions {
  */
 export function serviceAppContract({ service, migrations, module }: ServiceAppContractOptions): void {
   describe(`${service} app module`, () => {
-    // A database of its own: the service's real schema name cannot clash with any other test run.
-    let database: ScratchDatabase;
-    let app: INestApplication;
+    let started: ServiceUnderTest;
     let url: string;
 
     beforeAll(async () => {
-      database = await scratchDatabase(`keel_${service}`);
-      const env = { DATABASE_URL: database.url, KAFKA_BROKERS: testKafkaBrokers.join(','), PORT: '0' };
-      app = await NestFactory.create(module(env), { logger: false });
-      await app.listen(0, '127.0.0.1');
-      url = await app.getUrl();
+      started = await startServiceUnderTest(service, module);
+      url = started.url;
     });
 
     afterAll(async () => {
-      await app?.close();
-      await database?.drop();
+      await started?.close();
     });
 
     it('is ready once Postgres and Kafka answer', async () => {
@@ -50,7 +42,7 @@ export function serviceAppContract({ service, migrations, module }: ServiceAppCo
     });
 
     it('has migrated its own schema', async () => {
-      const client = new Client({ connectionString: database.url });
+      const client = new Client({ connectionString: started.database.url });
       await client.connect();
       try {
         const { rows } = await client.query<{ name: string }>(
@@ -69,7 +61,7 @@ export function serviceAppContract({ service, migrations, module }: ServiceAppCo
       expect(await response.text()).toMatch(
         new RegExp(`^process_cpu_seconds_total\\{service="${service}"\\} `, 'm'),
       );
-      expect(metricNamingProblems(app.get<Registry>(METRICS_REGISTRY))).toEqual([]);
+      expect(metricNamingProblems(started.app.get<Registry>(METRICS_REGISTRY))).toEqual([]);
     });
   });
 }
