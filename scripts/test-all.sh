@@ -34,6 +34,9 @@ mkdir -p tmp
 rm -f tmp/unit.json tmp/integration.json
 status=0
 timed unit npx jest -c jest.unit.config.js --json --outputFile=tmp/unit.json || status=1
+# Alert rules and scrape config, by promtool; their metric names are checked against the services by
+# tools/monitoring.integration-spec.ts in the integration tier.
+timed monitoring bash scripts/check-monitoring.sh || status=1
 timed infrastructure bash -c 'bash scripts/postgres.sh && bash scripts/kafka/kafka.sh start'
 timed integration npx jest -c jest.integration.config.js --json --outputFile=tmp/integration.json || status=1
 
