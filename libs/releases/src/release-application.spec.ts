@@ -115,7 +115,7 @@ function releaseEvents(
       actor: 'bob',
       release: { id, tenant, contents, sequence },
     },
-  })) as CloudEvent<ReleaseEvent>[];
+  }));
 }
 
 function setUp() {
