@@ -15,13 +15,19 @@ export { TimerPoller } from './execution/timer-poller';
 export { WorkflowExecutor, type StartRequest, type TransitionOutcome } from './execution/workflow-executor';
 export { loadDefinitionFiles } from './persistence/definition-files';
 export { loadPostgresStatements, type PostgresStatement } from './persistence/postgres-statements-file';
-export { DefinitionRegistry, definitionHash } from './persistence/definition.registry';
+export {
+  DefinitionRegistry,
+  type ReleasedTemplates,
+  definitionHash,
+  releasedDefinitions,
+} from './persistence/definition.registry';
 export {
   DataSourceTransactions,
   postgresWorkflowRepositories,
 } from './persistence/postgres-workflow-repositories';
 export type * from './persistence/workflow-repositories';
 export { WorkflowInstanceTombstones1764000000500 } from './persistence/instance-tombstones.migration';
+export { WorkflowInstanceRelease1764000000600 } from './persistence/instance-release.migration';
 export { WorkflowTables1764000000100 } from './persistence/workflow-tables.migration';
 export { WorkflowTaskRole1764000000200 } from './persistence/workflow-task-role.migration';
 export { WorkflowTaskTimeouts1764000000300 } from './persistence/workflow-task-timeouts.migration';

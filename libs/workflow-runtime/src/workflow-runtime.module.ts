@@ -1,5 +1,12 @@
 import { EventPublisher, OutboxWriter, PollingLoop, TOPICS, type Topics } from '@keel/messaging';
 import { METRICS_REGISTRY, PortCallTimer } from '@keel/observability';
+import {
+  type AppliedRelease,
+  CurrentRelease,
+  type ReleaseApplier,
+  ReleaseAppliers,
+  artifactsOf,
+} from '@keel/releases';
 import type { WorkflowDefinition } from '@keel/workflow-engine';
 import {
   type DynamicModule,
@@ -9,6 +16,7 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -24,7 +32,11 @@ import { RetentionPruner } from './execution/retention-pruner';
 import { TaskWorker } from './execution/task-worker';
 import { TimerPoller } from './execution/timer-poller';
 import { WorkflowExecutor } from './execution/workflow-executor';
-import { DefinitionRegistry } from './persistence/definition.registry';
+import {
+  DefinitionRegistry,
+  type ReleasedTemplates,
+  releasedDefinitions,
+} from './persistence/definition.registry';
 import {
   DataSourceTransactions,
   postgresWorkflowRepositories,
@@ -36,6 +48,10 @@ import { createWorkflowMetrics, type WorkflowMetrics } from './workflow.metrics'
 export interface WorkflowRuntimeOptions {
   /** The Postgres schema the service's repositories work in (its migrations create it). */
   readonly schema: string;
+  /**
+   * The bundled and file definitions: they seed a fresh install. Once a governance release is in force
+   * (`ReleasesModule` in the application), templates come from releases and these are not registered.
+   */
   readonly definitions: readonly WorkflowDefinition[];
   readonly httpServices: Readonly<Record<string, string>>;
   /** SQL of the statements Postgres tasks may run, by name. */
@@ -69,10 +85,13 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     private readonly registry: DefinitionRegistry,
     executor: WorkflowExecutor,
     connectors: ConnectorRegistry,
-    @Inject(WORKFLOW_OPTIONS) options: WorkflowRuntimeOptions,
+    @Inject(WORKFLOW_OPTIONS) private readonly options: WorkflowRuntimeOptions,
     @Inject(WORKFLOW_METRICS) metrics: WorkflowMetrics,
+    @Optional() @Inject(CurrentRelease) private readonly releases?: CurrentRelease,
+    @Optional() @Inject(ReleaseAppliers) appliers?: ReleaseAppliers,
   ) {
     const now = options.now ?? (() => new Date());
+    appliers?.register(releasedTemplatesApplier(registry));
     const onError = (error: unknown) =>
       this.logger.error(error instanceof Error ? error.stack : String(error));
     this.tasks = new TaskWorker({
@@ -109,7 +128,23 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.transactions.run((manager) => this.registry.synchronize(manager));
+    const inForce = await this.releases?.refresh();
+    await this.transactions.run(async (manager) => {
+      // Files seed a fresh install only: with a release in force its templates are the truth, and an image's
+      // file must not clash with (or stand beside) what governance approved.
+      if (inForce?.production === undefined) {
+        for (const definition of this.options.definitions) this.registry.register(definition);
+      }
+      await this.registry.synchronize(manager);
+    });
+    // Every replica follows the release in force, whichever of them consumed it (CurrentRelease polls).
+    this.releases?.onChange(({ production }) => {
+      try {
+        this.registry.follow(production && followed(production));
+      } catch (error) {
+        this.logger.error(`release '${production?.id}' not followed: ${String(error)}`);
+      }
+    });
     await this.scheduler.arm();
     for (const loop of this.loops) loop.start();
   }
@@ -148,11 +183,8 @@ export class WorkflowRuntimeModule {
         {
           provide: DefinitionRegistry,
           inject: [WORKFLOW_REPOSITORIES],
-          useFactory: (repositories: WorkflowRepositories) => {
-            const registry = new DefinitionRegistry(repositories.definitions);
-            for (const definition of options.definitions) registry.register(definition);
-            return registry;
-          },
+          // The definitions are registered at bootstrap, once it is known whether a release is in force.
+          useFactory: (repositories: WorkflowRepositories) => new DefinitionRegistry(repositories.definitions),
         },
         {
           provide: WORKFLOW_METRICS,
@@ -195,6 +227,31 @@ export class WorkflowRuntimeModule {
       exports: [WorkflowExecutor, DefinitionRegistry, WorkflowWorkers],
     };
   }
+}
+
+/**
+ * A production release's templates go into the definitions table all replicas share, in the consumer's
+ * transaction; a version stored with other content refuses the release (dead-lettered, the release in force
+ * stays). Workflows act, so a shadow release's templates are never registered: shadow is for decisions.
+ */
+function releasedTemplatesApplier(registry: DefinitionRegistry): ReleaseApplier {
+  return {
+    async apply(manager, release) {
+      if (release.stage !== 'production') return;
+      for (const definition of releasedDefinitions(artifactsOf(release, 'workflow-template'))) {
+        await registry.publish(manager, definition);
+      }
+    },
+  };
+}
+
+/** The versions a release names of its templates (by the workflow names their contents give). */
+function followed(release: AppliedRelease): ReleasedTemplates {
+  const definitions = releasedDefinitions(artifactsOf(release, 'workflow-template'));
+  return {
+    id: release.id,
+    versions: new Map(definitions.map((definition) => [definition.name, definition.version])),
+  };
 }
 
 /**
