@@ -10,6 +10,7 @@ serviceAppContract({
     'MessagingTables1764000000000',
     'DecisioningTables1764100000100',
     'MessagingDeliveryCounts1764200000000',
+    'DecisioningDecisionQueue1764400000100',
   ],
   module: (env) => AppModule.forRoot(loadConfig(decisioningConfigSchema, env)),
 });

@@ -130,10 +130,10 @@ describe('decisioning service', () => {
     );
     expect(stored[0]?.record).toBe(message?.value?.toString());
     expect(recordBytes(await replayDecision(record, currentArtifacts))).toBe(message?.value?.toString());
-    // The case memory is a timed port, like every repository.
+    // The decision queue (with the case history it prefetches) is a timed port, like every repository.
     const metrics = await app.get<Registry>(METRICS_REGISTRY).metrics();
     expect(metrics).toContain(
-      'keel_port_call_duration_seconds_count{service="decisioning",port="case-memory",method="historyOf",outcome="ok"}',
+      'keel_port_call_duration_seconds_count{service="decisioning",port="decision-queue",method="pending",outcome="ok"}',
     );
     expect(metrics).toContain(
       'keel_decisioning_decisions_total{planner="offline",tool="start_workflow",fallback="false",service="decisioning"} 1',

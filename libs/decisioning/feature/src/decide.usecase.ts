@@ -1,4 +1,4 @@
-import { type CloudEvent, type DecisionRecord, buildEvent } from '@keel/contracts';
+import { type CloudEvent, type DecisionRecord, type TopicData, buildEvent } from '@keel/contracts';
 import {
   type CaseHistory,
   type ChatModel,
@@ -6,48 +6,49 @@ import {
   type KnowledgeSearch,
   type MonotonicClock,
 } from '@keel/decisioning-agent';
-import { type DecisionArtifacts, type DecisionTrigger, workflowAnswerOf } from '@keel/decisioning-domain';
-import { type OutboxWriter, type Topics } from '@keel/messaging';
-import type { EntityManager } from 'typeorm';
-import { type DecisioningMetrics } from './decisioning.metrics';
-import { type CaseMemoryRepository } from './persistence/case-memory.repository';
+import { type DecisionArtifacts, workflowAnswerOf } from '@keel/decisioning-domain';
+import { type Topics } from '@keel/messaging';
+import { type PendingTrigger } from './persistence/decision-queue.repository';
 
 export interface DecideDeps {
   readonly artifacts: DecisionArtifacts;
   readonly knowledge: KnowledgeSearch;
   readonly model?: ChatModel;
-  readonly repository: CaseMemoryRepository;
-  readonly outbox: OutboxWriter;
+  /** The case history beyond what the queue prefetched (a model asking for more than the policy's limit). */
+  readonly history: CaseHistory;
   readonly topics: Topics;
   /** CloudEvents `source` of what the service emits. */
   readonly source: string;
   readonly clock: MonotonicClock;
   readonly now: () => Date;
-  readonly metrics?: DecisioningMetrics;
 }
 
-/** What the triggering event's envelope contributes to what the decision emits. */
-export type TriggerEnvelope = Pick<CloudEvent, 'id' | 'tenant' | 'correlationid'>;
+/** A decision and what publishing it means: the record, and the signal answering a waiting workflow step. */
+export interface DecisionOutcome {
+  readonly decisionId: string;
+  readonly tenant: string;
+  readonly record: DecisionRecord;
+  readonly decisions: ReadonlyArray<CloudEvent<TopicData<Topics['decisions']>>>;
+  readonly workflowCommands: ReadonlyArray<CloudEvent<TopicData<Topics['workflowCommands']>>>;
+}
 
 /**
- * One decision, inside the consumer's transaction: remember the case event, run the agent over the case memory,
- * keep the record, and put it — and the answer to a waiting workflow step — in the outbox. The processed-event
- * mark, the memory and the outbox rows commit together, so a redelivery decides nothing twice.
+ * One decision, outside any transaction: the agent runs over the case history as of the trigger's place in the
+ * memory (prefetched with the queue), the model and retrieval as configured. Nothing is written here: the
+ * worker publishes the outcome, once per trigger. Deciding again — after a crash — is harmless: the decision id
+ * derives from the trigger, and only the first outcome stored is published.
  */
 export class DecideUseCase {
   constructor(private readonly deps: DecideDeps) {}
 
-  async execute(
-    manager: EntityManager,
-    trigger: DecisionTrigger,
-    envelope: TriggerEnvelope,
-  ): Promise<DecisionRecord> {
-    const { repository, outbox, topics } = this.deps;
-    if (trigger.kind === 'case-event') {
-      await repository.remember(manager, { ...trigger });
-    }
+  async execute(pending: PendingTrigger): Promise<DecisionOutcome> {
+    const { topics } = this.deps;
+    const { trigger, envelope } = pending;
     const history: CaseHistory = {
-      eventsOf: (of, limit) => repository.historyOf(manager, of.tenant, of.caseId, limit),
+      eventsOf: (of, limit) =>
+        limit === pending.historyLimit
+          ? Promise.resolve(pending.history)
+          : this.deps.history.eventsOf(of, limit),
     };
     const agent = new DecisionAgent({
       artifacts: this.deps.artifacts,
@@ -57,7 +58,6 @@ export class DecideUseCase {
       ...(this.deps.model ? { model: this.deps.model } : {}),
     });
     const record = await agent.decide(trigger);
-    await repository.saveDecision(manager, trigger.tenant, record);
     const common = {
       source: this.deps.source,
       time: this.deps.now().toISOString(),
@@ -66,7 +66,7 @@ export class DecideUseCase {
       correlationid: envelope.correlationid,
       causationid: envelope.id,
     };
-    await outbox.enqueue(manager, topics.decisions, [
+    const decisions = [
       buildEvent(topics.decisions, {
         ...common,
         id: record.decisionId,
@@ -74,18 +74,19 @@ export class DecideUseCase {
         idempotencykey: record.decisionId,
         data: record,
       }),
-    ]);
+    ];
     const answer = workflowAnswerOf(record);
+    const workflowCommands = [];
     if (answer) {
       const id = `${record.decisionId}/signal`;
-      await outbox.enqueue(manager, topics.workflowCommands, [
+      workflowCommands.push(
         buildEvent(topics.workflowCommands, {
           ...common,
           id,
           type: 'keel.workflow.requested',
           idempotencykey: id,
           data: {
-            command: 'signal',
+            command: 'signal' as const,
             instanceId: answer.instanceId,
             signal: 'decision',
             stepId: answer.stepId,
@@ -97,15 +98,8 @@ export class DecideUseCase {
             },
           },
         }),
-      ]);
+      );
     }
-    const planner = record.planner ?? 'offline';
-    this.deps.metrics?.decisions.inc({
-      planner,
-      tool: record.action.tool,
-      fallback: String(record.fallback),
-    });
-    this.deps.metrics?.duration.observe({ planner }, record.cost.latencyMs / 1000);
-    return record;
+    return { decisionId: pending.decisionId, tenant: trigger.tenant, record, decisions, workflowCommands };
   }
 }

@@ -1,5 +1,12 @@
 /** The decisioning service's feature: Kafka inbox, decide use case, case memory and its migration. */
-export { DecideUseCase, type DecideDeps, type TriggerEnvelope } from './decide.usecase';
+export { DecideUseCase, type DecideDeps, type DecisionOutcome } from './decide.usecase';
+export { DecisionPublisher } from './decision-publisher';
+export {
+  DecisionWorker,
+  type DecisionQueueLeadershipPort,
+  type DecisionQueuePort,
+  type DecisionWorkerOptions,
+} from './decision-worker';
 export { caseEventTrigger, decisionRequestedTransition, workflowDecisionTrigger } from './decision-triggers';
 export { type DecisioningConfig, decisioningConfigSchema } from './decisioning.config';
 export { DecisioningModule, type DecisioningModuleOptions } from './decisioning.module';
@@ -9,4 +16,12 @@ export {
   decisioningServiceErrors,
 } from './decisioning-service.error';
 export { CaseMemoryRepository, type RememberedEvent } from './persistence/case-memory.repository';
+export { DecisioningDecisionQueue1764400000100 } from './persistence/decision-queue.migration';
+export { DecisionQueueLeadership } from './persistence/decision-queue.leadership';
+export {
+  DecisionQueueRepository,
+  type PendingTrigger,
+  type QueuedTrigger,
+  type TriggerEnvelope,
+} from './persistence/decision-queue.repository';
 export { DecisioningTables1764100000100 } from './persistence/decisioning-tables.migration';

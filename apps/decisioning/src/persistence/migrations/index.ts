@@ -1,4 +1,7 @@
-import { DecisioningTables1764100000100 } from '@keel/decisioning-feature';
+import {
+  DecisioningDecisionQueue1764400000100,
+  DecisioningTables1764100000100,
+} from '@keel/decisioning-feature';
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
@@ -10,5 +13,6 @@ export const decisioningMigrations: ServiceMigrations = {
     messagingTablesMigration('decisioning'),
     DecisioningTables1764100000100,
     messagingDeliveryCountsMigration('decisioning'),
+    DecisioningDecisionQueue1764400000100,
   ],
 };

@@ -1,23 +1,32 @@
 import { type CaseEvent, type CloudEvent, type WorkflowEvent } from '@keel/contracts';
+import { decisionIdOf } from '@keel/decisioning-agent';
 import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
+import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { DecideUseCase } from '../decide.usecase';
 import { caseEventTrigger, workflowDecisionTrigger } from '../decision-triggers';
+import { DecisionQueueRepository } from '../persistence/decision-queue.repository';
 
 /**
  * What the decisioning service consumes: every normalized case event, and the workflow's decision requests
- * (every other workflow transition is skipped). Each decision commits with the consumer's processed-event mark.
+ * (every other workflow transition is skipped). The consumer's transaction only remembers the event and queues
+ * its trigger, with the processed-event mark; the decision is made outside it by the `DecisionWorker`, so a slow
+ * model never holds a transaction or a pool connection.
  */
 @KafkaEventHandlers()
 export class DecisioningInboxController {
-  constructor(private readonly decide: DecideUseCase) {}
+  constructor(@Inject(DecisionQueueRepository) private readonly queue: DecisionQueueRepository) {}
 
   @EventPattern('caseEvents')
   async onCaseEvent(
     @Payload() event: CloudEvent<CaseEvent>,
     @Ctx() context: KafkaEventContext,
   ): Promise<void> {
-    await this.decide.execute(context.manager, caseEventTrigger(event), event);
+    const trigger = caseEventTrigger(event);
+    await this.queue.enqueue(
+      context.manager,
+      { decisionId: decisionIdOf(trigger), trigger, envelope: event },
+      trigger,
+    );
   }
 
   @EventPattern('workflowEvents')
@@ -27,6 +36,11 @@ export class DecisioningInboxController {
   ): Promise<void> {
     // A request that can never be answered throws a DecisioningServiceError: its catalog dead-letters it.
     const trigger = workflowDecisionTrigger(event);
-    if (trigger) await this.decide.execute(context.manager, trigger, event);
+    if (trigger)
+      await this.queue.enqueue(context.manager, {
+        decisionId: decisionIdOf(trigger),
+        trigger,
+        envelope: event,
+      });
   }
 }

@@ -9,9 +9,25 @@ export interface RememberedEvent extends CaseHistoryEntry {
   readonly caseId: string;
 }
 
+/** A stored case event row as the history queries return it. */
+export interface HistoryRow {
+  readonly event_id: string;
+  readonly event: Omit<CaseHistoryEntry, 'eventId'>;
+}
+
+/** The order a history entry is built in: a record's bytes depend on it. */
+export function historyEntryOf(row: HistoryRow): CaseHistoryEntry {
+  return {
+    eventId: row.event_id,
+    eventType: row.event.eventType,
+    occurredAt: row.event.occurredAt,
+    attributes: row.event.attributes,
+  };
+}
+
 /**
- * The case memory and the decisions table. All SQL of the service lives here; the schema is injected so tests
- * and deployments choose it. Every method runs in the caller's transaction.
+ * The case memory and the decisions table. The schema is injected so tests and deployments choose it. Every
+ * method runs on the manager it is given: a transaction, or the data source's for a single statement.
  */
 export class CaseMemoryRepository {
   private readonly caseEvents: string;
@@ -23,56 +39,51 @@ export class CaseMemoryRepository {
     this.decisions = `"${schema}"."decisions"`;
   }
 
-  /** Keeps an event once; a redelivered one changes nothing. */
-  async remember(manager: EntityManager, event: RememberedEvent): Promise<void> {
-    await manager.query(
-      `INSERT INTO ${this.caseEvents} (tenant, case_id, event_id, occurred_at, event)
-       VALUES ($1, $2, $3, $4, $5::jsonb)
-       ON CONFLICT (tenant, case_id, event_id) DO NOTHING`,
-      [
-        event.tenant,
-        event.caseId,
-        event.eventId,
-        event.occurredAt,
-        JSON.stringify({
-          eventType: event.eventType,
-          occurredAt: event.occurredAt,
-          attributes: event.attributes,
-        }),
-      ],
-    );
-  }
-
-  /** The case's newest `limit` events, oldest first. */
+  /**
+   * The case's newest `limit` events remembered at or before `position` (the trigger's place in the memory),
+   * oldest first.
+   */
   async historyOf(
     manager: EntityManager,
     tenant: string,
     caseId: string,
     limit: number,
+    position: string,
   ): Promise<CaseHistoryEntry[]> {
-    const rows = await manager.query<Array<{ event_id: string; event: Omit<CaseHistoryEntry, 'eventId'> }>>(
+    const rows = await manager.query<HistoryRow[]>(
       `SELECT event_id, event FROM (
          SELECT event_id, event, occurred_at FROM ${this.caseEvents}
-         WHERE tenant = $1 AND case_id = $2
+         WHERE tenant = $1 AND case_id = $2 AND position <= $4
          ORDER BY occurred_at DESC, event_id DESC
          LIMIT $3
        ) newest ORDER BY occurred_at, event_id`,
-      [tenant, caseId, limit],
+      [tenant, caseId, limit, position],
     );
-    return rows.map((row) => ({
-      eventId: row.event_id,
-      eventType: row.event.eventType,
-      occurredAt: row.event.occurredAt,
-      attributes: row.event.attributes,
-    }));
+    return rows.map(historyEntryOf);
   }
 
-  async saveDecision(manager: EntityManager, tenant: string, record: DecisionRecord): Promise<void> {
-    await manager.query(
-      `INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record) VALUES ($1, $2, $3, $4::json)
-       ON CONFLICT (decision_id) DO NOTHING`,
-      [record.decisionId, tenant, record.caseId, recordBytes(record)],
+  /**
+   * Keeps the records, each once: returns the ids that were new. A record already stored (another replica
+   * or an earlier delivery decided the same trigger) is not returned, so it is not published again.
+   */
+  async saveDecisions(
+    manager: EntityManager,
+    decisions: ReadonlyArray<{ readonly tenant: string; readonly record: DecisionRecord }>,
+  ): Promise<Set<string>> {
+    if (decisions.length === 0) return new Set();
+    const rows = await manager.query<Array<{ decision_id: string }>>(
+      `INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::json[])
+       ON CONFLICT (decision_id) DO NOTHING
+       RETURNING decision_id`,
+      [
+        decisions.map(({ record }) => record.decisionId),
+        decisions.map(({ tenant }) => tenant),
+        decisions.map(({ record }) => record.caseId),
+        decisions.map(({ record }) => recordBytes(record)),
+      ],
     );
+    return new Set(rows.map((row) => row.decision_id));
   }
 
   /** A stored record's bytes, exactly as published. */

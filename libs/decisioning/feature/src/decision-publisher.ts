@@ -1,0 +1,48 @@
+import { type OutboxWriter, type Topics } from '@keel/messaging';
+import type { DataSource } from 'typeorm';
+import { type DecisionOutcome } from './decide.usecase';
+import { type CaseMemoryRepository } from './persistence/case-memory.repository';
+import { type DecisionQueueRepository } from './persistence/decision-queue.repository';
+
+/**
+ * Publishes decided triggers in one short transaction: the records are stored (each once, by decision id),
+ * the new ones — and only those — go to the outbox with their workflow signals, and the triggers leave the
+ * queue. A trigger decided twice (after a crash, or by a replica that lost the queue's lock mid-decision)
+ * therefore publishes once; the second outcome only takes its trigger out of the queue.
+ */
+export class DecisionPublisher {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly caseMemory: CaseMemoryRepository,
+    private readonly queue: DecisionQueueRepository,
+    private readonly outbox: OutboxWriter,
+    private readonly topics: Topics,
+  ) {}
+
+  /** Returns the outcomes that were published now (not before). */
+  publish(outcomes: readonly DecisionOutcome[]): Promise<DecisionOutcome[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const fresh = await this.caseMemory.saveDecisions(
+        manager,
+        outcomes.map(({ tenant, record }) => ({ tenant, record })),
+      );
+      const published = outcomes.filter((outcome) => fresh.has(outcome.record.decisionId));
+      // Outbox ids follow this order, and the relay publishes in id order: a case's decisions keep queue order.
+      await this.outbox.enqueue(
+        manager,
+        this.topics.decisions,
+        published.flatMap((outcome) => outcome.decisions),
+      );
+      await this.outbox.enqueue(
+        manager,
+        this.topics.workflowCommands,
+        published.flatMap((outcome) => outcome.workflowCommands),
+      );
+      await this.queue.remove(
+        manager,
+        outcomes.map((outcome) => outcome.decisionId),
+      );
+      return published;
+    });
+  }
+}

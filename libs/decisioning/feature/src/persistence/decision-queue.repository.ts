@@ -1,0 +1,164 @@
+import { type CloudEvent } from '@keel/contracts';
+import { type CaseHistoryEntry, type DecisionTrigger } from '@keel/decisioning-domain';
+import { assertSchemaName } from '@keel/persistence';
+import type { EntityManager } from 'typeorm';
+import { type HistoryRow, type RememberedEvent, historyEntryOf } from './case-memory.repository';
+
+/** What the triggering event's envelope contributes to what the decision emits. */
+export type TriggerEnvelope = Pick<CloudEvent, 'id' | 'tenant' | 'correlationid'>;
+
+/** A trigger waiting for its decision. */
+export interface QueuedTrigger {
+  /** One per trigger (`decisionIdOf`): the queue's key and the published record's id. */
+  readonly decisionId: string;
+  readonly trigger: DecisionTrigger;
+  readonly envelope: TriggerEnvelope;
+}
+
+/** A queued trigger as the worker takes it: its place in the memory and the case history as of that place. */
+export interface PendingTrigger extends QueuedTrigger {
+  /** A bigint, as Postgres returns it. */
+  readonly position: string;
+  /** The newest events up to the history limit asked for, oldest first, remembered at or before `position`. */
+  readonly history: readonly CaseHistoryEntry[];
+  readonly historyLimit: number;
+}
+
+/**
+ * The decision queue (schema injected): filled in the consumer's transaction, drained by the worker. Enqueueing
+ * notifies the worker on commit (`NOTIFY` is delivered only when the transaction commits), so it starts
+ * deciding without polling.
+ */
+export class DecisionQueueRepository {
+  readonly channel: string;
+  private readonly triggers: string;
+  private readonly caseEvents: string;
+  private readonly decisions: string;
+  private readonly position: string;
+
+  constructor(schema: string) {
+    assertSchemaName(schema);
+    this.triggers = `"${schema}"."decision_triggers"`;
+    this.caseEvents = `"${schema}"."case_events"`;
+    this.decisions = `"${schema}"."decisions"`;
+    this.position = `"${schema}"."memory_position"`;
+    this.channel = `${schema}_decision_triggers`;
+  }
+
+  /**
+   * Remembers the case event (when given) and queues the trigger, in one statement on the caller's transaction.
+   * Both take the same position, so the trigger's history includes its own event and nothing after it. A trigger
+   * already queued or already decided (a redelivery past the deduplication window) is not queued again.
+   */
+  async enqueue(manager: EntityManager, queued: QueuedTrigger, remember?: RememberedEvent): Promise<void> {
+    const { trigger } = queued;
+    const params: unknown[] = [
+      queued.decisionId,
+      trigger.tenant,
+      trigger.caseId,
+      JSON.stringify(trigger),
+      JSON.stringify({
+        id: queued.envelope.id,
+        tenant: queued.envelope.tenant,
+        correlationid: queued.envelope.correlationid,
+      }),
+      this.channel,
+    ];
+    let remembered = '';
+    if (remember) {
+      params.push(
+        remember.eventId,
+        remember.occurredAt,
+        JSON.stringify({
+          eventType: remember.eventType,
+          occurredAt: remember.occurredAt,
+          attributes: remember.attributes,
+        }),
+      );
+      remembered = `, remembered AS (
+         INSERT INTO ${this.caseEvents} (tenant, case_id, event_id, occurred_at, event, position)
+         SELECT $2, $3, $7, $8, $9::jsonb, position FROM next
+         ON CONFLICT (tenant, case_id, event_id) DO NOTHING
+       )`;
+    }
+    await manager.query(
+      `WITH next AS (SELECT nextval('${this.position}') AS position)${remembered},
+       queued AS (
+         INSERT INTO ${this.triggers} (decision_id, position, tenant, case_id, trigger, envelope)
+         SELECT $1, position, $2, $3, $4::json, $5::json FROM next
+         WHERE NOT EXISTS (SELECT 1 FROM ${this.decisions} WHERE decision_id = $1)
+         ON CONFLICT (decision_id) DO NOTHING
+       )
+       SELECT pg_notify($6, '')`,
+      params,
+    );
+  }
+
+  /**
+   * The oldest queued triggers (not failed, not `excluding`), in position order, each with its case history as
+   * of its position — one round trip for the whole batch instead of one history query per decision.
+   */
+  async pending(
+    manager: EntityManager,
+    limit: number,
+    excluding: readonly string[],
+    historyLimit: number,
+  ): Promise<PendingTrigger[]> {
+    const rows = await manager.query<
+      Array<{
+        decision_id: string;
+        position: string;
+        trigger: DecisionTrigger;
+        envelope: TriggerEnvelope;
+        history: HistoryRow[];
+      }>
+    >(
+      `SELECT q.decision_id, q.position, q.trigger, q.envelope,
+         COALESCE((
+           SELECT json_agg(json_build_object('event_id', h.event_id, 'event', h.event)
+                           ORDER BY h.occurred_at, h.event_id)
+           FROM (
+             SELECT event_id, event, occurred_at FROM ${this.caseEvents} c
+             WHERE c.tenant = q.tenant AND c.case_id = q.case_id AND c.position <= q.position
+             ORDER BY c.occurred_at DESC, c.event_id DESC
+             LIMIT $3
+           ) h
+         ), '[]'::json) AS history
+       FROM ${this.triggers} q
+       WHERE q.failed_at IS NULL AND q.decision_id <> ALL($2::text[])
+       ORDER BY q.position
+       LIMIT $1`,
+      [limit, excluding, historyLimit],
+    );
+    return rows.map((row) => ({
+      decisionId: row.decision_id,
+      position: row.position,
+      trigger: row.trigger,
+      envelope: row.envelope,
+      history: row.history.map(historyEntryOf),
+      historyLimit,
+    }));
+  }
+
+  /** Takes decided triggers out of the queue (in the transaction that publishes their decisions). */
+  async remove(manager: EntityManager, decisionIds: readonly string[]): Promise<void> {
+    if (decisionIds.length === 0) return;
+    await manager.query(`DELETE FROM ${this.triggers} WHERE decision_id = ANY($1::text[])`, [decisionIds]);
+  }
+
+  /** A trigger that could not be decided after every attempt stays, out of the queue, with the reason. */
+  async markFailed(manager: EntityManager, decisionId: string, error: string): Promise<void> {
+    await manager.query(`UPDATE ${this.triggers} SET failed_at = now(), error = $2 WHERE decision_id = $1`, [
+      decisionId,
+      error.slice(0, 4000),
+    ]);
+  }
+
+  /** Triggers waiting (failed ones excluded): read by the metrics scrape. */
+  async depth(manager: EntityManager): Promise<number> {
+    const [row] = await manager.query<[{ n: number }]>(
+      `SELECT count(*)::int AS n FROM ${this.triggers} WHERE failed_at IS NULL`,
+    );
+    return row.n;
+  }
+}
