@@ -348,10 +348,10 @@ describe('workflow service scenarios', () => {
     });
   });
 
-  const post = (path: string, body: unknown) =>
+  const post = async (path: string, body: unknown) =>
     fetch(`${context.service.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await context.service.operator()) },
       body: JSON.stringify(body),
     });
 
@@ -420,18 +420,20 @@ describe('workflow service scenarios', () => {
       '/instances/approve-me',
     );
     expect(instance).toMatchObject({ status: 'completed', workflow: { name: 'approval-flow' } });
-    const missing = await fetch(`${context.service.url}/instances/nope`);
+    const missing = await fetch(`${context.service.url}/instances/nope`, {
+      headers: await context.service.operator(),
+    });
     expect(missing.status).toBe(404);
     const badCancel = await fetch(`${context.service.url}/instances/approve-me/cancel`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await context.service.operator()) },
       body: JSON.stringify({ by: 'ops' }),
     });
     expect(badCancel.status).toBe(400);
     expect(await badCancel.json()).toMatchObject({ violations: [{ path: 'reason' }] });
     const lateCancel = await fetch(`${context.service.url}/instances/approve-me/cancel`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await context.service.operator()) },
       body: JSON.stringify({ by: 'ops', reason: 'too late' }),
     });
     expect(lateCancel.status).toBe(409);

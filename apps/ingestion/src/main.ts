@@ -8,6 +8,7 @@ void bootstrapService({
   name: serviceName,
   config: () => loadConfig(ingestionConfigSchema),
   module: (config) => AppModule.forRoot(config),
+  description: 'Source events and knowledge documents into Keel',
   configure: (app, config) => configureIngestionHttp(app, { maxBodyBytes: config.INGESTION_MAX_BODY_BYTES }),
   microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
 });

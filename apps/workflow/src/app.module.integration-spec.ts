@@ -14,5 +14,11 @@ serviceAppContract({
     'WorkflowInstanceTombstones1764000000500',
     'MessagingDeliveryCounts1764200000000',
   ],
-  module: (env) => AppModule.forRoot(loadConfig(workflowConfigSchema, env)),
+  module: (env) =>
+    AppModule.forRoot(
+      loadConfig(workflowConfigSchema, {
+        ...env,
+        ACCESS_SHARED_KEY: 'contract-test-shared-key-of-32-chars!',
+      }),
+    ),
 });

@@ -18,7 +18,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceChassisModule.forRoot({ service: serviceName, migrations: workflowMigrations, config }),
+        ServiceChassisModule.forRoot({
+          service: serviceName,
+          migrations: workflowMigrations,
+          config,
+          http: {
+            access: config,
+            rateLimit: { limit: config.WORKFLOW_RATE_LIMIT, windowMs: config.WORKFLOW_RATE_WINDOW_MS },
+          },
+        }),
         WorkflowRuntimeModule.forRoot({
           schema: workflowMigrations.schema,
           definitions: [

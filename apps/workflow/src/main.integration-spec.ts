@@ -41,6 +41,7 @@ describe('workflow service process', () => {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: testKafkaBrokers.join(','),
       LOG_LEVEL: 'info',
+      ACCESS_SHARED_KEY: 'main-spec-shared-key-0123456789abcdef',
     };
   });
   afterAll(() => database?.drop());

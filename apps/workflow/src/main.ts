@@ -8,5 +8,6 @@ void bootstrapService({
   name: serviceName,
   config: () => loadConfig(workflowConfigSchema),
   module: (config) => AppModule.forRoot(config),
+  description: 'Workflow definitions, instances, their history and operator commands',
   microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
 });

@@ -1,1 +1,5 @@
-export { ServiceChassisModule, type ServiceChassisOptions } from './service-chassis.module';
+export {
+  ServiceChassisModule,
+  type ServiceChassisOptions,
+  type ServiceHttpApiOptions,
+} from './service-chassis.module';

@@ -1,8 +1,18 @@
+import { type AccessConfig, AccessModule } from '@keel/access';
 import type { ServiceConfig } from '@keel/config';
 import { MessagingModule } from '@keel/messaging';
 import { HealthModule, MetricsModule } from '@keel/observability';
 import { PersistenceModule, type ServiceMigrations } from '@keel/persistence';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+
+/** What a service with an HTTP API (beyond health and metrics) needs to guard it. */
+export interface ServiceHttpApiOptions {
+  /** How bearer tokens are verified (`AccessGuard`, applied with `@ProtectedApi()` and `@Roles`). */
+  readonly access: AccessConfig;
+  /** Requests per client (IP) and replica in each window, for every `@ProtectedApi()` controller. */
+  readonly rateLimit: { readonly limit: number; readonly windowMs: number };
+}
 
 export interface ServiceChassisOptions {
   readonly service: string;
@@ -12,16 +22,19 @@ export interface ServiceChassisOptions {
    */
   readonly migrations: ServiceMigrations;
   readonly config: ServiceConfig;
+  /** Set by every service that serves an API; `/health*`, `/metrics` and the OpenAPI document stay open. */
+  readonly http?: ServiceHttpApiOptions;
 }
 
 /**
  * What every Keel service stands on, configured one way: metrics on its own registry, health with
- * Postgres and Kafka readiness, its Postgres schema migrated at boot, and Kafka (producer, outbox relay,
- * topics of its namespace, consumer transport settings).
+ * Postgres and Kafka readiness, its Postgres schema migrated at boot, Kafka (producer, outbox relay,
+ * topics of its namespace, consumer transport settings), and for an HTTP API the access guard and the rate
+ * limit (global modules, so a feature's controllers use them without importing anything).
  */
 @Module({})
 export class ServiceChassisModule {
-  static forRoot({ service, migrations, config }: ServiceChassisOptions): DynamicModule {
+  static forRoot({ service, migrations, config, http }: ServiceChassisOptions): DynamicModule {
     return {
       module: ServiceChassisModule,
       imports: [
@@ -49,6 +62,14 @@ export class ServiceChassisModule {
           },
           sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         }),
+        ...(http === undefined
+          ? []
+          : [
+              AccessModule.forRoot(http.access),
+              ThrottlerModule.forRoot({
+                throttlers: [{ ttl: http.rateLimit.windowMs, limit: http.rateLimit.limit }],
+              }),
+            ]),
       ],
     };
   }

@@ -23,3 +23,4 @@ export { readTopic } from './read-topic';
 export { serviceAppContract, type ServiceAppContractOptions } from './service-app.contract';
 export { startServiceUnderTest, testAccessSharedKey, type ServiceUnderTest } from './service-under-test';
 export { silentLogger } from './silent-logger';
+export { testAccessEnv, testTokens } from './access-tokens';

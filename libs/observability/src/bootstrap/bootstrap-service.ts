@@ -1,6 +1,7 @@
 import { ConfigError, type ServiceConfig } from '@keel/config';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { KeelHttpErrorFilter } from '../http/keel-http-error.filter';
@@ -19,8 +20,10 @@ export interface BootstrapOptions<Config extends ServiceConfig> {
    * HTTP serves (so probes answer while consumers join their groups) and stop with `app.close()`.
    */
   readonly microservices?: (app: INestApplication, config: Config) => MicroserviceOptions[];
-  /** What the application sets up before it listens (body parser limits, an OpenAPI document). */
+  /** What the application sets up before it listens (body parser limits). */
   readonly configure?: (app: INestApplication, config: Config) => void;
+  /** One line on what the service's API is for, at the top of its OpenAPI document. */
+  readonly description?: string;
   /** Longest wait for a graceful stop before the process exits anyway. */
   readonly stopTimeoutMs?: number;
 }
@@ -58,11 +61,13 @@ export async function bootstrapService<Config extends ServiceConfig>(
 
 /**
  * The Nest application of a service, serving HTTP on HOST:PORT and then its microservice transports, with
- * the one HTTP error filter (`KeelHttpErrorFilter`) and shutdown hooks on SIGTERM/SIGINT (`app.close()`
- * removes them again).
+ * the one HTTP error filter (`KeelHttpErrorFilter`), the OpenAPI document of every route it registers
+ * (`/openapi.json`, browsable at `/docs`) and shutdown hooks on SIGTERM/SIGINT (`app.close()` removes them
+ * again).
  */
 export async function startServiceApp<Config extends ServiceConfig>(
-  options: Pick<BootstrapOptions<Config>, 'module' | 'microservices' | 'configure'>,
+  options: Pick<BootstrapOptions<Config>, 'module' | 'microservices' | 'configure'> &
+    Partial<Pick<BootstrapOptions<Config>, 'name' | 'description'>>,
   config: Config,
   logger: LoggerService,
 ): Promise<INestApplication> {
@@ -76,6 +81,7 @@ export async function startServiceApp<Config extends ServiceConfig>(
     // Global, because a body over the limit is refused by the parser before any controller is chosen.
     app.useGlobalFilters(new KeelHttpErrorFilter(app.getHttpAdapter()));
     options.configure?.(app, config);
+    serveOpenApi(app, options);
     for (const microservice of options.microservices?.(app, config) ?? []) {
       app.connectMicroservice(microservice, { inheritAppConfig: true });
     }
@@ -87,6 +93,23 @@ export async function startServiceApp<Config extends ServiceConfig>(
     await app.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The one place a service's OpenAPI document is made: from the controllers' own decorators, so each service
+ * documents every endpoint it serves the same way (bearer auth declared for the guarded ones).
+ */
+function serveOpenApi(app: INestApplication, options: { name?: string; description?: string }): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(`Keel ${options.name ?? 'service'}`)
+      .setDescription(options.description ?? '')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
 }
 
 // Nest's shutdown hook does the closing; this logs it and bounds how long it may take.

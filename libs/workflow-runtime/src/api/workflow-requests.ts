@@ -10,12 +10,19 @@ export const startRequestSchema = z.object({
   version: z.number().int().min(1).optional(),
   input: z.record(z.string(), jsonValueSchema).default({}),
   caseId: identifier,
-  tenant: identifier,
+  /** Optional: the token's tenant; another one is refused (403 `wrong-tenant`). */
+  tenant: identifier.optional(),
   correlationId: identifier.optional(),
 });
 
-export const cancelRequestSchema = z.object({ reason: z.string().min(1).max(1000), by: identifier });
-export const stepRequestSchema = z.object({ stepId: identifier, by: identifier });
+// `by` (who asked, for the instance's history) is the token's subject, never the body's: an older client's
+// `by` is accepted and ignored.
+export const cancelRequestSchema = z.object({
+  reason: z.string().min(1).max(1000),
+  by: identifier.optional(),
+});
+export const stepRequestSchema = z.object({ stepId: identifier, by: identifier.optional() });
+export const instancePathSchema = z.object({ id: identifier });
 export const listQuerySchema = z.object({
   status: z
     .enum(['running', 'waiting', 'completed', 'failed', 'compensating', 'compensated', 'cancelled'])

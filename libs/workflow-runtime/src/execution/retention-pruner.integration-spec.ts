@@ -147,6 +147,7 @@ describe('RetentionPruner on Postgres', () => {
       now: () => new Date(),
       source: 'urn:keel:workflow',
     });
+    const operator = { subject: 'ops', tenant: 't', roles: ['operator'] } as const;
     const api = new WorkflowInstancesController(
       new DataSourceTransactions(dataSource),
       executor,
@@ -163,7 +164,7 @@ describe('RetentionPruner on Postgres', () => {
     };
     const tasksOf = () => count(`SELECT count(*) FROM workflow.tasks WHERE instance_id = $1`, ['shipment-1']);
 
-    expect(await api.start(startBody)).toEqual({ instanceId: 'shipment-1', status: 'running' });
+    expect(await api.start(operator, startBody)).toEqual({ instanceId: 'shipment-1', status: 'running' });
     expect(await tasksOf()).toBe(1);
     await dataSource.transaction((manager) =>
       executor.apply(manager, 'shipment-1', { type: 'cancel', reason: 'customer', by: 'ops' }),
@@ -191,7 +192,7 @@ describe('RetentionPruner on Postgres', () => {
         new KafkaEventContext([{ manager, topic: 't', partition: 0, offset: '0', attempt: 1 }]),
       ),
     );
-    const repeated = await api.start(startBody);
+    const repeated = await api.start(operator, startBody);
     // The commands that followed it are replayed too: they find a finished instance, not a missing one.
     const cancelReplayed = sampleEvent(topics.workflowCommands, {
       command: 'cancel',

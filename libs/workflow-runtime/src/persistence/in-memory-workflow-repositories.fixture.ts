@@ -166,6 +166,7 @@ class FakeInstances implements InstanceRepository {
   list(_manager: EntityManager, filter: InstanceFilter): Promise<InstanceSummary[]> {
     return Promise.resolve(
       [...this.db.instanceRows.values()]
+        .filter((row) => row.owner.tenant === filter.tenant)
         .filter((row) => filter.status === undefined || row.state.status === filter.status)
         .filter((row) => filter.workflow === undefined || row.state.workflow.name === filter.workflow)
         .reverse()
@@ -197,6 +198,7 @@ function summary(row: InstanceRow): InstanceSummary {
     workflow: { name: row.state.workflow.name, version: row.state.workflow.version },
     status: row.state.status,
     caseId: row.owner.caseId,
+    tenant: row.owner.tenant,
     seq: row.state.seq,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -86,6 +86,7 @@ interface InstanceRow {
   workflow_version: number;
   status: string;
   case_id: string;
+  tenant: string;
   seq: number;
   created_at: Date;
   updated_at: Date;
@@ -98,6 +99,7 @@ function summary(row: InstanceRow): InstanceSummary {
     workflow: { name: row.workflow_name, version: row.workflow_version },
     status: row.status,
     caseId: row.case_id,
+    tenant: row.tenant,
     seq: row.seq,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -178,9 +180,9 @@ class PostgresInstances implements InstanceRepository {
   async list(manager: EntityManager, filter: InstanceFilter): Promise<InstanceSummary[]> {
     const rows = await manager.query<InstanceRow[]>(
       `SELECT * FROM ${this.tables.instances}
-       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR workflow_name = $2)
+       WHERE tenant = $4 AND ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR workflow_name = $2)
        ORDER BY created_at DESC LIMIT $3`,
-      [filter.status ?? null, filter.workflow ?? null, filter.limit],
+      [filter.status ?? null, filter.workflow ?? null, filter.limit, filter.tenant],
     );
     return rows.map(summary);
   }

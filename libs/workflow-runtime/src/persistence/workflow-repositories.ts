@@ -40,6 +40,8 @@ export interface InstanceSummary {
   readonly workflow: { readonly name: string; readonly version: number };
   readonly status: string;
   readonly caseId: string;
+  /** Whose instance it is: the API shows it to that tenant's callers only. */
+  readonly tenant: string;
   readonly seq: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -47,6 +49,8 @@ export interface InstanceSummary {
 }
 
 export interface InstanceFilter {
+  /** Only this tenant's instances (the API always sets the caller's). */
+  readonly tenant: string;
   readonly status?: string;
   readonly workflow?: string;
   readonly limit: number;
