@@ -1,4 +1,4 @@
-import { type AuditEntry, type AuditRow, AuditChain } from './audit-chain';
+import { type AuditEntry, type AuditRow, AuditChain, portableHmacSha256 } from './audit-chain';
 
 const key = 'k'.repeat(32);
 const chain = new AuditChain(key);
@@ -88,5 +88,39 @@ describe('AuditChain', () => {
   it("refuses another tenant's rows and a key too short to be a secret", () => {
     expect(chain.verify('globex', rows(2))).toMatchObject({ intact: false, position: 1 });
     expect(() => new AuditChain('short')).toThrow(RangeError);
+  });
+});
+
+describe('AuditChain checkpoints (retention)', () => {
+  it('verifies the rows after a signed cut from its head, and names a forged or moved cut', () => {
+    const all = rows(8);
+    const cut = chain.checkpoint(
+      'acme',
+      { position: 5, rowHash: all[4].rowHash },
+      { prunedAt: '2026-12-01T12:00:00.000Z', prunedRows: 5 },
+    );
+    const from = chain.verifyFrom('acme', cut);
+    expect(from).toEqual({ position: 5, rowHash: all[4].rowHash });
+    expect(chain.verify('acme', all.slice(5), from as { position: number; rowHash: string })).toMatchObject({
+      intact: true,
+      rows: 3,
+      head: { position: 8 },
+    });
+    expect(chain.verifyFrom('acme', { ...cut, position: 6 })).toMatchObject({
+      intact: false,
+      position: 6,
+      reason: 'forged-checkpoint',
+    });
+    expect(chain.verifyFrom('globex', cut)).toMatchObject({ intact: false, reason: 'forged-checkpoint' });
+    const forger = new AuditChain('f'.repeat(32));
+    expect(chain.verifyFrom('acme', forger.checkpoint('acme', from as never, cut))).toMatchObject({
+      intact: false,
+      reason: 'forged-checkpoint',
+    });
+  });
+
+  it('hashes the same with an injected HMAC implementation as with the portable one', () => {
+    const mirrored = new AuditChain(key, (secret, message) => portableHmacSha256(secret, message));
+    expect(mirrored.append('acme', undefined, [entry(1), entry(2)])).toEqual(rows(2));
   });
 });

@@ -31,6 +31,32 @@ export interface ChainHead {
   readonly rowHash: string;
 }
 
+/**
+ * HMAC-SHA256 of a UTF-8 message under a key, as lower-case hex. The chain takes it as a port so a service can
+ * hand in its platform's native implementation (several times faster than the portable one, and the chain's
+ * hashing is most of an append's CPU); every implementation must give the same bytes.
+ */
+export type HmacSha256 = (key: Uint8Array, message: string) => string;
+
+/** The portable HMAC-SHA256 (`@noble/hashes`), the default. */
+export const portableHmacSha256: HmacSha256 = (key, message) =>
+  bytesToHex(hmac(sha256, key, utf8ToBytes(message)));
+
+/**
+ * The signed head of a chain at a retention cut: the rows up to `position` were pruned, and the row after it
+ * links to `rowHash`. Signed with the chain's key, so someone who can write the table can neither forge a cut
+ * (to hide the rows before it) nor move one (docs/adr/0015-audit-ingest-and-retention.md).
+ */
+export interface ChainCheckpoint {
+  readonly tenant: string;
+  readonly position: number;
+  readonly rowHash: string;
+  /** When the rows were pruned (ISO-8601), and how many. */
+  readonly prunedAt: string;
+  readonly prunedRows: number;
+  readonly signature: string;
+}
+
 /** What the first row of a chain links to. */
 export const genesisHash = '0'.repeat(64);
 
@@ -41,11 +67,20 @@ export type ChainBreak =
   /** The row does not link to the row before it. */
   | 'broken-link'
   /** The row's position is not the one after the row before it: rows before it were removed. */
-  | 'missing-row';
+  | 'missing-row'
+  /** The retention checkpoint the chain starts from does not carry the chain key's signature. */
+  | 'forged-checkpoint';
+
+/** A chain that failed verification: where, why, and how many rows before it held. */
+export interface ChainBroken {
+  readonly intact: false;
+  readonly position: number;
+  readonly reason: ChainBreak;
+  readonly rows: number;
+}
 
 export type ChainVerdict =
-  | { readonly intact: true; readonly rows: number; readonly head: ChainHead }
-  | { readonly intact: false; readonly position: number; readonly reason: ChainBreak; readonly rows: number };
+  { readonly intact: true; readonly rows: number; readonly head: ChainHead } | ChainBroken;
 
 /**
  * A tenant's hash chain, keyed: each row's hash is HMAC-SHA256(key, previous hash ‖ canonical row), so someone
@@ -55,7 +90,10 @@ export type ChainVerdict =
 export class AuditChain {
   private readonly key: Uint8Array;
 
-  constructor(key: string) {
+  constructor(
+    key: string,
+    private readonly hmacSha256: HmacSha256 = portableHmacSha256,
+  ) {
     if (key.length < 32) throw new RangeError('the audit chain key must have at least 32 characters');
     this.key = utf8ToBytes(key);
   }
@@ -90,6 +128,32 @@ export class AuditChain {
     return { intact: true, rows: rows.length, head: { position: expected - 1, rowHash: previousHash } };
   }
 
+  /** Signs the head the chain is cut at; the rows up to `head.position` may then be pruned. */
+  checkpoint(
+    tenant: string,
+    head: ChainHead,
+    cut: { readonly prunedAt: string; readonly prunedRows: number },
+  ): ChainCheckpoint {
+    const unsigned = { tenant, position: head.position, rowHash: head.rowHash, ...cut };
+    return { ...unsigned, signature: this.signatureOf(unsigned) };
+  }
+
+  /**
+   * Where verification of a pruned chain starts: the checkpoint's head when its signature holds, otherwise a
+   * break at the checkpoint's position (the cut itself was forged or edited).
+   */
+  verifyFrom(tenant: string, checkpoint: ChainCheckpoint): ChainHead | ChainBroken {
+    const { signature, ...unsigned } = checkpoint;
+    if (checkpoint.tenant !== tenant || this.signatureOf(unsigned) !== signature)
+      return { intact: false, position: checkpoint.position, reason: 'forged-checkpoint', rows: 0 };
+    return { position: checkpoint.position, rowHash: checkpoint.rowHash };
+  }
+
+  private signatureOf(checkpoint: Omit<ChainCheckpoint, 'signature'>): string {
+    // A domain tag keeps a checkpoint's signature from ever equalling a row's hash.
+    return this.hmacSha256(this.key, canonicalJson({ checkpoint }));
+  }
+
   private breakAt(
     tenant: string,
     row: AuditRow,
@@ -116,6 +180,6 @@ export class AuditChain {
       occurredAt: row.occurredAt,
       event: row.event,
     });
-    return bytesToHex(hmac(sha256, this.key, utf8ToBytes(body)));
+    return this.hmacSha256(this.key, body);
   }
 }

@@ -12,12 +12,16 @@ export type GovernanceErrorCode =
   | 'unknown-version'
   /** A lifecycle step the release's state does not allow (e.g. promoting a draft). */
   | 'invalid-transition'
-  /** The author tried to approve their own release. */
+  /** The author tried to approve their own release, or a requester their own approval. */
   | 'four-eyes'
   /** Rollback with no earlier production release to return to. */
   | 'nothing-to-roll-back'
   /** An API key that is unknown, revoked or does not match. */
   | 'invalid-api-key'
+  /** The audit chain does not verify, so it is not pruned (the cut would hide the break). */
+  | 'chain-broken'
+  /** An approval that is no longer pending (answered or withdrawn). */
+  | 'not-pending'
   /** Postgres or Kafka did not take the change; nothing was applied. */
   | 'store-unavailable';
 
@@ -31,6 +35,8 @@ const governanceErrors = {
     'four-eyes': 403,
     'nothing-to-roll-back': 409,
     'invalid-api-key': 401,
+    'chain-broken': 409,
+    'not-pending': 409,
     'store-unavailable': 503,
   },
   consumerHandling: {
@@ -42,6 +48,8 @@ const governanceErrors = {
     'four-eyes': 'dead-letter',
     'nothing-to-roll-back': 'dead-letter',
     'invalid-api-key': 'dead-letter',
+    'chain-broken': 'dead-letter',
+    'not-pending': 'dead-letter',
     'store-unavailable': 'retry',
   },
 } as const satisfies ErrorCatalog<GovernanceErrorCode>;

@@ -16,9 +16,13 @@ export {
   type AuditRow,
   AuditChain,
   type ChainBreak,
+  type ChainBroken,
+  type ChainCheckpoint,
   type ChainHead,
   type ChainVerdict,
   genesisHash,
+  type HmacSha256,
+  portableHmacSha256,
 } from './audit-chain';
 export { type JsonValue, canonicalJson } from './canonical-json';
 export { contentHashOf } from './content-hash';
@@ -35,3 +39,22 @@ export {
   productionRelease,
   transitionRelease,
 } from './release-lifecycle';
+export {
+  type Answerer,
+  type ApprovalItem,
+  type ApprovalKind,
+  type ApprovalStatus,
+  type InboxAnswer,
+  answerApproval,
+  casePartiesOf,
+  partyFields,
+  requestedAgain,
+} from './approval-inbox';
+export * from './quality';
+export {
+  type CaseLineage,
+  type LineageEntry,
+  type LineageStage,
+  caseLineage,
+  inboxAuditTopic,
+} from './case-lineage';
