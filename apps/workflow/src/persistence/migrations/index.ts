@@ -1,6 +1,8 @@
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
+import { releasesTablesMigration } from '@keel/releases';
 import {
+  WorkflowInstanceRelease1764000000600,
   WorkflowInstanceTombstones1764000000500,
   WorkflowTables1764000000100,
   WorkflowTaskRole1764000000200,
@@ -18,5 +20,7 @@ export const workflowMigrations: ServiceMigrations = {
     WorkflowTaskTimeouts1764000000300,
     WorkflowInstanceTombstones1764000000500,
     messagingDeliveryCountsMigration('workflow'),
+    WorkflowInstanceRelease1764000000600,
+    releasesTablesMigration('workflow'),
   ],
 };
