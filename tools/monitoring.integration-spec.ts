@@ -3,12 +3,14 @@ import { decisioningConfigSchema } from '@keel/decisioning-feature';
 import { governanceConfigSchema } from '@keel/governance-feature';
 import { ingestionConfigSchema } from '@keel/ingestion-feature';
 import { retrievalConfigSchema } from '@keel/retrieval-feature';
+import { METRICS_REGISTRY } from '@keel/observability';
 import { startServiceUnderTest } from '@keel/testing';
 import { workflowConfigSchema } from '@keel/workflow-runtime';
 import type { DynamicModule } from '@nestjs/common';
 import { parser } from '@prometheus-io/lezer-promql';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { AppModule as DecisioningApp } from '../apps/decisioning/src/app.module';
 import { AppModule as GovernanceApp } from '../apps/governance/src/app.module';
@@ -36,40 +38,79 @@ const services: Record<string, (env: Record<string, string>) => DynamicModule> =
     ),
 };
 
-/** Series Prometheus itself writes for every scrape target. */
-const scrapeSeries = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
-
-/** The series names an exposition yields: `# TYPE` lines, histograms and summaries expanded. */
-function exportedSeries(exposition: string): Set<string> {
-  const names = new Set<string>();
-  for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-    if (!name) continue;
-    names.add(name);
-    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
-    if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(name + suffix);
-  }
-  return names;
+/** What a query may name of a metric: its series and its labels. */
+interface CatalogEntry {
+  readonly labels: ReadonlySet<string>;
 }
 
-/** The metric names a PromQL expression selects; Grafana's variables replaced by values of their kind. */
-function selectedMetrics(expression: string): string[] {
+/** Series Prometheus itself writes for every scrape target. */
+const scrapeSeries = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped'];
+/** Every series has `service` (the registry's default label) and the scrape target's `job` and `instance`. */
+const everySeriesLabels = ['service', 'job', 'instance'];
+
+/** The series a service's registry exports, histograms and summaries expanded, each with its label names. */
+function catalogOf(registry: Registry): Map<string, CatalogEntry> {
+  const catalog = new Map<string, CatalogEntry>();
+  for (const metric of registry.getMetricsAsArray()) {
+    const { name, type } = metric as unknown as { name: string; type: string };
+    const labels = (metric as unknown as { labelNames: readonly string[] }).labelNames;
+    catalog.set(name, { labels: new Set(labels) });
+    if (type === 'histogram') {
+      catalog.set(`${name}_bucket`, { labels: new Set([...labels, 'le']) });
+      for (const suffix of ['_sum', '_count']) catalog.set(name + suffix, { labels: new Set(labels) });
+    }
+    if (type === 'summary') {
+      catalog.set(name, { labels: new Set([...labels, 'quantile']) });
+      for (const suffix of ['_sum', '_count']) catalog.set(name + suffix, { labels: new Set(labels) });
+    }
+  }
+  return catalog;
+}
+
+/** The metric names and label names a PromQL expression uses; Grafana's variables replaced by values of their kind. */
+function references(expression: string): { metrics: string[]; labels: string[] } {
   const promql = expression.replace(/\$__(rate_interval|interval|range)/g, '5m').replace(/\$\{?\w+\}?/g, 'x');
   const tree = parser.parse(promql);
-  const names: string[] = [];
+  const metrics: string[] = [];
+  const labels: string[] = [];
   const cursor = tree.cursor();
   do {
     if (cursor.type.isError) throw new Error(`PromQL does not parse at ${cursor.from}: ${promql}`);
     if (cursor.name === 'VectorSelector') {
       const metric = cursor.node.getChild('Identifier');
-      if (metric) names.push(promql.slice(metric.from, metric.to));
+      if (metric) metrics.push(promql.slice(metric.from, metric.to));
     }
+    if (cursor.name === 'LabelName') labels.push(promql.slice(cursor.from, cursor.to));
   } while (cursor.next());
-  return names;
+  return { metrics, labels };
+}
+
+/** Unknown metrics, and labels none of the expression's metrics has. */
+function problemsOf(expression: string, catalog: ReadonlyMap<string, CatalogEntry>): string[] {
+  const { metrics, labels } = references(expression);
+  const known = new Set(everySeriesLabels);
+  const problems: string[] = [];
+  for (const metric of metrics) {
+    const entry = catalog.get(metric);
+    if (!entry) problems.push(`unknown metric ${metric}`);
+    entry?.labels.forEach((label) => known.add(label));
+  }
+  if (metrics.length === 0) problems.push('no metric');
+  for (const label of labels) if (!known.has(label)) problems.push(`unknown label ${label}`);
+  return problems;
 }
 
 interface Query {
   readonly where: string;
   readonly expression: string;
+}
+
+/** A panel's query, or a template variable's `label_values(metric, label)` read as a selector of both. */
+function queryOf(key: string, value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (key === 'expr') return value;
+  const [, metric, label] = /^label_values\((\w+),\s*(\w+)\)$/.exec(value) ?? [];
+  return key === 'query' && metric && label ? `${metric}{${label}=""}` : undefined;
 }
 
 function dashboardQueries(): Query[] {
@@ -82,15 +123,8 @@ function dashboardQueries(): Query[] {
         if (Array.isArray(node)) node.forEach((item, index) => visit(item, `${path}[${index}]`));
         else if (node && typeof node === 'object') {
           for (const [key, value] of Object.entries(node)) {
-            if (key === 'expr' && typeof value === 'string')
-              queries.push({ where: `${file}${path}`, expression: value });
-            else if (
-              key === 'query' &&
-              typeof value === 'string' &&
-              /[({]/.test(value) &&
-              !value.startsWith('label_values')
-            )
-              queries.push({ where: `${file}${path}`, expression: value });
+            const expression = queryOf(key, value);
+            if (expression) queries.push({ where: `${file}${path}`, expression });
             else visit(value, `${path}.${key}`);
           }
         }
@@ -110,18 +144,37 @@ function alertQueries(): Query[] {
 }
 
 describe('monitoring: dashboards and alerts use metrics the services export', () => {
-  const exported = new Set<string>(scrapeSeries);
+  const catalog = new Map<string, CatalogEntry>(scrapeSeries.map((name) => [name, { labels: new Set() }]));
 
   beforeAll(async () => {
     for (const [service, module] of Object.entries(services)) {
       const started = await startServiceUnderTest(service, module);
       try {
-        const response = await fetch(`${started.url}/metrics`);
-        for (const name of exportedSeries(await response.text())) exported.add(name);
+        // The registry the service's /metrics serves: it knows label names before any series has a value.
+        for (const [name, entry] of catalogOf(started.app.get<Registry>(METRICS_REGISTRY))) {
+          const labels = new Set([...(catalog.get(name)?.labels ?? []), ...entry.labels]);
+          catalog.set(name, { labels });
+        }
+        expect((await fetch(`${started.url}/metrics`)).status).toBe(200);
       } finally {
         await started.close();
       }
     }
+  });
+
+  it('reads expressions by Prometheus grammar', () => {
+    expect(
+      references(
+        'histogram_quantile(0.99, sum by (le, topic) (rate(keel_message_handle_duration_seconds_bucket{service=~"$service"}[$__rate_interval]))) > 0 and on(job) up',
+      ),
+    ).toEqual({
+      metrics: ['keel_message_handle_duration_seconds_bucket', 'up'],
+      labels: ['le', 'topic', 'service', 'job'],
+    });
+    expect(problemsOf('sum by (tenant) (rate(keel_cases_total[5m]))', catalog)).toEqual([
+      'unknown metric keel_cases_total',
+      'unknown label tenant',
+    ]);
   });
 
   it('finds the queries it checks', () => {
@@ -129,23 +182,19 @@ describe('monitoring: dashboards and alerts use metrics the services export', ()
     expect(alertQueries().length).toBeGreaterThan(5);
   });
 
-  it('every dashboard query selects exported metrics only', () => {
-    const unknown = dashboardQueries().flatMap(({ where, expression }) =>
-      selectedMetrics(expression)
-        .filter((name) => !exported.has(name))
-        .map((name) => `${where}: ${name}`),
+  it('every dashboard query names exported metrics and their labels only', () => {
+    const problems = dashboardQueries().flatMap(({ where, expression }) =>
+      problemsOf(expression, catalog).map((problem) => `${where}: ${problem}`),
     );
 
-    expect(unknown).toEqual([]);
+    expect(problems).toEqual([]);
   });
 
-  it('every alert rule selects exported metrics only', () => {
-    const unknown = alertQueries().flatMap(({ where, expression }) =>
-      selectedMetrics(expression)
-        .filter((name) => !exported.has(name))
-        .map((name) => `${where}: ${name}`),
+  it('every alert rule names exported metrics and their labels only', () => {
+    const problems = alertQueries().flatMap(({ where, expression }) =>
+      problemsOf(expression, catalog).map((problem) => `${where}: ${problem}`),
     );
 
-    expect(unknown).toEqual([]);
+    expect(problems).toEqual([]);
   });
 });
