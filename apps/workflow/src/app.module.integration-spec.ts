@@ -1,7 +1,6 @@
-import { loadConfig } from '@keel/config';
 import { serviceAppContract } from '@keel/testing';
-import { workflowConfigSchema } from '@keel/workflow-runtime';
 import { AppModule } from './app.module';
+import { loadWorkflowServiceConfig } from './workflow.config';
 
 serviceAppContract({
   service: 'workflow',
@@ -13,10 +12,12 @@ serviceAppContract({
     'WorkflowTaskTimeouts1764000000300',
     'WorkflowInstanceTombstones1764000000500',
     'MessagingDeliveryCounts1764200000000',
+    'WorkflowInstanceRelease1764000000600',
+    'ReleasesTables1764900000000',
   ],
   module: (env) =>
     AppModule.forRoot(
-      loadConfig(workflowConfigSchema, {
+      loadWorkflowServiceConfig({
         ...env,
         ACCESS_SHARED_KEY: 'contract-test-shared-key-of-32-chars!',
       }),

@@ -1,20 +1,25 @@
+import { ReleasesModule } from '@keel/releases';
 import { ServiceChassisModule } from '@keel/service-chassis';
 import { workflowTemplates } from '@keel/workflow-engine';
 import {
-  type WorkflowConfig,
   WorkflowRuntimeModule,
   loadDefinitionFiles,
   loadPostgresStatements,
 } from '@keel/workflow-runtime';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { workflowMigrations } from './persistence/migrations';
+import { type WorkflowServiceConfig } from './workflow.config';
 
 export const serviceName = 'workflow';
 
-/** The workflow service: runs governed workflow instances — the only place side effects happen. */
+/**
+ * The workflow service: runs governed workflow instances — the only place side effects happen. With a
+ * release tenant it runs governance's releases: templates from the release in force, files only seeding a
+ * fresh install.
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: WorkflowConfig): DynamicModule {
+  static forRoot(config: WorkflowServiceConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -27,6 +32,7 @@ export class AppModule {
             rateLimit: { limit: config.WORKFLOW_RATE_LIMIT, windowMs: config.WORKFLOW_RATE_WINDOW_MS },
           },
         }),
+        ReleasesModule.forRoot({ schema: workflowMigrations.schema, config }),
         WorkflowRuntimeModule.forRoot({
           schema: workflowMigrations.schema,
           definitions: [

@@ -1,12 +1,11 @@
-import { loadConfig } from '@keel/config';
 import { kafkaEventTransport } from '@keel/messaging';
 import { bootstrapService } from '@keel/observability';
-import { workflowConfigSchema } from '@keel/workflow-runtime';
 import { AppModule, serviceName } from './app.module';
+import { loadWorkflowServiceConfig } from './workflow.config';
 
 void bootstrapService({
   name: serviceName,
-  config: () => loadConfig(workflowConfigSchema),
+  config: () => loadWorkflowServiceConfig(),
   module: (config) => AppModule.forRoot(config),
   description: 'Workflow definitions, instances, their history and operator commands',
   microservices: (app) => [{ strategy: kafkaEventTransport(app) }],

@@ -32,6 +32,19 @@ describe('WorkflowExecutor over in-memory repositories', () => {
     expect(outbox.events.every(({ event }) => event.subject === owner.caseId)).toBe(true);
   });
 
+  it('names the release in force on every instance it starts, and the version that release names', async () => {
+    const ship2 = { ...ship, version: 2 };
+    const { repositories, registry, start } = orchestration([ship, ship2]);
+    await start('before', 'ship');
+    registry.follow({ id: 'release-7', versions: new Map([['ship', 1]]) });
+    await start('under-7', 'ship');
+
+    expect(repositories.instanceRows.get('before')).toMatchObject({ release: null });
+    expect(repositories.instanceRows.get('before')?.state.workflow.version).toBe(2);
+    expect(repositories.instanceRows.get('under-7')).toMatchObject({ release: 'release-7' });
+    expect(repositories.instanceRows.get('under-7')?.state.workflow.version).toBe(1);
+  });
+
   it('takes a redelivered start as already started, queuing nothing again', async () => {
     const { repositories, start } = orchestration([ship]);
     await start('ship-1', 'ship');

@@ -64,13 +64,14 @@ export class WorkflowExecutor {
   async start(manager: EntityManager, request: StartRequest): Promise<TransitionOutcome> {
     const { registry } = this.deps;
     const { instances, tombstones } = this.deps.repositories;
-    const definition = await registry.resolve(manager, request.workflow, request.version);
+    // The instance names the release it started under (the one whose version it got, when unversioned).
+    const { definition, release } = await registry.resolveStart(manager, request.workflow, request.version);
     const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
     const result = await transition(definition, undefined, input, this.deps.now());
     // The insert is the existence check: a redelivered start finds the row and changes nothing, and a start
     // of an instance retention deleted finds its tombstone. The tombstone is read after the insert, so a
     // start racing the pruner on the same id (the insert waits for the delete to commit) still sees it.
-    const inserted = await instances.insert(manager, result.state, request.owner);
+    const inserted = await instances.insert(manager, result.state, request.owner, release);
     const tombstone = await tombstones.find(manager, request.instanceId);
     if (tombstone) {
       if (inserted) await instances.discard(manager, request.instanceId);

@@ -91,6 +91,7 @@ export class InMemoryOutbox {
 interface InstanceRow {
   state: WorkflowInstanceState;
   owner: InstanceOwner;
+  release: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -130,11 +131,22 @@ class FakeInstances implements InstanceRepository {
     return Promise.resolve(row && { state: copy(row.state), owner: row.owner });
   }
 
-  insert(_manager: EntityManager, state: WorkflowInstanceState, owner: InstanceOwner): Promise<boolean> {
+  insert(
+    _manager: EntityManager,
+    state: WorkflowInstanceState,
+    owner: InstanceOwner,
+    release?: string,
+  ): Promise<boolean> {
     this.db.log(`instances.insert(${state.instanceId})`);
     if (this.db.instanceRows.has(state.instanceId)) return Promise.resolve(false);
     const now = this.db.now();
-    this.db.instanceRows.set(state.instanceId, { state: copy(state), owner, createdAt: now, updatedAt: now });
+    this.db.instanceRows.set(state.instanceId, {
+      state: copy(state),
+      owner,
+      release: release ?? null,
+      createdAt: now,
+      updatedAt: now,
+    });
     return Promise.resolve(true);
   }
 
@@ -200,6 +212,7 @@ function summary(row: InstanceRow): InstanceSummary {
     caseId: row.owner.caseId,
     tenant: row.owner.tenant,
     seq: row.state.seq,
+    release: row.release,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     finishedAt: row.state.endedAt === undefined ? null : new Date(row.state.endedAt),

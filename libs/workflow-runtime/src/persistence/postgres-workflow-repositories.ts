@@ -88,6 +88,7 @@ interface InstanceRow {
   case_id: string;
   tenant: string;
   seq: number;
+  release_id: string | null;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
@@ -101,6 +102,7 @@ function summary(row: InstanceRow): InstanceSummary {
     caseId: row.case_id,
     tenant: row.tenant,
     seq: row.seq,
+    release: row.release_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
@@ -124,11 +126,17 @@ class PostgresInstances implements InstanceRepository {
     };
   }
 
-  async insert(manager: EntityManager, state: WorkflowInstanceState, owner: InstanceOwner): Promise<boolean> {
+  async insert(
+    manager: EntityManager,
+    state: WorkflowInstanceState,
+    owner: InstanceOwner,
+    release?: string,
+  ): Promise<boolean> {
     const inserted = await manager.query<unknown[]>(
       `INSERT INTO ${this.tables.instances}
-         (id, workflow_name, workflow_version, status, case_id, tenant, correlation_id, seq, state, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
+         (id, workflow_name, workflow_version, status, case_id, tenant, correlation_id, seq, state, finished_at,
+          release_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
         state.instanceId,
@@ -141,6 +149,7 @@ class PostgresInstances implements InstanceRepository {
         state.seq,
         JSON.stringify(state),
         state.endedAt ?? null,
+        release ?? null,
       ],
     );
     return inserted.length > 0;

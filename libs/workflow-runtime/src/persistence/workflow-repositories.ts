@@ -43,6 +43,8 @@ export interface InstanceSummary {
   /** Whose instance it is: the API shows it to that tenant's callers only. */
   readonly tenant: string;
   readonly seq: number;
+  /** The governance release the instance started under; null before any release was in force. */
+  readonly release: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly finishedAt: Date | null;
@@ -67,8 +69,16 @@ export interface Transactions {
 export interface InstanceRepository {
   /** Loads and locks the instance for this transaction, so transitions of one instance never interleave. */
   lock(manager: EntityManager, instanceId: string): Promise<StoredInstance | undefined>;
-  /** Inserts a new instance; false when the id exists already (a redelivered start). */
-  insert(manager: EntityManager, state: WorkflowInstanceState, owner: InstanceOwner): Promise<boolean>;
+  /**
+   * Inserts a new instance, naming the governance release it starts under (if one is in force); false when
+   * the id exists already (a redelivered start).
+   */
+  insert(
+    manager: EntityManager,
+    state: WorkflowInstanceState,
+    owner: InstanceOwner,
+    release?: string,
+  ): Promise<boolean>;
   /** Takes back an instance inserted in this transaction (before anything else was written for it). */
   discard(manager: EntityManager, instanceId: string): Promise<void>;
   update(manager: EntityManager, state: WorkflowInstanceState): Promise<void>;
