@@ -12,7 +12,7 @@ serviceAppContract({
     'WorkflowTaskTimeouts1764000000300',
     'WorkflowInstanceTombstones1764000000500',
     'MessagingDeliveryCounts1764200000000',
-    'WorkflowInstanceRelease1764000000600',
+    'WorkflowInstanceRelease1764300000000',
     'ReleasesTables1764900000000',
   ],
   module: (env) =>

@@ -2,7 +2,7 @@ import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@kee
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 import { releasesTablesMigration } from '@keel/releases';
 import {
-  WorkflowInstanceRelease1764000000600,
+  WorkflowInstanceRelease1764300000000,
   WorkflowInstanceTombstones1764000000500,
   WorkflowTables1764000000100,
   WorkflowTaskRole1764000000200,
@@ -20,7 +20,7 @@ export const workflowMigrations: ServiceMigrations = {
     WorkflowTaskTimeouts1764000000300,
     WorkflowInstanceTombstones1764000000500,
     messagingDeliveryCountsMigration('workflow'),
-    WorkflowInstanceRelease1764000000600,
+    WorkflowInstanceRelease1764300000000,
     releasesTablesMigration('workflow'),
   ],
 };
