@@ -5,18 +5,24 @@ import { PortCallTimer } from '@keel/observability';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { DataSource } from 'typeorm';
+import { ApprovalsController } from './api/approvals.controller';
 import { ArtifactsController } from './api/artifacts.controller';
 import { AuditController } from './api/audit.controller';
+import { LineageController } from './api/lineage.controller';
 import { MachineTokensController } from './api/machine-tokens.controller';
 import { ReleasesController } from './api/releases.controller';
+import { ApprovalsInboxService } from './application/approvals-inbox.service';
+import { nativeHmacSha256 } from './application/native-hmac';
 import { ArtifactRegistryService } from './application/artifact-registry.service';
 import { AuditService } from './application/audit.service';
 import { governedArtifactValidators } from './application/governed-artifact.validators';
 import { MachineTokensService } from './application/machine-tokens.service';
 import { ReleaseService } from './application/release.service';
+import { AuditCommitFlush } from './consumers/audit-commit-flush';
 import { AuditConsumer } from './consumers/audit.consumer';
 import { type GovernanceConfig } from './governance.config';
 import { type ApiKeys, PostgresApiKeys } from './persistence/api-keys.repository';
+import { type ApprovalItems, PostgresApprovalItems } from './persistence/approval-items.repository';
 import { type ArtifactVersions, PostgresArtifactVersions } from './persistence/artifact-versions.repository';
 import { type AuditLog, PostgresAuditLog } from './persistence/audit-log.repository';
 import { PostgresReleases, type Releases } from './persistence/releases.repository';
@@ -36,6 +42,7 @@ const VERSIONS = Symbol('keel.governance.artifact-versions');
 const RELEASES = Symbol('keel.governance.releases');
 const AUDIT_LOG = Symbol('keel.governance.audit-log');
 const API_KEYS = Symbol('keel.governance.api-keys');
+const APPROVAL_ITEMS = Symbol('keel.governance.approval-items');
 const TRANSACTIONS = Symbol('keel.governance.transactions');
 
 /**
@@ -63,6 +70,8 @@ export class GovernanceModule {
         ArtifactsController,
         ReleasesController,
         AuditController,
+        LineageController,
+        ApprovalsController,
         MachineTokensController,
         AuditConsumer,
       ],
@@ -74,6 +83,10 @@ export class GovernanceModule {
         { provide: RELEASES, ...timed<Releases>('releases', () => new PostgresReleases(schema)) },
         { provide: AUDIT_LOG, ...timed<AuditLog>('audit-log', () => new PostgresAuditLog(schema)) },
         { provide: API_KEYS, ...timed<ApiKeys>('api-keys', () => new PostgresApiKeys(schema)) },
+        {
+          provide: APPROVAL_ITEMS,
+          ...timed<ApprovalItems>('approval-items', () => new PostgresApprovalItems(schema)),
+        },
         {
           provide: TRANSACTIONS,
           inject: [DataSource],
@@ -114,7 +127,43 @@ export class GovernanceModule {
           provide: AuditService,
           inject: [AUDIT_LOG, TRANSACTIONS],
           useFactory: (log: AuditLog, transactions: Transactions) =>
-            new AuditService(log, transactions, new AuditChain(config.GOVERNANCE_AUDIT_KEY)),
+            new AuditService(
+              log,
+              transactions,
+              new AuditChain(config.GOVERNANCE_AUDIT_KEY, nativeHmacSha256),
+              now,
+            ),
+        },
+        {
+          // Registered on the service's data source: every transaction that staged audit rows appends them
+          // just before it commits.
+          provide: AuditCommitFlush,
+          inject: [DataSource, AuditService],
+          useFactory: (dataSource: DataSource, audit: AuditService) => {
+            const flush = new AuditCommitFlush(audit);
+            dataSource.subscribers.push(flush);
+            return flush;
+          },
+        },
+        {
+          provide: ApprovalsInboxService,
+          inject: [APPROVAL_ITEMS, TRANSACTIONS, OutboxWriter, TOPICS, AuditService],
+          useFactory: (
+            items: ApprovalItems,
+            transactions: Transactions,
+            outbox: OutboxWriter,
+            topics: Topics,
+            audit: AuditService,
+          ) =>
+            new ApprovalsInboxService({
+              items,
+              transactions,
+              outbox,
+              topics,
+              audit,
+              source: options.source,
+              now,
+            }),
         },
         {
           provide: MachineTokensService,

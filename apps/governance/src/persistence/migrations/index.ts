@@ -1,4 +1,7 @@
-import { governanceTablesMigration } from '@keel/governance-feature';
+import {
+  governanceInboxLineageMigration,
+  governanceTablesMigration,
+} from '@keel/governance-feature';
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
@@ -10,5 +13,6 @@ export const governanceMigrations: ServiceMigrations = {
     messagingTablesMigration('governance'),
     messagingDeliveryCountsMigration('governance'),
     governanceTablesMigration('governance'),
+    governanceInboxLineageMigration('governance'),
   ],
 };

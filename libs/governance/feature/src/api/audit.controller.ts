@@ -1,10 +1,9 @@
 import { AccessGuard, CurrentPrincipal, type Principal, Roles } from '@keel/access';
-import { Controller, Get, Inject, Param, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { z } from 'zod';
 import { AuditService } from '../application/audit.service';
-import { parsed } from './request';
+import { casePathSchema, openApi, parsed, retentionBodySchema } from './request';
 
 interface StreamResponse {
   setHeader(name: string, value: string): void;
@@ -12,8 +11,6 @@ interface StreamResponse {
   end(): void;
   once(event: 'drain', listener: () => void): void;
 }
-
-const casePathSchema = z.object({ caseId: z.string().min(1).max(200) });
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -42,7 +39,12 @@ export class AuditController {
 
   @Get('export')
   @Roles('operator')
-  @ApiOperation({ summary: "The tenant's chain as JSON lines, one row per line, in chain order" })
+  @ApiOperation({
+    summary: "The tenant's chain as JSON lines, one row per line, in chain order",
+    description:
+      'After a retention cut the first line is `{ "checkpoint": { position, rowHash, prunedAt, prunedRows, ' +
+      'signature } }`: the signed head the first row links to.',
+  })
   @ApiProduces('application/x-ndjson')
   async export(@CurrentPrincipal() principal: Principal, @Res() response: StreamResponse): Promise<void> {
     response.setHeader('content-type', 'application/x-ndjson');
@@ -51,5 +53,21 @@ export class AuditController {
         await new Promise<void>((resolve) => response.once('drain', resolve));
     }
     response.end();
+  }
+
+  @Post('retention')
+  @HttpCode(200)
+  @Roles('admin')
+  @ApiOperation({
+    summary: "Prune the tenant's rows recorded before an instant",
+    description:
+      'Verifies the rows first (a broken chain is not cut: 409 chain-broken), stores a checkpoint signed with ' +
+      'the chain key at the last pruned row, deletes the rows up to it; `verify` starts from the checkpoint.',
+  })
+  @ApiBody({ schema: openApi(retentionBodySchema) })
+  @ApiResponse({ status: 409, description: 'chain-broken' })
+  prune(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+    const { before } = parsed(retentionBodySchema, body, 'body');
+    return this.audit.prune(principal.tenant, new Date(before));
   }
 }

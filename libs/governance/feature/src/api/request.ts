@@ -1,4 +1,4 @@
-import { artifactKindSchema } from '@keel/contracts';
+import { artifactKindSchema, releaseQualitySchema } from '@keel/contracts';
 import { GovernanceError } from '@keel/governance-domain';
 import { roles } from '@keel/access';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
@@ -38,6 +38,7 @@ export const proposalBodySchema = z.strictObject({
   model: z.string().min(1).max(200),
   guardrailPolicy: choice,
   workflowTemplates: z.array(choice).max(100),
+  quality: releaseQualitySchema.strict().optional(),
 });
 export const releasePathSchema = z.object({ id: name });
 export const reasonBodySchema = z.strictObject({ reason: z.string().min(1).max(1000) });
@@ -48,3 +49,15 @@ export const apiKeyBodySchema = z.strictObject({
   roles: z.array(z.enum(roles)).min(1),
 });
 export const tokenBodySchema = z.strictObject({ apiKey: z.string().min(1).max(200) });
+
+export const casePathSchema = z.object({ caseId: z.string().min(1).max(200) });
+export const approvalPathSchema = z.object({ id: z.string().min(1).max(400) });
+export const approvalListQuerySchema = z.strictObject({
+  status: z.enum(['pending', 'granted', 'rejected', 'withdrawn']).default('pending'),
+  role: z.string().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const retentionBodySchema = z.strictObject({
+  /** Rows recorded before this instant are pruned. */
+  before: z.iso.datetime({ offset: true }),
+});

@@ -1,17 +1,31 @@
-import { type CloudEvent, type TopicKey, topics } from '@keel/contracts';
+import {
+  type ApprovalEvent,
+  type CaseEvent,
+  type CloudEvent,
+  type DecisionRecord,
+  type TopicKey,
+  type WorkflowEvent,
+  topics,
+} from '@keel/contracts';
 import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
 import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { ApprovalsInboxService } from '../application/approvals-inbox.service';
 import { AuditService } from '../application/audit.service';
 
 /**
- * The audit log's intake: one handler per platform topic, each appending the validated event to its tenant's
- * chain in the consumer's transaction (so a redelivered event is recognised by its processed-event id and
- * recorded once). A new topic in the registry needs a handler here.
+ * The audit log's intake (and the approvals inbox's: approval requests, held decisions, closing workflow
+ * transitions, case parties, in the same transaction): one handler per platform topic, each staging the validated event for its tenant's
+ * chain on the consumer's transaction; the run's rows are appended together when it commits (`AuditCommitFlush`),
+ * so a redelivered event is recognised by its processed-event id and recorded once. A new topic in the
+ * registry needs a handler here.
  */
 @KafkaEventHandlers()
 export class AuditConsumer {
-  constructor(@Inject(AuditService) private readonly audit: AuditService) {}
+  constructor(
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ApprovalsInboxService) private readonly inbox: ApprovalsInboxService,
+  ) {}
 
   @EventPattern('sourceRaw' satisfies TopicKey)
   async onSourceRaw(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
@@ -19,8 +33,12 @@ export class AuditConsumer {
   }
 
   @EventPattern('caseEvents' satisfies TopicKey)
-  async onCaseEvent(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
+  async onCaseEvent(
+    @Payload() event: CloudEvent<CaseEvent>,
+    @Ctx() context: KafkaEventContext,
+  ): Promise<void> {
     await this.recorded('caseEvents', event, context);
+    await this.inbox.onCaseEvent(context.manager, event);
   }
 
   @EventPattern('knowledgeDocuments' satisfies TopicKey)
@@ -29,8 +47,12 @@ export class AuditConsumer {
   }
 
   @EventPattern('decisions' satisfies TopicKey)
-  async onDecision(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
+  async onDecision(
+    @Payload() event: CloudEvent<DecisionRecord>,
+    @Ctx() context: KafkaEventContext,
+  ): Promise<void> {
     await this.recorded('decisions', event, context);
+    await this.inbox.onDecision(context.manager, event);
   }
 
   @EventPattern('workflowCommands' satisfies TopicKey)
@@ -39,13 +61,21 @@ export class AuditConsumer {
   }
 
   @EventPattern('workflowEvents' satisfies TopicKey)
-  async onWorkflowEvent(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
+  async onWorkflowEvent(
+    @Payload() event: CloudEvent<WorkflowEvent>,
+    @Ctx() context: KafkaEventContext,
+  ): Promise<void> {
     await this.recorded('workflowEvents', event, context);
+    await this.inbox.onWorkflowEvent(context.manager, event);
   }
 
   @EventPattern('approvals' satisfies TopicKey)
-  async onApproval(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
+  async onApproval(
+    @Payload() event: CloudEvent<ApprovalEvent>,
+    @Ctx() context: KafkaEventContext,
+  ): Promise<void> {
     await this.recorded('approvals', event, context);
+    await this.inbox.onApprovalEvent(context.manager, event);
   }
 
   @EventPattern('supportNotifications' satisfies TopicKey)
@@ -61,8 +91,9 @@ export class AuditConsumer {
     await this.recorded('releases', event, context);
   }
 
-  private async recorded(key: TopicKey, event: CloudEvent, context: KafkaEventContext): Promise<void> {
+  private recorded(key: TopicKey, event: CloudEvent, context: KafkaEventContext): Promise<void> {
     // The registry's name, not the deployment's namespaced one, so exports read the same everywhere.
-    await this.audit.record(context.manager, topics[key].name, [event]);
+    this.audit.stage(context.manager, topics[key].name, event);
+    return Promise.resolve();
   }
 }

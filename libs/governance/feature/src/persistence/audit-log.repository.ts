@@ -1,4 +1,4 @@
-import { type AuditRow, type ChainHead, type JsonValue } from '@keel/governance-domain';
+import { type AuditRow, type ChainCheckpoint, type ChainHead, type JsonValue } from '@keel/governance-domain';
 import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 
@@ -12,6 +12,22 @@ export interface AuditLog {
   page(manager: EntityManager, tenant: string, afterPosition: number, limit: number): Promise<AuditRow[]>;
   /** A case's rows (by subject), in chain order. */
   ofCase(manager: EntityManager, tenant: string, subject: string): Promise<AuditRow[]>;
+  /**
+   * A case's rows and, in the same read, the rows of other subjects its rows name as their cause (the raw
+   * source event a normalized event came from, keyed by the source system, not the case), in chain order.
+   */
+  lineageOf(manager: EntityManager, tenant: string, subject: string): Promise<AuditRow[]>;
+  /** The newest retention checkpoint of the tenant's chain, if it was ever pruned. */
+  latestCheckpoint(manager: EntityManager, tenant: string): Promise<ChainCheckpoint | undefined>;
+  /** The first position after `afterPosition` recorded at or after `since`; undefined when none is. */
+  firstRecordedSince(
+    manager: EntityManager,
+    tenant: string,
+    afterPosition: number,
+    since: Date,
+  ): Promise<number | undefined>;
+  /** Stores the checkpoint and deletes the rows up to its position, in the caller's transaction. */
+  prune(manager: EntityManager, checkpoint: ChainCheckpoint): Promise<number>;
 }
 
 interface AuditRowRecord {
@@ -30,15 +46,17 @@ interface AuditRowRecord {
 const columns =
   'tenant, position, event_id, topic, type, subject, occurred_at, event, previous_hash, row_hash';
 
-/** `<schema>.audit_log` and `<schema>.audit_heads` in Postgres. */
+/** `<schema>.audit_log`, `<schema>.audit_heads` and `<schema>.audit_checkpoints` in Postgres. */
 export class PostgresAuditLog implements AuditLog {
   private readonly log: string;
   private readonly heads: string;
+  private readonly checkpoints: string;
 
   constructor(schema: string) {
     assertSchemaName(schema);
     this.log = `"${schema}"."audit_log"`;
     this.heads = `"${schema}"."audit_heads"`;
+    this.checkpoints = `"${schema}"."audit_checkpoints"`;
   }
 
   async lockHead(manager: EntityManager, tenant: string): Promise<ChainHead | undefined> {
@@ -104,6 +122,83 @@ export class PostgresAuditLog implements AuditLog {
     );
     return rows.map(rowOf);
   }
+
+  async lineageOf(manager: EntityManager, tenant: string, subject: string): Promise<AuditRow[]> {
+    const rows = await manager.query<AuditRowRecord[]>(
+      `WITH own AS (
+         SELECT ${columns} FROM ${this.log} WHERE tenant = $1 AND subject = $2
+       )
+       SELECT * FROM own
+       UNION ALL
+       SELECT ${columns} FROM ${this.log}
+       WHERE tenant = $1 AND subject <> $2
+         AND event_id IN (SELECT event->>'causationid' FROM own WHERE event ? 'causationid')
+       ORDER BY position`,
+      [tenant, subject],
+    );
+    return rows.map(rowOf);
+  }
+
+  async latestCheckpoint(manager: EntityManager, tenant: string): Promise<ChainCheckpoint | undefined> {
+    const [record] = await manager.query<CheckpointRecord[]>(
+      `SELECT tenant, position, row_hash, pruned_at, pruned_rows, signature FROM ${this.checkpoints}
+       WHERE tenant = $1 ORDER BY position DESC LIMIT 1`,
+      [tenant],
+    );
+    if (record === undefined) return undefined;
+    return {
+      tenant: record.tenant,
+      position: Number(record.position),
+      rowHash: record.row_hash,
+      prunedAt: new Date(record.pruned_at).toISOString(),
+      prunedRows: Number(record.pruned_rows),
+      signature: record.signature,
+    };
+  }
+
+  async firstRecordedSince(
+    manager: EntityManager,
+    tenant: string,
+    afterPosition: number,
+    since: Date,
+  ): Promise<number | undefined> {
+    // Walks the primary key from the oldest row kept: the rows it passes are the ones about to be pruned.
+    const [row] = await manager.query<Array<{ position: string }>>(
+      `SELECT position FROM ${this.log}
+       WHERE tenant = $1 AND position > $2 AND recorded_at >= $3 ORDER BY position LIMIT 1`,
+      [tenant, afterPosition, since],
+    );
+    return row === undefined ? undefined : Number(row.position);
+  }
+
+  async prune(manager: EntityManager, checkpoint: ChainCheckpoint): Promise<number> {
+    await manager.query(
+      `INSERT INTO ${this.checkpoints} (tenant, position, row_hash, pruned_at, pruned_rows, signature)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        checkpoint.tenant,
+        checkpoint.position,
+        checkpoint.rowHash,
+        checkpoint.prunedAt,
+        checkpoint.prunedRows,
+        checkpoint.signature,
+      ],
+    );
+    const [, deleted] = await manager.query<[unknown, number]>(
+      `DELETE FROM ${this.log} WHERE tenant = $1 AND position <= $2`,
+      [checkpoint.tenant, checkpoint.position],
+    );
+    return deleted;
+  }
+}
+
+interface CheckpointRecord {
+  tenant: string;
+  position: string;
+  row_hash: string;
+  pruned_at: Date;
+  pruned_rows: string;
+  signature: string;
 }
 
 function rowOf(record: AuditRowRecord): AuditRow {
