@@ -3,17 +3,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeEvent, type KafkaRecord } from '@keel/contracts';
 import type { SendSummary } from '@keel/ingestion-client';
-import { readTopic, testKafka, testKafkaBrokers } from '@keel/testing';
+import { readTopic, testKafka, testKafkaBrokers, testTokens } from '@keel/testing';
 import { IngestionProcess } from './fixtures/ingestion-service.process';
 
 const root = join(__dirname, '../..');
 const samples = join(root, 'data/samples');
 
-/** `npm run keel -- send …` as a process: its exit code, the JSON summary it prints, and its stderr. */
-function keelSend(
+/**
+ * `npm run keel -- send …` as a process, as an operator of tenant `acme` (the samples' tenant, its token in
+ * KEEL_TOKEN): its exit code, the JSON summary it prints, and its stderr.
+ */
+async function keelSend(
   args: readonly string[],
   stdin?: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; summary: SendSummary; stderr: string }> {
+  const token = (await testTokens.bearer('acme', 'operator')).replace(/^Bearer /, '');
   const child = spawn(
     process.execPath,
     [
@@ -24,7 +29,7 @@ function keelSend(
       ...args,
       '--json',
     ],
-    { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] },
+    { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KEEL_TOKEN: token, ...env } },
   );
   let stdout = '';
   let stderr = '';
@@ -103,6 +108,16 @@ describe('keel send (the producer CLI) against a running ingestion service', () 
         expect.objectContaining({ line: 6, error: 'not-json' }),
       ]),
     );
+  });
+
+  it("is refused without a token (401) and with another tenant's (403), each event naming the reason", async () => {
+    const orders = join(samples, 'order-system.jsonl');
+    const anonymous = await keelSend([orders, '--url', service.url], undefined, { KEEL_TOKEN: '' });
+    const globex = (await testTokens.bearer('globex', 'operator')).replace(/^Bearer /, '');
+    const foreign = await keelSend([orders, '--url', service.url, '--token', globex]);
+
+    expect([anonymous.code, anonymous.summary.reasons]).toEqual([1, { 'missing-token': 15 }]);
+    expect([foreign.code, foreign.summary.reasons]).toEqual([1, { 'wrong-tenant': 15 }]);
   });
 
   it('sends straight to keel.source.raw.v1, which ingestion turns into case events', async () => {

@@ -11,5 +11,11 @@ serviceAppContract({
     'IngestionTables1764100000000',
     'MessagingDeliveryCounts1764200000000',
   ],
-  module: (env) => AppModule.forRoot(loadConfig(ingestionConfigSchema, env)),
+  module: (env) =>
+    AppModule.forRoot(
+      loadConfig(ingestionConfigSchema, {
+        ...env,
+        ACCESS_SHARED_KEY: 'contract-test-shared-key-of-32-chars!',
+      }),
+    ),
 });

@@ -14,7 +14,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceChassisModule.forRoot({ service: serviceName, migrations: ingestionMigrations, config }),
+        ServiceChassisModule.forRoot({
+          service: serviceName,
+          migrations: ingestionMigrations,
+          config,
+          http: {
+            access: config,
+            rateLimit: { limit: config.INGESTION_RATE_LIMIT, windowMs: config.INGESTION_RATE_WINDOW_MS },
+          },
+        }),
         IngestionModule.forRoot({
           schema: ingestionMigrations.schema,
           sources: [
@@ -24,8 +32,6 @@ export class AppModule {
           maxPayloadDepth: config.INGESTION_MAX_PAYLOAD_DEPTH,
           maxBatchEvents: config.INGESTION_MAX_BATCH_EVENTS,
           maxPublishLagMs: config.INGESTION_MAX_PUBLISH_LAG_MS,
-          rateLimit: config.INGESTION_RATE_LIMIT,
-          rateWindowMs: config.INGESTION_RATE_WINDOW_MS,
           dedupeRetentionMs: config.INGESTION_DEDUPE_RETENTION_HOURS * 3_600_000,
           source: serviceSource(serviceName),
         }),

@@ -12,6 +12,7 @@ import {
 import { createKafka, EventPublisher, KafkaRecordSender } from '@keel/messaging';
 import { Presets, SingleBar } from 'cli-progress';
 import type { CliConfig } from './cli.config';
+import { type Credentials, authorizationOf } from './credentials';
 
 export interface SendOptions {
   readonly to: 'http' | 'kafka';
@@ -21,6 +22,7 @@ export interface SendOptions {
   readonly batchSize: number;
   readonly json: boolean;
   readonly progress: boolean;
+  readonly credentials: Credentials;
 }
 
 /** The problems listed in the human summary; `--json` lists them all. */
@@ -66,12 +68,29 @@ export function sendOptionsOf(raw: Record<string, unknown>, config: CliConfig): 
     batchSize: Number(raw.batchSize),
     json: raw.json === true,
     progress: raw.progress !== false,
+    credentials: {
+      ...(typeof raw.token === 'string'
+        ? { token: raw.token }
+        : config.KEEL_TOKEN
+          ? { token: config.KEEL_TOKEN }
+          : {}),
+      ...(typeof raw.apiKey === 'string'
+        ? { apiKey: raw.apiKey }
+        : config.KEEL_API_KEY
+          ? { apiKey: config.KEEL_API_KEY }
+          : {}),
+      governanceUrl: typeof raw.governanceUrl === 'string' ? raw.governanceUrl : config.KEEL_GOVERNANCE_URL,
+    },
   };
 }
 
 function openSink(options: SendOptions): { sink: EventSink; close: () => Promise<void> } {
   if (options.to === 'http') {
-    return { sink: new HttpIngestionClient({ url: options.url }), close: () => Promise.resolve() };
+    const authorization = authorizationOf(options.credentials);
+    return {
+      sink: new HttpIngestionClient({ url: options.url, ...(authorization ? { authorization } : {}) }),
+      close: () => Promise.resolve(),
+    };
   }
   const sender = new KafkaRecordSender(createKafka({ brokers: options.brokers, clientId: 'keel-cli' }));
   const sink = new KafkaIngestionClient({

@@ -10,6 +10,11 @@ export interface HttpIngestionClientOptions {
   /** First wait between attempts when the answer names none (`Retry-After`); doubles each time. */
   readonly retryDelayMs?: number;
   readonly correlationId?: string;
+  /**
+   * The `Authorization` header value for each request (`Bearer <jwt>`): ingestion admits operators of the
+   * events' tenant. Asked before every request, so a source of short-lived tokens can renew them.
+   */
+  readonly authorization?: () => Promise<string>;
   readonly fetch?: typeof fetch;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -62,10 +67,12 @@ export class HttpIngestionClient {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       let response: Response;
       try {
+        const authorization = await this.options.authorization?.();
         response = await this.fetch(new URL('/v1/events', this.options.url), {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
+            ...(authorization ? { authorization } : {}),
             ...(this.options.correlationId ? { 'x-correlation-id': this.options.correlationId } : {}),
           },
           body: JSON.stringify({ events: batch.map((item) => item.event) }),
@@ -85,7 +92,8 @@ export class HttpIngestionClient {
         await this.backOff(attempt, Number(response.headers.get('retry-after')));
         continue;
       }
-      // Refused whole (400 not a batch, 413 too large…): every event shares the reason.
+      // Refused whole (400 not a batch, 401/403 no token or another tenant's, 413 too large…): every event
+      // shares the reason.
       return batch.map(({ line }) => ({
         line,
         outcome: 'rejected',

@@ -125,6 +125,32 @@ describe('HttpIngestionClient', () => {
     );
   });
 
+  it('sends the bearer token it is given, asking for it before each request', async () => {
+    const seen: Array<string | null> = [];
+    let issued = 0;
+    const client = new HttpIngestionClient({
+      url: 'http://ingestion',
+      authorization: () => Promise.resolve(`Bearer t${++issued}`),
+      fetch: (_url, init) => {
+        seen.push(new Headers(init?.headers).get('authorization'));
+        return Promise.resolve(
+          seen.length === 1
+            ? json(503, { error: 'store-unavailable' })
+            : json(401, { error: 'invalid-token' }),
+        );
+      },
+      sleep: () => Promise.resolve(),
+    });
+
+    const results = await client.send(batch);
+
+    expect(seen).toEqual(['Bearer t1', 'Bearer t2']);
+    expect(results.map((result) => [result.outcome, result.error])).toEqual([
+      ['rejected', 'invalid-token'],
+      ['rejected', 'invalid-token'],
+    ]);
+  });
+
   it('gives up after its attempts when ingestion cannot be reached, saying so', async () => {
     const waits: number[] = [];
     const client = new HttpIngestionClient({

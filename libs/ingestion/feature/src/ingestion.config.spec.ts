@@ -6,6 +6,7 @@ describe('ingestion config', () => {
     const config = loadConfig(ingestionConfigSchema, {
       INGESTION_MAX_BODY_BYTES: '',
       INGESTION_RATE_LIMIT: ' ',
+      ACCESS_SHARED_KEY: 'ingestion-config-spec-key-0123456789abcdef',
     });
 
     expect(config).toMatchObject({

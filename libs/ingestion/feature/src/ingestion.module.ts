@@ -10,7 +10,6 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { ThrottlerModule } from '@nestjs/throttler';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { EventsController } from './api/events.controller';
@@ -30,8 +29,6 @@ export interface IngestionModuleOptions {
   readonly maxPayloadDepth: number;
   readonly maxBatchEvents: number;
   readonly maxPublishLagMs: number;
-  readonly rateLimit: number;
-  readonly rateWindowMs: number;
   readonly dedupeRetentionMs: number;
   /** CloudEvents `source` of what the service emits. */
   readonly source: string;
@@ -79,7 +76,7 @@ class IdempotencyKeyRetention implements OnApplicationBootstrap, OnApplicationSh
 }
 
 /**
- * The ingestion service's feature: `POST /v1/events` and `GET /v1/sources` (rate limited), the consumer of
+ * The ingestion service's feature: `POST /v1/events` and `GET /v1/sources` (rate limited and behind bearer tokens, from `ServiceChassisModule`'s `http`), the consumer of
  * `keel.source.raw.v1`, the source catalog, idempotency keys and their retention.
  * Needs `PersistenceModule`, `MetricsModule` and `MessagingModule` in the application.
  */
@@ -89,9 +86,6 @@ export class IngestionModule {
     const now = options.now ?? (() => new Date());
     return {
       module: IngestionModule,
-      imports: [
-        ThrottlerModule.forRoot({ throttlers: [{ ttl: options.rateWindowMs, limit: options.rateLimit }] }),
-      ],
       controllers: [EventsController, SourceRawEventsController],
       providers: [
         { provide: INGESTION_OPTIONS, useValue: options },

@@ -1,8 +1,8 @@
+import { CurrentPrincipal, type Principal, ProtectedApi, Roles, assertTenant } from '@keel/access';
 import { eventSubmissionSchema, SourceCatalog } from '@keel/ingestion-domain';
-import { Body, Controller, Get, Headers, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Inject, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import { z } from 'zod';
 import { HttpSubmissions } from '../application/http-submissions';
 
@@ -37,9 +37,27 @@ const violationsOpenApi: SchemaObject = {
   },
 };
 
+/**
+ * The tenants a body names (each event's, in a batch), read before validation so that a request for
+ * another tenant is refused as such (403) whatever else is wrong with it; a missing or malformed tenant is
+ * left to the schema (400/422).
+ */
+function tenantsNamedIn(body: unknown): string[] {
+  const events: unknown[] =
+    typeof body === 'object' && body !== null && 'events' in body && Array.isArray(body.events)
+      ? (body.events as unknown[])
+      : [body];
+  return events.flatMap((event) =>
+    typeof event === 'object' && event !== null && 'tenant' in event && typeof event.tenant === 'string'
+      ? [event.tenant]
+      : [],
+  );
+}
+
 @ApiTags('ingestion')
 @Controller('v1')
-@UseGuards(ThrottlerGuard)
+@ProtectedApi()
+@Roles('viewer')
 export class EventsController {
   constructor(
     @Inject(HttpSubmissions) private readonly submissions: HttpSubmissions,
@@ -47,11 +65,13 @@ export class EventsController {
   ) {}
 
   @Post('events')
+  @Roles('operator')
   @ApiOperation({
     summary: 'Send one source event, or a batch as { events: [...] }',
     description:
       'Each event is validated against its source schema (system, schemaVersion), mapped onto a case event or ' +
-      'knowledge document and accepted once per idempotency key (tenant/system/source event id).',
+      'knowledge document and accepted once per idempotency key (tenant/system/source event id). Every ' +
+      "event must name the token's tenant; one naming another refuses the whole request (403 wrong-tenant).",
   })
   @ApiBody({ schema: requestOpenApi })
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'carried onto the emitted events' })
@@ -72,16 +92,17 @@ export class EventsController {
     description: 'unknown source, version or event type; invalid payload',
     schema: violationsOpenApi,
   })
-  @ApiResponse({ status: 429, description: 'rate limit exceeded' })
   @ApiResponse({
     status: 503,
     description: 'the store or Kafka cannot take events now; retry after Retry-After',
   })
   async submit(
+    @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
     @Headers('x-correlation-id') correlationId: string | undefined,
     @Res({ passthrough: true }) response: StatusResponse,
   ) {
+    for (const tenant of tenantsNamedIn(body)) assertTenant(principal, tenant, 'an event');
     const answer = await this.submissions.submit(body, { correlationId });
     if (answer.kind === 'single') {
       response.status(answer.result.outcome === 'accepted' ? 202 : 200);
