@@ -1,0 +1,2 @@
+export { startTracing, tracingConfigSchema } from './start-tracing';
+export { activeTraceparent, inTraceOf, SpanKind } from './trace-context';
