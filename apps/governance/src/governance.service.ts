@@ -1,17 +1,17 @@
 import { loadConfig } from '@keel/config';
 import {
   configureGovernanceHttp,
-  type GovernanceConfig,
   governanceConfigSchema,
+  governanceQualityConfigSchema,
 } from '@keel/governance-feature';
 import { kafkaEventTransport } from '@keel/messaging';
 import type { BootstrapOptions } from '@keel/observability';
-import { AppModule, serviceName } from './app.module';
+import { AppModule, type GovernanceServiceConfig, serviceName } from './app.module';
 
 /** How the governance service starts: the process (`main.ts`) and the tests boot it the same way. */
-export const governanceService: BootstrapOptions<GovernanceConfig> = {
+export const governanceService: BootstrapOptions<GovernanceServiceConfig> = {
   name: serviceName,
-  config: () => loadConfig(governanceConfigSchema),
+  config: () => ({ ...loadConfig(governanceConfigSchema), ...loadConfig(governanceQualityConfigSchema) }),
   module: (config) => AppModule.forRoot(config),
   configure: (app) => configureGovernanceHttp(app),
   microservices: (app) => [{ strategy: kafkaEventTransport(app) }],

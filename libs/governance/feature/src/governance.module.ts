@@ -17,7 +17,7 @@ import { ArtifactRegistryService } from './application/artifact-registry.service
 import { AuditService } from './application/audit.service';
 import { governedArtifactValidators } from './application/governed-artifact.validators';
 import { MachineTokensService } from './application/machine-tokens.service';
-import { ReleaseService } from './application/release.service';
+import { type PromotionGate, ReleaseService } from './application/release.service';
 import { AuditCommitFlush } from './consumers/audit-commit-flush';
 import { AuditConsumer } from './consumers/audit.consumer';
 import { type GovernanceConfig } from './governance.config';
@@ -36,6 +36,8 @@ export interface GovernanceModuleOptions {
   readonly source: string;
   readonly validators?: ArtifactValidators;
   readonly now?: () => Date;
+  /** Consulted inside each promotion's transaction (the replay gate, `GovernanceQualityModule`). */
+  readonly promotionGate?: PromotionGate;
 }
 
 const VERSIONS = Symbol('keel.governance.artifact-versions');
@@ -121,6 +123,7 @@ export class GovernanceModule {
               topics,
               source: options.source,
               now,
+              promotionGate: options.promotionGate,
             }),
         },
         {

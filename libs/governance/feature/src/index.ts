@@ -3,3 +3,11 @@ export { type GovernanceConfig, governanceConfigSchema } from './governance.conf
 export { GovernanceModule, type GovernanceModuleOptions } from './governance.module';
 export { governanceInboxLineageMigration } from './persistence/governance-inbox-lineage.migration';
 export { governanceTablesMigration } from './persistence/governance-tables.migration';
+export {
+  type GovernanceQualityConfig,
+  GovernanceQualityModule,
+  type GovernanceQualityModuleOptions,
+  governanceQualityConfigSchema,
+  governanceQualityMigration,
+  replayPromotionGate,
+} from './quality';

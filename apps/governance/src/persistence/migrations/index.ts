@@ -1,5 +1,6 @@
 import {
   governanceInboxLineageMigration,
+  governanceQualityMigration,
   governanceTablesMigration,
 } from '@keel/governance-feature';
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
@@ -14,5 +15,6 @@ export const governanceMigrations: ServiceMigrations = {
     messagingDeliveryCountsMigration('governance'),
     governanceTablesMigration('governance'),
     governanceInboxLineageMigration('governance'),
+    governanceQualityMigration('governance'),
   ],
 };

@@ -1,4 +1,5 @@
 /** Release quality: the replay gate's figures and verdict, shadow agreement, and drift. Pure. */
+export { type ApprovalAnswer, type PositionedDecision, outcomesOf } from './decision-outcomes';
 export {
   type DecisionSample,
   type DriftBreach,

@@ -1,12 +1,12 @@
-import { judgeReplay, type ReplayCase, sameAction, summariseReplay } from './replay-gate';
+import { type ActionTaken, judgeReplay, type ReplayCase, sameAction, summariseReplay } from './replay-gate';
 
-const route = { tool: 'route', arguments: { queue: 'billing' }, requiresApproval: false };
-const escalate = { tool: 'escalate', arguments: { reason: 'unsure' }, requiresApproval: false };
+const route: ActionTaken = { tool: 'route', arguments: { queue: 'billing' }, requiresApproval: false };
+const escalate: ActionTaken = { tool: 'escalate', arguments: { reason: 'unsure' }, requiresApproval: false };
 
 function replayed(
   id: string,
-  production: typeof route,
-  candidate: typeof route,
+  production: ActionTaken,
+  candidate: ActionTaken,
   outcome?: 'confirmed' | 'overridden',
 ): ReplayCase {
   return {

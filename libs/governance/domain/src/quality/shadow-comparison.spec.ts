@@ -1,12 +1,13 @@
+import { type ActionTaken } from './replay-gate';
 import { type ComparableDecision, compareShadow } from './shadow-comparison';
 
-const route = { tool: 'route', arguments: { queue: 'billing' }, requiresApproval: false };
-const escalate = { tool: 'escalate', arguments: { reason: 'unsure' }, requiresApproval: false };
+const route: ActionTaken = { tool: 'route', arguments: { queue: 'billing' }, requiresApproval: false };
+const escalate: ActionTaken = { tool: 'escalate', arguments: { reason: 'unsure' }, requiresApproval: false };
 
 function decision(
   trigger: string,
   mode: 'production' | 'shadow',
-  action: typeof route,
+  action: ActionTaken,
   version = mode === 'production' ? 'agent@1+guardrails@1' : 'agent@2+guardrails@1',
 ): ComparableDecision {
   return {

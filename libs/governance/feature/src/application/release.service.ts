@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Principal } from '@keel/access';
-import { type ReleaseContents, type ReleaseEvent, buildEvent } from '@keel/contracts';
+import { type ReleaseContents, type ReleaseEvent, type ReleaseQuality, buildEvent } from '@keel/contracts';
 import {
   type ArtifactKind,
   GovernanceError,
@@ -28,6 +28,21 @@ export interface ReleaseProposal {
   readonly model: string;
   readonly guardrailPolicy: VersionChoice;
   readonly workflowTemplates: readonly VersionChoice[];
+  /** The release's own replay-gate and drift bars, reviewed with it. */
+  readonly quality?: ReleaseQuality;
+}
+
+/**
+ * Consulted inside a promotion's transaction, with the tenant's releases locked, before the step is applied:
+ * throws to refuse the promotion (the replay gate, `quality/replay-gate.service.ts`).
+ */
+export interface PromotionGate {
+  check(
+    manager: EntityManager,
+    scope: ReleaseScope,
+    releaseId: string,
+    stage: 'shadow' | 'production',
+  ): Promise<void>;
 }
 
 /** A lifecycle step after the proposal, as the API names it. */
@@ -42,6 +57,7 @@ export interface ReleaseServiceOptions {
   /** CloudEvents `source` of the release events. */
   readonly source: string;
   readonly now: () => Date;
+  readonly promotionGate?: PromotionGate;
 }
 
 /**
@@ -69,6 +85,7 @@ export class ReleaseService {
             this.released(manager, by.tenant, 'workflow-template', choice),
           ),
         ),
+        ...(proposal.quality === undefined ? {} : { quality: proposal.quality }),
       };
       return this.applied(manager, by, { type: 'propose', id: proposal.id, contents });
     });
@@ -85,6 +102,9 @@ export class ReleaseService {
 
   private async applied(manager: EntityManager, by: Principal, command: ReleaseCommand): Promise<Release> {
     const scope = await this.options.releases.lockScope(manager, by.tenant);
+    if (command.type === 'promote') {
+      await this.options.promotionGate?.check(manager, scope, command.releaseId, command.stage);
+    }
     const at = this.options.now().toISOString();
     const transition = transitionRelease(scope, command, { actor: by.subject, at });
     await this.options.releases.save(manager, transition.scope, transition.changed);

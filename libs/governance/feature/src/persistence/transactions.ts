@@ -1,3 +1,4 @@
+import { isKeelError } from '@keel/errors';
 import { GovernanceError } from '@keel/governance-domain';
 import { classifyPostgresFailure } from '@keel/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -14,7 +15,8 @@ export class PostgresTransactions implements Transactions {
     try {
       return await this.dataSource.transaction(work);
     } catch (error) {
-      if (error instanceof GovernanceError || classifyPostgresFailure(error) === 'permanent') throw error;
+      // A KeelError is a refusal by the work itself (governance's, the replay gate's), not the store's.
+      if (isKeelError(error) || classifyPostgresFailure(error) === 'permanent') throw error;
       throw new GovernanceError(
         'store-unavailable',
         'the governance store cannot take changes now; try again later',
