@@ -24,8 +24,8 @@ describe('trace context across the outbox and the task queue', () => {
   it('continues the trace a traceparent names, and hands its own span on to what the work writes', async () => {
     const incoming = traceparentOf('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7');
 
-    const written = await inTraceOf(incoming, 'process keel.cases.events.v1', { topic: 'cases' }, async () =>
-      activeTraceparent(),
+    const written = await inTraceOf(incoming, 'process keel.cases.events.v1', { topic: 'cases' }, () =>
+      Promise.resolve(activeTraceparent()),
     );
 
     const [span] = exporter.getFinishedSpans();
@@ -37,9 +37,7 @@ describe('trace context across the outbox and the task queue', () => {
 
   it('starts a new trace without a traceparent, and marks a failed work as an error', async () => {
     await expect(
-      inTraceOf(undefined, 'task http', {}, async () => {
-        throw new Error('connector refused');
-      }),
+      inTraceOf(undefined, 'task http', {}, () => Promise.reject(new Error('connector refused'))),
     ).rejects.toThrow('connector refused');
 
     const [span] = exporter.getFinishedSpans();
