@@ -1,14 +1,20 @@
 // Decisioning throughput: case events through the decisioning service (a real process, offline planner, no
-// retrieval) on the local broker and Postgres. Each decision is one consumer transaction: case memory insert,
-// history query, decision row, outbox rows; the record then leaves through the outbox relay. A burst gives the
-// capacity; a paced run at half the target gives event→decision latency without queueing.
+// retrieval) on the local broker and Postgres. The consumer's transaction remembers the event and queues its
+// trigger (one statement); the decision worker reads queued triggers with their case history (one query per
+// batch), decides outside any transaction and publishes each group in one transaction (decision rows, outbox
+// rows, queue rows); the records then leave through the outbox relay. A burst gives the capacity; a paced run
+// at half the target gives event→decision latency without queueing.
 // Latency = the case event published → its decision record read back from keel.decisions.v1.
-// Run: npm run bench -- decisioning   (BENCH_DECISIONS, BENCH_PACED_RATES, BENCH_PACED_SECONDS)
+// Run: npm run bench -- decisioning   (BENCH_DECISIONS, BENCH_PACED_RATES, BENCH_PACED_SECONDS;
+// BENCH_CPU_PROF_DIR=<dir> writes the service's V8 CPU profile there when it stops)
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type CaseEvent, buildEvent, namespacedTopics } from '@keel/contracts';
 import { EventPublisher, KafkaRecordSender, ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
 import {
+  type TestProcess,
   scratchDatabase,
   startTsProcess,
   testKafka,
@@ -85,6 +91,28 @@ function envelope(data: CaseEvent) {
   });
 }
 
+/** The service as a process; with BENCH_CPU_PROF_DIR, under V8's CPU profiler (not allowed in NODE_OPTIONS). */
+function startService(entry: string, env: Record<string, string>): Pick<TestProcess, 'output' | 'kill'> {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  if (!profileDir) return startTsProcess(entry, env);
+  const child = spawn(
+    process.execPath,
+    ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '-r', join(process.cwd(), 'tools/register.js'), entry],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    output: () => output,
+    kill: async (signal) => {
+      if (child.exitCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -131,7 +159,7 @@ async function main(): Promise<void> {
   const database = await scratchDatabase('keel_decisioning_bench');
   await ensureTopics(kafka, topicSpecsWithDeadLetters(Object.values(topics)));
   const port = await freePort();
-  const service = startTsProcess('apps/decisioning/src/main.ts', {
+  const service = startService('apps/decisioning/src/main.ts', {
     DATABASE_URL: database.url,
     KAFKA_BROKERS: testKafkaBrokers.join(','),
     KEEL_TOPIC_NAMESPACE: namespace,
@@ -143,10 +171,11 @@ async function main(): Promise<void> {
   try {
     await waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok,
-      {
-        what: 'decisioning ready',
-      },
-    );
+      { what: 'decisioning ready', timeoutMs: 120_000 },
+    ).catch((error: unknown) => {
+      console.error(service.output().slice(-4000));
+      throw error;
+    });
     await reader.connect();
     await reader.subscribe({ topic: topics.decisions.name, fromBeginning: true });
     await reader.run({
@@ -181,7 +210,8 @@ async function main(): Promise<void> {
       paced.push(await run(`paced ${rate}/s`, `paced${rate}`, rate * pacedSeconds, rate));
     console.log(
       'Decisioning: offline planner, no retrieval, one service process, local broker + Postgres; each decision = ' +
-        '1 consumer transaction (case memory, history, decision row, outbox) + outbox relay to keel.decisions.v1.',
+        'its share of a consumer run (memory + queue, 1 statement) + of a worker batch (queue read with history, ' +
+        'one publishing transaction per group) + outbox relay to keel.decisions.v1.',
     );
     console.log('latency = case event published → its decision record consumed from keel.decisions.v1');
     printFigures([burst, ...paced]);

@@ -71,17 +71,19 @@ export class CaseMemoryRepository {
     decisions: ReadonlyArray<{ readonly tenant: string; readonly record: DecisionRecord }>,
   ): Promise<Set<string>> {
     if (decisions.length === 0) return new Set();
+    // One VALUES row per record, each value a parameter of its own: array parameters would have pg escape
+    // every quote of every record's JSON.
+    const params: unknown[] = [];
+    const values = decisions.map(({ tenant, record }) => {
+      params.push(record.decisionId, tenant, record.caseId, recordBytes(record));
+      const n = params.length;
+      return `($${n - 3}, $${n - 2}, $${n - 1}, $${n}::json)`;
+    });
     const rows = await manager.query<Array<{ decision_id: string }>>(
-      `INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::json[])
+      `INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record) VALUES ${values.join(', ')}
        ON CONFLICT (decision_id) DO NOTHING
        RETURNING decision_id`,
-      [
-        decisions.map(({ record }) => record.decisionId),
-        decisions.map(({ tenant }) => tenant),
-        decisions.map(({ record }) => record.caseId),
-        decisions.map(({ record }) => recordBytes(record)),
-      ],
+      params,
     );
     return new Set(rows.map((row) => row.decision_id));
   }
