@@ -20,6 +20,7 @@ export { EventPublisher } from './event-publisher';
 export { createKafka, kafkaClient, type KafkaClientOptions } from './kafka-client';
 export type { KafkaAdminPort, KafkaConsumerPort, KafkaPort, KafkaProducerPort } from './kafka-port';
 export { inProcessBusAt, serveInProcessBus, type InProcessBusClients } from './in-process/in-process-registry';
+export { InProcessBus, type InProcessBusOptions, type StoredRecord } from './in-process/in-process-bus';
 export { kafkaReadinessCheck } from './kafka-readiness';
 export { MessagingRetention, type MessagingRetentionOptions } from './messaging-retention';
 export {
