@@ -81,9 +81,10 @@ wait_ready() {
   done
 }
 
-# Governance signs tokens and keys its audit chain with secrets the deployment provides. The local stack makes
-# its own once (kept in $state/secrets.env, so tokens and the audit chain stay valid across restarts) unless
-# they are set already.
+# Every service verifies bearer tokens with ACCESS_SHARED_KEY (governance also signs machine tokens with it),
+# and governance keys its audit chain with GOVERNANCE_AUDIT_KEY. The local stack makes both once (kept in
+# $state/secrets.env, so tokens and the audit chain stay valid across restarts) unless they are set already;
+# `npm run keel -- token --tenant <t> --role <r>` signs a token with the key from that file.
 local_secrets() {
   local file="$state/secrets.env"
   if [ ! -f "$file" ]; then
@@ -133,7 +134,8 @@ up() {
     echo "keel: some services are not ready; see $state/<service>.log" >&2
     exit 1
   fi
-  echo "keel: all five services ready (logs in $state/, metrics at /metrics; stop with: npm run stop:stack)"
+  echo "keel: all five services ready (logs in $state/, metrics at /metrics, OpenAPI at /docs; stop with: npm run stop:stack)"
+  echo "keel: the APIs want a bearer token: export KEEL_TOKEN=\$(npm run --silent keel -- token --tenant acme --role operator)"
 }
 
 down() {

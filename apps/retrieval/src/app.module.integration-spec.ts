@@ -11,5 +11,11 @@ serviceAppContract({
     'MessagingDeliveryCounts1764200000000',
     'DocumentRegistry1764300000000',
   ],
-  module: (env) => AppModule.forRoot(loadConfig(retrievalConfigSchema, env)),
+  module: (env) =>
+    AppModule.forRoot(
+      loadConfig(retrievalConfigSchema, {
+        ...env,
+        ACCESS_SHARED_KEY: 'contract-test-shared-key-of-32-chars!',
+      }),
+    ),
 });

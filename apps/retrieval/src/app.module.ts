@@ -13,7 +13,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceChassisModule.forRoot({ service: serviceName, migrations: retrievalMigrations, config }),
+        ServiceChassisModule.forRoot({
+          service: serviceName,
+          migrations: retrievalMigrations,
+          config,
+          http: {
+            access: config,
+            rateLimit: { limit: config.RETRIEVAL_RATE_LIMIT, windowMs: config.RETRIEVAL_RATE_WINDOW_MS },
+          },
+        }),
         RetrievalFeatureModule.forRoot({
           config,
           schema: retrievalMigrations.schema,

@@ -18,7 +18,9 @@ import {
   scratchDatabase,
   silentLogger,
   testKafka,
+  testAccessEnv,
   testKafkaBrokers,
+  testTokens,
   testTopicScope,
   waitFor,
 } from '@keel/testing';
@@ -49,6 +51,7 @@ describe('retrieval service', () => {
     await client.connect();
     await ensureTopics(kafka, topicSpecsWithDeadLetters(Object.values(topics)));
     const config = loadConfig(retrievalConfigSchema, {
+      ...testAccessEnv,
       DATABASE_URL: database.url,
       KAFKA_BROKERS: testKafkaBrokers.join(','),
       KEEL_TOPIC_NAMESPACE: namespace,
@@ -93,10 +96,12 @@ describe('retrieval service', () => {
     });
   }
 
+  /** As a viewer of the tenant the query names (`acme` when it names none). */
   async function post(body: unknown): Promise<{ status: number; json: { error?: string } }> {
+    const tenant = (body as { tenant?: string }).tenant ?? 'acme';
     const response = await fetch(`${url}${contextQueryPath}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await testTokens.headers(tenant, 'viewer')) },
       body: JSON.stringify(body),
     });
     return { status: response.status, json: (await response.json()) as { error?: string } };
@@ -170,8 +175,28 @@ describe('retrieval service', () => {
     const malformed = await post({ query: 'no tenant' });
     expect(malformed.status).toBe(400);
     expect(malformed.json.error).toBe('invalid-request');
-    expect((await fetch(`${url}/v1/tenants/acme/documents/refunds`, { method: 'DELETE' })).status).toBe(204);
+    const remove = async () =>
+      fetch(`${url}/v1/tenants/acme/documents/refunds`, {
+        method: 'DELETE',
+        headers: await testTokens.headers('acme', 'operator'),
+      });
+    const asGlobex = await testTokens.headers('globex', 'admin');
+    const foreignQuery = await fetch(`${url}${contextQueryPath}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...asGlobex },
+      body: JSON.stringify({ tenant: 'acme', query: 'refunds' }),
+    });
+    expect([foreignQuery.status, ((await foreignQuery.json()) as { error: string }).error]).toEqual([
+      403,
+      'wrong-tenant',
+    ]);
+    const foreignDelete = await fetch(`${url}/v1/tenants/acme/documents/refunds`, {
+      method: 'DELETE',
+      headers: asGlobex,
+    });
+    expect(foreignDelete.status).toBe(403);
+    expect((await remove()).status).toBe(204);
     expect((await ask({ tenant: 'acme', query: 'refunds' })).json.chunks).toEqual([]);
-    expect((await fetch(`${url}/v1/tenants/acme/documents/refunds`, { method: 'DELETE' })).status).toBe(404);
+    expect((await remove()).status).toBe(404);
   });
 });

@@ -9,5 +9,6 @@ export const retrievalService: BootstrapOptions<RetrievalConfig> = {
   name: serviceName,
   config: () => loadConfig(retrievalConfigSchema),
   module: (config) => AppModule.forRoot(config),
+  description: 'Context queries over the indexed knowledge, and document deletion',
   microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
 };

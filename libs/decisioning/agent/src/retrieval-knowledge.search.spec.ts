@@ -18,6 +18,7 @@ const chunk = {
 let server: Server;
 let answer: (body: unknown) => { status: number; body: unknown };
 const received: unknown[] = [];
+const authorizations: Array<string | undefined> = [];
 
 beforeAll(async () => {
   server = createServer((request, response) => {
@@ -26,6 +27,7 @@ beforeAll(async () => {
     request.on('end', () => {
       const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
       received.push({ path: request.url, body });
+      authorizations.push(request.headers.authorization);
       const reply = answer(body);
       response
         .writeHead(reply.status, { 'content-type': 'application/json' })
@@ -43,6 +45,17 @@ const search = () =>
   });
 
 describe('RetrievalKnowledgeSearch', () => {
+  it("sends a bearer token for the query's tenant", async () => {
+    answer = () => ({ status: 200, body: { tenant: 'globex', mode: 'hybrid', chunks: [] } });
+    const signed = new RetrievalKnowledgeSearch({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      timeoutMs: 1000,
+      authorization: (tenant) => Promise.resolve(`Bearer token-of-${tenant}`),
+    });
+    await signed.search({ tenant: 'globex', query: 'damaged', limit: 3 });
+    expect(authorizations.at(-1)).toBe('Bearer token-of-globex');
+  });
+
   it("asks the context-query API for the event's tenant and keeps each chunk's provenance", async () => {
     answer = () => ({ status: 200, body: { tenant: 'acme', mode: 'hybrid', chunks: [chunk] } });
     const chunks = await search().search({ tenant: 'acme', query: 'damaged', limit: 3 });

@@ -12,6 +12,11 @@ export interface RetrievalKnowledgeSearchOptions {
   /** The retrieval service's base URL, e.g. `http://retrieval:3002`. */
   readonly baseUrl: string;
   readonly timeoutMs: number;
+  /**
+   * The `Authorization` header for a query of `tenant`: retrieval admits a token of that tenant only, so the
+   * agent asks for one per query (signed by the service, short-lived) instead of holding a key to all tenants.
+   */
+  readonly authorization?: (tenant: string) => Promise<string>;
 }
 
 /** `search_knowledge` on the retrieval service's context-query API (ADR 0007), both directions validated. */
@@ -27,9 +32,10 @@ export class RetrievalKnowledgeSearch implements KnowledgeSearch {
     };
     let body: unknown;
     try {
+      const authorization = await this.options.authorization?.(query.tenant);
       const response = await fetch(new URL(contextQueryPath, this.options.baseUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
         body: JSON.stringify(contextQueryRequestSchema.parse(request)),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

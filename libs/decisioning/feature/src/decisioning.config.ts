@@ -1,3 +1,4 @@
+import { accessConfigSchema } from '@keel/access';
 import { serviceConfigSchema } from '@keel/config';
 import { z } from 'zod';
 
@@ -14,8 +15,20 @@ export const decisioningConfigSchema = serviceConfigSchema(3003)
     /** The retrieval service's base URL; without it the agent decides without knowledge. */
     RETRIEVAL_URL: z.url().optional(),
     RETRIEVAL_TIMEOUT_MS: z.coerce.number().int().min(1).default(500),
+    /**
+     * Retrieval checks bearer tokens: decisioning signs a short-lived viewer token for each query's tenant
+     * with `ACCESS_SHARED_KEY` (and the same issuer, audience and claim names as the other services).
+     */
+    ...accessConfigSchema.shape,
   })
   .superRefine((config, context) => {
+    if (config.RETRIEVAL_URL && !config.ACCESS_SHARED_KEY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ACCESS_SHARED_KEY'],
+        message: 'required when RETRIEVAL_URL is set (queries carry a token for their tenant)',
+      });
+    }
     if (config.OPENAI_MODEL && !config.OPENAI_API_KEY) {
       context.addIssue({
         code: 'custom',

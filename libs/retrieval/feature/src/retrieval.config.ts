@@ -1,9 +1,14 @@
+import { accessConfigSchema, refineAccessConfig } from '@keel/access';
 import { serviceConfigSchema } from '@keel/config';
 import { z } from 'zod';
 
-/** The retrieval service's settings: the common ones plus its vector store and embedder. */
+/** The retrieval service's settings: the common ones, access, plus its vector store and embedder. */
 export const retrievalConfigSchema = serviceConfigSchema(3002)
   .extend({
+    ...accessConfigSchema.shape,
+    /** Requests one client may make to the query API per window (per replica); more are answered 429. */
+    RETRIEVAL_RATE_LIMIT: z.coerce.number().int().min(1).default(6_000),
+    RETRIEVAL_RATE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
     /** `embedded` keeps the index in the process (lost on restart: dev and tests); `qdrant` needs QDRANT_URL. */
     RETRIEVAL_VECTOR_STORE: z.enum(['embedded', 'qdrant']).default('embedded'),
     QDRANT_URL: z.url().optional(),
@@ -21,6 +26,7 @@ export const retrievalConfigSchema = serviceConfigSchema(3002)
     RETRIEVAL_PREFETCH_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .superRefine((config, context) => {
+    refineAccessConfig(config, context);
     if (config.RETRIEVAL_VECTOR_STORE === 'qdrant' && !config.QDRANT_URL) {
       context.addIssue({
         code: 'custom',
