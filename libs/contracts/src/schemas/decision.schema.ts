@@ -59,6 +59,8 @@ export const decisionRecordSchema = z.object({
     prompt: artifactRefSchema,
     guardrailPolicy: artifactRefSchema,
     model: z.string().min(1),
+    /** The governance release the artifacts came from; absent when the service ran its bundled files. */
+    release: identifierSchema.optional(),
   }),
   cost: z.object({
     promptTokens: z.number().int().min(0),
@@ -86,6 +88,14 @@ export const decisionRecordSchema = z.object({
       exchange: z.array(modelExchangeSchema),
       clockReadings: z.array(z.number().min(0)),
     })
+    .optional(),
+  /**
+   * Set on a shadow decision (`mode: 'shadow'`): the shadow release's policy decided beside production on the
+   * same trigger, and is never acted on. Names production's decision and whether the two agree (same tool,
+   * arguments and approval requirement).
+   */
+  shadow: z
+    .object({ productionDecisionId: identifierSchema, agreesWithProduction: z.boolean() })
     .optional(),
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
