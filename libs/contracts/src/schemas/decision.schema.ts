@@ -94,8 +94,6 @@ export const decisionRecordSchema = z.object({
    * same trigger, and is never acted on. Names production's decision and whether the two agree (same tool,
    * arguments and approval requirement).
    */
-  shadow: z
-    .object({ productionDecisionId: identifierSchema, agreesWithProduction: z.boolean() })
-    .optional(),
+  shadow: z.object({ productionDecisionId: identifierSchema, agreesWithProduction: z.boolean() }).optional(),
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
