@@ -5,7 +5,11 @@ import {
   KafkaJSProtocolError,
   KafkaJSRequestTimeoutError,
 } from 'kafkajs';
-import { QueryFailedError } from 'typeorm';
+import {
+  QueryFailedError,
+  QueryRunnerAlreadyReleasedError,
+  QueryRunnerProviderAlreadyReleasedError,
+} from 'typeorm';
 import { isDependencyOutage, isRecordTooLarge } from './dependency-outage';
 import { NonRetryableError } from './non-retryable.error';
 
@@ -37,6 +41,11 @@ describe('isDependencyOutage', () => {
       'a statement failing on a dropped connection (typeorm)',
       new QueryFailedError('SELECT 1', [], new Error('Connection terminated unexpectedly')),
     ],
+    [
+      'a statement on a query runner typeorm released when its connection failed',
+      new QueryRunnerAlreadyReleasedError(),
+    ],
+    ['a query through that runner’s manager', new QueryRunnerProviderAlreadyReleasedError()],
     ['an unreachable broker', new KafkaJSConnectionError('Connection error: connect ECONNREFUSED')],
     ['a request timeout', new KafkaJSRequestTimeoutError('Request Produce(key: 0, version: 7) timed out')],
     ['a moved partition leader', protocolError('NOT_LEADER_OR_FOLLOWER', true)],

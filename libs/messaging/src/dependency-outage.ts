@@ -1,4 +1,5 @@
 import { classifyPostgresFailure } from '@keel/persistence';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 
 /**
  * Whether an error of the consumer's own work (its statements, commits, dead-letter sends) means Postgres or
@@ -9,7 +10,7 @@ import { classifyPostgresFailure } from '@keel/persistence';
  *
  * Postgres: what `classifyPostgresFailure` calls `unavailable` (socket errors, the connection-exception class `08`,
  * server shutdown and start-up, too many connections, pg / pg-pool's messages for a dropped connection or a pool
- * timeout).
+ * timeout), and typeorm refusing a query runner it released because its connection failed.
  * Kafka: kafkajs errors whose root cause kafkajs marks retriable (connection, request timeout, leader moved,
  * coordinator not available…), including a retrier that gave up on one. A retriable error means the cluster
  * is not answering properly yet; a non-retriable one (`MESSAGE_TOO_LARGE`, authorization) is about the request.
@@ -34,6 +35,13 @@ interface ErrorLike {
 }
 
 function isPostgresOutage(error: ErrorLike): boolean {
+  // typeorm releases a query runner as soon as its connection emits an error; the consumer's next statement
+  // on it (a rollback, a savepoint) then fails so, though it is the lost connection that it reports.
+  if (
+    error instanceof QueryRunnerAlreadyReleasedError ||
+    error instanceof QueryRunnerProviderAlreadyReleasedError
+  )
+    return true;
   // kafkajs's messages ("Connection timeout", …) are judged by its own `retriable` flag, never as Postgres's.
   return !String(error.name).startsWith('KafkaJS') && classifyPostgresFailure(error) === 'unavailable';
 }

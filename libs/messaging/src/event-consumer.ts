@@ -64,6 +64,11 @@ export interface EventConsumerOptions {
   readonly maxDeliveries?: number;
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
+  /**
+   * Partitions handled at once, each on its own pooled connection. Default 6, the most partitions a
+   * registry topic has: the time a run takes is mostly Postgres round trips, which overlap across
+   * partitions even on two cores (keep it below the pool size).
+   */
   readonly partitionsConsumedConcurrently?: number;
   /** Commit after this many records even inside a batch, to bound the replay after a crash. */
   readonly commitEveryRecords?: number;
@@ -77,8 +82,8 @@ export interface EventConsumerOptions {
  * Consumes topics with at-least-once delivery and effectively-once effects:
  * - records of one partition are handled one at a time, in order (the key is the case id, so per case);
  * - each record's event id is inserted into `processed_events` in the same transaction as the handler's
- *   effect, so a redelivered record is recognised and skipped (runs of records share a transaction, each
- *   under its own savepoint);
+ *   effect, so a redelivered record is recognised and skipped (runs of records share a transaction, their
+ *   ids recorded in one statement);
  * - offsets are committed only after the effect (or the dead letter) is durable;
  * - a handler's `KeelError` is handled as its catalog says (`consumerHandling`), any other error is retried:
  *   failures retry with exponential backoff; after the last attempt — or at once for a `dead-letter` code
@@ -127,7 +132,7 @@ export class EventConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }
@@ -294,9 +299,8 @@ export class EventConsumer {
   }
 
   /**
-   * Runs of records share one transaction — one commit instead of one per record — with a savepoint per
-   * record, so a failing record is rolled back alone, the records before it commit, and it then takes the
-   * retry path on its own.
+   * Runs of records share one transaction — one commit instead of one per record. A failing record leaves
+   * the records before it committed (see `applyRun`) and then takes the retry path on its own.
    */
   private async applyRecords(
     subscription: Subscription,
@@ -309,10 +313,7 @@ export class EventConsumer {
     let remaining = records;
     while (remaining.length > 0) {
       const stopTimer = this.options.metrics?.handleDuration.startTimer({ topic });
-      const { outcomes, failure } = await this.despiteOutages(
-        () => this.applyRun(subscription, partition, remaining),
-        turn,
-      );
+      const { outcomes, failure } = await this.applyRun(subscription, partition, remaining, turn);
       const elapsed = stopTimer?.() ?? 0;
       for (const outcome of outcomes) this.options.metrics?.consumed.inc({ topic, outcome });
       if (outcomes.length > 0)
@@ -328,13 +329,85 @@ export class EventConsumer {
     return done;
   }
 
-  /** One transaction over a run of records; stops at the first failing record, committing those before it. */
+  /**
+   * One transaction over a run of records; stops at the first failing record, committing those before it.
+   * The common case costs one statement for the run's event ids plus the handlers' own: the ids go in at
+   * once, only the fresh records' handlers run, and no savepoints are taken. A failing handler rolls the
+   * whole run back; the records before it are then redone under a savepoint each, so they commit and the
+   * failing one takes the retry path alone. (Their handlers run twice then: an effect outside the
+   * transaction may repeat, as after any redelivery.)
+   */
   private async applyRun(
     subscription: Subscription,
     partition: number,
     records: readonly DecodedRecord[],
+    turn: PartitionTurn,
     attempt = 1,
-  ): Promise<{ outcomes: ConsumeOutcome[]; failure?: unknown }> {
+  ): Promise<RunResult> {
+    const atOnce = await this.despiteOutages(
+      () => this.applyRunAtOnce(subscription, partition, records, attempt),
+      turn,
+    );
+    if (atOnce.failure === undefined) return atOnce;
+    const before = records.slice(0, atOnce.outcomes.length);
+    if (before.length === 0) return atOnce;
+    // An outage meanwhile repeats the redo alone: the failure already seen stays the failing record's.
+    const redone = await this.despiteOutages(
+      () => this.applyRunBySavepoints(subscription, partition, before, attempt),
+      turn,
+    );
+    return redone.failure === undefined ? { outcomes: redone.outcomes, failure: atOnce.failure } : redone;
+  }
+
+  /**
+   * The run in one transaction without savepoints. On a failure nothing commits; `outcomes` then holds
+   * the records before the failing one (handled, but rolled back with it).
+   */
+  private async applyRunAtOnce(
+    subscription: Subscription,
+    partition: number,
+    records: readonly DecodedRecord[],
+    attempt: number,
+  ): Promise<RunResult> {
+    const topic = subscription.topic.name;
+    const queryRunner = this.options.dataSource.createQueryRunner();
+    try {
+      await queryRunner.startTransaction();
+      const { manager } = queryRunner;
+      const outcomes: ConsumeOutcome[] = [];
+      try {
+        const fresh = await this.recordAllProcessed(manager, records, topic);
+        for (const { message, event } of records) {
+          // An id twice in one run: its first record is the fresh one.
+          if (!fresh.delete(event.id)) {
+            outcomes.push('duplicate');
+            continue;
+          }
+          await subscription.handler(event, { manager, topic, partition, offset: message.offset, attempt });
+          outcomes.push('processed');
+        }
+      } catch (error) {
+        // As under a savepoint: Kafka failing under the handler is an outage, and whether Postgres is gone
+        // the rollback tells (it fails on a dead connection, and that error goes to `despiteOutages`).
+        if (isKafkaOutage(error)) throw error;
+        await queryRunner.rollbackTransaction();
+        return { outcomes, failure: error };
+      }
+      await queryRunner.commitTransaction();
+      return { outcomes };
+    } finally {
+      if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction().catch(() => undefined);
+      await queryRunner.release();
+    }
+  }
+
+  /** The run in one transaction with a savepoint per record: the retry path's, after a run failed. */
+  private async applyRunBySavepoints(
+    subscription: Subscription,
+    partition: number,
+    records: readonly DecodedRecord[],
+    attempt: number,
+  ): Promise<RunResult> {
     const outcomes: ConsumeOutcome[] = [];
     let failure: unknown;
     await this.options.dataSource.transaction(async (manager) => {
@@ -407,10 +480,7 @@ export class EventConsumer {
         await sleepWithHeartbeats(retryDelayMs(this.retry, attempt), turn);
         attempt++;
       }
-      const { outcomes, failure } = await this.despiteOutages(
-        () => this.applyRun(subscription, partition, [record], attempt),
-        turn,
-      );
+      const { outcomes, failure } = await this.applyRun(subscription, partition, [record], turn, attempt);
       if (failure === undefined) return outcomes[0];
       error = failure;
     }
@@ -445,6 +515,22 @@ export class EventConsumer {
       [this.options.groupId, event.id, topic],
     );
     return inserted.length > 0;
+  }
+
+  /** Records a run's event ids as processed in one statement; returns those not seen before. */
+  private async recordAllProcessed(
+    manager: EntityManager,
+    records: readonly DecodedRecord[],
+    topic: string,
+  ): Promise<Set<string>> {
+    // In the run's order, so two members racing on the same run (a zombie) take the id locks alike.
+    const inserted = await manager.query<Array<{ event_id: string }>>(
+      `INSERT INTO ${this.options.tables.processedEvents} (consumer_group, event_id, topic)
+       SELECT $1, event_id, $3 FROM unnest($2::text[]) AS event_id
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [this.options.groupId, records.map((record) => record.event.id), topic],
+    );
+    return new Set(inserted.map((row) => row.event_id));
   }
 
   /**
@@ -549,6 +635,12 @@ export class EventConsumer {
       }
     }
   }
+}
+
+/** Outcomes of the records that committed, in order; then the failure of the record after them, if any. */
+interface RunResult {
+  readonly outcomes: ConsumeOutcome[];
+  readonly failure?: unknown;
 }
 
 interface DecodedRecord {
