@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { canonicalJson } from '../canonical-json';
 import { type ActionTaken, judgeReplay, type ReplayCase, sameAction, summariseReplay } from './replay-gate';
 
 const route: ActionTaken = { tool: 'route', arguments: { queue: 'billing' }, requiresApproval: false };
@@ -112,5 +114,20 @@ describe('replay gate verdict', () => {
 
   it('blocks an empty replay for want of evidence', () => {
     expect(judgeReplay(summariseReplay([]), { minAgreement: 0, minRecorded: 1 }).passed).toBe(false);
+  });
+});
+
+describe('action equality (properties)', () => {
+  it('agrees with canonical JSON on any two argument objects', () => {
+    const json = fc.jsonValue({ maxDepth: 3 });
+    const argumentsOf = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'queue', 'input'), json, { maxKeys: 4 });
+    fc.assert(
+      fc.property(argumentsOf, argumentsOf, fc.boolean(), (left, right, copy) => {
+        const other = copy ? (JSON.parse(JSON.stringify(left)) as typeof left) : right;
+        const a = { tool: 'route', arguments: left, requiresApproval: false };
+        const b = { tool: 'route', arguments: other, requiresApproval: false };
+        expect(sameAction(a, b)).toBe(canonicalJson(left) === canonicalJson(other));
+      }),
+    );
   });
 });

@@ -1,5 +1,3 @@
-import { canonicalJson } from '../canonical-json';
-
 /** What a decision did, as far as the replay gate compares it: the action and whether a person must approve. */
 export interface ActionTaken {
   readonly tool: string;
@@ -67,13 +65,39 @@ export interface ReplaySummary {
   readonly outcomes: ReplayOutcomes;
 }
 
-/** Whether two actions are the same: same tool, same arguments (as canonical JSON), same need for approval. */
+/** Whether two actions are the same: same tool, same arguments (as JSON, key order aside), same need for approval. */
 export function sameAction(left: ActionTaken, right: ActionTaken): boolean {
   return (
     left.tool === right.tool &&
     left.requiresApproval === right.requiresApproval &&
-    canonicalJson(left.arguments) === canonicalJson(right.arguments)
+    sameJson(left.arguments, right.arguments)
   );
+}
+
+/**
+ * Equality of JSON values as canonical JSON would see it (key order aside, `undefined` members absent),
+ * walked without building the two texts: the gate compares every replayed decision.
+ */
+function sameJson(left: unknown, right: unknown): boolean {
+  if (left === right) return true;
+  if (typeof left !== 'object' || typeof right !== 'object' || left === null || right === null) return false;
+  if (Array.isArray(left) || Array.isArray(right)) {
+    if (!Array.isArray(left) || !Array.isArray(right) || left.length !== right.length) return false;
+    for (let index = 0; index < left.length; index += 1) {
+      if (!sameJson(left[index] ?? null, right[index] ?? null)) return false;
+    }
+    return true;
+  }
+  const a = left as Record<string, unknown>;
+  const b = right as Record<string, unknown>;
+  let members = 0;
+  for (const key in a) {
+    if (a[key] === undefined) continue;
+    members += 1;
+    if (!Object.hasOwn(b, key) || !sameJson(a[key], b[key])) return false;
+  }
+  for (const key in b) if (b[key] !== undefined) members -= 1;
+  return members === 0;
 }
 
 /** Folds replayed cases into the gate's figures. Pure and order-independent except for the listed changes. */
