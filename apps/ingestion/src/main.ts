@@ -1,14 +1,4 @@
-import { loadConfig } from '@keel/config';
-import { configureIngestionHttp, ingestionConfigSchema } from '@keel/ingestion-feature';
-import { kafkaEventTransport } from '@keel/messaging';
 import { bootstrapService } from '@keel/observability';
-import { AppModule, serviceName } from './app.module';
+import { ingestionService } from './ingestion.service';
 
-void bootstrapService({
-  name: serviceName,
-  config: () => loadConfig(ingestionConfigSchema),
-  module: (config) => AppModule.forRoot(config),
-  description: 'Source events and knowledge documents into Keel',
-  configure: (app, config) => configureIngestionHttp(app, { maxBodyBytes: config.INGESTION_MAX_BODY_BYTES }),
-  microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
-});
+void bootstrapService(ingestionService);

@@ -1,12 +1,4 @@
-import { kafkaEventTransport } from '@keel/messaging';
 import { bootstrapService } from '@keel/observability';
-import { AppModule, serviceName } from './app.module';
-import { loadWorkflowServiceConfig } from './workflow.config';
+import { workflowService } from './workflow.service';
 
-void bootstrapService({
-  name: serviceName,
-  config: () => loadWorkflowServiceConfig(),
-  module: (config) => AppModule.forRoot(config),
-  description: 'Workflow definitions, instances, their history and operator commands',
-  microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
-});
+void bootstrapService(workflowService);
