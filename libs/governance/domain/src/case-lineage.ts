@@ -90,9 +90,8 @@ function decisionDetail(
   const detail: { [key: string]: JsonValue } = {};
   for (const [key, value] of pick(data, decisionFields)) detail[key] = value;
   detail.inputEventIds = inputs.eventIds ?? [];
-  // The release a decision ran under, by id, when decisioning names it (`release: { id, … }` or an id).
-  const release = asObject(data.release).id ?? data.release ?? null;
-  detail.release = release;
+  // The release a decision ran under (`versions.release`), null when decisioning ran its bundled files.
+  detail.release = asObject(data.versions).release ?? null;
   return detail;
 }
 
@@ -109,6 +108,7 @@ const decisionFields = [
   'fallback',
   'rulesEvaluated',
   'answers',
+  'shadow',
 ] as const;
 
 function detailOf(
