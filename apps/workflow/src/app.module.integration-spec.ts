@@ -14,6 +14,7 @@ serviceAppContract({
     'MessagingDeliveryCounts1764200000000',
     'WorkflowInstanceRelease1764300000000',
     'ReleasesTables1764900000000',
+    'WorkflowTaskTraceContext1765000000000',
   ],
   module: (env) =>
     AppModule.forRoot(

@@ -9,10 +9,12 @@ import {
   RetentionPruner,
   WorkflowExecutor,
   WorkflowInboxController,
+  WorkflowInstanceRelease1764300000000,
   WorkflowInstanceTombstones1764000000500,
   WorkflowInstancesController,
   WorkflowTables1764000000100,
   WorkflowTaskTimeouts1764000000300,
+  WorkflowTaskTraceContext1765000000000,
   postgresWorkflowRepositories,
 } from '@keel/workflow-runtime';
 import { DataSource } from 'typeorm';
@@ -35,6 +37,8 @@ describe('RetentionPruner on Postgres', () => {
         WorkflowTables1764000000100,
         WorkflowTaskTimeouts1764000000300,
         WorkflowInstanceTombstones1764000000500,
+        WorkflowInstanceRelease1764300000000,
+        WorkflowTaskTraceContext1765000000000,
       ],
     }).initialize();
     await dataSource.runMigrations();

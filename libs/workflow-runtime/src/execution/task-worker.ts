@@ -1,3 +1,4 @@
+import { SpanKind, inTraceOf } from '@keel/tracing';
 import type { WorkflowInput } from '@keel/workflow-engine';
 import type { ConnectorRegistry } from '../connectors/connector.registry';
 import type { ConnectorResult } from '../connectors/connector';
@@ -95,7 +96,27 @@ export class TaskWorker {
       throw new AggregateError(failures, `${failures.length} task results failed to apply`);
   }
 
-  private async run(task: ClaimedTask, claimedAtMs: number): Promise<void> {
+  /**
+   * Calls the connector and applies its result, inside a span continuing the trace the attempt was queued
+   * under: what the call reaches (HTTP services, the outbox) and the next attempt it queues carry it on.
+   */
+  private run(task: ClaimedTask, claimedAtMs: number): Promise<void> {
+    const attributes = {
+      'keel.workflow': task.workflow,
+      'keel.workflow.instance': task.instanceId,
+      'keel.workflow.step': task.stepId,
+      'keel.workflow.attempt': task.attempt,
+    };
+    return inTraceOf(
+      task.traceparent ?? undefined,
+      `workflow ${task.kind} ${task.stepId}`,
+      attributes,
+      () => this.callAndApply(task, claimedAtMs),
+      SpanKind.INTERNAL,
+    );
+  }
+
+  private async callAndApply(task: ClaimedTask, claimedAtMs: number): Promise<void> {
     const stopTimer = this.options.metrics?.stepDuration.startTimer({
       template: task.workflow,
       kind: task.kind,

@@ -16,7 +16,9 @@ import {
 } from '../persistence/postgres-workflow-repositories';
 import { WorkflowTables1764000000100 } from '../persistence/workflow-tables.migration';
 import { WorkflowInstanceTombstones1764000000500 } from '../persistence/instance-tombstones.migration';
+import { WorkflowInstanceRelease1764300000000 } from '../persistence/instance-release.migration';
 import { WorkflowTaskTimeouts1764000000300 } from '../persistence/workflow-task-timeouts.migration';
+import { WorkflowTaskTraceContext1765000000000 } from '../persistence/task-trace-context.migration';
 import { TaskWorker } from './task-worker';
 import { TimerPoller } from './timer-poller';
 import { type TransitionOutcome, WorkflowExecutor } from './workflow-executor';
@@ -134,6 +136,8 @@ export class RuntimeFixture {
         WorkflowTables1764000000100,
         WorkflowTaskTimeouts1764000000300,
         WorkflowInstanceTombstones1764000000500,
+        WorkflowInstanceRelease1764300000000,
+        WorkflowTaskTraceContext1765000000000,
       ],
       extra: { max: options.poolSize ?? 10 },
     }).initialize();

@@ -10,9 +10,11 @@ import {
   WorkflowExecutor,
   WorkflowInboxController,
   WorkflowRuntimeError,
+  WorkflowInstanceRelease1764300000000,
   WorkflowInstanceTombstones1764000000500,
   WorkflowTables1764000000100,
   WorkflowTaskTimeouts1764000000300,
+  WorkflowTaskTraceContext1765000000000,
   postgresWorkflowRepositories,
 } from '@keel/workflow-runtime';
 import { DataSource } from 'typeorm';
@@ -78,6 +80,8 @@ describe('definitions across replicas', () => {
         WorkflowTables1764000000100,
         WorkflowTaskTimeouts1764000000300,
         WorkflowInstanceTombstones1764000000500,
+        WorkflowInstanceRelease1764300000000,
+        WorkflowTaskTraceContext1765000000000,
       ],
     }).initialize();
     await dataSource.runMigrations();

@@ -1,4 +1,5 @@
 import type { CloudEvent, TopicDefinition } from '@keel/contracts';
+import { activeTraceparent } from '@keel/tracing';
 import type { CancelTimerCommand, ScheduleTimerCommand, WorkflowInstanceState } from '@keel/workflow-engine';
 import type { EntityManager } from 'typeorm';
 import type {
@@ -107,6 +108,7 @@ export interface TaskRow {
   call: ClaimedTask['call'];
   timeoutMs: number;
   heartbeatTimeoutMs: number | null;
+  traceparent: string | null;
   scheduleDeadlineMs: number | null;
   claimedAtMs: number | null;
   leaseUntilMs: number | null;
@@ -317,6 +319,7 @@ class FakeTasks implements TaskRepository {
       call: command.call,
       timeoutMs: startToCloseMs,
       heartbeatTimeoutMs: heartbeatTimeoutMs ?? null,
+      traceparent: activeTraceparent() ?? null,
       scheduleDeadlineMs: scheduleToStartMs === undefined ? null : this.db.nowMs + scheduleToStartMs,
       claimedAtMs: null,
       leaseUntilMs: null,
@@ -360,6 +363,7 @@ class FakeTasks implements TaskRepository {
           call: row.call,
           timeoutMs: row.timeoutMs,
           heartbeatTimeoutMs: row.heartbeatTimeoutMs,
+          traceparent: row.traceparent,
           workflow: instance.state.workflow.name,
           caseId: instance.owner.caseId,
           tenant: instance.owner.tenant,

@@ -1,4 +1,5 @@
 import { assertSchemaName } from '@keel/persistence';
+import { activeTraceparent } from '@keel/tracing';
 import type {
   CancelTimerCommand,
   RenderedConnectorCall,
@@ -286,6 +287,7 @@ interface ClaimedRow {
   call: RenderedConnectorCall;
   timeout_ms: number;
   heartbeat_timeout_ms: number | null;
+  traceparent: string | null;
   workflow_name: string;
   case_id: string;
   tenant: string;
@@ -310,8 +312,8 @@ class PostgresTasks implements TaskRepository {
     const { startToCloseMs, scheduleToStartMs, heartbeatTimeoutMs } = command.timeouts;
     await manager.query(
       `INSERT INTO ${this.tables.tasks} (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-         heartbeat_timeout_ms, schedule_deadline)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, now() + $10::int * interval '1 millisecond')
+         heartbeat_timeout_ms, schedule_deadline, traceparent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, now() + $10::int * interval '1 millisecond', $11)
        ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING`,
       [
         instanceId,
@@ -324,6 +326,7 @@ class PostgresTasks implements TaskRepository {
         startToCloseMs,
         heartbeatTimeoutMs ?? null,
         scheduleToStartMs ?? null,
+        activeTraceparent() ?? null,
       ],
     );
   }
@@ -348,7 +351,7 @@ class PostgresTasks implements TaskRepository {
            WHERE status = 'pending' AND (schedule_deadline IS NULL OR schedule_deadline > now())
            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-                   heartbeat_timeout_ms)
+                   heartbeat_timeout_ms, traceparent)
        SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
        FROM claimed c JOIN ${this.tables.instances} i ON i.id = c.instance_id`,
       [limit, leaseGraceMs],
@@ -364,6 +367,7 @@ class PostgresTasks implements TaskRepository {
       call: row.call,
       timeoutMs: row.timeout_ms,
       heartbeatTimeoutMs: row.heartbeat_timeout_ms,
+      traceparent: row.traceparent,
       workflow: row.workflow_name,
       caseId: row.case_id,
       tenant: row.tenant,

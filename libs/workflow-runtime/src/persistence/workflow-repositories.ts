@@ -142,6 +142,8 @@ export interface ClaimedTask {
   /** Start-to-close. */
   readonly timeoutMs: number;
   readonly heartbeatTimeoutMs: number | null;
+  /** The trace context the attempt was queued under, continued by the worker; null with tracing off. */
+  readonly traceparent: string | null;
   readonly workflow: string;
   readonly caseId: string;
   readonly tenant: string;

@@ -7,6 +7,7 @@ import {
   WorkflowTables1764000000100,
   WorkflowTaskRole1764000000200,
   WorkflowTaskTimeouts1764000000300,
+  WorkflowTaskTraceContext1765000000000,
 } from '@keel/workflow-runtime';
 
 /** The workflow service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
@@ -22,5 +23,6 @@ export const workflowMigrations: ServiceMigrations = {
     messagingDeliveryCountsMigration('workflow'),
     WorkflowInstanceRelease1764300000000,
     releasesTablesMigration('workflow'),
+    WorkflowTaskTraceContext1765000000000,
   ],
 };
