@@ -105,7 +105,9 @@ export default tseslint.config(
             { sourceTag: 'scope:retrieval', onlyDependOnLibsWithTags: ['scope:retrieval', 'scope:shared'] },
             { sourceTag: 'scope:decisioning', onlyDependOnLibsWithTags: ['scope:decisioning', 'scope:shared'] },
             // Governance validates the artifacts it governs with their owners' own loaders (workflow templates by
-            // the engine, policies by decisioning, event schemas by ingestion): the domain libs only, by review.
+            // the engine, policies by decisioning, event schemas by ingestion): the domain libs only, by review —
+            // and decisioning-agent's offline replay (`replayUnderArtifacts`), which the replay gate reruns
+            // recorded decisions with (ADR 0016), so there is one replay and no copy.
             {
               sourceTag: 'scope:governance',
               onlyDependOnLibsWithTags: ['scope:governance', 'scope:shared', 'scope:workflow', 'scope:decisioning', 'scope:ingestion'],

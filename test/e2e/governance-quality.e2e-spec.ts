@@ -283,7 +283,37 @@ describe('governance release quality (replay gate, shadow agreement, drift rollb
       },
     });
 
-    // The lenient candidate: only the order of 1,100 changes (it no longer needs approval): 39 of 40 agree.
+    // A person rejected the order of 1,100 when it came up for approval: its outcome is known, overridden.
+    await publisher.publish(topics.approvals, [
+      buildEvent(topics.approvals, {
+        id: 'approval-answer-order-39',
+        source: 'urn:keel:workflow',
+        type: 'keel.approval.rejected',
+        time: new Date(Date.now() - 3_000_000).toISOString(),
+        subject: 'order-39',
+        tenant,
+        correlationid: 'order-39',
+        idempotencykey: 'approval-answer-order-39',
+        data: {
+          status: 'rejected',
+          approvalId: 'approval-order-39',
+          instanceId: 'wf-order-39',
+          stepId: 'approve',
+          run: 1,
+          decidedBy: 'carol',
+          reason: 'a standard order of 1,100 needs no sign-off',
+        },
+      }),
+    ]);
+    await waitFor(
+      async () =>
+        (await client.query(`SELECT 1 FROM governance.audit_log WHERE event_id = 'approval-answer-order-39'`))
+          .rowCount === 1,
+      { what: 'the approval answer in the audit log' },
+    );
+
+    // The lenient candidate: only the order of 1,100 changes (it no longer needs approval): 39 of 40 agree,
+    // and the one it changes is the one a person overrode.
     await toShadow('lenient', 2, {
       replayGate: gate,
       drift: { maxMixShift: 0.2, autoRollback: true },
@@ -294,7 +324,14 @@ describe('governance release quality (replay gate, shadow agreement, drift rollb
       body: {
         passed: true,
         reasons: [],
-        summary: { recorded: 40, replayed: 40, agreed: 39, changed: 1, agreement: 39 / 40 },
+        summary: {
+          recorded: 40,
+          replayed: 40,
+          agreed: 39,
+          changed: 1,
+          agreement: 39 / 40,
+          outcomes: { known: 1, changedWhereOverridden: 1, changedWhereConfirmed: 0 },
+        },
       },
     });
     expect(lenientReplay.body.summary.transitions).toEqual({ 'start_workflow+approval→start_workflow': 1 });

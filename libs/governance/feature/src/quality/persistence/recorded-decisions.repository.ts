@@ -1,5 +1,5 @@
 import { type DecisionRecord, topics } from '@keel/contracts';
-import { type ApprovalAnswer } from '@keel/governance-domain';
+import { type ApprovalAnswer, inboxAuditTopic } from '@keel/governance-domain';
 import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 
@@ -23,8 +23,9 @@ export interface DecisionQuery {
 }
 
 /**
- * The port: decisions and approval answers as the audit log recorded them from `keel.decisions.v1` and
- * `keel.governance.approvals.v1` — the replay gate's and drift monitor's evidence, never the live topics.
+ * The port: decisions and approval answers as the audit log recorded them from `keel.decisions.v1`,
+ * `keel.governance.approvals.v1` and the approvals inbox's hold answers — the replay gate's and drift
+ * monitor's evidence, never the live topics.
  */
 export interface RecordedDecisions {
   /** Matching decisions, newest first. */
@@ -92,10 +93,11 @@ export class PostgresRecordedDecisions implements RecordedDecisions {
       Array<{ position: string; subject: string; status: 'granted' | 'rejected' }>
     >(
       `SELECT position, subject, event->'data'->>'status' AS status FROM ${this.log}
-       WHERE tenant = $1 AND subject = ANY($2::text[]) AND topic = $3
+       WHERE tenant = $1 AND subject = ANY($2::text[]) AND topic = ANY($3::text[])
          AND event->'data'->>'status' IN ('granted', 'rejected')
        ORDER BY position`,
-      [tenant, [...new Set(caseIds)], topics.approvals.name],
+      // Workflow approval steps answer on the approvals topic; a guardrail hold's answer is the inbox's row.
+      [tenant, [...new Set(caseIds)], [topics.approvals.name, inboxAuditTopic]],
     );
     return rows.map((row) => ({ position: Number(row.position), caseId: row.subject, status: row.status }));
   }
