@@ -52,6 +52,8 @@ function decide(trigger: DecisionTrigger, history: readonly CaseHistoryEntry[]):
   if (trigger.kind === 'workflow-decision') return answerWorkflow(trigger, history);
   const { attributes } = trigger;
   switch (`${trigger.caseType}/${trigger.eventType}`) {
+    // `order.placed` is the order system's name for it (its source schema, data/samples).
+    case 'order/order.placed':
     case 'order/order.created':
       return startWorkflow('order-routing', attributes, {
         orderId: 'string',
