@@ -6,6 +6,7 @@ import {
   decodeEvent,
 } from '@keel/contracts';
 import { type ConsumerHandling, isKeelError } from '@keel/errors';
+import { inTraceOf } from '@keel/tracing';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { type DeadLetterReason, deadLetterRecord, truncatedDeadLetterRecord } from './dead-letter';
@@ -383,7 +384,13 @@ export class EventConsumer {
             outcomes.push('duplicate');
             continue;
           }
-          await subscription.handler(event, { manager, topic, partition, offset: message.offset, attempt });
+          await this.handle(subscription, event, {
+            manager,
+            topic,
+            partition,
+            offset: message.offset,
+            attempt,
+          });
           outcomes.push('processed');
         }
       } catch (error) {
@@ -494,8 +501,27 @@ export class EventConsumer {
     origin: Omit<EventContext, 'manager'>,
   ): Promise<boolean> {
     if (!(await this.recordProcessed(manager, event, origin.topic))) return false;
-    await subscription.handler(event, { ...origin, manager });
+    await this.handle(subscription, event, { ...origin, manager });
     return true;
+  }
+
+  /**
+   * Runs the handler in a span continuing the trace the event carries, so what the handler writes to the
+   * outbox — and, downstream, what its consumers do — stays in the trace of the request that began the case.
+   */
+  private handle(subscription: Subscription, event: CloudEvent, context: EventContext): Promise<void> {
+    return inTraceOf(
+      event.traceparent,
+      `${subscription.topic.name} process`,
+      {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': context.topic,
+        'messaging.kafka.destination.partition': context.partition,
+        'messaging.message.id': event.id,
+        'messaging.consumer.group.name': this.options.groupId,
+      },
+      () => subscription.handler(event, context),
+    );
   }
 
   private async allProcessed(records: readonly DecodedRecord[]): Promise<boolean> {
