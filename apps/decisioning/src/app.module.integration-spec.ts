@@ -1,7 +1,6 @@
-import { loadConfig } from '@keel/config';
-import { decisioningConfigSchema } from '@keel/decisioning-feature';
 import { serviceAppContract } from '@keel/testing';
 import { AppModule } from './app.module';
+import { loadDecisioningServiceConfig } from './decisioning.config';
 
 serviceAppContract({
   service: 'decisioning',
@@ -11,6 +10,7 @@ serviceAppContract({
     'DecisioningTables1764100000100',
     'MessagingDeliveryCounts1764200000000',
     'DecisioningDecisionQueue1764400000100',
+    'ReleasesTables1764900000000',
   ],
-  module: (env) => AppModule.forRoot(loadConfig(decisioningConfigSchema, env)),
+  module: (env) => AppModule.forRoot(loadDecisioningServiceConfig(env)),
 });

@@ -41,7 +41,8 @@ const offlineStepsAfterFallback = 3;
 export class DecisionAgent {
   constructor(private readonly deps: DecisionAgentDeps) {}
 
-  async decide(trigger: DecisionTrigger): Promise<DecisionRecord> {
+  /** `decisionId` defaults to the trigger's (`decisionIdOf`); a shadow decision passes its own. */
+  async decide(trigger: DecisionTrigger, options: { decisionId?: string } = {}): Promise<DecisionRecord> {
     const { artifacts, model } = this.deps;
     const { limits } = artifacts.agentPolicy;
     const started = this.deps.clock();
@@ -118,7 +119,7 @@ export class DecisionAgent {
     elapsed();
     return buildDecisionRecord(
       {
-        decisionId: decisionIdOf(trigger),
+        decisionId: options.decisionId ?? decisionIdOf(trigger),
         trigger,
         proposal,
         planner: model && fallbackReason === undefined ? 'model' : 'offline',

@@ -9,3 +9,8 @@ export function sha256Hex(text: string): string {
 export function decisionIdOf(trigger: DecisionTrigger): string {
   return `dec-${sha256Hex(`${trigger.kind}:${trigger.eventId}`).slice(0, 32)}`;
 }
+
+/** The id of a shadow release's decision on a trigger: one per trigger and release, never production's. */
+export function shadowDecisionIdOf(trigger: DecisionTrigger, release: string): string {
+  return `dec-${sha256Hex(`${trigger.kind}:${trigger.eventId}:shadow:${release}`).slice(0, 32)}`;
+}

@@ -6,7 +6,9 @@ import {
   type KnowledgeChunk,
   type Observation,
   artifactRef,
+  artifactsInStage,
   offlinePlannerVersion,
+  withShadowSection,
 } from '@keel/decisioning-domain';
 import { isDeepStrictEqual } from 'node:util';
 import { DecisionAgent } from './decision-agent';
@@ -33,7 +35,14 @@ export async function replayDecision(
   if (!isDeepStrictEqual([versions.agentPolicy, versions.prompt, versions.guardrailPolicy], expected)) {
     throw diverged(`decision ${record.decisionId} was made under other artifact versions`);
   }
-  return await replayUnderArtifacts(record, artifacts);
+  // The record ran in its stage (a shadow release decides in shadow mode) under the release it names.
+  const { release: _bundled, ...files } = artifactsInStage(artifacts, record.mode);
+  const replayed = await replayUnderArtifacts(
+    record,
+    versions.release === undefined ? files : { ...files, release: versions.release },
+  );
+  // The comparison with production is an input of a shadow record, recorded like the trigger.
+  return record.shadow === undefined ? replayed : withShadowSection(replayed, record.shadow);
 }
 
 /**
@@ -65,7 +74,7 @@ export async function replayUnderArtifacts(
       return reading;
     },
   });
-  return agent.decide(replay.trigger as unknown as DecisionTrigger);
+  return agent.decide(replay.trigger as unknown as DecisionTrigger, { decisionId: record.decisionId });
 }
 
 /** The model as recorded: each request must be the recorded one, and gets the recorded outcome. */

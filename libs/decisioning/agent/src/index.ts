@@ -1,6 +1,6 @@
 /** The agent runtime: the decision loop, the model on the openai SDK, retrieval over HTTP, and offline replay. */
 export { DecisionAgent, type DecisionAgentDeps } from './decision-agent';
-export { decisionIdOf } from './decision-id';
+export { decisionIdOf, shadowDecisionIdOf } from './decision-id';
 export { RecordedChatModel, replayDecision, replayUnderArtifacts } from './decision-replay';
 export {
   DecisioningAgentError,

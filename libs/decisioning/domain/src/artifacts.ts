@@ -9,6 +9,8 @@ export interface DecisionArtifacts {
   readonly agentPolicy: AgentPolicy;
   readonly prompt: Prompt;
   readonly guardrailPolicy: GuardrailPolicy;
+  /** The governance release they came from (named in each record); absent for the bundled files. */
+  readonly release?: string;
 }
 
 /** The versions in force, validated when this module loads so a bad artifact fails at boot. */
@@ -17,6 +19,15 @@ export const currentArtifacts: DecisionArtifacts = Object.freeze({
   prompt: loadPrompt(decidePromptV1),
   guardrailPolicy: loadGuardrailPolicy(guardrailsV1),
 });
+
+/**
+ * The artifacts as a stage runs them: a shadow release's agent policy decides in shadow mode whatever its file
+ * says (it is usually the candidate for production), so its records are never acted on.
+ */
+export function artifactsInStage(artifacts: DecisionArtifacts, mode: AgentPolicy['mode']): DecisionArtifacts {
+  if (artifacts.agentPolicy.mode === mode) return artifacts;
+  return { ...artifacts, agentPolicy: { ...artifacts.agentPolicy, mode } };
+}
 
 /** How a record names an artifact. */
 export function artifactRef(artifact: { readonly name: string; readonly version: number }): {

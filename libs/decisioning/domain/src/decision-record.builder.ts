@@ -71,6 +71,7 @@ export function buildDecisionRecord(run: DecisionRun, artifacts: DecisionArtifac
       prompt: artifactRef(artifacts.prompt),
       guardrailPolicy: artifactRef(artifacts.guardrailPolicy),
       model: run.model,
+      ...(artifacts.release === undefined ? {} : { release: artifacts.release }),
     },
     cost: { ...run.usage, latencyMs: run.clockReadings.at(-1) ?? 0, usd },
     fallback: run.fallbackReason !== undefined,

@@ -7,7 +7,7 @@ export {
   loadPrompt,
   promptSchema,
 } from './agent-policy';
-export { type DecisionArtifacts, artifactRef, currentArtifacts } from './artifacts';
+export { type DecisionArtifacts, artifactRef, artifactsInStage, currentArtifacts } from './artifacts';
 export {
   type DecisionRun,
   type ModelExchange,
@@ -62,4 +62,5 @@ export {
   toolDefinitions,
   toolNames,
 } from './tool-catalogue';
+export { asShadowOf, sameAction, withShadowSection } from './shadow-comparison';
 export { type WorkflowAnswer, workflowAnswerOf } from './workflow-answer.policy';

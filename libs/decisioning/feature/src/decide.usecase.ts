@@ -1,42 +1,63 @@
 import { type CloudEvent, type DecisionRecord, type TopicData, buildEvent } from '@keel/contracts';
 import {
   type CaseHistory,
-  type ChatModel,
   DecisionAgent,
   type KnowledgeSearch,
   type MonotonicClock,
+  shadowDecisionIdOf,
 } from '@keel/decisioning-agent';
-import { type DecisionArtifacts, workflowAnswerOf } from '@keel/decisioning-domain';
+import {
+  type CaseHistoryEntry,
+  type DecisionTrigger,
+  asShadowOf,
+  workflowAnswerOf,
+} from '@keel/decisioning-domain';
 import { type Topics } from '@keel/messaging';
+import { type PoliciesInForce, type PolicySet } from './decision-policies';
 import { type PendingTrigger } from './persistence/decision-queue.repository';
 
 export interface DecideDeps {
-  readonly artifacts: DecisionArtifacts;
+  /** The policies in force when a decision starts (production, and a shadow release beside it). */
+  readonly policies: () => PoliciesInForce;
   readonly knowledge: KnowledgeSearch;
-  readonly model?: ChatModel;
-  /** The case history beyond what the queue prefetched (a model asking for more than the policy's limit). */
-  readonly history: CaseHistory;
+  /**
+   * The case history as of the trigger's place in the memory, for a limit other than the one the queue
+   * prefetched (a shadow policy with another limit).
+   */
+  readonly history: (
+    trigger: DecisionTrigger,
+    limit: number,
+    position: string,
+  ) => Promise<CaseHistoryEntry[]>;
   readonly topics: Topics;
   /** CloudEvents `source` of what the service emits. */
   readonly source: string;
   readonly clock: MonotonicClock;
   readonly now: () => Date;
+  /** A shadow decision that failed: production goes on without it. */
+  readonly onShadowFailed?: (error: unknown, pending: PendingTrigger) => void;
 }
 
-/** A decision and what publishing it means: the record, and the signal answering a waiting workflow step. */
+/**
+ * A decision and what publishing it means: production's record first, then the shadow release's (if any),
+ * and the signal answering a waiting workflow step (production's only).
+ */
 export interface DecisionOutcome {
   readonly decisionId: string;
   readonly tenant: string;
-  readonly record: DecisionRecord;
+  readonly records: readonly DecisionRecord[];
   readonly decisions: ReadonlyArray<CloudEvent<TopicData<Topics['decisions']>>>;
   readonly workflowCommands: ReadonlyArray<CloudEvent<TopicData<Topics['workflowCommands']>>>;
 }
 
 /**
- * One decision, outside any transaction: the agent runs over the case history as of the trigger's place in the
- * memory (prefetched with the queue), the model and retrieval as configured. Nothing is written here: the
- * worker publishes the outcome, once per trigger. Deciding again — after a crash — is harmless: the decision id
- * derives from the trigger, and only the first outcome stored is published.
+ * One trigger decided outside any transaction: the agent runs under the production policies over the case
+ * history as of the trigger's place in the memory (prefetched with the queue), and — when a shadow release is
+ * in force — again under the shadow policies, on the same trigger and history; the shadow record names
+ * production's and says whether they agree, and is never acted on (no workflow signal; the workflow ignores
+ * shadow records). Nothing is written here: the worker publishes the outcome, once per decision id. Deciding
+ * again after a crash is harmless: the ids derive from the trigger, and only the first outcome stored is
+ * published.
  */
 export class DecideUseCase {
   constructor(private readonly deps: DecideDeps) {}
@@ -44,20 +65,18 @@ export class DecideUseCase {
   async execute(pending: PendingTrigger): Promise<DecisionOutcome> {
     const { topics } = this.deps;
     const { trigger, envelope } = pending;
-    const history: CaseHistory = {
-      eventsOf: (of, limit) =>
-        limit === pending.historyLimit
-          ? Promise.resolve(pending.history)
-          : this.deps.history.eventsOf(of, limit),
-    };
-    const agent = new DecisionAgent({
-      artifacts: this.deps.artifacts,
-      knowledge: this.deps.knowledge,
-      history,
-      clock: this.deps.clock,
-      ...(this.deps.model ? { model: this.deps.model } : {}),
-    });
-    const record = await agent.decide(trigger);
+    // Taken once: a release switching mid-decision does not mix two releases in one outcome.
+    const { production, shadow } = this.deps.policies();
+    const record = await this.decideUnder(production, pending, pending.decisionId);
+    const records = [record];
+    if (shadow) {
+      const shadowId = shadowDecisionIdOf(trigger, shadow.artifacts.release ?? 'bundled');
+      try {
+        records.push(asShadowOf(await this.decideUnder(shadow, pending, shadowId), record));
+      } catch (error) {
+        this.deps.onShadowFailed?.(error, pending);
+      }
+    }
     const common = {
       source: this.deps.source,
       time: this.deps.now().toISOString(),
@@ -66,15 +85,15 @@ export class DecideUseCase {
       correlationid: envelope.correlationid,
       causationid: envelope.id,
     };
-    const decisions = [
+    const decisions = records.map((decided) =>
       buildEvent(topics.decisions, {
         ...common,
-        id: record.decisionId,
-        type: 'keel.decision.made',
-        idempotencykey: record.decisionId,
-        data: record,
+        id: decided.decisionId,
+        type: decided.mode === 'shadow' ? 'keel.decision.shadowed' : 'keel.decision.made',
+        idempotencykey: decided.decisionId,
+        data: decided,
       }),
-    ];
+    );
     const answer = workflowAnswerOf(record);
     const workflowCommands = [];
     if (answer) {
@@ -100,6 +119,27 @@ export class DecideUseCase {
         }),
       );
     }
-    return { decisionId: pending.decisionId, tenant: trigger.tenant, record, decisions, workflowCommands };
+    return { decisionId: pending.decisionId, tenant: trigger.tenant, records, decisions, workflowCommands };
+  }
+
+  private decideUnder(
+    policies: PolicySet,
+    pending: PendingTrigger,
+    decisionId: string,
+  ): Promise<DecisionRecord> {
+    const history: CaseHistory = {
+      eventsOf: (of, limit) =>
+        limit === pending.historyLimit
+          ? Promise.resolve(pending.history)
+          : this.deps.history(of, limit, pending.position),
+    };
+    const agent = new DecisionAgent({
+      artifacts: policies.artifacts,
+      knowledge: this.deps.knowledge,
+      history,
+      clock: this.deps.clock,
+      ...(policies.model ? { model: policies.model } : {}),
+    });
+    return agent.decide(pending.trigger, { decisionId });
   }
 }

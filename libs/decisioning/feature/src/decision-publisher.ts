@@ -19,20 +19,21 @@ export class DecisionPublisher {
     private readonly topics: Topics,
   ) {}
 
-  /** Returns the outcomes that were published now (not before). */
+  /** Returns the outcomes whose production decision was published now (not before). */
   publish(outcomes: readonly DecisionOutcome[]): Promise<DecisionOutcome[]> {
     return this.dataSource.transaction(async (manager) => {
       const fresh = await this.caseMemory.saveDecisions(
         manager,
-        outcomes.map(({ tenant, record }) => ({ tenant, record })),
+        outcomes.flatMap(({ tenant, records }) => records.map((record) => ({ tenant, record }))),
       );
-      const published = outcomes.filter((outcome) => fresh.has(outcome.record.decisionId));
       // Outbox ids follow this order, and the relay publishes in id order: a case's decisions keep queue order.
       await this.outbox.enqueue(
         manager,
         this.topics.decisions,
-        published.flatMap((outcome) => outcome.decisions),
+        outcomes.flatMap((outcome) => outcome.decisions.filter((event) => fresh.has(event.id))),
       );
+      // A workflow signal goes with production's decision, and only with the one stored now.
+      const published = outcomes.filter((outcome) => fresh.has(outcome.decisionId));
       await this.outbox.enqueue(
         manager,
         this.topics.workflowCommands,

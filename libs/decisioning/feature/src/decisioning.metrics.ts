@@ -1,11 +1,15 @@
 import { type DecisionRecord } from '@keel/contracts';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Decision metrics; labels are bounded sets: planner, action tool, fallback flag. */
+/**
+ * Decision metrics; labels are bounded sets: planner, action tool, fallback flag; shadow policy versions (a few
+ * per release cycle).
+ */
 export interface DecisioningMetrics {
   readonly decisions: Counter<'planner' | 'tool' | 'fallback'>;
   readonly duration: Histogram<'planner'>;
-  /** Counts records published now (a trigger decided twice counts once). */
+  readonly shadowDecisions: Counter<'version' | 'agreement'>;
+  /** Counts records published now (a trigger decided twice counts once); shadow records apart. */
   published(records: readonly DecisionRecord[]): void;
 }
 
@@ -38,11 +42,38 @@ export function createDecisioningMetrics(
       },
     });
   }
+  const shadowDecisions = new Counter({
+    name: 'keel_decisioning_shadow_decisions_total',
+    help: "Shadow decisions published, by shadow policy version and whether they agree with production's",
+    labelNames: ['version', 'agreement'],
+    registers,
+  });
+  const agreement = new Gauge({
+    name: 'keel_decisioning_shadow_agreement_ratio',
+    help: "Share of a shadow policy version's decisions agreeing with production's on the same trigger, since start",
+    labelNames: ['version'],
+    registers,
+  });
+  const tallies = new Map<string, { agreed: number; compared: number }>();
   return {
     decisions,
     duration,
+    shadowDecisions,
     published(records) {
       for (const record of records) {
+        if (record.shadow !== undefined) {
+          const { agentPolicy, guardrailPolicy } = record.versions;
+          // The version label as governance's comparison names it: agent and guardrail policy together.
+          const version = `${agentPolicy.name}@${agentPolicy.version}+${guardrailPolicy.name}@${guardrailPolicy.version}`;
+          const agrees = record.shadow.agreesWithProduction;
+          shadowDecisions.inc({ version, agreement: agrees ? 'agree' : 'disagree' });
+          const tally = tallies.get(version) ?? { agreed: 0, compared: 0 };
+          tally.compared += 1;
+          if (agrees) tally.agreed += 1;
+          tallies.set(version, tally);
+          agreement.set({ version }, tally.agreed / tally.compared);
+          continue;
+        }
         const planner = record.planner ?? 'offline';
         decisions.inc({ planner, tool: record.action.tool, fallback: String(record.fallback) });
         duration.observe({ planner }, record.cost.latencyMs / 1000);

@@ -5,8 +5,9 @@ import {
   OpenAiChatModel,
   RetrievalKnowledgeSearch,
 } from '@keel/decisioning-agent';
-import { type DecisionArtifacts, currentArtifacts } from '@keel/decisioning-domain';
+import { type AgentPolicy, type DecisionArtifacts, currentArtifacts } from '@keel/decisioning-domain';
 import { OutboxWriter, TOPICS, type Topics } from '@keel/messaging';
+import { CurrentRelease, ReleaseAppliers } from '@keel/releases';
 import { METRICS_REGISTRY, PortCallTimer } from '@keel/observability';
 import {
   type BeforeApplicationShutdown,
@@ -17,14 +18,16 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { DecisioningInboxController } from './consumers/decisioning-inbox.controller';
 import { DecideUseCase } from './decide.usecase';
+import { DecisionPolicies } from './decision-policies';
 import { DecisionPublisher } from './decision-publisher';
 import { DecisionWorker } from './decision-worker';
-import { decisionWorkerConfigSchema } from './decision-worker.config';
+import { type DecisionWorkerConfig, decisionWorkerConfigSchema } from './decision-worker.config';
 import { type DecisioningConfig } from './decisioning.config';
 import { createDecisioningMetrics } from './decisioning.metrics';
 import { CaseMemoryRepository } from './persistence/case-memory.repository';
@@ -32,7 +35,7 @@ import { DecisionQueueLeadership } from './persistence/decision-queue.leadership
 import { DecisionQueueRepository } from './persistence/decision-queue.repository';
 
 export interface DecisioningModuleOptions {
-  readonly config: DecisioningConfig;
+  readonly config: DecisioningConfig & Partial<DecisionWorkerConfig>;
   /** The service's Postgres schema. */
   readonly schema: string;
   /** CloudEvents `source` of what the service emits. */
@@ -40,34 +43,101 @@ export interface DecisioningModuleOptions {
   readonly artifacts?: DecisionArtifacts;
 }
 
-const MODEL = Symbol('keel.decisioning-model');
-
 /** Without retrieval configured the agent decides without knowledge, and each record shows the lookup failed. */
 const noRetrieval: KnowledgeSearch = {
   search: () =>
     Promise.reject(new DecisioningAgentError('knowledge-unavailable', 'retrieval is not configured')),
 };
 
-@Injectable()
-class ModelLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(MODEL) private readonly model: ChatModel | undefined) {}
+/**
+ * The chat models decisions run on, one per model id and agent policy bounds (the breaker and the SDK's
+ * retries come from the policy), created when a release first names them and shut down when none is in force.
+ */
+class ChatModels {
+  private readonly models = new Map<string, ChatModel>();
 
-  onApplicationShutdown(): void {
-    if (this.model instanceof OpenAiChatModel) this.model.shutdown();
+  constructor(private readonly create: ((modelId: string, policy: AgentPolicy) => ChatModel) | undefined) {}
+
+  get(modelId: string, policy: AgentPolicy): ChatModel | undefined {
+    if (!this.create) return undefined;
+    const key = JSON.stringify([modelId, policy.limits, policy.breaker]);
+    let model = this.models.get(key);
+    if (!model) {
+      model = this.create(modelId, policy);
+      this.models.set(key, model);
+    }
+    return model;
+  }
+
+  retire(retired: readonly ChatModel[]): void {
+    for (const [key, model] of this.models) {
+      if (!retired.includes(model)) continue;
+      this.models.delete(key);
+      shutDown(model);
+    }
+  }
+
+  shutdown(): void {
+    for (const model of this.models.values()) shutDown(model);
+    this.models.clear();
   }
 }
 
-/** Drains the decision queue for the application's lifetime; stops before the data source closes. */
+// A timed model is a proxy of the OpenAiChatModel: instanceof and its methods pass through.
+function shutDown(model: ChatModel): void {
+  if (model instanceof OpenAiChatModel) model.shutdown();
+}
+
+@Injectable()
+class ModelLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(ChatModels) private readonly models: ChatModels) {}
+
+  onApplicationShutdown(): void {
+    this.models.shutdown();
+  }
+}
+
+/**
+ * Follows the releases in force (every replica, whichever consumed the release) and drains the decision queue
+ * for the application's lifetime; the worker stops before the data source closes.
+ */
 @Injectable()
 class DecisionWorkerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(DecisionWorker) private readonly worker: DecisionWorker) {}
+  private readonly logger = new Logger('DecisionPolicies');
+  private unfollow: (() => void) | undefined;
 
-  onApplicationBootstrap(): void {
+  constructor(
+    @Inject(DecisionWorker) private readonly worker: DecisionWorker,
+    @Inject(DecisionPolicies) private readonly policies: DecisionPolicies,
+    @Optional() @Inject(CurrentRelease) private readonly releases?: CurrentRelease,
+    @Optional() @Inject(ReleaseAppliers) appliers?: ReleaseAppliers,
+  ) {
+    // Registered before the consumer starts: a release decisioning cannot run is refused (dead-lettered).
+    appliers?.register(policies.applier);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // The release in force is read before the first decision, so a restart resumes it without governance.
+    await this.releases?.refresh();
+    this.unfollow = this.releases?.onChange((inForce) => {
+      try {
+        this.policies.follow(inForce);
+        const { production, shadow } = this.policies.current();
+        this.logger.log('policies in force', {
+          production: production.artifacts.release ?? 'bundled',
+          shadow: shadow?.artifacts.release ?? null,
+        });
+      } catch (error) {
+        // The applier checked it before it was recorded; keep what is in force rather than stop deciding.
+        this.logger.error(`releases not followed: ${String(error)}`);
+      }
+    });
     this.worker.start();
   }
 
-  beforeApplicationShutdown(): Promise<void> {
-    return this.worker.stop();
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unfollow?.();
+    await this.worker.stop();
   }
 }
 
@@ -83,15 +153,11 @@ export class DecisioningModule {
     // The worker's settings as the service config read them; defaults where a config predates them.
     const workerConfig = decisionWorkerConfigSchema.parse(config);
     const artifacts = options.artifacts ?? currentArtifacts;
-    const model =
-      config.OPENAI_MODEL && config.OPENAI_API_KEY
-        ? new OpenAiChatModel({
-            baseURL: config.OPENAI_BASE_URL,
-            apiKey: config.OPENAI_API_KEY,
-            model: config.OPENAI_MODEL,
-            policy: artifacts.agentPolicy,
-          })
-        : undefined;
+    const apiKey = config.OPENAI_API_KEY;
+    const createModel = apiKey
+      ? (modelId: string, policy: AgentPolicy): ChatModel =>
+          new OpenAiChatModel({ baseURL: config.OPENAI_BASE_URL, apiKey, model: modelId, policy })
+      : undefined;
     const knowledge = config.RETRIEVAL_URL
       ? new RetrievalKnowledgeSearch({
           baseUrl: config.RETRIEVAL_URL,
@@ -102,12 +168,33 @@ export class DecisioningModule {
       module: DecisioningModule,
       controllers: [DecisioningInboxController],
       providers: [
-        { provide: MODEL, useValue: model },
+        {
+          provide: ChatModels,
+          inject: [PortCallTimer],
+          // Every port call is timed in keel_port_call_duration_seconds{port,method,outcome}.
+          useFactory: (timer: PortCallTimer) =>
+            new ChatModels(
+              createModel && ((modelId, policy) => timer.wrap('model', createModel(modelId, policy))),
+            ),
+        },
         ModelLifecycle,
+        {
+          provide: DecisionPolicies,
+          inject: [ChatModels],
+          useFactory: (models: ChatModels) => {
+            const bundledModel = config.OPENAI_MODEL
+              ? models.get(config.OPENAI_MODEL, artifacts.agentPolicy)
+              : undefined;
+            return new DecisionPolicies({
+              bundled: { artifacts, ...(bundledModel ? { model: bundledModel } : {}) },
+              model: (modelId, policy) => models.get(modelId, policy),
+              retired: (retired) => models.retire(retired),
+            });
+          },
+        },
         {
           provide: CaseMemoryRepository,
           inject: [PortCallTimer],
-          // Every port call is timed in keel_port_call_duration_seconds{port,method,outcome}.
           useFactory: (timer: PortCallTimer) =>
             timer.wrap('case-memory', new CaseMemoryRepository(options.schema)),
         },
@@ -119,34 +206,32 @@ export class DecisioningModule {
         },
         {
           provide: DecideUseCase,
-          inject: [TOPICS, PortCallTimer, DataSource, CaseMemoryRepository, DecisionQueueRepository],
+          inject: [TOPICS, PortCallTimer, DataSource, CaseMemoryRepository, DecisionPolicies],
           useFactory: (
             topics: Topics,
             timer: PortCallTimer,
             dataSource: DataSource,
             caseMemory: CaseMemoryRepository,
-          ) =>
-            new DecideUseCase({
-              artifacts,
+            policies: DecisionPolicies,
+          ) => {
+            const logger = new Logger('DecideUseCase');
+            return new DecideUseCase({
+              policies: () => policies.current(),
               knowledge: timer.wrap('knowledge', knowledge),
-              ...(model ? { model: timer.wrap('model', model) } : {}),
               // Outside any transaction: a single statement on the pool.
-              history: {
-                eventsOf: (trigger, limit) =>
-                  caseMemory.historyOf(
-                    dataSource.manager,
-                    trigger.tenant,
-                    trigger.caseId,
-                    limit,
-                    // Beyond the prefetched history only a model asks; it reads the case as of now.
-                    '9223372036854775807',
-                  ),
-              },
+              history: (trigger, limit, position) =>
+                caseMemory.historyOf(dataSource.manager, trigger.tenant, trigger.caseId, limit, position),
               topics,
               source: options.source,
               clock: () => performance.now(),
               now: () => new Date(),
-            }),
+              onShadowFailed: (error, pending) =>
+                logger.warn('shadow decision failed; production published without it', {
+                  decisionId: pending.decisionId,
+                  error: String(error),
+                }),
+            });
+          },
         },
         {
           provide: DecisionPublisher,
@@ -161,12 +246,20 @@ export class DecisioningModule {
         },
         {
           provide: DecisionWorker,
-          inject: [DataSource, DecisionQueueRepository, DecideUseCase, DecisionPublisher, METRICS_REGISTRY],
+          inject: [
+            DataSource,
+            DecisionQueueRepository,
+            DecideUseCase,
+            DecisionPublisher,
+            DecisionPolicies,
+            METRICS_REGISTRY,
+          ],
           useFactory: (
             dataSource: DataSource,
             queue: DecisionQueueRepository,
             decide: DecideUseCase,
             publisher: DecisionPublisher,
+            policies: DecisionPolicies,
             registry: Registry,
           ) => {
             const logger = new Logger('DecisionWorker');
@@ -184,12 +277,12 @@ export class DecisioningModule {
               }),
               decide: (pending) => decide.execute(pending),
               publish: (outcomes) => publisher.publish(outcomes),
-              historyLimit: () => artifacts.agentPolicy.caseHistory.limit,
+              historyLimit: () => policies.current().production.artifacts.agentPolicy.caseHistory.limit,
               maxInFlight: workerConfig.DECISIONING_MAX_IN_FLIGHT,
               pollMs: workerConfig.DECISIONING_QUEUE_POLL_MS,
               maxAttempts: workerConfig.DECISIONING_MAX_ATTEMPTS,
               now: () => Date.now(),
-              onPublished: (outcomes) => metrics.published(outcomes.map((outcome) => outcome.record)),
+              onPublished: (outcomes) => metrics.published(outcomes.flatMap((outcome) => outcome.records)),
               logger: {
                 warn: (message, fields) => logger.warn(message, fields),
                 error: (message, fields) => logger.error(message, fields),

@@ -1,5 +1,11 @@
 /** The decisioning service's feature: Kafka inbox, decide use case, case memory and its migration. */
 export { DecideUseCase, type DecideDeps, type DecisionOutcome } from './decide.usecase';
+export {
+  DecisionPolicies,
+  type DecisionPoliciesOptions,
+  type PoliciesInForce,
+  type PolicySet,
+} from './decision-policies';
 export { DecisionPublisher } from './decision-publisher';
 export {
   DecisionWorker,
@@ -7,6 +13,11 @@ export {
   type DecisionQueuePort,
   type DecisionWorkerOptions,
 } from './decision-worker';
+export {
+  type DecisionWorkerConfig,
+  decisionWorkerConfigSchema,
+  decisionWorkerConfigShape,
+} from './decision-worker.config';
 export { caseEventTrigger, decisionRequestedTransition, workflowDecisionTrigger } from './decision-triggers';
 export { type DecisioningConfig, decisioningConfigSchema } from './decisioning.config';
 export { DecisioningModule, type DecisioningModuleOptions } from './decisioning.module';

@@ -4,6 +4,7 @@ import {
 } from '@keel/decisioning-feature';
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
+import { releasesTablesMigration } from '@keel/releases';
 
 /** The decisioning service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const decisioningMigrations: ServiceMigrations = {
@@ -14,5 +15,6 @@ export const decisioningMigrations: ServiceMigrations = {
     DecisioningTables1764100000100,
     messagingDeliveryCountsMigration('decisioning'),
     DecisioningDecisionQueue1764400000100,
+    releasesTablesMigration('decisioning'),
   ],
 };
