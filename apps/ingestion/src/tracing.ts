@@ -1,0 +1,4 @@
+import { startTracing } from '@keel/tracing';
+
+// Before anything else loads: the instrumentations patch http, fetch and kafkajs as they are first required.
+startTracing('ingestion');
