@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Role } from '@keel/access';
 import {
+  FaultProxy,
   type ScratchDatabase,
   type TestProcess,
   scratchDatabase,
@@ -110,6 +111,8 @@ describe('release propagation', () => {
   let governanceDatabase: ScratchDatabase;
   let governance: GovernanceProcess;
   let workflow: WorkflowE2eContext;
+  // The workflow service reaches governance through it, so a test can take governance away from it alone.
+  let governanceLink: FaultProxy;
   const propagation: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -130,7 +133,8 @@ describe('release propagation', () => {
       client: 'workflow-service',
       roles: ['viewer'],
     });
-    releaseEnv.GOVERNANCE_URL = governance.url;
+    governanceLink = await FaultProxy.inFrontOf(governance.url);
+    releaseEnv.GOVERNANCE_URL = governanceLink.url(governance.url);
     releaseEnv.GOVERNANCE_API_KEY = key.key;
     workflow.publishDefinitions(() => false);
     await workflow.setUp();
@@ -138,6 +142,7 @@ describe('release propagation', () => {
   });
 
   afterAll(async () => {
+    await governanceLink?.close();
     await governance?.stop();
     await workflow?.tearDown();
     await governanceDatabase?.drop();
@@ -260,12 +265,42 @@ describe('release propagation', () => {
     expect(await governance.call('GET', '/v1/audit/verify', 'viewer')).toMatchObject({ intact: true });
   });
 
+  it('holds a promotion while governance cannot be reached from the service, and applies it once it can', async () => {
+    governanceLink.refuse();
+    governanceLink.cut();
+    const [before] = await workflow.query<{ steps: number }>(
+      `SELECT count(*)::int AS steps FROM workflow.release_applications`,
+    );
+    await governance.call('POST', '/v1/releases', 'operator', {
+      id: 'r3',
+      agentPolicy: { name: 'support-agent', version: 1 },
+      prompt: { name: 'decide', version: 1 },
+      model: 'offline-planner@1',
+      guardrailPolicy: { name: 'guardrails', version: 1 },
+      workflowTemplates: [{ name: 'release-demo', version: 2 }],
+    });
+    await governance.call('POST', '/v1/releases/r3/submit', 'operator');
+    await governance.call('POST', '/v1/releases/r3/approve', 'approver');
+    await governance.call('POST', '/v1/releases/r3/promote', 'operator', { stage: 'shadow' });
+    await governance.call('POST', '/v1/releases/r3/promote', 'operator', { stage: 'production' });
+    // Held, not dead-lettered and not half-applied: r1 stays in force while governance is away.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await health()).toMatchObject({ production: { id: 'r1' }, shadow: null });
+    const [during] = await workflow.query<{ steps: number }>(
+      `SELECT count(*)::int AS steps FROM workflow.release_applications`,
+    );
+    expect(during).toEqual(before);
+
+    await promoted('r3', () => Promise.resolve(governanceLink.heal()), 'r3 after governance came back');
+    expect(await startedUnder('under-r3', 5)).toEqual({ workflow_version: 2, release_id: 'r3', path: '/v2/5' });
+  });
+
   it('resumes the release in force after a restart while governance is down', async () => {
     await governance.stop();
     await workflow.service.kill();
     await workflow.service.start();
-    expect(await health()).toMatchObject({ tenant, production: { id: 'r1' } });
-    expect(await startedUnder('after-restart', 4)).toEqual({ workflow_version: 1, release_id: 'r1', path: '/v1/4' });
+    expect(await health()).toMatchObject({ tenant, production: { id: 'r3' } });
+    expect(await startedUnder('after-restart', 4)).toEqual({ workflow_version: 2, release_id: 'r3', path: '/v2/4' });
   });
 
   // Decisioning: the decisioning engineer starts the decisioning service here with the same release env
