@@ -7,6 +7,7 @@ import {
   type Release,
   type ReleaseCommand,
   type ReleaseScope,
+  productionRelease,
   transitionRelease,
 } from '@keel/governance-domain';
 import { type OutboxWriter, type Topics } from '@keel/messaging';
@@ -96,12 +97,37 @@ export class ReleaseService {
     return this.options.transactions.run((manager) => this.applied(manager, by, command));
   }
 
+  /**
+   * Rolls back `releaseId` only if it is still the release in production once the tenant's releases are locked,
+   * so a rollback decided on what was seen earlier (the drift monitor's) never takes down a release promoted
+   * since.
+   *
+   * @throws GovernanceError `invalid-transition` when another release is in production now, and as `step`.
+   */
+  rollBack(by: Principal, releaseId: string, reason: string): Promise<Release> {
+    return this.options.transactions.run((manager) =>
+      this.applied(manager, by, { type: 'rollback', reason }, releaseId),
+    );
+  }
+
   list(tenant: string): Promise<Release[]> {
     return this.options.transactions.run((manager) => this.options.releases.list(manager, tenant));
   }
 
-  private async applied(manager: EntityManager, by: Principal, command: ReleaseCommand): Promise<Release> {
+  private async applied(
+    manager: EntityManager,
+    by: Principal,
+    command: ReleaseCommand,
+    expectedInProduction?: string,
+  ): Promise<Release> {
     const scope = await this.options.releases.lockScope(manager, by.tenant);
+    const inProduction = productionRelease(scope)?.id;
+    if (expectedInProduction !== undefined && inProduction !== expectedInProduction) {
+      throw new GovernanceError(
+        'invalid-transition',
+        `release '${expectedInProduction}' is no longer in production in tenant '${by.tenant}' (now: ${inProduction ?? 'none'})`,
+      );
+    }
     if (command.type === 'promote') {
       await this.options.promotionGate?.check(manager, scope, command.releaseId, command.stage);
     }

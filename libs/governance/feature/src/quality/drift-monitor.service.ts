@@ -69,12 +69,16 @@ export class DriftMonitor {
     let rollbackRefused: string | undefined;
     if (breached && autoRollback) {
       try {
-        await this.options.releaseService.step(this.actor(tenant), { type: 'rollback', reason });
+        await this.options.releaseService.rollBack(this.actor(tenant), production.id, reason);
         rolledBack = true;
         this.options.metrics.driftRollbacks.inc({ tenant });
       } catch (error) {
-        // Nothing before it to return to: the breach still alerts and is audited, with why it stayed.
-        if (!(error instanceof GovernanceError) || error.code !== 'nothing-to-roll-back') throw error;
+        // Nothing before it to return to, or another release went to production since the look: the breach
+        // still alerts and is audited, with why the release stayed (or was already replaced).
+        const refused =
+          error instanceof GovernanceError &&
+          (error.code === 'nothing-to-roll-back' || error.code === 'invalid-transition');
+        if (!refused) throw error;
         rollbackRefused = error.message;
       }
     }
