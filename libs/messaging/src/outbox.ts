@@ -1,7 +1,18 @@
 import type { CloudEvent, TopicData, TopicDefinition } from '@keel/contracts';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, QueryRunner } from 'typeorm';
 import type { MessagingSchema } from './messaging-tables';
 import { outgoingRecord } from './outgoing-record';
+
+/**
+ * Transactions that wrote outbox rows and have not ended yet, with the outbox tables they wrote: a relay on
+ * the same data source publishes them as soon as the transaction commits (`OutboxRelay` watches commits).
+ */
+const outboxesWrittenBy = new WeakMap<QueryRunner, Set<string>>();
+
+/** Whether the transaction of `queryRunner` wrote to `outbox`; forgets it (the transaction has ended). */
+export function takeOutboxWrite(queryRunner: QueryRunner, outbox: string): boolean {
+  return outboxesWrittenBy.get(queryRunner)?.delete(outbox) ?? false;
+}
 
 /**
  * Writes events to the outbox inside the caller's transaction, so the state change and the events it
@@ -27,5 +38,12 @@ export class OutboxWriter {
       `INSERT INTO ${this.tables.outbox} (topic, message_key, value, headers) VALUES ${rows.join(', ')}`,
       params,
     );
+    // A manager without a query runner of its own wrote outside a transaction: the relay's poll finds it.
+    const runner = manager.queryRunner;
+    if (runner?.isTransactionActive) {
+      const written = outboxesWrittenBy.get(runner) ?? new Set<string>();
+      written.add(this.tables.outbox);
+      outboxesWrittenBy.set(runner, written);
+    }
   }
 }

@@ -11,6 +11,8 @@ export class PollingLoop {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** A nudge that came while a tick ran: that tick may have looked before the work arrived. */
+  private nudged = false;
 
   constructor(
     private readonly tick: () => Promise<boolean>,
@@ -30,21 +32,23 @@ export class PollingLoop {
     await this.loop;
   }
 
-  /** Cuts the current wait short: there is work now. */
+  /** Cuts the current wait short, or has the tick in flight followed by another at once: there is work now. */
   nudge(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    else this.nudged = true;
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       let more = false;
+      this.nudged = false;
       try {
         more = await this.tick();
       } catch (error) {
         this.options.onError?.(error);
       }
       // Stopped while the tick ran: waiting out the interval would only hold up the shutdown.
-      if (more || !this.running) continue;
+      if (more || this.nudged || !this.running) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.intervalMs);
         this.wake = () => {
