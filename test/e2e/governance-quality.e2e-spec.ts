@@ -373,6 +373,11 @@ describe('governance release quality (replay gate, shadow agreement, drift rollb
       },
     });
 
+    expect(await call('GET', '/v1/quality/shadow?window=0', alice)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid-request' },
+    });
+
     // Drift: under the lenient release orders arrive without addresses and the agent asks for them instead
     // of starting workflows — a decision-mix shift of 1 against the release's 0.2.
     const drifted = await Promise.all(
@@ -400,6 +405,10 @@ describe('governance release quality (replay gate, shadow agreement, drift rollb
           breaches: expect.arrayContaining([{ signal: 'decision-mix', value: 1, limit: 0.2 }]),
         },
       },
+    });
+    expect(await call('GET', '/v1/quality/drift', alice)).toMatchObject({
+      status: 200,
+      body: { releaseId: 'lenient', breached: true, rolledBack: true },
     });
     const releases = await call<
       { id: string; state: string; history: { actor: string; reason?: string }[] }[]
