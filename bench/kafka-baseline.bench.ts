@@ -30,6 +30,18 @@ const sentAtHeader = 'bench_sent_at';
 type Mode = { kind: 'burst' } | { kind: 'paced'; perSecond: number };
 const pacedRate = Number(process.env.BENCH_PACED_RATE ?? 500);
 const pacedMessages = Number(process.env.BENCH_PACED_MESSAGES ?? 5_000);
+/** Consumer knobs to try other settings than the library's defaults (unset: the defaults, as services run). */
+const consumerTuning = {
+  ...(process.env.BENCH_RECORDS_PER_TRANSACTION
+    ? { recordsPerTransaction: Number(process.env.BENCH_RECORDS_PER_TRANSACTION) }
+    : {}),
+  ...(process.env.BENCH_COMMIT_EVERY_RECORDS
+    ? { commitEveryRecords: Number(process.env.BENCH_COMMIT_EVERY_RECORDS) }
+    : {}),
+  ...(process.env.BENCH_PARTITIONS_CONCURRENTLY
+    ? { partitionsConsumedConcurrently: Number(process.env.BENCH_PARTITIONS_CONCURRENTLY) }
+    : {}),
+};
 
 async function pace(mode: Mode, started: number, sent: number): Promise<void> {
   if (mode.kind === 'burst') return;
@@ -100,6 +112,7 @@ async function throughMessaging(mode: Mode, count: number): Promise<RunFigures> 
     dataSource,
     tables: new MessagingSchema(schema),
     deadLetters: sender,
+    ...consumerTuning,
     subscriptions: [
       subscribe(topic, async (event, context) => {
         await context.manager.query(
