@@ -4,19 +4,20 @@ import { governanceConfigSchema } from '@keel/governance-feature';
 import { ingestionConfigSchema } from '@keel/ingestion-feature';
 import { retrievalConfigSchema } from '@keel/retrieval-feature';
 import { METRICS_REGISTRY } from '@keel/observability';
+import { createKpiMetrics } from '@keel/simulators';
 import { startServiceUnderTest } from '@keel/testing';
-import { workflowConfigSchema } from '@keel/workflow-runtime';
 import type { DynamicModule } from '@nestjs/common';
 import { parser } from '@prometheus-io/lezer-promql';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { AppModule as DecisioningApp } from '../apps/decisioning/src/app.module';
 import { AppModule as GovernanceApp } from '../apps/governance/src/app.module';
 import { AppModule as IngestionApp } from '../apps/ingestion/src/app.module';
 import { AppModule as RetrievalApp } from '../apps/retrieval/src/app.module';
 import { AppModule as WorkflowApp } from '../apps/workflow/src/app.module';
+import { loadWorkflowServiceConfig } from '../apps/workflow/src/workflow.config';
 
 // Every query of every Grafana dashboard and every alert rule names metrics the services really export:
 // the five services are booted on real Kafka and Postgres, their /metrics scraped, and each PromQL
@@ -28,7 +29,7 @@ const services: Record<string, (env: Record<string, string>) => DynamicModule> =
   ingestion: (env) => IngestionApp.forRoot(loadConfig(ingestionConfigSchema, env)),
   retrieval: (env) => RetrievalApp.forRoot(loadConfig(retrievalConfigSchema, env)),
   decisioning: (env) => DecisioningApp.forRoot(loadConfig(decisioningConfigSchema, env)),
-  workflow: (env) => WorkflowApp.forRoot(loadConfig(workflowConfigSchema, env)),
+  workflow: (env) => WorkflowApp.forRoot(loadWorkflowServiceConfig(env)),
   governance: (env) =>
     GovernanceApp.forRoot(
       loadConfig(governanceConfigSchema, {
@@ -147,6 +148,11 @@ describe('monitoring: dashboards and alerts use metrics the services export', ()
   const catalog = new Map<string, CatalogEntry>(scrapeSeries.map((name) => [name, { labels: new Set() }]));
 
   beforeAll(async () => {
+    // The use cases' KPIs are measured by the systems the workflows call (the simulators in the demo and
+    // the tests, the real systems' exporters in a deployment), so their names come from that registry.
+    const kpis = new Registry();
+    createKpiMetrics(kpis);
+    for (const [name, entry] of catalogOf(kpis)) catalog.set(name, entry);
     for (const [service, module] of Object.entries(services)) {
       const started = await startServiceUnderTest(service, module);
       try {
