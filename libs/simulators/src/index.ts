@@ -1,9 +1,5 @@
 export { createKpiMetrics, type KpiMetrics } from './kpi.metrics';
-export {
-  SimulatorServer,
-  type SimulatedRequest,
-  type SimulatedResponse,
-} from './simulator-server';
+export { SimulatorServer, type SimulatedRequest, type SimulatedResponse } from './simulator-server';
 export {
   CarrierSimulator,
   InventorySimulator,

@@ -15,7 +15,6 @@ export interface SimulatedRequest {
   readonly headers: IncomingMessage['headers'];
 }
 
-
 const maxBodyBytes = 1_048_576;
 
 /**

@@ -15,7 +15,10 @@ describe('target system simulators', () => {
   afterAll(() => systems.stop());
 
   const call = async (service: string, method: string, path: string, body?: unknown, key?: string) => {
-    const base = systems.workflowHttpServices().split(',').find((entry) => entry.startsWith(`${service}=`));
+    const base = systems
+      .workflowHttpServices()
+      .split(',')
+      .find((entry) => entry.startsWith(`${service}=`));
     const response = await fetch(`${base?.split('=')[1]}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
@@ -79,7 +82,9 @@ describe('target system simulators', () => {
     expect(systems.support.openAssignments('priority')).toBe(1);
     const metrics = await systems.registry.getMetricsAsJSON();
     const utilisation = metrics.find((metric) => metric.name === 'keel_kpi_support_queue_utilisation_ratio');
-    expect(utilisation?.values).toContainEqual(expect.objectContaining({ labels: { queue: 'priority' }, value: 0.5 }));
+    expect(utilisation?.values).toContainEqual(
+      expect.objectContaining({ labels: { queue: 'priority' }, value: 0.5 }),
+    );
   });
 
   it('names its KPIs by the metric conventions', () => {

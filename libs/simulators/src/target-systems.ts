@@ -70,7 +70,8 @@ export class InventorySimulator extends SimulatorServer {
     const reservation = this.reservations.get(reservationId);
     // Releasing twice (a retried compensation) finds nothing left to release and says so.
     if (!reservation) return ok({ reservationId, released: false });
-    for (const line of reservation.lines) this.available.set(line.sku, this.stockOf(line.sku) + line.quantity);
+    for (const line of reservation.lines)
+      this.available.set(line.sku, this.stockOf(line.sku) + line.quantity);
     this.reservations.delete(reservationId);
     return ok({ reservationId, released: true });
   }
@@ -108,7 +109,22 @@ export interface CarrierOptions {
   readonly parcelMaxKg?: number;
 }
 
-const euCountries = new Set(['AT', 'BE', 'DE', 'DK', 'ES', 'FI', 'FR', 'IE', 'IT', 'NL', 'PL', 'PT', 'SE', 'GB']);
+const euCountries = new Set([
+  'AT',
+  'BE',
+  'DE',
+  'DK',
+  'ES',
+  'FI',
+  'FR',
+  'IE',
+  'IT',
+  'NL',
+  'PL',
+  'PT',
+  'SE',
+  'GB',
+]);
 
 /**
  * Carriers (`service: carriers`): `POST /parcel/bookings` and `POST /freight/bookings { orderId, weightKg,
@@ -143,7 +159,8 @@ export class CarrierSimulator extends SimulatorServer {
     const orderId = requiredString(body, 'orderId');
     if (typeof orderId !== 'string') return orderId;
     const weightKg = body.weightKg;
-    if (typeof weightKg !== 'number' || !(weightKg > 0)) return refused(400, 'weightKg: expected a number > 0');
+    if (typeof weightKg !== 'number' || !(weightKg > 0))
+      return refused(400, 'weightKg: expected a number > 0');
     const destination = (body.destination ?? {}) as Record<string, unknown>;
     const country = typeof destination.country === 'string' ? destination.country : '';
     if (country.length === 0) return refused(400, 'destination.country: expected a country code');
@@ -372,7 +389,8 @@ export class SupportDeskSimulator extends SimulatorServer {
     const assignmentId = `asg-${ticketId}-${this.assignments.size + 1}`;
     this.assignments.set(assignmentId, { ticketId, queue });
     const created = this.createdAt.get(ticketId);
-    if (first && created !== undefined) this.kpis.firstContact.observe({ queue }, (this.clock() - created) / 1000);
+    if (first && created !== undefined)
+      this.kpis.firstContact.observe({ queue }, (this.clock() - created) / 1000);
     this.kpis.queueUtilisation.set({ queue }, (open + 1) / agents);
     return ok({ assignmentId, ticketId, queue, agent: `${queue}-agent-${(open % agents) + 1}` }, 201);
   }
@@ -382,7 +400,10 @@ export class SupportDeskSimulator extends SimulatorServer {
     if (!assignment) return ok({ assignmentId, unassigned: false });
     this.assignments.delete(assignmentId);
     const agents = this.agents[assignment.queue] ?? 1;
-    this.kpis.queueUtilisation.set({ queue: assignment.queue }, this.openAssignments(assignment.queue) / agents);
+    this.kpis.queueUtilisation.set(
+      { queue: assignment.queue },
+      this.openAssignments(assignment.queue) / agents,
+    );
     return ok({ assignmentId, unassigned: true });
   }
 }

@@ -44,11 +44,16 @@ export class WorkflowKpiObserver {
   }
 
   private observe({ batch }: EachBatchPayload): Promise<void> {
-    const topic = batch.topic === this.topics.caseEvents.name ? this.topics.caseEvents : this.topics.workflowEvents;
+    const topic =
+      batch.topic === this.topics.caseEvents.name ? this.topics.caseEvents : this.topics.workflowEvents;
     for (const message of batch.messages) {
       let event: CloudEvent;
       try {
-        event = decodeEvent(topic, { key: message.key, value: message.value, headers: message.headers ?? {} });
+        event = decodeEvent(topic, {
+          key: message.key,
+          value: message.value,
+          headers: message.headers ?? {},
+        });
       } catch {
         // Not a valid event: the services' own consumers dead-letter it; nothing to measure here.
         continue;
@@ -68,7 +73,10 @@ export class WorkflowKpiObserver {
     if (transition === 'approval.requested') {
       const since = this.caseSeenAt.get(event.subject);
       if (since !== undefined) {
-        this.kpis.escalationLatency.observe({ workflow: template }, Math.max(0, Date.parse(event.time) - since) / 1000);
+        this.kpis.escalationLatency.observe(
+          { workflow: template },
+          Math.max(0, Date.parse(event.time) - since) / 1000,
+        );
       }
       if (template === 'support-routing' && stepId === 'escalate') this.kpis.slaBreaches.inc();
     }

@@ -91,7 +91,9 @@ export class InProcessBus implements InProcessBusClients {
     if (this.topics.has(config.topic)) return false;
     const partitions = config.numPartitions ?? 1;
     if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new KafkaJSError(`invalid partition count ${partitions} for ${config.topic}`, { retriable: false });
+      throw new KafkaJSError(`invalid partition count ${partitions} for ${config.topic}`, {
+        retriable: false,
+      });
     }
     this.topics.set(config.topic, {
       partitions: Array.from({ length: partitions }, () => []),
@@ -138,6 +140,25 @@ export class InProcessBus implements InProcessBusClients {
     });
     if (placed.length > 0) this.wake();
     return metadata;
+  }
+
+  /**
+   * Records not yet committed by the groups that consume them: per group, every partition of the topics
+   * its running members subscribe to, from the committed offset (or the start) to the end.
+   */
+  backlog(): number {
+    let behind = 0;
+    for (const group of this.groups.values()) {
+      for (const topic of group.subscribedTopics()) {
+        const log = this.topics.get(topic);
+        if (!log) continue;
+        for (const [partition, messages] of log.partitions.entries()) {
+          const committed = group.committed.get(partitionKey(topic, partition)) ?? 0n;
+          behind += Math.max(0, messages.length - Number(committed));
+        }
+      }
+    }
+    return behind;
   }
 
   /** Records of a partition from an offset on (at most `maxBatchRecords`), and the partition's end. */
@@ -283,6 +304,10 @@ class ConsumerGroup {
     this.generation++;
   }
 
+  subscribedTopics(): Set<string> {
+    return new Set(this.members.flatMap((member) => member.subscribedTopics()));
+  }
+
   /** Whether a partition is this member's in the current generation. */
   owns(member: InProcessConsumer, topic: string, partition: number): boolean {
     const subscribed = this.members.filter((candidate) => candidate.subscribes(topic));
@@ -311,6 +336,10 @@ class InProcessConsumer implements KafkaConsumerPort {
     private readonly group: ConsumerGroup,
     private readonly clientId: string,
   ) {}
+
+  subscribedTopics(): string[] {
+    return this.running ? [...this.topics] : [];
+  }
 
   subscribes(topic: string): boolean {
     return this.running && this.topics.has(topic);
@@ -341,7 +370,9 @@ class InProcessConsumer implements KafkaConsumerPort {
   run(config: ConsumerRunConfig = {}): Promise<void> {
     const { eachBatch } = config;
     if (!eachBatch) {
-      return Promise.reject(new KafkaJSError(`${this.clientId}: the in-process bus runs eachBatch handlers only`));
+      return Promise.reject(
+        new KafkaJSError(`${this.clientId}: the in-process bus runs eachBatch handlers only`),
+      );
     }
     if (this.running) return Promise.reject(new KafkaJSError('the consumer is already running'));
     this.running = true;
@@ -510,4 +541,7 @@ function protocolError(type: string, message: string): KafkaJSProtocolError {
   return new KafkaJSProtocolError(brokerError);
 }
 
-const protocolCodes: Readonly<Record<string, number>> = { MESSAGE_TOO_LARGE: 10, UNKNOWN_TOPIC_OR_PARTITION: 3 };
+const protocolCodes: Readonly<Record<string, number>> = {
+  MESSAGE_TOO_LARGE: 10,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+};

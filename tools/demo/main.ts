@@ -1,0 +1,331 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AccessTokenSigner, accessConfigSchema } from '@keel/access';
+import { loadConfig } from '@keel/config';
+import { TargetSystems, WorkflowKpiObserver } from '@keel/simulators';
+import { workflowTemplates } from '@keel/workflow-engine';
+import type { INestApplication } from '@nestjs/common';
+import { Command } from 'commander';
+import { Pool } from 'pg';
+import { type ServiceName, bootOrder, keepSignalListener, startService } from './demo-services';
+import { type DemoSummary, instanceOutcomes, summarize, undecidedTriggers } from './demo-summary';
+import { readSamples, replay } from './demo-replay';
+import { EmbeddedInfrastructure, inProcessBrokerAddress } from './embedded-infrastructure';
+
+interface DemoOptions {
+  readonly exit: boolean;
+  readonly portBase: number;
+  readonly data: string;
+  readonly json?: string;
+  readonly progress: boolean;
+  readonly logLevel: string;
+  readonly settleTimeoutMs: number;
+}
+
+const tenant = 'acme';
+const workflowTaskRole = 'keel_workflow_task';
+
+/**
+ * The support-routing template waits one or four hours for its SLA; the demo runs a copy, one version up,
+ * whose SLA wait is one or four seconds (the rest is the bundled template unchanged), so a replay reaches the
+ * SLA check and the lead's approval within the run.
+ */
+function demoSupportRouting(): Record<string, unknown> {
+  const bundled = workflowTemplates.find((template) => template.name === 'support-routing');
+  if (!bundled) throw new Error('the bundled support-routing template is missing');
+  const copy = JSON.parse(JSON.stringify(bundled)) as {
+    version: number;
+    description?: string;
+    steps: Record<string, Record<string, unknown>>;
+  };
+  copy.version = bundled.version + 1;
+  copy.description = `${bundled.description ?? ''} (embedded demo: SLA waits in seconds, not hours)`;
+  copy.steps.slaTimer = {
+    ...copy.steps.slaTimer,
+    description: 'One second for high priority tickets, four otherwise (the demo clock).',
+    until: "$fromMillis($millis() + (input.priority = 'high' ? 1000 : 4000))",
+  };
+  return copy;
+}
+
+async function runDemo(options: DemoOptions): Promise<number> {
+  const started = performance.now();
+  const say = (text: string) =>
+    process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}\n`);
+  const work = mkdtempSync(join(tmpdir(), 'keel-demo-'));
+  const infrastructure = new EmbeddedInfrastructure();
+  const apps: { name: ServiceName; app: INestApplication }[] = [];
+  let systems: TargetSystems | undefined;
+  let observer: WorkflowKpiObserver | undefined;
+  let metricsServer: Server | undefined;
+  let sql: Pool | undefined;
+
+  const stop = async () => {
+    for (const { app } of [...apps].reverse()) await app.close().catch(() => undefined);
+    await observer?.stop();
+    await new Promise<void>((done) => (metricsServer ? metricsServer.close(() => done()) : done()));
+    await systems?.stop();
+    await sql?.end().catch(() => undefined);
+    await infrastructure.stop();
+    rmSync(work, { recursive: true, force: true });
+  };
+
+  try {
+    say('keel demo: starting embedded Postgres (PGlite) and the in-process event bus…');
+    await infrastructure.start();
+    // One connection: the demo's own statements queue behind each other, as the services' pools do.
+    sql = new Pool({ connectionString: infrastructure.databaseUrl, max: 1 });
+    // The remediation desk records outcomes where the exception-handling template's verify statement reads them.
+    await sql.query(
+      `CREATE TABLE public.remediations (exception_id text NOT NULL, remediation_id text PRIMARY KEY, resolved boolean NOT NULL)`,
+    );
+    await sql.query(`CREATE ROLE ${workflowTaskRole} NOLOGIN`);
+    await sql.query(`GRANT SELECT ON public.remediations TO ${workflowTaskRole}`);
+    const statementsFile = join(work, 'statements.yaml');
+    writeFileSync(
+      statementsFile,
+      [
+        'exception.remediation_status:',
+        '  templates: [exception-handling]',
+        '  sql: >-',
+        '    SELECT resolved FROM public.remediations',
+        '    WHERE exception_id = $1 AND remediation_id = $2::text',
+        '',
+      ].join('\n'),
+    );
+    const definitionsDir = join(work, 'definitions');
+    mkdirSync(definitionsDir);
+    writeFileSync(
+      join(definitionsDir, 'support-routing.demo.json'),
+      JSON.stringify(demoSupportRouting(), null, 2),
+    );
+
+    const database = sql;
+    systems = new TargetSystems({
+      recordRemediation: async ({ exceptionId, remediationId, resolved }) => {
+        await database.query(
+          `INSERT INTO public.remediations (exception_id, remediation_id, resolved) VALUES ($1, $2, $3)
+           ON CONFLICT (remediation_id) DO UPDATE SET resolved = EXCLUDED.resolved`,
+          [exceptionId, remediationId, resolved],
+        );
+      },
+      // A SKU the warehouse has run out of, so an order fails where a real one would.
+      inventory: { stock: { 'SKU-135': 0 } },
+    });
+    await systems.start();
+    observer = new WorkflowKpiObserver(infrastructure.bus.client('keel-kpi-observer'), systems.kpis);
+    await observer.start();
+
+    const sharedKey = randomBytes(32).toString('hex');
+    const common: Record<string, string> = {
+      HOST: '127.0.0.1',
+      DATABASE_URL: infrastructure.databaseUrl,
+      KAFKA_BROKERS: inProcessBrokerAddress,
+      KEEL_TOPIC_NAMESPACE: '',
+      LOG_LEVEL: options.logLevel,
+      // Every poll of every service is a statement on the one embedded session: 50 ms keeps hops short
+      // without the polls crowding out the work.
+      OUTBOX_POLL_MS: '50',
+      DECISIONING_QUEUE_POLL_MS: '50',
+      CONSUMER_RETRY_INITIAL_MS: '100',
+      ACCESS_SHARED_KEY: sharedKey,
+    };
+    const port = (offset: number) => String(options.portBase === 0 ? 0 : options.portBase + offset);
+    const urls: Partial<Record<ServiceName, string>> = {};
+    const envFor = (name: ServiceName): Record<string, string> => {
+      switch (name) {
+        case 'retrieval':
+          return { ...common, PORT: port(1) };
+        case 'governance':
+          return { ...common, PORT: port(4), GOVERNANCE_AUDIT_KEY: randomBytes(32).toString('hex') };
+        case 'workflow':
+          return {
+            ...common,
+            PORT: port(3),
+            WORKFLOW_HTTP_SERVICES: systems?.workflowHttpServices() ?? '',
+            WORKFLOW_DEFINITIONS_DIR: definitionsDir,
+            WORKFLOW_POSTGRES_STATEMENTS_FILE: statementsFile,
+            WORKFLOW_TASK_LEASE_GRACE_MS: '1000',
+          };
+        case 'decisioning':
+          return { ...common, PORT: port(2), RETRIEVAL_URL: urls.retrieval ?? '' };
+        case 'ingestion':
+          return { ...common, PORT: port(0) };
+      }
+    };
+    for (const name of bootOrder) {
+      say(`keel demo: starting ${name}…`);
+      const app = await startService(name, envFor(name), options.logLevel);
+      apps.push({ name, app });
+      urls[name] = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    }
+    const booted = performance.now();
+
+    const signer = new AccessTokenSigner(loadConfig(accessConfigSchema, { ACCESS_SHARED_KEY: sharedKey }));
+    const operator = () =>
+      signer.bearer({ subject: 'keel-demo', tenant, roles: ['operator'], ttlSeconds: 3_600 });
+    const lines = readSamples(options.data);
+    say(`keel demo: replaying ${lines.length} bundled events through ingestion (${urls.ingestion})`);
+    const results = await replay(lines, systems, `${urls.ingestion}/v1/events`, operator, options.progress);
+    const refused = results.filter((result) => result.outcome === 'rejected' || result.outcome === 'failed');
+    for (const result of refused)
+      say(`  line ${result.line}: ${result.outcome} ${result.error}: ${result.message}`);
+
+    const settled = await settle(infrastructure, options.settleTimeoutMs);
+    const summary = await summarize(infrastructure.bus, systems);
+    const wallSeconds = (performance.now() - started) / 1000;
+    const report = {
+      settled,
+      wallSeconds: Math.round(wallSeconds * 10) / 10,
+      bootSeconds: Math.round(((booted - started) / 1000) * 10) / 10,
+      ingested: countBy(results.map((result) => result.outcome)),
+      ...summary,
+      urls,
+    };
+    process.stdout.write(formatSummary(report));
+    if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (options.exit) {
+      await stop();
+      return settled ? 0 : 1;
+    }
+
+    const kpiRegistry = systems.registry;
+    metricsServer = createServer((request, response) => {
+      if (request.url !== '/metrics') {
+        response.writeHead(404).end();
+        return;
+      }
+      void kpiRegistry.metrics().then((text) => {
+        response.writeHead(200, { 'content-type': kpiRegistry.contentType }).end(text);
+      });
+    });
+    await new Promise<void>((done) => metricsServer?.listen(Number(port(9)), '127.0.0.1', () => done()));
+    const kpiAddress = metricsServer.address();
+    const kpiPort = typeof kpiAddress === 'object' && kpiAddress ? kpiAddress.port : 0;
+    say(
+      [
+        '',
+        `serving until Ctrl-C: governance API ${urls.governance}/docs, workflow API ${urls.workflow}/instances,`,
+        `each service's /metrics (e.g. ${urls.workflow}/metrics), KPIs http://127.0.0.1:${kpiPort}/metrics`,
+        `bearer token (operator, tenant ${tenant}): ${await operator()}`,
+      ].join('\n'),
+    );
+    await new Promise<void>((done) => {
+      const onSignal = () => done();
+      keepSignalListener(onSignal);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    });
+    say('keel demo: stopping…');
+    await stop();
+    return 0;
+  } catch (error) {
+    say(`keel demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await stop().catch(() => undefined);
+    return 1;
+  }
+}
+
+/**
+ * Waits until the pipeline rests: every consumer group has committed everything, every trigger has its
+ * decision, no instance is still running (each finished or waits for a person), and the bus has taken no
+ * record for a while (every outbox drained).
+ */
+async function settle(infrastructure: EmbeddedInfrastructure, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const quietMs = 1_000;
+  let lastCount = -1;
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    const count = infrastructure.bus
+      .topicNames()
+      .reduce((sum, topic) => sum + infrastructure.bus.records(topic).length, 0);
+    if (count !== lastCount) {
+      lastCount = count;
+      quietSince = Date.now();
+    }
+    const { bus } = infrastructure;
+    const running = [...instanceOutcomes(bus).values()].some(({ outcome }) => outcome === 'in-progress');
+    const resting = !running && bus.backlog() === 0 && undecidedTriggers(bus) <= 0;
+    if (resting && Date.now() - quietSince >= quietMs) return true;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  return false;
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
+function formatSummary(
+  report: DemoSummary & {
+    settled: boolean;
+    wallSeconds: number;
+    bootSeconds: number;
+    ingested: Record<string, number>;
+  },
+): string {
+  const line = (label: string, value: unknown) =>
+    `  ${label.padEnd(28)} ${typeof value === 'string' ? value : JSON.stringify(value)}\n`;
+  const kpi = (value: number | null, unit = '') => (value === null ? 'n/a' : `${value}${unit}`);
+  return [
+    '\nkeel demo summary\n',
+    line('ingested', report.ingested),
+    line('cases', `${report.cases} (${report.caseEvents} case events)`),
+    line('decisions by action', report.decisionsByAction),
+    line('decisions held for approval', report.decisionsHeldForApproval),
+    ...Object.entries(report.workflowsByOutcome).map(([template, outcomes]) =>
+      line(`workflows ${template}`, outcomes),
+    ),
+    line('approvals pending', report.approvalsPending),
+    line('dead letters', report.deadLetters),
+    '  KPIs\n',
+    line('  order cycle time (mean)', kpi(report.kpis.orderCycleSecondsMean, ' s')),
+    line('  on-time delivery rate', kpi(report.kpis.onTimeDeliveryRate)),
+    line('  cost per order', kpi(report.kpis.costPerOrderEur, ' EUR')),
+    line('  escalation latency (mean)', kpi(report.kpis.escalationLatencySecondsMean, ' s')),
+    line('  remediation success rate', kpi(report.kpis.remediationSuccessRate)),
+    line('  exceptions handled', kpi(report.kpis.exceptionsHandled)),
+    line('  first contact (mean)', kpi(report.kpis.firstContactSecondsMean, ' s')),
+    line('  queue utilisation (max)', kpi(report.kpis.queueUtilisationMax)),
+    line('  SLA breaches', kpi(report.kpis.slaBreaches)),
+    line('settled', report.settled),
+    line('wall time', `${report.wallSeconds} s (boot ${report.bootSeconds} s; target < 30 s)`),
+  ].join('');
+}
+
+const program = new Command()
+  .name('keel-demo')
+  .description('The whole Keel pipeline in one process on embedded parts, replaying the bundled sample data')
+  .option('--exit', 'exit after the summary instead of serving until Ctrl-C', false)
+  .option(
+    '--port-base <port>',
+    'ingestion on this port, retrieval +1, decisioning +2, workflow +3, governance +4, KPIs +9 (0: any free ports)',
+    '3101',
+  )
+  .option('--data <dir>', 'folder of the sample JSON-lines files', resolve(__dirname, '../../data/samples'))
+  .option('--json <file>', 'also write the summary as JSON')
+  .option('--no-progress', 'no progress bar')
+  .option('--log-level <level>', "the services' log level", 'error')
+  .option('--settle-timeout-ms <ms>', 'longest wait for the pipeline to come to rest', '60000');
+
+program.parse();
+const raw = program.opts<{
+  exit: boolean;
+  portBase: string;
+  data: string;
+  json?: string;
+  progress: boolean;
+  logLevel: string;
+  settleTimeoutMs: string;
+}>();
+void runDemo({
+  ...raw,
+  portBase: Number(raw.portBase),
+  settleTimeoutMs: Number(raw.settleTimeoutMs),
+}).then((code) => process.exit(code));
