@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Role } from '@keel/access';
 import { loadConfig } from '@keel/config';
 import { governanceConfigSchema } from '@keel/governance-feature';
@@ -20,6 +22,8 @@ interface Item {
   kind: string;
   status: string;
   caseId: string;
+  approverRole: string;
+  escalated: boolean;
   decidedBy?: string;
 }
 
@@ -36,6 +40,29 @@ describe('governance approvals inbox with the workflow service', () => {
 
   beforeAll(async () => {
     context.publishDefinitions((file) => file.startsWith('approval-flow'));
+    // An approval whose first deadline passes in a second: the workflow escalates it to another role.
+    writeFileSync(
+      join(context.definitionsDir, 'escalating-approval.workflow.json'),
+      JSON.stringify({
+        name: 'escalating-approval',
+        version: 1,
+        description: 'An ops lead has a second to approve, then the ops manager is asked.',
+        start: 'signOff',
+        steps: {
+          signOff: {
+            kind: 'approval',
+            title: 'Sign off order {{ input.n }}',
+            approverRole: 'ops-lead',
+            timeoutMs: 1000,
+            onTimeout: 'escalate',
+            escalateTo: 'ops-manager',
+            escalationTimeoutMs: 600000,
+            next: 'done',
+          },
+          done: { kind: 'end', status: 'completed' },
+        },
+      }),
+    );
     await context.setUp();
     await context.service.start();
     database = await scratchDatabase('keel_governance_approvals');
@@ -147,5 +174,57 @@ describe('governance approvals inbox with the workflow service', () => {
     expect(stages[0]).toBe('workflow-command');
     expect(stages).toContain('approval');
     expect(stages.at(-1)).toBe('workflow-step');
+  });
+
+  it('shows the step under the escalation role once its deadline passed; the escalated request is answered', async () => {
+    await context.sendCommands([
+      { command: 'start', instanceId: 'escalate-e2e', template: 'escalating-approval', input: { n: 12 } },
+    ]);
+    const viewer = await token('vera', ['viewer']);
+    const [escalated] = await waitFor(
+      async () => {
+        const items = (await call<Item[]>('GET', '/v1/approvals?role=ops-manager', viewer)).body;
+        return items.length > 0 ? items : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the escalated step under ops-manager' },
+    );
+    expect(escalated).toMatchObject({
+      id: 'escalate-e2e/signOff/1',
+      approverRole: 'ops-manager',
+      escalated: true,
+      status: 'pending',
+    });
+    // The workflow's own event announces the escalation to the new role; the audit log has it too.
+    await waitFor(
+      async () => {
+        const lineage = (
+          await call<{ entries: Array<{ stage: string; detail: Record<string, unknown> }> }>(
+            'GET',
+            '/v1/cases/escalate-e2e/lineage',
+            viewer,
+          )
+        ).body;
+        return lineage.entries.some(
+          (entry) =>
+            entry.detail.transition === 'approval.escalated' &&
+            (entry.detail.detail as { approverRole?: string } | undefined)?.approverRole === 'ops-manager',
+        )
+          ? lineage
+          : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the approval.escalated event naming ops-manager in the lineage' },
+    );
+    const approver = await token('meg', ['approver']);
+    const answered = await call<Item>(
+      'POST',
+      `/v1/approvals/${encodeURIComponent(escalated.id)}/approve`,
+      approver,
+      { reason: 'escalated and checked' },
+    );
+    expect(answered.status).toBe(200);
+    await waitFor(async () => (await context.instance('escalate-e2e'))?.status === 'completed', {
+      timeoutMs: 60_000,
+      what: 'the escalated instance completed',
+    });
   });
 });
