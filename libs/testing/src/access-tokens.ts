@@ -20,6 +20,10 @@ export const testTokens = {
       ttlSeconds: 300,
     });
   },
+  /** Like `bearer`, naming who acts (release steps and approvals need distinct people: four-eyes). */
+  bearerFor(claims: { subject: string; tenant: string; roles: readonly Role[] }): Promise<string> {
+    return new AccessTokenSigner(config).bearer({ ...claims, ttlSeconds: 300 });
+  },
   /** `{ authorization }`, to spread into fetch headers. */
   async headers(tenant: string, ...roles: Role[]): Promise<{ authorization: string }> {
     return { authorization: await testTokens.bearer(tenant, ...roles) };

@@ -24,3 +24,4 @@ export { serviceAppContract, type ServiceAppContractOptions } from './service-ap
 export { startServiceUnderTest, testAccessSharedKey, type ServiceUnderTest } from './service-under-test';
 export { silentLogger } from './silent-logger';
 export { testAccessEnv, testTokens } from './access-tokens';
+export { registeredRoutes } from './registered-routes';
