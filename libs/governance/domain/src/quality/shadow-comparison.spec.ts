@@ -31,8 +31,8 @@ describe('shadow comparison', () => {
       decision('e1', 'shadow', escalate, 'agent@3+guardrails@1'),
     ]);
     expect(comparison.versions).toEqual([
-      { version: 'agent@2+guardrails@1', compared: 2, agreed: 1, unmatched: 1, agreement: 0.5 },
-      { version: 'agent@3+guardrails@1', compared: 1, agreed: 0, unmatched: 0, agreement: 0 },
+      { version: 'agent@2+guardrails@1', compared: 2, agreed: 1, unmatched: 1, agreement: 0.5, releases: [] },
+      { version: 'agent@3+guardrails@1', compared: 1, agreed: 0, unmatched: 0, agreement: 0, releases: [] },
     ]);
     expect(comparison.cases.map((item) => [item.trigger, item.version, item.agrees])).toEqual([
       ['e2', 'agent@2+guardrails@1', false],
@@ -49,8 +49,30 @@ describe('shadow comparison', () => {
       decision('e1', 'shadow', route),
     ]);
     expect(comparison.versions).toEqual([
-      { version: 'agent@2+guardrails@1', compared: 1, agreed: 1, unmatched: 0, agreement: 1 },
+      { version: 'agent@2+guardrails@1', compared: 1, agreed: 1, unmatched: 0, agreement: 1, releases: [] },
     ]);
+  });
+
+  it('pairs a shadow decision with the production decision it names, whatever its trigger key, and lists its releases', () => {
+    const comparison = compareShadow([
+      decision('e1', 'production', route),
+      {
+        ...decision('other-key', 'shadow', escalate),
+        counterpart: 'production-e1-agent@1+guardrails@1',
+        release: 'r7',
+      },
+    ]);
+    expect(comparison.versions).toEqual([
+      {
+        version: 'agent@2+guardrails@1',
+        compared: 1,
+        agreed: 0,
+        unmatched: 0,
+        agreement: 0,
+        releases: ['r7'],
+      },
+    ]);
+    expect(comparison.cases[0]).toMatchObject({ trigger: 'other-key', production: route, shadow: escalate });
   });
 
   it('has no agreement for a version with nothing to compare yet', () => {

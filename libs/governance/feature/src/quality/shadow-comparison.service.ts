@@ -47,6 +47,8 @@ function comparableOf(record: DecisionRecord): ComparableDecision {
         ? `${kind}:${eventId}`
         : `events:${record.inputs.eventIds.join(',')}`,
     mode: record.mode,
+    ...(record.shadow === undefined ? {} : { counterpart: record.shadow.productionDecisionId }),
+    ...(record.versions.release === undefined ? {} : { release: record.versions.release }),
     version: versionLabel(record.versions),
     action: actionOf(record),
   };
