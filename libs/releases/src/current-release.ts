@@ -93,7 +93,16 @@ export class CurrentRelease {
     this.appliedThrough = appliedThrough;
     this.current = inForce;
     this.publishInfo(tenant);
-    for (const listener of this.listeners) listener(inForce);
+    // Each listener hears the change even if another one throws; the failures are reported together.
+    const failures: unknown[] = [];
+    for (const listener of this.listeners) {
+      try {
+        listener(inForce);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw new AggregateError(failures, 'a release listener failed');
     return inForce;
   }
 
