@@ -10,6 +10,8 @@ serviceAppContract({
     'MessagingTables1764000000000',
     'MessagingDeliveryCounts1764200000000',
     'GovernanceTables1764300000200',
+    'GovernanceInboxLineage1764600000300',
+    'GovernanceQuality1764900000100',
   ],
   module: (env) =>
     AppModule.forRoot(
