@@ -1,3 +1,4 @@
+import { AccessTokenSigner } from '@keel/access';
 import {
   type ChatModel,
   type KnowledgeSearch,
@@ -158,10 +159,24 @@ export class DecisioningModule {
       ? (modelId: string, policy: AgentPolicy): ChatModel =>
           new OpenAiChatModel({ baseURL: config.OPENAI_BASE_URL, apiKey, model: modelId, policy })
       : undefined;
+    // Retrieval admits a token of the query's tenant only: one short-lived viewer token per query, signed with
+    // the shared key (the config requires it with RETRIEVAL_URL).
+    const signer = config.ACCESS_SHARED_KEY === undefined ? undefined : new AccessTokenSigner(config);
     const knowledge = config.RETRIEVAL_URL
       ? new RetrievalKnowledgeSearch({
           baseUrl: config.RETRIEVAL_URL,
           timeoutMs: config.RETRIEVAL_TIMEOUT_MS,
+          ...(signer === undefined
+            ? {}
+            : {
+                authorization: (tenant: string) =>
+                  signer.bearer({
+                    subject: 'service:decisioning',
+                    tenant,
+                    roles: ['viewer'],
+                    ttlSeconds: 60,
+                  }),
+              }),
         })
       : noRetrieval;
     return {
