@@ -59,10 +59,12 @@ export class DecisionPolicies {
 
   /** Checks, before a release is recorded as in force, that decisioning can run it; refusing dead-letters it. */
   readonly applier: ReleaseApplier = {
-    apply: (_manager, release) => {
-      this.policySetOf(release);
-      return Promise.resolve();
-    },
+    // A refusal thrown in the executor rejects the promise, as the releases consumer expects.
+    apply: (_manager, release) =>
+      new Promise<void>((resolve) => {
+        this.policySetOf(release);
+        resolve();
+      }),
   };
 
   /** Switches to the releases in force (called with each change). */

@@ -1,0 +1,165 @@
+import { type DecisionRecord } from '@keel/contracts';
+import { type DecisionTrigger } from '@keel/decisioning-domain';
+import { waitFor } from '@keel/testing';
+import { type DecisionOutcome } from './decide.usecase';
+import { DecisionWorker, type DecisionWorkerOptions } from './decision-worker';
+import { type PendingTrigger } from './persistence/decision-queue.repository';
+
+/** The queue as a list in position order; publishing takes triggers out, marking failed keeps them aside. */
+class InMemoryQueue {
+  readonly rows: PendingTrigger[] = [];
+  readonly failed = new Map<string, string>();
+  reads = 0;
+
+  add(decisionId: string, caseId: string): void {
+    const trigger = { kind: 'case-event', eventId: decisionId, tenant: 'acme', caseId } as DecisionTrigger;
+    this.rows.push({
+      decisionId,
+      trigger,
+      envelope: { id: decisionId, tenant: 'acme', correlationid: caseId },
+      position: String(this.rows.length + 1),
+      history: [],
+      historyLimit: 20,
+    });
+  }
+
+  pending(limit: number, excluding: readonly string[]): Promise<PendingTrigger[]> {
+    this.reads += 1;
+    return Promise.resolve(
+      this.rows
+        .filter((row) => !excluding.includes(row.decisionId) && !this.failed.has(row.decisionId))
+        .slice(0, limit),
+    );
+  }
+
+  markFailed(decisionId: string, error: string): Promise<void> {
+    this.failed.set(decisionId, error);
+    return Promise.resolve();
+  }
+
+  remove(ids: readonly string[]): void {
+    for (const id of ids) {
+      const index = this.rows.findIndex((row) => row.decisionId === id);
+      if (index >= 0) this.rows.splice(index, 1);
+    }
+  }
+}
+
+function outcomeOf(pending: PendingTrigger): DecisionOutcome {
+  const record = { decisionId: pending.decisionId, caseId: pending.trigger.caseId } as DecisionRecord;
+  return {
+    decisionId: pending.decisionId,
+    tenant: 'acme',
+    records: [record],
+    decisions: [],
+    workflowCommands: [],
+  };
+}
+
+describe('DecisionWorker', () => {
+  let worker: DecisionWorker | undefined;
+  afterEach(() => worker?.stop());
+
+  function start(queue: InMemoryQueue, overrides: Partial<DecisionWorkerOptions>): string[] {
+    const published: string[] = [];
+    worker = new DecisionWorker({
+      queue,
+      leadership: { acquire: () => Promise.resolve(true), release: () => Promise.resolve() },
+      decide: (pending) => Promise.resolve(outcomeOf(pending)),
+      publish: (outcomes) => {
+        published.push(...outcomes.map((outcome) => outcome.decisionId));
+        queue.remove(outcomes.map((outcome) => outcome.decisionId));
+        return Promise.resolve(outcomes);
+      },
+      historyLimit: () => 20,
+      maxInFlight: 16,
+      pollMs: 10,
+      maxAttempts: 3,
+      now: () => Date.now(),
+      ...overrides,
+    });
+    worker.start();
+    return published;
+  }
+
+  it("publishes a case's triggers in queue order however long each decision takes, other cases alongside", async () => {
+    const queue = new InMemoryQueue();
+    queue.add('a1', 'case-a');
+    queue.add('b1', 'case-b');
+    queue.add('a2', 'case-a');
+    const delays: Record<string, number> = { a1: 80, a2: 0, b1: 0 };
+    const published = start(queue, {
+      decide: async (pending) => {
+        await new Promise((resolve) => setTimeout(resolve, delays[pending.decisionId]));
+        return outcomeOf(pending);
+      },
+    });
+    await waitFor(() => published.length === 3, { what: 'three published' });
+    // b1 did not wait for case a; a2 waited for a1 although it was quicker.
+    expect(published.indexOf('b1')).toBeLessThan(published.indexOf('a1'));
+    expect(published.indexOf('a1')).toBeLessThan(published.indexOf('a2'));
+    expect(queue.rows).toEqual([]);
+  });
+
+  it("retries a failing decision, holding its case's later triggers, then marks it failed and moves on", async () => {
+    const queue = new InMemoryQueue();
+    queue.add('a1', 'case-a');
+    queue.add('a2', 'case-a');
+    queue.add('b1', 'case-b');
+    const attempts: string[] = [];
+    const published = start(queue, {
+      decide: (pending) => {
+        attempts.push(pending.decisionId);
+        return pending.decisionId === 'a1'
+          ? Promise.reject(new Error('planner bug'))
+          : Promise.resolve(outcomeOf(pending));
+      },
+    });
+    await waitFor(() => published.includes('a2'), { what: 'a2 published', timeoutMs: 5_000 });
+    expect(attempts.filter((id) => id === 'a1')).toHaveLength(3);
+    expect(queue.failed.get('a1')).toBe('planner bug');
+    // a2 was decided only once a1 was out of the way; b1 never waited.
+    expect(attempts.indexOf('a2')).toBeGreaterThan(attempts.lastIndexOf('a1'));
+    expect(published).toEqual(['b1', 'a2']);
+  });
+
+  it('publishes again what failed to publish, without deciding it again', async () => {
+    const queue = new InMemoryQueue();
+    queue.add('a1', 'case-a');
+    let decided = 0;
+    let tries = 0;
+    const published: string[] = [];
+    start(queue, {
+      decide: (pending) => {
+        decided += 1;
+        return Promise.resolve(outcomeOf(pending));
+      },
+      publish: (outcomes) => {
+        tries += 1;
+        if (tries === 1) return Promise.reject(new Error('connection terminated'));
+        published.push(...outcomes.map((outcome) => outcome.decisionId));
+        queue.remove(outcomes.map((outcome) => outcome.decisionId));
+        return Promise.resolve(outcomes);
+      },
+    });
+    await waitFor(() => published.length === 1, { what: 'published after a failure' });
+    expect([decided, tries]).toEqual([1, 2]);
+  });
+
+  it('reads nothing while another replica leads', async () => {
+    const queue = new InMemoryQueue();
+    queue.add('a1', 'case-a');
+    let asked = 0;
+    const published = start(queue, {
+      leadership: {
+        acquire: () => {
+          asked += 1;
+          return Promise.resolve(false);
+        },
+        release: () => Promise.resolve(),
+      },
+    });
+    await waitFor(() => asked >= 3, { what: 'leadership asked again' });
+    expect([queue.reads, published]).toEqual([0, []]);
+  });
+});
