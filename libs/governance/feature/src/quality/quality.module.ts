@@ -55,10 +55,11 @@ const REPORTS = Symbol('keel.governance.quality.replay-reports');
 const EVALUATIONS = Symbol('keel.governance.quality.drift-evaluations');
 const AUDIT = Symbol('keel.governance.quality.audit');
 const RELEASE_SERVICE = Symbol('keel.governance.quality.release-service');
+const QUALITY_INTERVAL = Symbol('keel.governance.quality.interval');
 
 /** Looks at every tenant's production release on an interval: drift (and its rollbacks), shadow agreement. */
 @Injectable()
-class QualityMonitorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class QualityMonitorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('QualityMonitor');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -68,7 +69,7 @@ class QualityMonitorLifecycle implements OnApplicationBootstrap, BeforeApplicati
     @Inject(ShadowComparisonService) private readonly shadow: ShadowComparisonService,
     @Inject(TRANSACTIONS) private readonly transactions: Transactions,
     @Inject(DECISIONS) private readonly decisions: RecordedDecisions,
-    @Inject('keel.governance.quality.interval') private readonly interval: { ms: number; window: number },
+    @Inject(QUALITY_INTERVAL) private readonly interval: { ms: number; window: number },
   ) {}
 
   onApplicationBootstrap(): void {
@@ -85,20 +86,30 @@ class QualityMonitorLifecycle implements OnApplicationBootstrap, BeforeApplicati
     await this.running;
   }
 
-  private async lookAtAll(): Promise<void> {
+  /** One look at every tenant in production (what each tick runs). */
+  async lookAtAll(): Promise<void> {
+    let tenants: string[];
     try {
-      const tenants = await this.transactions.run((manager) => this.decisions.tenantsInProduction(manager));
-      for (const tenant of tenants) {
+      tenants = await this.transactions.run((manager) => this.decisions.tenantsInProduction(manager));
+    } catch (error) {
+      this.logger.warn(`release-quality look failed: ${messageOf(error)}`);
+      return;
+    }
+    // One tenant's failure (a store hiccup, an artifact its loader now refuses) does not skip the others;
+    // the next tick looks again.
+    for (const tenant of tenants) {
+      try {
         await this.drift.evaluate(tenant);
         await this.shadow.compare(tenant, this.interval.window);
+      } catch (error) {
+        this.logger.warn(`release-quality look at tenant '${tenant}' failed: ${messageOf(error)}`);
       }
-    } catch (error) {
-      // The next tick tries again; a look that fails changes nothing.
-      this.logger.warn(
-        `release-quality look failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
     }
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -241,7 +252,7 @@ export class GovernanceQualityModule {
             new ShadowComparisonService(transactions, decisions, metrics),
         },
         {
-          provide: 'keel.governance.quality.interval',
+          provide: QUALITY_INTERVAL,
           useValue: {
             ms: quality.GOVERNANCE_QUALITY_INTERVAL_MS,
             window: quality.GOVERNANCE_DRIFT_WINDOW * 2,
