@@ -31,7 +31,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceChassisModule.forRoot({ service: serviceName, migrations: governanceMigrations, config }),
+        ServiceChassisModule.forRoot({
+          service: serviceName,
+          migrations: governanceMigrations,
+          config,
+          http: {
+            access: config,
+            rateLimit: { limit: config.GOVERNANCE_RATE_LIMIT, windowMs: config.GOVERNANCE_RATE_WINDOW_MS },
+          },
+        }),
         GovernanceModule.forRoot({ schema, config, source, promotionGate: replayPromotionGate(schema) }),
         GovernanceQualityModule.forRoot({
           schema,

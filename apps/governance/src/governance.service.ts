@@ -1,9 +1,5 @@
 import { loadConfig } from '@keel/config';
-import {
-  configureGovernanceHttp,
-  governanceConfigSchema,
-  governanceQualityConfigSchema,
-} from '@keel/governance-feature';
+import { governanceConfigSchema, governanceQualityConfigSchema } from '@keel/governance-feature';
 import { kafkaEventTransport } from '@keel/messaging';
 import type { BootstrapOptions } from '@keel/observability';
 import { AppModule, type GovernanceServiceConfig, serviceName } from './app.module';
@@ -13,6 +9,6 @@ export const governanceService: BootstrapOptions<GovernanceServiceConfig> = {
   name: serviceName,
   config: () => ({ ...loadConfig(governanceConfigSchema), ...loadConfig(governanceQualityConfigSchema) }),
   module: (config) => AppModule.forRoot(config),
-  configure: (app) => configureGovernanceHttp(app),
+  description: 'Registry, releases, replay gate, audit log, lineage, approvals inbox and machine tokens',
   microservices: (app) => [{ strategy: kafkaEventTransport(app) }],
 };

@@ -1,9 +1,7 @@
-import { AccessModule } from '@keel/access';
 import { AuditChain, type ArtifactValidators } from '@keel/governance-domain';
 import { OutboxWriter, TOPICS, type Topics } from '@keel/messaging';
 import { PortCallTimer } from '@keel/observability';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { DataSource } from 'typeorm';
 import { ApprovalsController } from './api/approvals.controller';
 import { ArtifactsController } from './api/artifacts.controller';
@@ -49,7 +47,8 @@ const TRANSACTIONS = Symbol('keel.governance.transactions');
 
 /**
  * The governance service's feature: registry, releases, audit log (a consumer per topic) and machine tokens,
- * behind the access guard and a rate limit. Needs `PersistenceModule`, `MetricsModule` and `MessagingModule`.
+ * behind the access guard and a rate limit (both from `ServiceChassisModule`'s `http`). Needs
+ * `PersistenceModule`, `MetricsModule` and `MessagingModule`.
  */
 @Module({})
 export class GovernanceModule {
@@ -62,12 +61,6 @@ export class GovernanceModule {
     });
     return {
       module: GovernanceModule,
-      imports: [
-        AccessModule.forRoot(config),
-        ThrottlerModule.forRoot({
-          throttlers: [{ ttl: config.GOVERNANCE_RATE_WINDOW_MS, limit: config.GOVERNANCE_RATE_LIMIT }],
-        }),
-      ],
       controllers: [
         ArtifactsController,
         ReleasesController,

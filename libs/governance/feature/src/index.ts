@@ -1,4 +1,3 @@
-export { configureGovernanceHttp } from './governance-http';
 export { type GovernanceConfig, governanceConfigSchema } from './governance.config';
 export { GovernanceModule, type GovernanceModuleOptions } from './governance.module';
 export { governanceInboxLineageMigration } from './persistence/governance-inbox-lineage.migration';
