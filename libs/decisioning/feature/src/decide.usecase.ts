@@ -13,6 +13,7 @@ import {
   workflowAnswerOf,
 } from '@keel/decisioning-domain';
 import { type Topics } from '@keel/messaging';
+import { activeTraceparent } from '@keel/tracing';
 import { type PoliciesInForce, type PolicySet } from './decision-policies';
 import { type PendingTrigger } from './persistence/decision-queue.repository';
 
@@ -77,6 +78,9 @@ export class DecideUseCase {
         this.deps.onShadowFailed?.(error, pending);
       }
     }
+    // The decision continues the trigger's trace: the worker decides in a span of it (or, outside one, the
+    // trigger's own context is handed on), so the workflow it starts stays in the request's trace.
+    const traceparent = activeTraceparent() ?? envelope.traceparent;
     const common = {
       source: this.deps.source,
       time: this.deps.now().toISOString(),
@@ -84,6 +88,7 @@ export class DecideUseCase {
       tenant: envelope.tenant,
       correlationid: envelope.correlationid,
       causationid: envelope.id,
+      ...(traceparent ? { traceparent } : {}),
     };
     const decisions = records.map((decided) =>
       buildEvent(topics.decisions, {

@@ -1,5 +1,6 @@
 import { PollingLoop } from '@keel/messaging';
 import { type DecisionTrigger } from '@keel/decisioning-domain';
+import { SpanKind, inTraceOf } from '@keel/tracing';
 import { type DecisionOutcome } from './decide.usecase';
 import { type PendingTrigger } from './persistence/decision-queue.repository';
 
@@ -55,6 +56,7 @@ export class DecisionWorker {
   private ready: DecisionOutcome[] = [];
   private flushing: Promise<void> | undefined;
   private stopping = false;
+  private nudged = false;
 
   constructor(private readonly options: DecisionWorkerOptions) {
     this.loop = new PollingLoop(() => this.tick(), {
@@ -70,6 +72,8 @@ export class DecisionWorker {
 
   /** A trigger was queued: read the queue now rather than at the next poll. */
   nudge(): void {
+    // The loop only hears a nudge while it waits; one during a read must make it read again at once.
+    this.nudged = true;
     this.loop.nudge();
   }
 
@@ -88,9 +92,10 @@ export class DecisionWorker {
   }
 
   private async tick(): Promise<boolean> {
+    this.nudged = false;
     if (!(await this.options.leadership.acquire())) return false;
     const room = this.options.maxInFlight - this.inFlight.size;
-    if (room <= 0) return false;
+    if (room <= 0) return this.nudged;
     const batch = await this.options.queue.pending(room, [...this.inFlight], this.options.historyLimit());
     const now = this.options.now();
     let taken = 0;
@@ -107,8 +112,9 @@ export class DecisionWorker {
         if (this.chains.get(key) === next) this.chains.delete(key);
       });
     }
-    // More may be waiting behind a full batch; a batch of held cases only is read again at the next poll.
-    return batch.length === room && taken > 0;
+    // More may be waiting behind a full batch (a batch of held cases only is read again at the next poll), or
+    // a trigger was queued while this read ran.
+    return (batch.length === room && taken > 0) || this.nudged;
   }
 
   private async decideOne(pending: PendingTrigger, key: string): Promise<void> {
@@ -119,7 +125,13 @@ export class DecisionWorker {
       return;
     }
     try {
-      const outcome = await this.options.decide(pending);
+      const outcome = await inTraceOf(
+        pending.envelope.traceparent,
+        'decisioning decide',
+        { 'keel.case': pending.trigger.caseId, 'keel.decision': decisionId },
+        () => this.options.decide(pending),
+        SpanKind.INTERNAL,
+      );
       this.failures.delete(decisionId);
       this.ready.push(outcome);
       this.scheduleFlush();
@@ -170,7 +182,7 @@ export class DecisionWorker {
         for (const outcome of group) this.inFlight.delete(outcome.decisionId);
         failures = 0;
         this.options.onPublished?.(published);
-        this.loop.nudge();
+        this.nudge();
       } catch (error) {
         this.ready = [...group, ...this.ready];
         if (this.stopping) {

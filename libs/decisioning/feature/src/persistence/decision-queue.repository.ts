@@ -4,8 +4,8 @@ import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 import { type HistoryRow, type RememberedEvent, historyEntryOf } from './case-memory.repository';
 
-/** What the triggering event's envelope contributes to what the decision emits. */
-export type TriggerEnvelope = Pick<CloudEvent, 'id' | 'tenant' | 'correlationid'>;
+/** What the triggering event's envelope contributes to what the decision emits (its trace too). */
+export type TriggerEnvelope = Pick<CloudEvent, 'id' | 'tenant' | 'correlationid' | 'traceparent'>;
 
 /** A trigger waiting for its decision. */
 export interface QueuedTrigger {
@@ -61,6 +61,7 @@ export class DecisionQueueRepository {
         id: queued.envelope.id,
         tenant: queued.envelope.tenant,
         correlationid: queued.envelope.correlationid,
+        traceparent: queued.envelope.traceparent,
       }),
       this.channel,
     ];
