@@ -615,6 +615,25 @@ describe('access matrix: every service, endpoint, role and token', () => {
     }
   });
 
+  it("documents every guarded endpoint in its service's OpenAPI document, with bearer authentication", async () => {
+    const table = rows();
+    const undocumented: string[] = [];
+    for (const name of serviceNames) {
+      const document = JSON.parse((await send(name, { method: 'GET', path: '/openapi.json' })).text) as {
+        info: { title: string };
+        paths: Record<string, Record<string, { security?: Array<Record<string, unknown>> }>>;
+      };
+      expect(document.info.title).toBe(`Keel ${name}`);
+      for (const [route, row] of Object.entries(table[name])) {
+        if (row.access === 'open') continue;
+        const [method = '', path = ''] = route.split(' ');
+        const operation = document.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+        if (!operation?.security?.some((scheme) => 'bearer' in scheme)) undocumented.push(`${name} ${route}`);
+      }
+    }
+    expect(undocumented).toEqual([]);
+  });
+
   it('answers every endpoint × role × no/expired/forged token with the admitted status, 401 or 403', async () => {
     const table = rows();
     const outcomes: string[] = [];
