@@ -1,3 +1,4 @@
+/** @jest-environment ./libs/retrieval/data-access/src/onnx-runtime.test-environment.js */
 import { loadConfig } from '@keel/config';
 import { retrievalConfigSchema } from '@keel/retrieval-feature';
 import { serviceAppContract } from '@keel/testing';
@@ -10,6 +11,7 @@ serviceAppContract({
     'MessagingTables1764000000000',
     'MessagingDeliveryCounts1764200000000',
     'DocumentRegistry1764300000000',
+    'RetrievalIndexState1765100000000',
   ],
   module: (env) =>
     AppModule.forRoot(

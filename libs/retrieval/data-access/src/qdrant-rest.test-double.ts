@@ -6,9 +6,13 @@ import { z } from 'zod';
 /*
  * A TEST DOUBLE of Qdrant's REST API — not Qdrant. It checks that each request the real
  * `@qdrant/js-client-rest` sends has the shape Qdrant documents (collections with named dense and sparse
- * vectors, payload indexes, points upsert/delete, the Query API with prefetch and fusion), records it, and
- * answers with Qdrant's `{ result, status, time }` envelope. Queries are answered with points the test
- * scripts: it never searches. The real-server contract runs when QDRANT_URL is set.
+ * vectors, payload indexes, points upsert/delete/set-payload, the Query API with prefetch and fusion), records
+ * it, and answers with Qdrant's `{ result, status, time }` envelope. It keeps the points it is sent and answers
+ * queries by a naive exact search with Qdrant's documented semantics (filters with must/should/must_not and
+ * nested filters, cosine, sparse dot product with the IDF modifier over the collection, RRF with k = 2), one
+ * request at a time, so the adapter's sequences of requests can be checked against concurrent searches; when
+ * a test scripts points, queries answer those instead. Nothing about Qdrant's performance, segments or
+ * consistency under load is modelled. The real-server contract runs when QDRANT_URL is set.
  */
 
 const conditionSchema: z.ZodType = z.lazy(() =>
@@ -96,6 +100,7 @@ const documentedShapes = {
     })
     .strict(),
   deletePoints: z.object({ filter: filterSchema }).strict(),
+  setPayload: z.object({ payload: z.record(z.string(), z.unknown()), filter: filterSchema }).strict(),
   queryPoints: z
     .object({
       prefetch: z.array(prefetchSchema).optional(),
@@ -135,6 +140,7 @@ const routes: readonly { method: string; pattern: RegExp; route: QdrantRoute }[]
   { method: 'PUT', pattern: /^\/collections\/[^/]+\/index$/, route: 'createPayloadIndex' },
   { method: 'PUT', pattern: /^\/collections\/[^/]+\/points$/, route: 'upsertPoints' },
   { method: 'POST', pattern: /^\/collections\/[^/]+\/points\/delete$/, route: 'deletePoints' },
+  { method: 'POST', pattern: /^\/collections\/[^/]+\/points\/payload$/, route: 'setPayload' },
   { method: 'POST', pattern: /^\/collections\/[^/]+\/points\/query$/, route: 'queryPoints' },
 ];
 
@@ -143,7 +149,9 @@ export class QdrantRestTestDouble {
   /** Shape violations found; a passing test expects none. */
   readonly violations: string[] = [];
   collectionExists = false;
+  /** When not empty, queries answer these instead of searching the stored points. */
   scriptedPoints: ScriptedPoint[] = [];
+  readonly points = new Map<string | number, StoredPoint>();
 
   private constructor(
     private readonly server: Server,
@@ -199,20 +207,160 @@ export class QdrantRestTestDouble {
         return ok(true);
       case 'deleteCollection':
         this.collectionExists = false;
+        this.points.clear();
         return ok(true);
       case 'createPayloadIndex':
+        return completed(this.requests.length);
       case 'upsertPoints':
-      case 'deletePoints':
-        return ok({ operation_id: this.requests.length, status: 'completed' });
+        for (const point of (body as { points: StoredPoint[] }).points) this.points.set(point.id, point);
+        return completed(this.requests.length);
+      case 'deletePoints': {
+        const { filter } = body as { filter: Filter };
+        for (const [id, point] of this.points) if (passes(point.payload, filter)) this.points.delete(id);
+        return completed(this.requests.length);
+      }
+      case 'setPayload': {
+        const { payload, filter } = body as { payload: Record<string, unknown>; filter: Filter };
+        for (const [id, point] of this.points) {
+          if (passes(point.payload, filter))
+            this.points.set(id, { ...point, payload: { ...point.payload, ...payload } });
+        }
+        return completed(this.requests.length);
+      }
       case 'queryPoints':
-        return ok({ points: this.scriptedPoints.map((point) => ({ ...point, version: 1 })) });
+        if (this.scriptedPoints.length > 0)
+          return ok({ points: this.scriptedPoints.map((point) => ({ ...point, version: 1 })) });
+        return ok({ points: this.search(body as QueryBody) });
     }
+  }
+
+  private search(body: QueryBody): ScriptedPoint[] {
+    let ranked: { point: StoredPoint; score: number }[];
+    if (body.prefetch !== undefined) {
+      // RRF as Qdrant: 1 / (2 + zero-based rank) summed over the prefetches.
+      const fused = new Map<string | number, { point: StoredPoint; score: number }>();
+      for (const prefetch of body.prefetch) {
+        this.rank(prefetch.query, prefetch.using, prefetch.filter, prefetch.limit).forEach(({ point }, rank) => {
+          const seen = fused.get(point.id);
+          fused.set(point.id, { point, score: (seen?.score ?? 0) + 1 / (2 + rank) });
+        });
+      }
+      ranked = [...fused.values()].sort(byScoreThenId).slice(0, body.limit);
+    } else {
+      ranked = this.rank(body.query as QueryVector, body.using ?? '', body.filter, body.limit);
+    }
+    return ranked.map(({ point, score }) => ({ id: String(point.id), score, payload: point.payload }));
+  }
+
+  private rank(
+    query: QueryVector,
+    using: string,
+    filter: Filter | undefined,
+    limit: number,
+  ): { point: StoredPoint; score: number }[] {
+    const points = [...this.points.values()];
+    const candidates = points.filter((point) => filter === undefined || passes(point.payload, filter));
+    let scored: { point: StoredPoint; score: number }[];
+    if (Array.isArray(query)) {
+      scored = candidates
+        .filter((point) => Array.isArray(point.vector[using]))
+        .map((point) => ({ point, score: cosine(query, point.vector[using] as number[]) }));
+    } else {
+      // IDF over every point of the collection with this sparse vector, as `modifier: 'idf'`.
+      const withVector = points.filter((point) => isSparse(point.vector[using]));
+      const idf = (index: number) => {
+        const n = withVector.filter((point) => (point.vector[using] as SparseBody).indices.includes(index)).length;
+        return Math.log((withVector.length - n + 0.5) / (n + 0.5) + 1);
+      };
+      scored = candidates.flatMap((point) => {
+        const vector = point.vector[using];
+        if (!isSparse(vector)) return [];
+        let score = 0;
+        let shared = false;
+        query.indices.forEach((index, i) => {
+          const at = vector.indices.indexOf(index);
+          if (at < 0) return;
+          shared = true;
+          score += query.values[i] * idf(index) * vector.values[at];
+        });
+        return shared ? [{ point, score }] : [];
+      });
+    }
+    return scored.sort(byScoreThenId).slice(0, limit);
   }
 
   private refuse(status: number, error: string): { status: number; payload: unknown } {
     this.violations.push(error);
     return { status, payload: { status: { error }, time: 0 } };
   }
+}
+
+interface SparseBody {
+  readonly indices: number[];
+  readonly values: number[];
+}
+type QueryVector = number[] | SparseBody;
+interface StoredPoint {
+  readonly id: string | number;
+  readonly vector: Record<string, number[] | SparseBody>;
+  readonly payload: Record<string, unknown>;
+}
+interface Filter {
+  readonly must?: Condition[];
+  readonly should?: Condition[];
+  readonly must_not?: Condition[];
+}
+type Condition = Filter | { readonly key: string; readonly match: { value?: unknown; any?: unknown[] } };
+interface QueryBody {
+  readonly prefetch?: { query: QueryVector; using: string; limit: number; filter: Filter }[];
+  readonly query: QueryVector | { fusion: string };
+  readonly using?: string;
+  readonly filter?: Filter;
+  readonly limit: number;
+}
+
+function isSparse(vector: unknown): vector is SparseBody {
+  return typeof vector === 'object' && vector !== null && !Array.isArray(vector);
+}
+
+// A key matches a value when it holds it, or holds an array with it (Qdrant's match on arrays).
+function holds(payload: Record<string, unknown>, key: string, value: unknown): boolean {
+  const field = payload[key];
+  return Array.isArray(field) ? field.includes(value) : field === value;
+}
+
+function satisfies(payload: Record<string, unknown>, condition: Condition): boolean {
+  if (!('key' in condition)) return passes(payload, condition);
+  const { value, any } = condition.match;
+  return any !== undefined
+    ? any.some((option) => holds(payload, condition.key, option))
+    : holds(payload, condition.key, value);
+}
+
+function passes(payload: Record<string, unknown>, filter: Filter): boolean {
+  return (
+    (filter.must ?? []).every((condition) => satisfies(payload, condition)) &&
+    (filter.should === undefined ||
+      filter.should.length === 0 ||
+      filter.should.some((condition) => satisfies(payload, condition))) &&
+    !(filter.must_not ?? []).some((condition) => satisfies(payload, condition))
+  );
+}
+
+function cosine(x: number[], y: number[]): number {
+  const norm = Math.hypot(...x) * Math.hypot(...y);
+  return norm === 0 ? 0 : x.reduce((sum, value, i) => sum + value * y[i], 0) / norm;
+}
+
+function byScoreThenId(
+  x: { point: StoredPoint; score: number },
+  y: { point: StoredPoint; score: number },
+): number {
+  return y.score - x.score || String(x.point.id).localeCompare(String(y.point.id));
+}
+
+function completed(operationId: number): { status: number; payload: unknown } {
+  return ok({ operation_id: operationId, status: 'completed' });
 }
 
 function ok(result: unknown): { status: number; payload: unknown } {

@@ -4,6 +4,7 @@ import { bm25DocumentVector, bm25QueryVector, sha256Hex } from '@keel/retrieval-
 import { QdrantRestTestDouble } from './qdrant-rest.test-double';
 import { pointIdOf, QdrantVectorStore } from './qdrant-vector-store';
 import { contractDimensions, describeVectorStoreContract } from './vector-store.contract';
+import { InMemoryVersionTransitions } from './version-transitions';
 
 const qdrantUrl = process.env.QDRANT_URL;
 
@@ -12,9 +13,16 @@ if (qdrantUrl) {
   describeVectorStoreContract('the Qdrant vector store on a real server', () => {
     const client = new QdrantClient({ url: qdrantUrl, checkCompatibility: false });
     const collection = `keel-contract-${randomUUID()}`;
+    const store = new QdrantVectorStore(client, {
+      collection,
+      dimensions: contractDimensions,
+      transitions: new InMemoryVersionTransitions(),
+      graceMs: 200,
+    });
     return Promise.resolve({
-      store: new QdrantVectorStore(client, { collection, dimensions: contractDimensions }),
+      store,
       close: async () => {
+        await store.close();
         await client.deleteCollection(collection);
       },
     });
@@ -23,17 +31,47 @@ if (qdrantUrl) {
   it.todo('passes the vector store contract on a real Qdrant (set QDRANT_URL)');
 }
 
+// The same contract through the real client against the double, which searches naively by Qdrant's documented
+// semantics: it checks the adapter's filters and its sequence of requests (re-indexing included), not Qdrant.
+describeVectorStoreContract('the Qdrant vector store against the REST test double', async () => {
+  const double = await QdrantRestTestDouble.start();
+  const store = new QdrantVectorStore(new QdrantClient({ url: double.url, checkCompatibility: false }), {
+    collection: 'contract',
+    dimensions: contractDimensions,
+    upsertBatchSize: 2,
+    transitions: new InMemoryVersionTransitions(),
+    graceMs: 1000,
+  });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await double.stop();
+      expect(double.violations).toEqual([]);
+    },
+  };
+});
+
 describe('the Qdrant vector store, checked against a REST test double of Qdrant', () => {
   let double: QdrantRestTestDouble;
   let store: QdrantVectorStore;
+  let transitions: InMemoryVersionTransitions;
 
   beforeEach(async () => {
     double = await QdrantRestTestDouble.start();
     const client = new QdrantClient({ url: double.url, checkCompatibility: false });
-    store = new QdrantVectorStore(client, { collection: 'knowledge', dimensions: 3, upsertBatchSize: 2 });
+    transitions = new InMemoryVersionTransitions();
+    store = new QdrantVectorStore(client, {
+      collection: 'knowledge',
+      dimensions: 3,
+      upsertBatchSize: 2,
+      transitions,
+      graceMs: 1000,
+    });
   });
 
   afterEach(async () => {
+    await store.close();
     await double.stop();
     expect(double.violations).toEqual([]);
   });
@@ -57,12 +95,13 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
       { field_name: 'documentId', field_schema: 'keyword' },
       { field_name: 'version', field_schema: 'integer' },
       { field_name: 'tags', field_schema: 'keyword' },
+      { field_name: 'staged', field_schema: 'bool' },
     ]);
     await store.prepare();
     expect(double.bodiesOf('createCollection')).toHaveLength(1);
   });
 
-  it('upserts a version in batches, waiting, then deletes the same document of every other version', async () => {
+  it('upserts a version staged in batches, switches to it, then deletes the other versions and publishes it', async () => {
     await store.replaceDocumentVersion({
       tenant: 'acme',
       documentId: 'refunds',
@@ -93,20 +132,27 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
         title: 'Refund policy',
         headingPath: ['Refunds'],
         tags: ['policy'],
+        staged: true,
       },
     });
-    expect(double.requests.at(-1)?.route).toBe('deletePoints');
-    expect(double.bodiesOf('deletePoints')).toEqual([
-      {
-        filter: {
-          must: [
-            { key: 'tenant', match: { value: 'acme' } },
-            { key: 'documentId', match: { value: 'refunds' } },
-          ],
-          must_not: [{ key: 'version', match: { value: 2 } }],
-        },
-      },
+    // Switched as soon as the points are in; the old points stay until the grace has passed.
+    expect(await transitions.ofTenant('acme')).toEqual([
+      { documentId: 'refunds', state: 'switched', version: 2 },
     ]);
+    expect(double.bodiesOf('deletePoints')).toEqual([]);
+    await store.close();
+    const document = [
+      { key: 'tenant', match: { value: 'acme' } },
+      { key: 'documentId', match: { value: 'refunds' } },
+    ];
+    expect(double.requests.slice(-2).map((request) => [request.route, request.body])).toEqual([
+      ['deletePoints', { filter: { must: document, must_not: [{ key: 'version', match: { value: 2 } }] } }],
+      [
+        'setPayload',
+        { payload: { staged: false }, filter: { must: [...document, { key: 'version', match: { value: 2 } }] } },
+      ],
+    ]);
+    expect(await transitions.ofTenant('acme')).toEqual([]);
   });
 
   it('asks for a hybrid search as prefetches fused by RRF, the whole filter on each prefetch', async () => {
@@ -127,6 +173,8 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
         },
       },
     ];
+    await transitions.record('acme', { documentId: 'refunds', state: 'switched', version: 2 });
+    await transitions.record('acme', { documentId: 'returns', state: 'deleted' });
     const results = await store.query({
       tenant: 'acme',
       mode: 'hybrid',
@@ -157,6 +205,17 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
         { key: 'tags', match: { value: 'policy' } },
         { key: 'tags', match: { value: 'billing' } },
       ],
+      must_not: [
+        {
+          must: [{ key: 'staged', match: { value: true } }],
+          must_not: [{ key: 'documentId', match: { any: ['refunds'] } }],
+        },
+        {
+          must: [{ key: 'documentId', match: { value: 'refunds' } }],
+          must_not: [{ key: 'version', match: { value: 2 } }],
+        },
+        { key: 'documentId', match: { any: ['returns'] } },
+      ],
     };
     expect(double.bodiesOf('queryPoints')).toEqual([
       {
@@ -185,7 +244,7 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
     ]);
   });
 
-  it('searches densely alone when the query has only stopwords, and deletes a document by tenant and id', async () => {
+  it('searches densely alone when the query has only stopwords, and deletes a document by tenant and id after hiding it', async () => {
     await store.query({
       tenant: 'acme',
       mode: 'hybrid',
@@ -198,6 +257,9 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
     const [body] = double.bodiesOf('queryPoints') as { prefetch: { using: string }[] }[];
     expect(body.prefetch.map((prefetch) => prefetch.using)).toEqual(['dense']);
     await store.deleteDocument('acme', 'refunds');
+    expect(await transitions.ofTenant('acme')).toEqual([{ documentId: 'refunds', state: 'deleted' }]);
+    await store.close();
+    expect(await transitions.ofTenant('acme')).toEqual([]);
     expect(double.bodiesOf('deletePoints')).toEqual([
       {
         filter: {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import {
   type ChunkFilter,
@@ -10,12 +12,20 @@ import {
   type VectorStore,
 } from '@keel/retrieval-domain';
 import { z } from 'zod';
+import type { VersionTransition, VersionTransitions } from './version-transitions';
 
 export interface QdrantVectorStoreOptions {
   readonly collection: string;
   readonly dimensions: number;
   /** Points per upsert request. */
   readonly upsertBatchSize?: number;
+  /** Documents in transition, shared by every process searching the collection (see the class comment). */
+  readonly transitions: VersionTransitions;
+  /**
+   * How long replaced points stay after a version switch before they are deleted, and the longest a search
+   * may take (from reading the transitions to Qdrant's answer) before it is run again. Default 5 s.
+   */
+  readonly graceMs?: number;
 }
 
 // Vector names in the collection; the sparse one carries BM25 weights, IDF applied by Qdrant.
@@ -42,17 +52,29 @@ type Condition = Record<string, unknown>;
  * (`modifier: 'idf'`), the tenant payload indexed with `is_tenant`, hybrid search through the Query API
  * (a prefetch per retriever, each with the full filter, fused by RRF).
  *
- * Replacing a version is two requests — upsert the new points, then delete the document's points of other
- * versions — so for that moment a search may see both versions; Qdrant has no multi-request transaction.
+ * Re-indexing is atomic to searches although Qdrant has no multi-request transaction (versioned points):
+ * 1. the new version's points are upserted with `staged: true`, which every search excludes;
+ * 2. the document's transition `switched` to the new version is recorded (`VersionTransitions`): from then on
+ *    searches see that version of the document only, staged or not — this is the one atomic step;
+ * 3. after `graceMs`, in the background, the other versions' points are deleted, the new ones published
+ *    (`staged: false`) and the transition settled. A search reads the transitions first and is run again if
+ *    it took longer than `graceMs`, so no search that read the state before the switch is still running when
+ *    the old points go: whatever the interleaving, it sees the old version whole or the new one whole.
+ * Deletion is the same with a `deleted` transition (nothing of the document is seen). A document's next write
+ * waits for its pending clean-up; `prepare` finishes the clean-ups a stopped process left.
  */
 export class QdrantVectorStore implements VectorStore {
   private readonly batchSize: number;
+  private readonly graceMs: number;
+  // A document's pending clean-up, by tenant and document: its next write waits for it.
+  private readonly cleanups = new Map<string, Promise<void>>();
 
   constructor(
     private readonly client: QdrantClient,
     private readonly options: QdrantVectorStoreOptions,
   ) {
     this.batchSize = options.upsertBatchSize ?? 64;
+    this.graceMs = options.graceMs ?? 5000;
   }
 
   // Every failure of the server or the network is one retryable error for the callers.
@@ -71,6 +93,18 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   async prepare(): Promise<void> {
+    await this.createCollection();
+    for (const { tenant, transition } of await this.options.transitions.all()) {
+      this.scheduleCleanup(tenant, transition);
+    }
+  }
+
+  /** Waits for every pending clean-up (old points deleted, new ones published). */
+  async close(): Promise<void> {
+    while (this.cleanups.size > 0) await Promise.all(this.cleanups.values());
+  }
+
+  private async createCollection(): Promise<void> {
     const { collection } = this.options;
     if ((await this.request('collectionExists', (client) => client.collectionExists(collection))).exists)
       return;
@@ -91,6 +125,7 @@ export class QdrantVectorStore implements VectorStore {
       ['documentId', 'keyword'],
       ['version', 'integer'],
       ['tags', 'keyword'],
+      ['staged', 'bool'],
     ] as const) {
       await this.request('createPayloadIndex', (client) =>
         client.createPayloadIndex(collection, { field_name: field, field_schema: schema, wait: true }),
@@ -99,8 +134,9 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   async replaceDocumentVersion(entry: DocumentVersionEntry): Promise<void> {
+    await this.cleanups.get(documentKey(entry.tenant, entry.documentId));
     const points = entry.chunks.map((chunk) => {
-      const payload: ChunkPayload = {
+      const payload: ChunkPayload & { staged: boolean } = {
         tenant: entry.tenant,
         documentId: entry.documentId,
         version: entry.version,
@@ -110,6 +146,7 @@ export class QdrantVectorStore implements VectorStore {
         title: entry.title,
         headingPath: [...chunk.headingPath],
         tags: [...entry.tags],
+        staged: true,
       };
       return {
         id: pointIdOf(entry.tenant, chunk.chunkId),
@@ -125,28 +162,90 @@ export class QdrantVectorStore implements VectorStore {
         }),
       );
     }
-    await this.request('delete', (client) =>
-      client.delete(this.options.collection, {
-        wait: true,
-        filter: {
-          must: [matchValue('tenant', entry.tenant), matchValue('documentId', entry.documentId)],
-          must_not: [matchValue('version', entry.version)],
-        },
-      }),
-    );
+    await this.transition(entry.tenant, {
+      documentId: entry.documentId,
+      state: 'switched',
+      version: entry.version,
+    });
   }
 
   async deleteDocument(tenant: string, documentId: string): Promise<void> {
-    await this.request('delete', (client) =>
-      client.delete(this.options.collection, {
-        wait: true,
-        filter: { must: [matchValue('tenant', tenant), matchValue('documentId', documentId)] },
-      }),
+    await this.cleanups.get(documentKey(tenant, documentId));
+    await this.transition(tenant, { documentId, state: 'deleted' });
+  }
+
+  private async transition(tenant: string, transition: VersionTransition): Promise<void> {
+    try {
+      await this.options.transitions.record(tenant, transition);
+    } catch (error) {
+      throw new RetrievalError('vector-store-unavailable', 'recording a version transition failed', {
+        cause: error,
+      });
+    }
+    this.scheduleCleanup(tenant, transition);
+  }
+
+  // A failed clean-up leaves its transition recorded, so searches stay right; the document's next write or
+  // the next `prepare` cleans up again.
+  private scheduleCleanup(tenant: string, transition: VersionTransition): void {
+    const key = documentKey(tenant, transition.documentId);
+    const cleanup = (this.cleanups.get(key) ?? Promise.resolve())
+      .then(() => sleep(this.graceMs))
+      .then(() => this.cleanUp(tenant, transition))
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.cleanups.get(key) === cleanup) this.cleanups.delete(key);
+      });
+    this.cleanups.set(key, cleanup);
+  }
+
+  private async cleanUp(tenant: string, transition: VersionTransition): Promise<void> {
+    const { collection } = this.options;
+    const document = [matchValue('tenant', tenant), matchValue('documentId', transition.documentId)];
+    if (transition.state === 'deleted') {
+      await this.request('delete', (client) =>
+        client.delete(collection, { wait: true, filter: { must: document } }),
+      );
+    } else {
+      await this.request('delete', (client) =>
+        client.delete(collection, {
+          wait: true,
+          filter: { must: document, must_not: [matchValue('version', transition.version)] },
+        }),
+      );
+      await this.request('setPayload', (client) =>
+        client.setPayload(collection, {
+          wait: true,
+          payload: { staged: false },
+          filter: { must: [...document, matchValue('version', transition.version)] },
+        }),
+      );
+    }
+    await this.options.transitions.settle(tenant, transition);
+  }
+
+  // Run again when it outlasted the grace: the points it was filtered for may have been deleted meanwhile.
+  async query(query: ChunkQuery): Promise<RetrievedChunk[]> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const started = performance.now();
+      let transitions: VersionTransition[];
+      try {
+        transitions = await this.options.transitions.ofTenant(query.tenant);
+      } catch (error) {
+        throw new RetrievalError('vector-store-unavailable', 'reading the version transitions failed', {
+          cause: error,
+        });
+      }
+      const results = await this.search(query, filterOf(query.tenant, query.filter, transitions));
+      if (performance.now() - started <= this.graceMs) return results;
+    }
+    throw new RetrievalError(
+      'vector-store-unavailable',
+      `Qdrant searches took longer than the ${this.graceMs} ms grace three times`,
     );
   }
 
-  async query(query: ChunkQuery): Promise<RetrievedChunk[]> {
-    const filter = filterOf(query.tenant, query.filter);
+  private async search(query: ChunkQuery, filter: Filter): Promise<RetrievedChunk[]> {
     const dense = () => ({ query: [...required(query.dense, 'dense')], using: denseVector });
     const sparse = () => ({ query: sparseOf(required(query.sparse, 'sparse')), using: sparseVector });
     const common = { limit: query.limit, with_payload: true, with_vector: false };
@@ -207,12 +306,39 @@ function sparseOf(vector: SparseVector): { indices: number[]; values: number[] }
   return { indices: [...vector.indices], values: [...vector.values] };
 }
 
-function matchValue(key: string, value: string | number): Condition {
+function matchValue(key: string, value: string | number | boolean): Condition {
   return { key, match: { value } };
 }
 
-// Every condition goes on each prefetch: Qdrant does not carry a top-level filter into prefetches.
-function filterOf(tenant: string, filter: ChunkFilter): { must: Condition[] } {
+function documentKey(tenant: string, documentId: string): string {
+  return `${tenant}\u0000${documentId}`;
+}
+
+interface Filter {
+  must: Condition[];
+  must_not: Condition[];
+}
+
+/**
+ * Staged points are never seen, except those of a document switched to their version; a switched document
+ * shows that version only, a deleted one nothing. Every condition goes on each prefetch: Qdrant does not carry
+ * a top-level filter into prefetches.
+ */
+function filterOf(tenant: string, filter: ChunkFilter, transitions: readonly VersionTransition[]): Filter {
+  const switched = transitions.filter((transition) => transition.state === 'switched');
+  const deleted = transitions.filter((transition) => transition.state === 'deleted');
+  const staged = matchValue('staged', true);
+  const mustNot: Condition[] = [
+    switched.length === 0
+      ? staged
+      : { must: [staged], must_not: [{ key: 'documentId', match: { any: switched.map((t) => t.documentId) } }] },
+    ...switched.map((transition) => ({
+      must: [matchValue('documentId', transition.documentId)],
+      must_not: [matchValue('version', transition.version)],
+    })),
+  ];
+  if (deleted.length > 0)
+    mustNot.push({ key: 'documentId', match: { any: deleted.map((transition) => transition.documentId) } });
   const must: Condition[] = [matchValue('tenant', tenant)];
   if (filter.documentIds) must.push({ key: 'documentId', match: { any: [...filter.documentIds] } });
   if (filter.versions) {
@@ -223,5 +349,5 @@ function filterOf(tenant: string, filter: ChunkFilter): { must: Condition[] } {
     });
   }
   for (const tag of filter.tags ?? []) must.push(matchValue('tags', tag));
-  return { must };
+  return { must, must_not: mustNot };
 }

@@ -153,6 +153,60 @@ export function describeVectorStoreContract(
       expect(results.map((result) => result.chunkId).sort()).toEqual(['refunds@1#0', 'refunds@1#2']);
     });
 
+    it('shows a search running during re-indexing one whole version of the document, never a mix, never none', async () => {
+      const sections = 5;
+      const handbook = (version: number): DocumentVersionEntry => ({
+        tenant: 'acme',
+        documentId: 'handbook',
+        version,
+        title: 'Support handbook',
+        tags: ['handbook'],
+        chunks: Array.from({ length: sections }, (_, i) =>
+          chunk(
+            `handbook@${version}#${i}`,
+            `Handbook section ${i}, version ${version}: refunds go through support.`,
+            [1, 0.1 * i, 0, 0.01 * version],
+          ),
+        ),
+      });
+      const yieldTurn = () => new Promise((resolve) => setImmediate(resolve));
+      await store.replaceDocumentVersion(handbook(1));
+      let writing = true;
+      const writer = (async () => {
+        for (let version = 2; version <= 6; version++) {
+          await store.replaceDocumentVersion(handbook(version));
+          await yieldTurn();
+        }
+        writing = false;
+      })();
+      const answers: number[][] = [];
+      while (writing) {
+        const rounds = await Promise.all(
+          (['dense', 'sparse', 'hybrid'] as const).map((mode) =>
+            store.query(
+              query({
+                mode,
+                sparse: bm25QueryVector('handbook refunds support'),
+                limit: 3 * sections,
+                filter: { documentIds: ['handbook'] },
+              }),
+            ),
+          ),
+        );
+        answers.push(...rounds.map((results) => results.map((result) => result.version)));
+        await yieldTurn();
+      }
+      await writer;
+      for (const versions of answers) {
+        expect(versions).toHaveLength(sections);
+        expect(new Set(versions).size).toBe(1);
+      }
+      // The searches did run while versions changed: they saw more than the first and the last.
+      expect(new Set(answers.map((versions) => versions[0])).size).toBeGreaterThan(1);
+      const settled = await store.query(query({ filter: { documentIds: ['handbook'] }, limit: 3 * sections }));
+      expect(settled.map((result) => result.version)).toEqual(Array<number>(sections).fill(6));
+    }, 60_000);
+
     it('fuses dense and sparse rankings by RRF: first in both scores 1/2 + 1/2', async () => {
       const results = await store.query(
         query({ mode: 'hybrid', sparse: bm25QueryVector('refunds paid thirty days') }),

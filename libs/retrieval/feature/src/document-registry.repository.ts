@@ -86,9 +86,4 @@ export class DocumentRegistryRepository {
     );
     return deleted > 0;
   }
-
-  /** Forgets every document: the index it described is gone (an embedded index after a restart). */
-  async clear(manager: EntityManager): Promise<void> {
-    await manager.query(`DELETE FROM ${this.table}`);
-  }
 }

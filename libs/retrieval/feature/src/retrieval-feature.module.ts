@@ -16,8 +16,10 @@ import { QdrantClient } from '@qdrant/js-client-rest';
 import { DataSource } from 'typeorm';
 import { ContextQueriesController, VECTOR_STORE } from './context-queries.controller';
 import { DocumentRegistryRepository } from './document-registry.repository';
+import { EmbeddedIndexRepository, PostgresEmbeddedIndexPersistence } from './embedded-index.repository';
 import { KnowledgeInboxController } from './knowledge-inbox.controller';
 import type { RetrievalConfig } from './retrieval.config';
+import { PostgresVersionTransitions, VersionTransitionRepository } from './version-transition.repository';
 
 export interface RetrievalFeatureOptions {
   readonly config: RetrievalConfig;
@@ -27,7 +29,6 @@ export interface RetrievalFeatureOptions {
   readonly repositoryRoot: string;
 }
 
-const OPTIONS = Symbol('keel.retrieval.options');
 const EMBEDDER = Symbol('keel.retrieval.embedder');
 
 async function embedderOf({ config, repositoryRoot }: RetrievalFeatureOptions): Promise<DenseEmbedder> {
@@ -45,10 +46,18 @@ async function embedderOf({ config, repositoryRoot }: RetrievalFeatureOptions): 
   }
 }
 
-function storeOf({ config }: RetrievalFeatureOptions, embedder: DenseEmbedder): VectorStore {
+// Both stores keep their state in the service's schema: the embedded index its documents (rebuilt at boot),
+// the Qdrant adapter its documents in transition (what every search filters by while a version is swapped).
+function storeOf(
+  { config, schema }: RetrievalFeatureOptions,
+  embedder: DenseEmbedder,
+  dataSource: DataSource,
+): VectorStore {
   switch (config.RETRIEVAL_VECTOR_STORE) {
     case 'embedded':
-      return new EmbeddedVectorIndex();
+      return new EmbeddedVectorIndex({
+        persistence: new PostgresEmbeddedIndexPersistence(dataSource, new EmbeddedIndexRepository(schema)),
+      });
     case 'qdrant':
       return new QdrantVectorStore(
         new QdrantClient({
@@ -56,26 +65,25 @@ function storeOf({ config }: RetrievalFeatureOptions, embedder: DenseEmbedder): 
           apiKey: config.QDRANT_API_KEY,
           checkCompatibility: false,
         }),
-        { collection: config.RETRIEVAL_QDRANT_COLLECTION, dimensions: embedder.dimensions },
+        {
+          collection: config.RETRIEVAL_QDRANT_COLLECTION,
+          dimensions: embedder.dimensions,
+          transitions: new PostgresVersionTransitions(dataSource, new VersionTransitionRepository(schema)),
+        },
       );
   }
 }
 
-/** Prepares the store before the inbox consumes; an embedded index starts empty, so the registry does too. */
+/**
+ * Prepares the store before the inbox consumes: the embedded index is rebuilt from its rows, the Qdrant adapter
+ * finishes the clean-ups a stopped process left.
+ */
 @Injectable()
 class RetrievalStartup implements OnApplicationBootstrap {
-  constructor(
-    @Inject(OPTIONS) private readonly options: RetrievalFeatureOptions,
-    @Inject(VECTOR_STORE) private readonly store: VectorStore,
-    @Inject(DocumentRegistryRepository) private readonly registry: DocumentRegistryRepository,
-    private readonly dataSource: DataSource,
-  ) {}
+  constructor(@Inject(VECTOR_STORE) private readonly store: VectorStore) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.store.prepare();
-    if (this.options.config.RETRIEVAL_VECTOR_STORE === 'embedded') {
-      await this.dataSource.transaction((manager) => this.registry.clear(manager));
-    }
   }
 }
 
@@ -90,12 +98,11 @@ export class RetrievalFeatureModule {
       module: RetrievalFeatureModule,
       controllers: [KnowledgeInboxController, ContextQueriesController],
       providers: [
-        { provide: OPTIONS, useValue: options },
         { provide: EMBEDDER, useFactory: () => embedderOf(options) },
         {
           provide: VECTOR_STORE,
-          inject: [EMBEDDER],
-          useFactory: (embedder: DenseEmbedder) => storeOf(options, embedder),
+          inject: [EMBEDDER, DataSource],
+          useFactory: (embedder: DenseEmbedder, dataSource: DataSource) => storeOf(options, embedder, dataSource),
         },
         {
           provide: KnowledgeRetrieval,

@@ -9,7 +9,7 @@ export const retrievalConfigSchema = serviceConfigSchema(3002)
     /** Requests one client may make to the query API per window (per replica); more are answered 429. */
     RETRIEVAL_RATE_LIMIT: z.coerce.number().int().min(1).default(6_000),
     RETRIEVAL_RATE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
-    /** `embedded` keeps the index in the process (lost on restart: dev and tests); `qdrant` needs QDRANT_URL. */
+    /** `embedded` searches in the process (kept in Postgres, rebuilt at boot); `qdrant` needs QDRANT_URL. */
     RETRIEVAL_VECTOR_STORE: z.enum(['embedded', 'qdrant']).default('embedded'),
     QDRANT_URL: z.url().optional(),
     QDRANT_API_KEY: z.string().min(1).optional(),

@@ -1,6 +1,6 @@
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
-import { documentRegistryMigration } from '@keel/retrieval-feature';
+import { documentRegistryMigration, retrievalIndexStateMigration } from '@keel/retrieval-feature';
 
 /** The retrieval service's schema and its migrations, oldest first: run at boot and by `npm run migrate`. */
 export const retrievalMigrations: ServiceMigrations = {
@@ -10,5 +10,6 @@ export const retrievalMigrations: ServiceMigrations = {
     messagingTablesMigration('retrieval'),
     messagingDeliveryCountsMigration('retrieval'),
     documentRegistryMigration('retrieval'),
+    retrievalIndexStateMigration('retrieval'),
   ],
 };
