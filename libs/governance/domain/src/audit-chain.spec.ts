@@ -1,4 +1,5 @@
 import { type AuditEntry, type AuditRow, AuditChain, portableHmacSha256 } from './audit-chain';
+import { canonicalJson } from './canonical-json';
 
 const key = 'k'.repeat(32);
 const chain = new AuditChain(key);
@@ -122,5 +123,38 @@ describe('AuditChain checkpoints (retention)', () => {
   it('hashes the same with an injected HMAC implementation as with the portable one', () => {
     const mirrored = new AuditChain(key, (secret, message) => portableHmacSha256(secret, message));
     expect(mirrored.append('acme', undefined, [entry(1), entry(2)])).toEqual(rows(2));
+  });
+});
+
+describe('AuditChain row hashes', () => {
+  it('hash exactly the canonical JSON of the row, whether the event was prepared ahead or not', () => {
+    const hmacs: string[] = [];
+    const recording = new AuditChain(key, (secret, message) => {
+      hmacs.push(message);
+      return portableHmacSha256(secret, message);
+    });
+    const entries = [entry(1), { ...entry(2), event: { z: [1, { b: null, a: 'x\u00e9"' }], a: true } }];
+    const direct = recording.append('acme', undefined, entries);
+    const prepared = recording.append(
+      'acme',
+      undefined,
+      entries.map((item) => recording.prepare(item)),
+    );
+    expect(prepared).toEqual(direct);
+    expect(hmacs[1]).toBe(
+      canonicalJson({
+        tenant: 'acme',
+        position: 2,
+        previousHash: direct[0].rowHash,
+        eventId: 'e-2',
+        topic: 'keel.cases.events.v1',
+        type: 'keel.order.received',
+        subject: 'case-2',
+        occurredAt: entries[1].occurredAt,
+        event: entries[1].event,
+      }),
+    );
+    // The body is the one canonicalJson gives the row, so chains written before verify unchanged.
+    expect(chain.verify('acme', direct)).toMatchObject({ intact: true, rows: 2 });
   });
 });

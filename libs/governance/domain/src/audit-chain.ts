@@ -17,6 +17,12 @@ export interface AuditEntry {
   readonly event: JsonValue;
 }
 
+/** An entry with its event's canonical JSON computed ahead (`AuditChain.prepare`). */
+export interface PreparedEntry {
+  readonly entry: AuditEntry;
+  readonly canonicalEvent: string;
+}
+
 /** One row of a tenant's chain: position `n` (1, 2, 3…) links to row `n - 1` by its hash. */
 export interface AuditRow extends AuditEntry {
   readonly tenant: string;
@@ -99,16 +105,29 @@ export class AuditChain {
   }
 
   /** The rows `entries` become after `head` (the chain's end; undefined for an empty chain), in order. */
-  append(tenant: string, head: ChainHead | undefined, entries: readonly AuditEntry[]): AuditRow[] {
+  append(
+    tenant: string,
+    head: ChainHead | undefined,
+    entries: readonly (AuditEntry | PreparedEntry)[],
+  ): AuditRow[] {
     let position = head?.position ?? 0;
     let previousHash = head?.rowHash ?? genesisHash;
-    return entries.map((entry) => {
+    return entries.map((item) => {
+      const { entry, canonicalEvent } = 'canonicalEvent' in item ? item : this.prepare(item);
       position += 1;
       const row = { ...entry, tenant, position, previousHash };
-      const rowHash = this.hashOf(row);
+      const rowHash = this.hashOf(row, canonicalEvent);
       previousHash = rowHash;
       return { ...row, rowHash };
     });
+  }
+
+  /**
+   * The entry with its event's canonical JSON, the costly half of its hash, computed ahead: a service prepares
+   * entries before it takes the chain head's lock, so only the HMAC is left to do while holding it.
+   */
+  prepare(entry: AuditEntry): PreparedEntry {
+    return { entry, canonicalEvent: canonicalJson(entry.event) };
   }
 
   /**
@@ -168,18 +187,19 @@ export class AuditChain {
     return undefined;
   }
 
-  private hashOf(row: Omit<AuditRow, 'rowHash'>): string {
-    const body = canonicalJson({
-      tenant: row.tenant,
-      position: row.position,
-      previousHash: row.previousHash,
-      eventId: row.eventId,
-      topic: row.topic,
-      type: row.type,
-      subject: row.subject,
-      occurredAt: row.occurredAt,
-      event: row.event,
-    });
+  /**
+   * HMAC of the row's canonical JSON — `canonicalJson({ tenant, position, previousHash, eventId, topic, type,
+   * subject, occurredAt, event })` — written out member by member in canonical (sorted) key order, so the
+   * event's canonical text can be computed ahead (`prepare`). The domain spec asserts both give the same bytes.
+   */
+  private hashOf(row: Omit<AuditRow, 'rowHash'>, canonicalEvent = canonicalJson(row.event)): string {
+    if (!Number.isFinite(row.position)) throw new TypeError(`${row.position} is not a JSON number`);
+    const body =
+      `{"event":${canonicalEvent},"eventId":${JSON.stringify(row.eventId)}` +
+      `,"occurredAt":${JSON.stringify(row.occurredAt)},"position":${JSON.stringify(row.position)}` +
+      `,"previousHash":${JSON.stringify(row.previousHash)},"subject":${JSON.stringify(row.subject)}` +
+      `,"tenant":${JSON.stringify(row.tenant)},"topic":${JSON.stringify(row.topic)}` +
+      `,"type":${JSON.stringify(row.type)}}`;
     return this.hmacSha256(this.key, body);
   }
 }

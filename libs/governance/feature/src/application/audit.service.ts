@@ -9,6 +9,7 @@ import {
   type ChainVerdict,
   GovernanceError,
   type JsonValue,
+  type PreparedEntry,
 } from '@keel/governance-domain';
 import type { EntityManager } from 'typeorm';
 import { type AuditLog } from '../persistence/audit-log.repository';
@@ -37,7 +38,7 @@ export interface RetentionOutcome {
  * (docs/adr/0015-audit-ingest-and-retention.md).
  */
 export class AuditService {
-  private readonly staged = new WeakMap<EntityManager, AuditEntryOf[]>();
+  private readonly staged = new WeakMap<EntityManager, StagedEntry[]>();
 
   constructor(
     private readonly log: AuditLog,
@@ -54,10 +55,8 @@ export class AuditService {
    *   `jsonb` refuses): refused here, so it is dead-lettered alone instead of failing the whole run's commit.
    */
   stage(manager: EntityManager, topic: string, event: CloudEvent): void {
-    if (nulEscape.test(JSON.stringify(event)))
-      throw new GovernanceError('invalid-request', `event ${event.id} carries a NUL character; not storable`);
     const entries = this.staged.get(manager) ?? [];
-    entries.push({ tenant: event.tenant, entry: entryOf(topic, event) });
+    entries.push(this.prepared(topic, event));
     this.staged.set(manager, entries);
   }
 
@@ -78,23 +77,45 @@ export class AuditService {
   record(manager: EntityManager, topic: string, events: readonly CloudEvent[]): Promise<AuditRow[]> {
     return this.appendEntries(
       manager,
-      events.map((event) => ({ tenant: event.tenant, entry: entryOf(topic, event) })),
+      events.map((event) => this.prepared(topic, event)),
     );
   }
 
-  private async appendEntries(manager: EntityManager, entries: readonly AuditEntryOf[]): Promise<AuditRow[]> {
-    const byTenant = new Map<string, AuditEntry[]>();
-    for (const { tenant, entry } of entries) {
-      const list = byTenant.get(tenant) ?? [];
-      list.push(entry);
-      byTenant.set(tenant, list);
+  /**
+   * Everything of an entry that does not depend on the chain's head — its event's canonical JSON and stored
+   * text — computed before the head is locked, so the lock is held only for the HMACs, the insert and the
+   * commit (what bounds one tenant's append rate).
+   */
+  private prepared(topic: string, event: CloudEvent): StagedEntry {
+    const text = JSON.stringify(event);
+    if (nulEscape.test(text))
+      throw new GovernanceError('invalid-request', `event ${event.id} carries a NUL character; not storable`);
+    return { tenant: event.tenant, prepared: this.chain.prepare(entryOf(topic, event)), text };
+  }
+
+  private async appendEntries(manager: EntityManager, entries: readonly StagedEntry[]): Promise<AuditRow[]> {
+    const byTenant = new Map<string, StagedEntry[]>();
+    for (const staged of entries) {
+      const list = byTenant.get(staged.tenant) ?? [];
+      list.push(staged);
+      byTenant.set(staged.tenant, list);
     }
     const appended: AuditRow[] = [];
     // Tenants in a fixed order, so two transactions never take the same heads in opposite orders.
     for (const tenant of [...byTenant.keys()].sort()) {
+      const staged = byTenant.get(tenant) ?? [];
       const head = await this.log.lockHead(manager, tenant);
-      const rows = this.chain.append(tenant, head, byTenant.get(tenant) ?? []);
-      await this.log.append(manager, tenant, rows);
+      const rows = this.chain.append(
+        tenant,
+        head,
+        staged.map((entry) => entry.prepared),
+      );
+      await this.log.append(
+        manager,
+        tenant,
+        rows,
+        staged.map((entry) => entry.text),
+      );
       appended.push(...rows);
     }
     return appended;
@@ -190,9 +211,11 @@ export class AuditService {
   }
 }
 
-interface AuditEntryOf {
+interface StagedEntry {
   readonly tenant: string;
-  readonly entry: AuditEntry;
+  readonly prepared: PreparedEntry;
+  /** The event as stored (`JSON.stringify`), computed once for the NUL check and the insert. */
+  readonly text: string;
 }
 
 function entryOf(topic: string, event: CloudEvent): AuditEntry {

@@ -6,8 +6,16 @@ import type { EntityManager } from 'typeorm';
 export interface AuditLog {
   /** The end of the tenant's chain (undefined while empty), locked until the transaction ends. */
   lockHead(manager: EntityManager, tenant: string): Promise<ChainHead | undefined>;
-  /** Appends rows (in position order, continuing the locked head) and moves the head to the last. */
-  append(manager: EntityManager, tenant: string, rows: readonly AuditRow[]): Promise<void>;
+  /**
+   * Appends rows (in position order, continuing the locked head) and moves the head to the last; `eventTexts`
+   * are the rows' events as JSON when the caller has them already.
+   */
+  append(
+    manager: EntityManager,
+    tenant: string,
+    rows: readonly AuditRow[],
+    eventTexts?: readonly string[],
+  ): Promise<void>;
   /** Up to `limit` rows after `position`, in position order. */
   page(manager: EntityManager, tenant: string, afterPosition: number, limit: number): Promise<AuditRow[]>;
   /** A case's rows (by subject), in chain order. */
@@ -73,7 +81,12 @@ export class PostgresAuditLog implements AuditLog {
       : { position: Number(head.position), rowHash: head.row_hash };
   }
 
-  async append(manager: EntityManager, tenant: string, rows: readonly AuditRow[]): Promise<void> {
+  async append(
+    manager: EntityManager,
+    tenant: string,
+    rows: readonly AuditRow[],
+    eventTexts?: readonly string[],
+  ): Promise<void> {
     const last = rows.at(-1);
     if (last === undefined) return;
     const column = <K extends keyof AuditRow>(field: K) => rows.map((row) => row[field]);
@@ -90,7 +103,7 @@ export class PostgresAuditLog implements AuditLog {
         column('type'),
         column('subject'),
         column('occurredAt'),
-        rows.map((row) => JSON.stringify(row.event)),
+        eventTexts ?? rows.map((row) => JSON.stringify(row.event)),
         column('previousHash'),
         column('rowHash'),
       ],
