@@ -22,6 +22,7 @@ export {
   type ChainVerdict,
   genesisHash,
   type HmacSha256,
+  type PreparedEntry,
   portableHmacSha256,
 } from './audit-chain';
 export { type JsonValue, canonicalJson } from './canonical-json';
