@@ -303,7 +303,8 @@ describe('release propagation', () => {
     expect(await startedUnder('after-restart', 4)).toEqual({ workflow_version: 2, release_id: 'r3', path: '/v2/4' });
   });
 
-  // Decisioning: the decisioning engineer starts the decisioning service here with the same release env
-  // (KEEL_RELEASE_TENANT, GOVERNANCE_URL, GOVERNANCE_API_KEY) and asserts, beside the workflow's, that its
-  // /health names r1, r2 and again r1 after the rollback, and that its decision records carry the release id.
+  // Decisioning's side of the same propagation (promotion, shadow, rollback, records naming the release) is
+  // `decisioning-releases.e2e-spec.ts`. To prove both services switch on one promotion, start decisioning here
+  // with the same release env (KEEL_RELEASE_TENANT, GOVERNANCE_URL through governanceLink, an API key) and
+  // wait on its /health `release` beside the workflow's in `promoted`.
 });
