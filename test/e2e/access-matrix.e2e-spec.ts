@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Role, roles } from '@keel/access';
-import { registeredRoutes, testTokens, waitFor } from '@keel/testing';
+import { readTopic, registeredRoutes, testKafka, testTokens, waitFor } from '@keel/testing';
 import agentPolicy from '../../libs/decisioning/domain/src/policies/agent-policy.v1.json';
 import guardrails from '../../libs/decisioning/domain/src/policies/guardrails.v1.json';
 import decidePrompt from '../../libs/decisioning/domain/src/prompts/decide.prompt.v1.json';
@@ -153,6 +153,9 @@ describe('access matrix: every service, endpoint, role and token', () => {
           WORKFLOW_HTTP_SERVICES: 'nowhere=http://127.0.0.1:9',
         },
         governance: { GOVERNANCE_AUDIT_KEY: 'access-matrix-audit-key-0123456789abcdef' },
+        // Decisioning looks knowledge up in retrieval with tokens it signs per tenant (a loaded machine embeds
+        // a query slowly: a generous timeout, so a lookup is not recorded unavailable for want of time).
+        decisioning: (urls) => ({ RETRIEVAL_URL: urls.retrieval ?? '', RETRIEVAL_TIMEOUT_MS: '20000' }),
       },
     );
     // Knowledge, through ingestion into retrieval; orders into the case topic.
@@ -668,6 +671,34 @@ describe('access matrix: every service, endpoint, role and token', () => {
       }
     }
     expect(outcomes).toEqual(expected);
+  });
+
+  it("lets decisioning read the case's tenant's knowledge from retrieval with a token it signs", async () => {
+    const eventId = fresh('os-knowledge');
+    await must(
+      'ingestion',
+      { method: 'POST', path: '/v1/events', body: orderEvent(eventId) },
+      'operator',
+      202,
+    );
+    const [message] = await readTopic(
+      testKafka(),
+      platform.topics.decisions.name,
+      1,
+      (candidate) => candidate.key?.toString() === `order-M-${eventId}`,
+    );
+    const decision = JSON.parse(message?.value?.toString() ?? '{}') as {
+      inputs: { chunks: Array<{ documentId: string }> };
+    };
+    expect(decision.inputs.chunks.length).toBeGreaterThan(0);
+    const known = [
+      'routing-policy',
+      'carrier-slas',
+      'exception-runbook',
+      'support-routing',
+      'returns-policy',
+    ];
+    expect(decision.inputs.chunks.every((chunk) => known.includes(chunk.documentId))).toBe(true);
   });
 
   it("never shows a tenant another tenant's data", async () => {
