@@ -24,7 +24,7 @@ import { OutboxRelay } from '../outbox-relay';
 import { PollingLoop } from '../polling-loop';
 import { KafkaRecordSender } from '../record-sender';
 import type { RetryPolicy } from '../retry-policy';
-import { KafkaEventTransport } from './kafka-event.transport';
+import { KafkaEventTransport, type KafkaEventTransportOptions } from './kafka-event.transport';
 
 export interface MessagingModuleOptions {
   /** Service name: Kafka client id and consumer group. */
@@ -164,7 +164,11 @@ export class MessagingModule {
  * handlers — and only those topics — consume as the service's group, with the module's retry policy and
  * dead letters, on the deployment's (namespaced) topics.
  */
-export function kafkaEventTransport(app: INestApplicationContext): KafkaEventTransport {
+export function kafkaEventTransport(
+  app: INestApplicationContext,
+  /** A service's own run size: e.g. the audit log amortises its chain head's lock over longer runs. */
+  tuning: Pick<KafkaEventTransportOptions, 'recordsPerTransaction' | 'commitEveryRecords'> = {},
+): KafkaEventTransport {
   const options = app.get<MessagingModuleOptions>(MESSAGING_OPTIONS);
   const logger = new Logger('EventConsumer');
   return new KafkaEventTransport({
@@ -182,6 +186,7 @@ export function kafkaEventTransport(app: INestApplicationContext): KafkaEventTra
     metrics: app.get<MessagingMetrics>(MESSAGING_METRICS),
     topics: app.get<Topics>(TOPICS),
     deduplicationWindowMs: options.processedEventsRetentionMs,
+    ...tuning,
     ...(options.sessionTimeoutMs
       ? {
           sessionTimeoutMs: options.sessionTimeoutMs,
