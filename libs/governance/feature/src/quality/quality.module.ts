@@ -116,8 +116,8 @@ function messageOf(error: unknown): string {
  * Release quality in the governance service: the replay gate's API, shadow agreement and the drift monitor
  * (with automatic rollback where a release asks for it). Reads governance's own tables (audit log, releases,
  * registry) through their repositories; the gate itself is passed to `GovernanceModule` by the app.
- * Needs `PersistenceModule`, `MetricsModule` and `MessagingModule`, and the access and throttler modules
- * `GovernanceModule` registers globally.
+ * Needs `PersistenceModule`, `MetricsModule` and `MessagingModule`, and the access guard and rate limit the
+ * service chassis registers for the application.
  */
 @Module({})
 export class GovernanceQualityModule {
