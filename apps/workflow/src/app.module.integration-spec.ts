@@ -15,6 +15,7 @@ serviceAppContract({
     'WorkflowInstanceRelease1764300000000',
     'ReleasesTables1764900000000',
     'WorkflowTaskTraceContext1765000000000',
+    'WorkflowInstancesTenantIndex1765100000000',
   ],
   module: (env) =>
     AppModule.forRoot(

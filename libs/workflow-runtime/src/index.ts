@@ -29,6 +29,7 @@ export type * from './persistence/workflow-repositories';
 export { WorkflowInstanceTombstones1764000000500 } from './persistence/instance-tombstones.migration';
 export { WorkflowInstanceRelease1764300000000 } from './persistence/instance-release.migration';
 export { WorkflowTaskTraceContext1765000000000 } from './persistence/task-trace-context.migration';
+export { WorkflowInstancesTenantIndex1765100000000 } from './persistence/instances-tenant-index.migration';
 export { WorkflowTables1764000000100 } from './persistence/workflow-tables.migration';
 export { WorkflowTaskRole1764000000200 } from './persistence/workflow-task-role.migration';
 export { WorkflowTaskTimeouts1764000000300 } from './persistence/workflow-task-timeouts.migration';

@@ -4,6 +4,7 @@ import { releasesTablesMigration } from '@keel/releases';
 import {
   WorkflowInstanceRelease1764300000000,
   WorkflowInstanceTombstones1764000000500,
+  WorkflowInstancesTenantIndex1765100000000,
   WorkflowTables1764000000100,
   WorkflowTaskRole1764000000200,
   WorkflowTaskTimeouts1764000000300,
@@ -24,5 +25,6 @@ export const workflowMigrations: ServiceMigrations = {
     WorkflowInstanceRelease1764300000000,
     releasesTablesMigration('workflow'),
     WorkflowTaskTraceContext1765000000000,
+    WorkflowInstancesTenantIndex1765100000000,
   ],
 };
