@@ -4,6 +4,7 @@
 // retention cut.
 // Run: npm run bench -- governance   (BENCH_AUDIT_EVENTS sets the size of the large log; default 1,000,000;
 // BENCH_AUDIT_CONSUMED the events consumed from Kafka; default 20,000)
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type CloudEvent, type TopicKey, topics } from '@keel/contracts';
 import { AuditChain, caseLineage } from '@keel/governance-domain';
@@ -167,7 +168,7 @@ async function consumerIngest(
   await sender.disconnect();
   console.log(`consumer handled ${handled} records (redeliveries included) for ${count} rows`);
   return figures(
-    'consumed from Kafka → chain (EventConsumer, 6 partitions)',
+    `consumed from Kafka → chain (EventConsumer, 6 partitions, runs of ${recordsPerTransaction})`,
     new Array<number>(count).fill(0),
     seconds,
   );
@@ -289,6 +290,12 @@ async function main(): Promise<void> {
         `${pruneSeconds.toFixed(1)} s; verify afterwards: ${after.intact ? 'intact' : 'broken'}, ${after.rows} rows`,
     );
 
+    // The figures swing with what else runs on the machine: say how busy it was.
+    console.log(
+      `load average (1/5/15 min) at the end: ${loadavg()
+        .map((load) => load.toFixed(1))
+        .join(' / ')}`,
+    );
     printFigures(rows);
     saveFigures('governance-audit', rows);
   } finally {
