@@ -94,14 +94,19 @@ describe('governance approvals inbox, lineage and retention', () => {
     await admin.disconnect();
   });
 
-  const token = (subject: string, roles: readonly Role[], forTenant = tenant): Promise<string> =>
+  const token = (
+    subject: string,
+    roles: readonly Role[],
+    forTenant = tenant,
+    { key = sharedKey, expiresAt = Math.floor(Date.now() / 1000) + 300 } = {},
+  ): Promise<string> =>
     new SignJWT({ tenant: forTenant, roles })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(subject)
       .setIssuer('keel-governance')
       .setAudience('keel')
-      .setExpirationTime(Math.floor(Date.now() / 1000) + 300)
-      .sign(new TextEncoder().encode(sharedKey));
+      .setExpirationTime(expiresAt)
+      .sign(new TextEncoder().encode(key));
 
   async function call<Body = unknown>(
     method: string,
@@ -406,6 +411,54 @@ describe('governance approvals inbox, lineage and retention', () => {
       await token('vera', ['viewer'], 'globex'),
     );
     expect(other.body.entries).toEqual([]);
+  });
+
+  it('answers every inbox, lineage and retention endpoint by role: 401 without a valid token, 403 below its role', async () => {
+    const missing = encodeURIComponent('no/such/1');
+    const endpoints: Array<{ method: string; path: string; role: Role; body?: unknown }> = [
+      { method: 'GET', path: '/v1/approvals', role: 'viewer' },
+      { method: 'GET', path: `/v1/approvals/${missing}`, role: 'viewer' },
+      { method: 'POST', path: `/v1/approvals/${missing}/approve`, role: 'approver', body: { reason: 'x' } },
+      { method: 'POST', path: `/v1/approvals/${missing}/reject`, role: 'approver', body: { reason: 'x' } },
+      { method: 'GET', path: '/v1/cases/case-none/lineage', role: 'viewer' },
+      // A cut before the epoch prunes nothing: the matrix leaves the chain as it is.
+      {
+        method: 'POST',
+        path: '/v1/audit/retention',
+        role: 'admin',
+        body: { before: '1970-01-02T00:00:00Z' },
+      },
+    ];
+    const holds: Record<Role, readonly Role[]> = {
+      viewer: ['viewer', 'operator', 'approver', 'admin'],
+      operator: ['operator', 'admin'],
+      approver: ['approver', 'admin'],
+      admin: ['admin'],
+    };
+    const roles: Role[] = ['viewer', 'operator', 'approver', 'admin'];
+    const expired = await token('eve', ['admin'], tenant, {
+      expiresAt: Math.floor(Date.now() / 1000) - 3600,
+    });
+    const forged = await token('eve', ['admin'], tenant, {
+      key: 'another-key-that-is-long-enough-0123456789',
+    });
+    for (const endpoint of endpoints) {
+      const statusWith = async (bearer?: string) =>
+        (await call(endpoint.method, endpoint.path, bearer, endpoint.body)).status;
+      expect([endpoint.path, 'none', await statusWith()]).toEqual([endpoint.path, 'none', 401]);
+      expect([endpoint.path, 'expired', await statusWith(expired)]).toEqual([endpoint.path, 'expired', 401]);
+      expect([endpoint.path, 'forged', await statusWith(forged)]).toEqual([endpoint.path, 'forged', 401]);
+      for (const role of roles) {
+        const status = await statusWith(await token(`as-${role}`, [role]));
+        const allowed = holds[endpoint.role].includes(role);
+        // Allowed calls reach the handler: 200, or 404 for the approval that does not exist.
+        expect([endpoint.path, role, allowed ? [200, 404].includes(status) : status === 403]).toEqual([
+          endpoint.path,
+          role,
+          true,
+        ]);
+      }
+    }
   });
 
   it('prunes old rows behind a signed checkpoint; verify and export start from it; tampering still shows', async () => {
