@@ -91,6 +91,28 @@ function envelope(data: CaseEvent) {
   });
 }
 
+/** Mean duration per call of each timed port and of the consumer's handling, from the service's /metrics. */
+async function portTimings(port: number): Promise<Array<{ what: string; calls: number; 'mean ms': string }>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const totals = new Map<string, { sum: number; count: number }>();
+  for (const line of text.split('\n')) {
+    const match =
+      /^(keel_port_call_duration_seconds|keel_message_handle_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/.exec(
+        line,
+      );
+    if (!match) continue;
+    const labels = Object.fromEntries([...match[3].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const what = labels.port ? `${labels.port}.${labels.method}` : `consumer ${labels.topic ?? ''}`;
+    const entry = totals.get(what) ?? { sum: 0, count: 0 };
+    if (match[2] === 'sum') entry.sum += Number(match[4]);
+    else entry.count += Number(match[4]);
+    totals.set(what, entry);
+  }
+  return [...totals]
+    .filter(([, { count }]) => count > 0)
+    .map(([what, { sum, count }]) => ({ what, calls: count, 'mean ms': ((sum / count) * 1000).toFixed(2) }));
+}
+
 /** The service as a process; with BENCH_CPU_PROF_DIR, under V8's CPU profiler (not allowed in NODE_OPTIONS). */
 function startService(entry: string, env: Record<string, string>): Pick<TestProcess, 'output' | 'kill'> {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
@@ -216,6 +238,8 @@ async function main(): Promise<void> {
     console.log('latency = case event published → its decision record consumed from keel.decisions.v1');
     printFigures([burst, ...paced]);
     console.log('targets: ≥ 500 decisions/s; p99 ≤ 100 ms at half that load (250/s)');
+    console.log("Where the service's time went (its own timers over all runs, mean per call):");
+    console.table(await portTimings(port));
     const baseline = loadFigures('kafka-baseline');
     if (baseline) {
       console.log('Kafka baseline (last `npm run bench -- kafka` on this machine):');
