@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import { AccessTokenSigner, accessConfigSchema } from '@keel/access';
 import { loadConfig } from '@keel/config';
 import { TargetSystems, WorkflowKpiObserver } from '@keel/simulators';
-import { workflowTemplates } from '@keel/workflow-engine';
 import type { INestApplication } from '@nestjs/common';
 import { Command } from 'commander';
 import { Pool } from 'pg';
+import { demoSupportRouting } from './demo-definitions';
 import { type ServiceName, bootOrder, keepSignalListener, startService } from './demo-services';
 import { type DemoSummary, instanceOutcomes, summarize, undecidedTriggers } from './demo-summary';
 import { readSamples, replay } from './demo-replay';
@@ -27,29 +27,6 @@ interface DemoOptions {
 
 const tenant = 'acme';
 const workflowTaskRole = 'keel_workflow_task';
-
-/**
- * The support-routing template waits one or four hours for its SLA; the demo runs a copy, one version up,
- * whose SLA wait is one or four seconds (the rest is the bundled template unchanged), so a replay reaches the
- * SLA check and the lead's approval within the run.
- */
-function demoSupportRouting(): Record<string, unknown> {
-  const bundled = workflowTemplates.find((template) => template.name === 'support-routing');
-  if (!bundled) throw new Error('the bundled support-routing template is missing');
-  const copy = JSON.parse(JSON.stringify(bundled)) as {
-    version: number;
-    description?: string;
-    steps: Record<string, Record<string, unknown>>;
-  };
-  copy.version = bundled.version + 1;
-  copy.description = `${bundled.description ?? ''} (embedded demo: SLA waits in seconds, not hours)`;
-  copy.steps.slaTimer = {
-    ...copy.steps.slaTimer,
-    description: 'One second for high priority tickets, four otherwise (the demo clock).',
-    until: "$fromMillis($millis() + (input.priority = 'high' ? 1000 : 4000))",
-  };
-  return copy;
-}
 
 async function runDemo(options: DemoOptions): Promise<number> {
   const started = performance.now();
