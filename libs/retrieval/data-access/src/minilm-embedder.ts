@@ -76,11 +76,13 @@ export class MiniLmEmbedder implements DenseEmbedder {
   }
 }
 
+// Sums in a Float64Array: the same doubles added in the same order as in a plain array, without its boxing.
 function meanPooledUnit(hidden: Float32Array, tokens: number, dimensions: number): number[] {
-  const pooled = new Array<number>(dimensions).fill(0);
+  const pooled = new Float64Array(dimensions);
   for (let t = 0; t < tokens; t++) {
-    for (let d = 0; d < dimensions; d++) pooled[d] += hidden[t * dimensions + d];
+    const row = t * dimensions;
+    for (let d = 0; d < dimensions; d++) pooled[d] += hidden[row + d];
   }
-  const norm = Math.hypot(...pooled);
-  return pooled.map((value) => value / (norm || 1));
+  const norm = Math.hypot(...pooled) || 1;
+  return Array.from(pooled, (value) => value / norm);
 }

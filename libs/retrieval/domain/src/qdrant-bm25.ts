@@ -17,6 +17,21 @@ const englishStopwords = new Set(
 
 const englishStemmer = newStemmer('english');
 
+// Stems by word: the Snowball stemmer is most of a BM25 vector's cost, and texts repeat their words. Bounded,
+// and a pure function's memo: the same word always has the same stem.
+const stems = new Map<string, string>();
+const stemCacheLimit = 100_000;
+
+function stemOf(token: string): string {
+  let stem = stems.get(token);
+  if (stem === undefined) {
+    if (stems.size >= stemCacheLimit) stems.clear();
+    stem = englishStemmer.stem(token);
+    stems.set(token, stem);
+  }
+  return stem;
+}
+
 // Qdrant's `word` tokenizer splits on every char that is not `char::is_alphanumeric` (Alphabetic or Numeric).
 const nonWordCharacters = /[^\p{Alphabetic}\p{N}]+/u;
 
@@ -41,7 +56,7 @@ export function qdrantBm25Tokens(text: string, lowercase = qdrantBm25Defaults.lo
     if (word === '') continue;
     const token = lowercase ? word.toLowerCase() : word;
     if (englishStopwords.has(token)) continue;
-    tokens.push(englishStemmer.stem(token));
+    tokens.push(stemOf(token));
   }
   return tokens;
 }
