@@ -30,9 +30,23 @@ export interface EventContext {
 
 export type EventHandler<Data> = (event: CloudEvent<Data>, context: EventContext) => Promise<void>;
 
+/** What a run handler gets beside the events: the transaction their effects must use, and the partition. */
+export type EventRunContext = Omit<EventContext, 'offset'>;
+
+/**
+ * Handles a run of fresh events of one partition, in order, in one transaction (see `subscribeRuns`): one
+ * call can write all their effects in one statement.
+ */
+export type EventRunHandler<Data> = (
+  events: ReadonlyArray<CloudEvent<Data>>,
+  context: EventRunContext,
+) => Promise<void>;
+
 export interface Subscription<T extends TopicDefinition = TopicDefinition> {
   readonly topic: T;
   readonly handler: EventHandler<TopicData<T>>;
+  /** When set, a run's fresh events go to it in one call; `handler` takes them one at a time on retries. */
+  readonly runHandler?: EventRunHandler<TopicData<T>>;
 }
 
 /** Binds a handler to a topic with the topic's data type inferred. */
@@ -41,6 +55,26 @@ export function subscribe<T extends TopicDefinition>(
   handler: EventHandler<TopicData<T>>,
 ): Subscription {
   return { topic, handler: handler as EventHandler<unknown> };
+}
+
+/**
+ * Binds a run handler to a topic: the fresh events of a run of records (up to `recordsPerTransaction` of a
+ * partition, duplicates left out) come in one call, in partition order, inside the transaction that records
+ * their ids — so their effects can be written in one multi-row statement instead of one per event. When the
+ * call fails, the run rolls back and its records are handled one at a time, each as a run of one under its
+ * own savepoint: the failing record is found, the others commit, and it takes the retry path alone (it was
+ * then called twice at attempt 1). A run handler must therefore not assume a run's size, only its order.
+ */
+export function subscribeRuns<T extends TopicDefinition>(
+  topic: T,
+  runHandler: EventRunHandler<TopicData<T>>,
+): Subscription {
+  const handleRun = runHandler as EventRunHandler<unknown>;
+  return {
+    topic,
+    handler: (event, { offset: _offset, ...context }) => handleRun([event], context),
+    runHandler: handleRun,
+  };
 }
 
 export interface ConsumerLogger {
@@ -350,19 +384,23 @@ export class EventConsumer {
       turn,
     );
     if (atOnce.failure === undefined) return atOnce;
-    const before = records.slice(0, atOnce.outcomes.length);
-    if (before.length === 0) return atOnce;
+    // A run handler's failure names no record: a longer run is redone one record at a time to find it.
+    const located = subscription.runHandler === undefined || records.length === 1;
+    const redo = located ? records.slice(0, atOnce.outcomes.length) : records;
+    if (redo.length === 0) return atOnce;
     // An outage meanwhile repeats the redo alone: the failure already seen stays the failing record's.
     const redone = await this.despiteOutages(
-      () => this.applyRunBySavepoints(subscription, partition, before, attempt),
+      () => this.applyRunBySavepoints(subscription, partition, redo, attempt),
       turn,
     );
-    return redone.failure === undefined ? { outcomes: redone.outcomes, failure: atOnce.failure } : redone;
+    return redone.failure === undefined && located
+      ? { outcomes: redone.outcomes, failure: atOnce.failure }
+      : redone;
   }
 
   /**
    * The run in one transaction without savepoints. On a failure nothing commits; `outcomes` then holds
-   * the records before the failing one (handled, but rolled back with it).
+   * the records before the failing one (handled, but rolled back with it) — none for a run handler's.
    */
   private async applyRunAtOnce(
     subscription: Subscription,
@@ -378,21 +416,30 @@ export class EventConsumer {
       const outcomes: ConsumeOutcome[] = [];
       try {
         const fresh = await this.recordAllProcessed(manager, records, topic);
-        for (const { message, event } of records) {
-          // An id twice in one run: its first record is the fresh one.
-          if (!fresh.delete(event.id)) {
-            outcomes.push('duplicate');
-            continue;
+        if (subscription.runHandler) {
+          const runOutcomes = records.map(({ event }): ConsumeOutcome =>
+            fresh.delete(event.id) ? 'processed' : 'duplicate',
+          );
+          const events = records.filter((_, i) => runOutcomes[i] === 'processed').map(({ event }) => event);
+          if (events.length > 0)
+            await subscription.runHandler(events, { manager, topic, partition, attempt });
+          outcomes.push(...runOutcomes);
+        } else
+          for (const { message, event } of records) {
+            // An id twice in one run: its first record is the fresh one.
+            if (!fresh.delete(event.id)) {
+              outcomes.push('duplicate');
+              continue;
+            }
+            await this.handle(subscription, event, {
+              manager,
+              topic,
+              partition,
+              offset: message.offset,
+              attempt,
+            });
+            outcomes.push('processed');
           }
-          await this.handle(subscription, event, {
-            manager,
-            topic,
-            partition,
-            offset: message.offset,
-            attempt,
-          });
-          outcomes.push('processed');
-        }
       } catch (error) {
         // As under a savepoint: Kafka failing under the handler is an outage, and whether Postgres is gone
         // the rollback tells (it fails on a dead connection, and that error goes to `despiteOutages`).

@@ -10,10 +10,13 @@ export {
 export {
   EventConsumer,
   subscribe,
+  subscribeRuns,
   type ConsumerLogger,
   type EventConsumerOptions,
   type EventContext,
   type EventHandler,
+  type EventRunContext,
+  type EventRunHandler,
   type Subscription,
 } from './event-consumer';
 export { EventPublisher } from './event-publisher';
