@@ -49,7 +49,8 @@ describe('ProtectedApi, with the modules the chassis gives a service', () => {
       ttlSeconds: 60,
     });
     const statuses: number[] = [];
-    for (const headers of [{ authorization }, {}, { authorization }, { authorization }]) {
+    const asCaller: Record<string, string> = { authorization };
+    for (const headers of [asCaller, {}, asCaller, asCaller]) {
       statuses.push((await fetch(`${url}/things`, { headers })).status);
     }
     const limited = await fetch(`${url}/things`, { headers: { authorization } });
