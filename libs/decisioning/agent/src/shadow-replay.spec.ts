@@ -2,6 +2,7 @@ import {
   artifactsInStage,
   asShadowOf,
   currentArtifacts,
+  loadGuardrailPolicy,
   recordBytes,
   sameAction,
 } from '@keel/decisioning-domain';
@@ -15,7 +16,7 @@ const noKnowledge: KnowledgeSearch = { search: () => Promise.resolve([]) };
 const history = { eventsOf: () => Promise.resolve([]) };
 
 /** Guardrails v2: orders may not start a workflow by themselves. */
-const strictGuardrails = {
+const strictGuardrails = loadGuardrailPolicy({
   ...currentArtifacts.guardrailPolicy,
   version: 2,
   tools: {
@@ -25,7 +26,7 @@ const strictGuardrails = {
       'order.created': ['get_case_history', 'escalate'],
     },
   },
-};
+});
 
 function agentUnder(artifacts: typeof currentArtifacts): DecisionAgent {
   let tick = 0;

@@ -64,7 +64,7 @@ describe('DecisionWorker', () => {
     const published: string[] = [];
     worker = new DecisionWorker({
       queue,
-      leadership: { acquire: () => Promise.resolve(true), release: () => Promise.resolve() },
+      leadership: { acquire: () => Promise.resolve(true), release: () => Promise.resolve(), isLeader: true },
       decide: (pending) => Promise.resolve(outcomeOf(pending)),
       publish: (outcomes) => {
         published.push(...outcomes.map((outcome) => outcome.decisionId));
@@ -157,6 +157,7 @@ describe('DecisionWorker', () => {
           return Promise.resolve(false);
         },
         release: () => Promise.resolve(),
+        isLeader: false,
       },
     });
     await waitFor(() => asked >= 3, { what: 'leadership asked again' });

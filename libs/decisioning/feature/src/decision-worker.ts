@@ -13,6 +13,7 @@ export interface DecisionQueuePort {
 export interface DecisionQueueLeadershipPort {
   acquire(): Promise<boolean>;
   release(): Promise<void>;
+  readonly isLeader: boolean;
 }
 
 export interface DecisionWorkerLogger {
@@ -84,6 +85,11 @@ export class DecisionWorker {
     await Promise.allSettled([...this.chains.values()]);
     await this.flushing;
     await this.options.leadership.release();
+  }
+
+  /** Whether this replica drains the queue now (it then hears its own consumer's commits, no NOTIFY needed). */
+  get leads(): boolean {
+    return this.options.leadership.isLeader;
   }
 
   /** Triggers taken and not yet published. */

@@ -32,6 +32,7 @@ import { type DecisionWorkerConfig, decisionWorkerConfigSchema } from './decisio
 import { type DecisioningConfig } from './decisioning.config';
 import { createDecisioningMetrics } from './decisioning.metrics';
 import { CaseMemoryRepository } from './persistence/case-memory.repository';
+import { DecisionQueueCommits } from './persistence/decision-queue.commits';
 import { DecisionQueueLeadership } from './persistence/decision-queue.leadership';
 import { DecisionQueueRepository } from './persistence/decision-queue.repository';
 
@@ -107,14 +108,18 @@ class DecisionWorkerLifecycle implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger('DecisionPolicies');
   private unfollow: (() => void) | undefined;
 
+  private readonly commits: DecisionQueueCommits;
+
   constructor(
     @Inject(DecisionWorker) private readonly worker: DecisionWorker,
     @Inject(DecisionPolicies) private readonly policies: DecisionPolicies,
+    @Inject(DataSource) dataSource: DataSource,
     @Optional() @Inject(CurrentRelease) private readonly releases?: CurrentRelease,
     @Optional() @Inject(ReleaseAppliers) appliers?: ReleaseAppliers,
   ) {
     // Registered before the consumer starts: a release decisioning cannot run is refused (dead-lettered).
     appliers?.register(policies.applier);
+    this.commits = new DecisionQueueCommits(dataSource, () => worker.nudge());
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -133,11 +138,13 @@ class DecisionWorkerLifecycle implements OnApplicationBootstrap, BeforeApplicati
         this.logger.error(`releases not followed: ${String(error)}`);
       }
     });
+    this.commits.start();
     this.worker.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.unfollow?.();
+    this.commits.stop();
     await this.worker.stop();
   }
 }

@@ -4,6 +4,7 @@ import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
 import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { caseEventTrigger, workflowDecisionTrigger } from '../decision-triggers';
+import { DecisionWorker } from '../decision-worker';
 import { DecisionQueueRepository } from '../persistence/decision-queue.repository';
 
 /**
@@ -14,7 +15,15 @@ import { DecisionQueueRepository } from '../persistence/decision-queue.repositor
  */
 @KafkaEventHandlers()
 export class DecisioningInboxController {
-  constructor(@Inject(DecisionQueueRepository) private readonly queue: DecisionQueueRepository) {}
+  constructor(
+    @Inject(DecisionQueueRepository) private readonly queue: DecisionQueueRepository,
+    @Inject(DecisionWorker) private readonly worker: DecisionWorker,
+  ) {}
+
+  // Only another replica's leader needs a NOTIFY; a leader here hears the commit in process.
+  private get notify(): { notify: boolean } {
+    return { notify: !this.worker.leads };
+  }
 
   @EventPattern('caseEvents')
   async onCaseEvent(
@@ -26,6 +35,7 @@ export class DecisioningInboxController {
       context.manager,
       { decisionId: decisionIdOf(trigger), trigger, envelope: event },
       trigger,
+      this.notify,
     );
   }
 
@@ -37,10 +47,11 @@ export class DecisioningInboxController {
     // A request that can never be answered throws a DecisioningServiceError: its catalog dead-letters it.
     const trigger = workflowDecisionTrigger(event);
     if (trigger)
-      await this.queue.enqueue(context.manager, {
-        decisionId: decisionIdOf(trigger),
-        trigger,
-        envelope: event,
-      });
+      await this.queue.enqueue(
+        context.manager,
+        { decisionId: decisionIdOf(trigger), trigger, envelope: event },
+        undefined,
+        this.notify,
+      );
   }
 }

@@ -1,11 +1,19 @@
 import { type CloudEvent } from '@keel/contracts';
 import { type CaseHistoryEntry, type DecisionTrigger } from '@keel/decisioning-domain';
 import { assertSchemaName } from '@keel/persistence';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, QueryRunner } from 'typeorm';
 import { type HistoryRow, type RememberedEvent, historyEntryOf } from './case-memory.repository';
 
 /** What the triggering event's envelope contributes to what the decision emits (its trace too). */
 export type TriggerEnvelope = Pick<CloudEvent, 'id' | 'tenant' | 'correlationid' | 'traceparent'>;
+
+/** Transactions that queued triggers and have not ended yet (`DecisionQueueCommits` watches their end). */
+const queuedBy = new WeakSet<QueryRunner>();
+
+/** Whether the transaction of `queryRunner` queued a trigger; forgets it (the transaction has ended). */
+export function takeQueuedBy(queryRunner: QueryRunner): boolean {
+  return queuedBy.delete(queryRunner);
+}
 
 /** A trigger waiting for its decision. */
 export interface QueuedTrigger {
@@ -25,9 +33,10 @@ export interface PendingTrigger extends QueuedTrigger {
 }
 
 /**
- * The decision queue (schema injected): filled in the consumer's transaction, drained by the worker. Enqueueing
- * notifies the worker on commit (`NOTIFY` is delivered only when the transaction commits), so it starts
- * deciding without polling.
+ * The decision queue (schema injected): filled in the consumer's transaction, drained by the worker. The worker
+ * hears of a new trigger when its transaction commits: in process through the data source's commits
+ * (`DecisionQueueCommits`) when this replica leads, else by `NOTIFY` (delivered only on commit) to the leader.
+ * `NOTIFY` is avoided where it is not needed: Postgres serialises the commits of every notifying transaction.
  */
 export class DecisionQueueRepository {
   readonly channel: string;
@@ -49,8 +58,14 @@ export class DecisionQueueRepository {
    * Remembers the case event (when given) and queues the trigger, in one statement on the caller's transaction.
    * Both take the same position, so the trigger's history includes its own event and nothing after it. A trigger
    * already queued or already decided (a redelivery past the deduplication window) is not queued again.
+   * `notify: false` when the leader is in this process (it hears the commit itself).
    */
-  async enqueue(manager: EntityManager, queued: QueuedTrigger, remember?: RememberedEvent): Promise<void> {
+  async enqueue(
+    manager: EntityManager,
+    queued: QueuedTrigger,
+    remember?: RememberedEvent,
+    { notify = true }: { readonly notify?: boolean } = {},
+  ): Promise<void> {
     const { trigger } = queued;
     const params: unknown[] = [
       queued.decisionId,
@@ -63,6 +78,7 @@ export class DecisionQueueRepository {
         correlationid: queued.envelope.correlationid,
         traceparent: queued.envelope.traceparent,
       }),
+      notify,
       this.channel,
     ];
     let remembered = '';
@@ -78,7 +94,7 @@ export class DecisionQueueRepository {
       );
       remembered = `, remembered AS (
          INSERT INTO ${this.caseEvents} (tenant, case_id, event_id, occurred_at, event, position)
-         SELECT $2, $3, $7, $8, $9::jsonb, position FROM next
+         SELECT $2, $3, $8, $9, $10::jsonb, position FROM next
          ON CONFLICT (tenant, case_id, event_id) DO NOTHING
        )`;
     }
@@ -90,9 +106,10 @@ export class DecisionQueueRepository {
          WHERE NOT EXISTS (SELECT 1 FROM ${this.decisions} WHERE decision_id = $1)
          ON CONFLICT (decision_id) DO NOTHING
        )
-       SELECT pg_notify($6, '')`,
+       SELECT pg_notify($7, '') WHERE $6::boolean`,
       params,
     );
+    if (manager.queryRunner) queuedBy.add(manager.queryRunner);
   }
 
   /**
