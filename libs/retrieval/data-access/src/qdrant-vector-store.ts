@@ -190,7 +190,8 @@ export class QdrantVectorStore implements VectorStore {
   private scheduleCleanup(tenant: string, transition: VersionTransition): void {
     const key = documentKey(tenant, transition.documentId);
     const cleanup = (this.cleanups.get(key) ?? Promise.resolve())
-      .then(() => sleep(this.graceMs))
+      // Unref'd: a stopping process does not wait for it; the recorded transition lets `prepare` finish it.
+      .then(() => sleep(this.graceMs, undefined, { ref: false }))
       .then(() => this.cleanUp(tenant, transition))
       .catch(() => undefined)
       .finally(() => {
