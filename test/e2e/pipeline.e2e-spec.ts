@@ -1,29 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type ApprovalEvent,
-  type CaseEvent,
-  type DecisionRecord,
-  type WorkflowEvent,
-  namespacedTopics,
-} from '@keel/contracts';
-import { ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
-import { TargetSystems } from '@keel/simulators';
-import {
-  type ScratchDatabase,
-  scratchDatabase,
-  testKafka,
-  testTokens,
-  testTopicScope,
-  waitFor,
-} from '@keel/testing';
-import { Client } from 'pg';
+import { type ApprovalEvent, type CaseEvent, type DecisionRecord, type WorkflowEvent } from '@keel/contracts';
+import { testTokens, waitFor } from '@keel/testing';
 import { OtlpReceiver } from './fixtures/otlp-receiver';
-import { ServiceProcess } from './fixtures/service.process';
+import { PipelinePlatform, type PipelineService } from './fixtures/pipeline-platform';
 import { TopicTap } from './fixtures/topic-tap';
-import { demoSupportRouting } from '../../tools/demo/demo-definitions';
 import { readSamples, replay } from '../../tools/demo/demo-replay';
 
 /**
@@ -35,114 +17,27 @@ import { readSamples, replay } from '../../tools/demo/demo-replay';
 const tenant = 'acme';
 const samples = join(__dirname, '..', '..', 'data', 'samples');
 const terminal = new Set(['completed', 'failed', 'compensated', 'cancelled']);
-const workflowTaskRole = 'keel_workflow_task';
 
 describe('the pipeline end to end: five services as processes, the bundled stream of the three use cases', () => {
-  const namespace = testTopicScope('pipeline');
-  const topics = namespacedTopics(namespace);
-  const work = mkdtempSync(join(tmpdir(), 'keel-pipeline-'));
   const traces = new OtlpReceiver();
-  const tap = new TopicTap([topics.caseEvents, topics.decisions, topics.workflowEvents, topics.approvals]);
-  let database: ScratchDatabase;
-  let sql: Client;
-  let systems: TargetSystems;
-  const services: Record<string, ServiceProcess> = {};
-  const url = (service: string): string => services[service]?.url ?? '';
   const traceId = randomBytes(16).toString('hex');
+  let platform: PipelinePlatform;
+  let topics: PipelinePlatform['topics'];
+  let tap: TopicTap;
+  const url = (service: PipelineService): string => platform.url(service);
 
   beforeAll(async () => {
-    await ensureTopics(testKafka(), topicSpecsWithDeadLetters(Object.values(topics)));
     await traces.start();
+    platform = await PipelinePlatform.start({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: traces.endpoint } });
+    topics = platform.topics;
+    tap = new TopicTap([topics.caseEvents, topics.decisions, topics.workflowEvents, topics.approvals]);
     await tap.start();
-    database = await scratchDatabase('keel_pipeline');
-    sql = new Client({ connectionString: database.url });
-    await sql.connect();
-    // The remediation desk records its outcomes where the exception-handling template's verify step reads
-    // them, as the task role the workflow's migrations create (here ahead of them, so the grant can be made).
-    await sql.query(
-      `CREATE TABLE public.remediations (exception_id text NOT NULL, remediation_id text PRIMARY KEY, resolved boolean NOT NULL)`,
-    );
-    await sql.query(`DO $$ BEGIN
-        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${workflowTaskRole}') THEN
-          CREATE ROLE ${workflowTaskRole} NOLOGIN;
-        END IF;
-      END $$`);
-    await sql.query(`GRANT SELECT ON public.remediations TO ${workflowTaskRole}`);
-    // The support-routing template's SLA waits hours; the demo's copy waits seconds, so the SLA check, its
-    // decision and the lead's approval happen within the test.
-    const definitions = join(work, 'definitions');
-    mkdirSync(definitions);
-    writeFileSync(
-      join(definitions, 'support-routing.demo.json'),
-      JSON.stringify(demoSupportRouting(), null, 2),
-    );
-    const statements = join(work, 'statements.yaml');
-    writeFileSync(
-      statements,
-      [
-        'exception.remediation_status:',
-        '  templates: [exception-handling]',
-        '  sql: >-',
-        '    SELECT resolved FROM public.remediations WHERE exception_id = $1 AND remediation_id = $2::text',
-        '',
-      ].join('\n'),
-    );
-    systems = new TargetSystems({
-      recordRemediation: async ({ exceptionId, remediationId, resolved }) => {
-        await sql.query(
-          `INSERT INTO public.remediations (exception_id, remediation_id, resolved) VALUES ($1, $2, $3)
-           ON CONFLICT (remediation_id) DO UPDATE SET resolved = EXCLUDED.resolved`,
-          [exceptionId, remediationId, resolved],
-        );
-      },
-      inventory: { stock: { 'SKU-135': 0 } },
-    });
-    await systems.start();
-
-    const common = {
-      DATABASE_URL: database.url,
-      KEEL_TOPIC_NAMESPACE: namespace,
-      OUTBOX_POLL_MS: '50',
-      DECISIONING_QUEUE_POLL_MS: '50',
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-      CONSUMER_RETRY_INITIAL_MS: '100',
-      OTEL_EXPORTER_OTLP_ENDPOINT: traces.endpoint,
-    };
-    const perService: Array<[string, () => Record<string, string>]> = [
-      ['governance', () => ({ GOVERNANCE_AUDIT_KEY: randomBytes(32).toString('hex') })],
-      ['retrieval', () => ({})],
-      [
-        'workflow',
-        () => ({
-          WORKFLOW_HTTP_SERVICES: systems.workflowHttpServices(),
-          WORKFLOW_POSTGRES_STATEMENTS_FILE: statements,
-          WORKFLOW_DEFINITIONS_DIR: definitions,
-          WORKFLOW_TASK_LEASE_GRACE_MS: '1000',
-        }),
-      ],
-      ['decisioning', () => ({ RETRIEVAL_URL: url('retrieval') })],
-      ['ingestion', () => ({})],
-    ];
-    for (const [name, env] of perService) {
-      services[name] = new ServiceProcess(name, { ...common, ...env() });
-      await services[name].start();
-    }
   });
 
   afterAll(async () => {
-    for (const service of Object.values(services).reverse()) await service.stop().catch(() => undefined);
-    await tap.stop();
+    await tap?.stop();
+    await platform?.stop();
     await traces.stop();
-    await systems?.stop();
-    await sql?.end();
-    await database?.drop();
-    rmSync(work, { recursive: true, force: true });
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin.deleteTopics({
-      topics: (await admin.listTopics()).filter((name) => name.startsWith(`${namespace}.`)),
-    });
-    await admin.disconnect();
   });
 
   const get = async <T>(
@@ -231,7 +126,7 @@ describe('the pipeline end to end: five services as processes, the bundled strea
 
     const results = await replay(
       lines,
-      systems,
+      platform.systems,
       `${url('ingestion')}/v1/events`,
       () => testTokens.bearer(tenant, 'operator'),
       false,
@@ -336,7 +231,7 @@ describe('the pipeline end to end: five services as processes, the bundled strea
   });
 
   it("moves the use cases' KPIs and the services' metrics", async () => {
-    const kpis = await systems.registry.getMetricsAsJSON();
+    const kpis = await platform.systems.registry.getMetricsAsJSON();
     /** A counter's total, or a histogram's count of observations. */
     const total = (name: string) =>
       (kpis.find((metric) => metric.name === name)?.values ?? [])
@@ -347,7 +242,7 @@ describe('the pipeline end to end: five services as processes, the bundled strea
     expect(total('keel_kpi_support_first_contact_seconds')).toBeGreaterThan(0);
     expect(total('keel_kpi_order_cycle_seconds')).toBeGreaterThan(0);
 
-    const series = async (service: string, name: string) => {
+    const series = async (service: PipelineService, name: string) => {
       const text = await (await fetch(`${url(service)}/metrics`)).text();
       return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
         (sum, [, value]) => sum + Number(value),
@@ -377,7 +272,10 @@ describe('the pipeline end to end: five services as processes, the bundled strea
     await waitFor(
       () => Promise.resolve(traces.trace(traceId).some((span) => span.name === `workflow task ${lastTask}`)),
       { timeoutMs: 20_000, intervalMs: 250, what: "the last step's span" },
-    );
+    ).catch((error: unknown) => {
+      const seen = traces.trace(traceId).map((span) => `${span.service}: ${span.name}`);
+      throw new Error(`${String(error)}; last task ${lastTask}; spans of the trace: ${seen.join(', ')}`);
+    });
     const spans = traces.trace(traceId);
     expect([...new Set(spans.map((span) => span.service))].sort()).toEqual(
       expect.arrayContaining(['decisioning', 'ingestion', 'workflow']),
