@@ -35,6 +35,7 @@ interface Item {
   status: string;
   approverRole: string;
   escalated: boolean;
+  dueAt?: string;
   decidedBy?: string;
   reason?: string;
 }
@@ -76,6 +77,10 @@ describe('governance approvals inbox, lineage and retention', () => {
       ACCESS_SHARED_KEY: sharedKey,
       GOVERNANCE_AUDIT_KEY: 'governance-inbox-audit-key-0123456789abcdef',
       GOVERNANCE_RATE_LIMIT: '100000',
+      // Holds wait an hour from their decision's time, then go to the escalation role.
+      GOVERNANCE_HOLD_TIMEOUT_MS: '3600000',
+      GOVERNANCE_HOLD_ESCALATE_TO: 'approval-manager',
+      GOVERNANCE_INBOX_POLL_MS: '100',
     });
     app = await startServiceApp(governanceService, config, silentLogger('governance'));
     url = await app.getUrl();
@@ -411,6 +416,69 @@ describe('governance approvals inbox, lineage and retention', () => {
       await token('vera', ['viewer'], 'globex'),
     );
     expect(other.body.entries).toEqual([]);
+  });
+
+  it('escalates a hold past its deadline to the escalation role, once, with an approval request event', async () => {
+    const caseId = 'case-hold-late';
+    const decisionId = `${namespace}-dec-hold-late`;
+    await publisher.publish(topics.decisions, [
+      sampleEvent(
+        topics.decisions,
+        {
+          ...(validTopicData.decisions as Record<string, unknown>),
+          decisionId,
+          caseId,
+          requiresApproval: true,
+          risk: 'high',
+        },
+        {
+          ...envelope('decision-hold-late', caseId),
+          source: 'urn:keel:decisioning',
+          type: 'keel.decision.made',
+          // Decided two hours ago: its hour to be answered is over.
+          time: new Date(Date.now() - 7_200_000).toISOString(),
+        },
+      ),
+    ]);
+    const viewer = await token('vera', ['viewer']);
+    const [escalated] = await waitFor(
+      async () => {
+        const items = await pending(viewer, '?role=approval-manager');
+        return items.some((item) => item.id === `hold:${decisionId}`) ? items : undefined;
+      },
+      { what: 'the late hold under the escalation role' },
+    );
+    expect(escalated).toMatchObject({
+      kind: 'guardrail-hold',
+      escalated: true,
+      approverRole: 'approval-manager',
+    });
+    const [request] = await readTopic(kafka, topics.approvals.name, 1, (message) =>
+      (message.value?.toString() ?? '').includes(`hold:${decisionId}`),
+    );
+    expect(decodeEvent(topics.approvals, request as unknown as KafkaRecord)).toMatchObject({
+      source: 'urn:keel:governance',
+      type: 'keel.approval.requested',
+      subject: caseId,
+      data: { status: 'requested', approvalId: `hold:${decisionId}`, approverRole: 'approval-manager' },
+    });
+    const lineage = await waitFor(
+      async () => {
+        const body = (await call<Lineage>('GET', `/v1/cases/${caseId}/lineage`, viewer)).body;
+        return body.entries.some((entry) => entry.stage === 'approval') ? body : undefined;
+      },
+      { what: 'the escalation in the lineage' },
+    );
+    expect(lineage.entries.map((entry) => entry.stage)).toEqual(['retrieved-chunks', 'decision', 'approval']);
+    // Escalated once: the sweeps after it (every 100 ms) write no second request.
+    const seen = Date.now();
+    await waitFor(() => Date.now() > seen + 1_000, { what: 'ten more sweeps' });
+    expect(Date.parse(escalated.dueAt ?? '')).toBeGreaterThan(Date.now());
+    const escalations = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM governance.outbox WHERE convert_from(value, 'UTF8') LIKE $1`,
+      [`%hold:${decisionId}%`],
+    );
+    expect(Number(escalations.rows[0]?.n)).toBe(1);
   });
 
   it('answers every inbox, lineage and retention endpoint by role: 401 without a valid token, 403 below its role', async () => {

@@ -12,6 +12,18 @@ export const governanceConfigSchema = serviceConfigSchema(3005)
     GOVERNANCE_RATE_WINDOW_MS: z.coerce.number().int().min(1).default(60_000),
     /** Lifetime of the tokens minted from API keys. */
     GOVERNANCE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+    /**
+     * How long a decision the guardrails held waits for an approver before it is escalated (once) to
+     * `GOVERNANCE_HOLD_ESCALATE_TO`, as a workflow approval step escalates after its timeout.
+     */
+    GOVERNANCE_HOLD_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .default(4 * 3_600_000),
+    GOVERNANCE_HOLD_ESCALATE_TO: z.string().min(1).max(100).default('approval-manager'),
+    /** How often governance looks for holds past their deadline. */
+    GOVERNANCE_INBOX_POLL_MS: z.coerce.number().int().min(50).default(10_000),
   })
   .superRefine((config, context) => {
     const problem = accessConfigProblem(config);

@@ -10,6 +10,7 @@ import { LineageController } from './api/lineage.controller';
 import { MachineTokensController } from './api/machine-tokens.controller';
 import { ReleasesController } from './api/releases.controller';
 import { ApprovalsInboxService } from './application/approvals-inbox.service';
+import { HoldEscalationLifecycle } from './application/hold-escalation.lifecycle';
 import { nativeHmacSha256 } from './application/native-hmac';
 import { ArtifactRegistryService } from './application/artifact-registry.service';
 import { AuditService } from './application/audit.service';
@@ -159,7 +160,15 @@ export class GovernanceModule {
               audit,
               source: options.source,
               now,
+              holdTimeoutMs: config.GOVERNANCE_HOLD_TIMEOUT_MS,
+              holdEscalateTo: config.GOVERNANCE_HOLD_ESCALATE_TO,
             }),
+        },
+        {
+          provide: HoldEscalationLifecycle,
+          inject: [ApprovalsInboxService],
+          useFactory: (inbox: ApprovalsInboxService) =>
+            new HoldEscalationLifecycle(inbox, config.GOVERNANCE_INBOX_POLL_MS),
         },
         {
           provide: MachineTokensService,

@@ -1,6 +1,9 @@
 export { type GovernanceConfig, governanceConfigSchema } from './governance.config';
 export { GovernanceModule, type GovernanceModuleOptions } from './governance.module';
-export { governanceInboxLineageMigration } from './persistence/governance-inbox-lineage.migration';
+export {
+  governanceHoldDeadlinesMigration,
+  governanceInboxLineageMigration,
+} from './persistence/governance-inbox-lineage.migration';
 export { governanceTablesMigration } from './persistence/governance-tables.migration';
 export {
   type GovernanceQualityConfig,

@@ -1,4 +1,5 @@
 import {
+  governanceHoldDeadlinesMigration,
   governanceInboxLineageMigration,
   governanceQualityMigration,
   governanceTablesMigration,
@@ -16,5 +17,6 @@ export const governanceMigrations: ServiceMigrations = {
     governanceTablesMigration('governance'),
     governanceInboxLineageMigration('governance'),
     governanceQualityMigration('governance'),
+    governanceHoldDeadlinesMigration('governance'),
   ],
 };

@@ -36,7 +36,15 @@ export interface ApprovalsInboxDeps {
   /** CloudEvents `source` of the answers (`urn:keel:governance`: the only source workflow accepts them from). */
   readonly source: string;
   readonly now: () => Date;
+  /** How long a hold waits before it is escalated, and to which approver role. */
+  readonly holdTimeoutMs: number;
+  readonly holdEscalateTo: string;
 }
+
+/** Holds escalated per transaction by one sweep. */
+const escalationBatch = 100;
+/** The approval request's `stepId` for a hold: it answers no workflow step (workflow ignores requests). */
+const holdStep = 'guardrail-hold';
 
 /** An inbox item with the case's lineage, for the approver to judge. */
 export interface ApprovalWithLineage {
@@ -133,6 +141,7 @@ export class ApprovalsInboxService {
       status: 'pending',
       title: `${decision.action.tool} held for approval (risk ${decision.risk})`,
       approverRole: 'approver',
+      dueAt: new Date(Date.parse(event.time) + this.deps.holdTimeoutMs).toISOString(),
       escalated: false,
       decisionId: decision.decisionId,
       requestedAt: event.time,
@@ -155,6 +164,50 @@ export class ApprovalsInboxService {
           },
         }),
       ) as JsonValue,
+    });
+  }
+
+  /**
+   * Escalates, once, the holds whose deadline passed: the item is routed to the escalation role with a fresh
+   * deadline, and the new role is told the way a workflow step's escalation tells it — an approval `requested`
+   * event naming the role, on the approvals topic (workflow ignores requests; the audit log and lineage keep
+   * it). Returns whether there may be more to escalate.
+   */
+  escalateDueHolds(): Promise<boolean> {
+    return this.deps.transactions.run(async (manager) => {
+      const now = this.deps.now();
+      const due = await this.deps.items.dueHolds(manager, now, escalationBatch);
+      const { topics } = this.deps;
+      const requests = [];
+      for (const item of due) {
+        const dueAt = new Date(now.getTime() + this.deps.holdTimeoutMs).toISOString();
+        const escalated = requestedAgain(
+          item,
+          { approverRole: this.deps.holdEscalateTo, dueAt },
+          now.toISOString(),
+        );
+        await this.deps.items.update(manager, escalated);
+        requests.push(
+          buildEvent(topics.approvals, {
+            ...this.envelope(escalated, 'keel.approval.requested'),
+            id: `approval/${item.id}/escalated`,
+            idempotencykey: `approval/${item.id}/escalated`,
+            time: now.toISOString(),
+            data: {
+              status: 'requested',
+              approvalId: item.id,
+              instanceId: item.decisionId ?? item.id,
+              stepId: holdStep,
+              run: 1,
+              title: item.title,
+              approverRole: escalated.approverRole,
+              dueAt,
+            },
+          }),
+        );
+      }
+      await this.deps.outbox.enqueue(manager, topics.approvals, requests);
+      return due.length === escalationBatch;
     });
   }
 

@@ -19,6 +19,11 @@ export interface ApprovalItems {
   update(manager: EntityManager, item: ApprovalItem): Promise<void>;
   /** Oldest first. */
   list(manager: EntityManager, tenant: string, filter: ApprovalFilter): Promise<ApprovalItem[]>;
+  /**
+   * Pending guardrail holds of any tenant past their deadline and not escalated yet, oldest first, locked
+   * (skipping those another replica holds).
+   */
+  dueHolds(manager: EntityManager, now: Date, limit: number): Promise<ApprovalItem[]>;
   addParties(
     manager: EntityManager,
     tenant: string,
@@ -105,6 +110,16 @@ export class PostgresApprovalItems implements ApprovalItems {
        WHERE tenant = $1 AND status = $2 AND ($3::text IS NULL OR approver_role = $3)
        ORDER BY requested_at, id LIMIT $4`,
       [tenant, filter.status, filter.approverRole ?? null, filter.limit],
+    );
+    return records.map(itemOf);
+  }
+
+  async dueHolds(manager: EntityManager, now: Date, limit: number): Promise<ApprovalItem[]> {
+    const records = await manager.query<ApprovalItemRecord[]>(
+      `SELECT ${columns} FROM ${this.items}
+       WHERE kind = 'guardrail-hold' AND status = 'pending' AND NOT escalated AND due_at <= $1
+       ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [now, limit],
     );
     return records.map(itemOf);
   }

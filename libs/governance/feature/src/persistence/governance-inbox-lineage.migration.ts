@@ -69,3 +69,22 @@ export function governanceInboxLineageMigration(schema: string): new () => Migra
     }
   };
 }
+
+/** Finds the guardrail holds past their deadline without scanning answered items. */
+export function governanceHoldDeadlinesMigration(schema: string): new () => MigrationInterface {
+  assertSchemaName(schema);
+  return class GovernanceHoldDeadlines1764600000400 implements MigrationInterface {
+    readonly name = 'GovernanceHoldDeadlines1764600000400';
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(
+        `CREATE INDEX "approval_items_due_holds_idx" ON "${schema}"."approval_items" (due_at)
+         WHERE kind = 'guardrail-hold' AND status = 'pending' AND NOT escalated`,
+      );
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(`DROP INDEX "${schema}"."approval_items_due_holds_idx"`);
+    }
+  };
+}
