@@ -3,6 +3,7 @@
 // Run: npm run bench -- retrieval   (default folder: bench/fixtures/mini-beir)
 //      RETRIEVAL_BEIR_DIR=../shared/data/scifact npm run bench -- retrieval
 //      node -r ./tools/register.js bench/retrieval-quality.bench.ts <beir-folder>
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -32,10 +33,15 @@ void (async () => {
   const retrieval = new KnowledgeRetrieval(new EmbeddedVectorIndex(), embedder, defaultKnowledgeRetrieval);
   console.log(`== ${folder}: ${dataset.corpus.length} documents, ${dataset.queries.size} judged queries`);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const chunks = await indexBeirCorpus(retrieval, dataset);
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  // CPU time per chunk beside the wall-clock rate: on a shared machine the rate measures the neighbours too.
   console.log(
-    `indexed ${chunks} chunks in ${seconds.toFixed(1)} s: ${(chunks / seconds).toFixed(1)} chunks/s (MiniLM, ${threads} threads)`,
+    `indexed ${chunks} chunks in ${seconds.toFixed(1)} s: ${(chunks / seconds).toFixed(1)} chunks/s, ` +
+      `${((used.user + used.system) / 1000 / chunks).toFixed(2)} ms CPU per chunk (MiniLM, ${threads} threads, ` +
+      `load average ${loadavg()[0].toFixed(1)})`,
   );
   const rows = [];
   for (const mode of ['sparse', 'dense', 'hybrid'] as const) {
