@@ -1,3 +1,4 @@
+/** @jest-environment ./libs/retrieval/data-access/src/onnx-runtime.test-environment.js */
 import { loadConfig } from '@keel/config';
 import { decisioningConfigSchema } from '@keel/decisioning-feature';
 import { governanceConfigSchema } from '@keel/governance-feature';
