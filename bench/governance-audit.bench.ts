@@ -152,6 +152,7 @@ async function consumerIngest(
   });
   // Timed from the group's start over a topic already full, so the figure is the consumer's rate.
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await consumer.start();
   const rows = async () =>
     Number(
@@ -164,6 +165,13 @@ async function consumerIngest(
     );
   await waitFor(async () => (await rows()) >= count, { timeoutMs: 600_000, intervalMs: 50 });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  // This process's CPU per event (decode and validate, staging, hashing, the driver): what the rate would be
+  // bound by if Postgres and the rest of the machine were free.
+  console.log(
+    `consumer process CPU: ${Math.round((cpu.user + cpu.system) / count)} µs per event ` +
+      `(${Math.round(count / ((cpu.user + cpu.system) / 1e6))} events per CPU-second)`,
+  );
   await consumer.stop();
   await sender.disconnect();
   console.log(`consumer handled ${handled} records (redeliveries included) for ${count} rows`);
