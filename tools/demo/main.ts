@@ -50,11 +50,28 @@ async function runDemo(options: DemoOptions): Promise<number> {
     rmSync(work, { recursive: true, force: true });
   };
 
+  // Ctrl-C at any point stops everything this run started (the services, the simulators, the Postgres child
+  // and its data); while serving it is the way to end the demo.
+  let signalled: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
+  let serving = false;
+  const onSignal = () => {
+    signalled();
+    if (serving) return;
+    say('keel demo: interrupted; stopping…');
+    void stop().finally(() => process.exit(130));
+  };
+  keepSignalListener(onSignal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   try {
     say('keel demo: starting embedded Postgres and the in-process event bus…');
     await infrastructure.start();
     // One connection: the demo's own statements queue behind each other, as the services' pools do.
     sql = new Pool({ connectionString: infrastructure.databaseUrl, max: 1 });
+    // An idle connection dropped by Postgres stopping is no failure of the demo's; queries still report theirs.
+    sql.on('error', () => undefined);
     // The remediation desk records outcomes where the exception-handling template's verify statement reads them.
     await sql.query(
       `CREATE TABLE public.remediations (exception_id text NOT NULL, remediation_id text PRIMARY KEY, resolved boolean NOT NULL)`,
@@ -190,12 +207,8 @@ async function runDemo(options: DemoOptions): Promise<number> {
         `bearer token (operator, tenant ${tenant}): ${await operator()}`,
       ].join('\n'),
     );
-    await new Promise<void>((done) => {
-      const onSignal = () => done();
-      keepSignalListener(onSignal);
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-    });
+    serving = true;
+    await stopRequested;
     say('keel demo: stopping…');
     await stop();
     return 0;
