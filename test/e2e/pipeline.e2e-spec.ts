@@ -41,7 +41,7 @@ describe('the pipeline end to end: five services as processes, the bundled strea
   });
 
   const get = async <T>(
-    service: string,
+    service: PipelineService,
     path: string,
     role: 'viewer' | 'operator' = 'viewer',
   ): Promise<T> => {
