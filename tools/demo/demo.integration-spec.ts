@@ -44,6 +44,7 @@ describe('npm run demo -- --exit', () => {
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Expected & {
       settled: boolean;
       wallSeconds: number;
+      governanceInboxPending: number | null;
       kpis: Record<string, number | null>;
     };
     const expected = JSON.parse(
@@ -56,6 +57,8 @@ describe('npm run demo -- --exit', () => {
     expect(summary.decisionsHeldForApproval).toBe(expected.decisionsHeldForApproval);
     expect(summary.workflowsByOutcome).toEqual(expected.workflowsByOutcome);
     expect(summary.approvalsPending).toBe(expected.approvalsPending);
+    // Governance's approvals inbox holds exactly what the event log says waits for a person.
+    expect(summary.governanceInboxPending).toBe(expected.approvalsPending);
     expect(summary.deadLetters).toEqual(expected.deadLetters);
     expect(summary.kpis).toMatchObject(expected.kpis);
     // Durations depend on the machine; that they were measured at all is what is deterministic.

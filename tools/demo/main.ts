@@ -170,6 +170,18 @@ async function runDemo(options: DemoOptions): Promise<number> {
 
     const settled = await settle(infrastructure, options.settleTimeoutMs);
     const summary = await summarize(infrastructure.bus, systems);
+    // Governance's own inbox, asked the way an approver would: it should hold what the event log says waits.
+    const approver = () =>
+      signer.bearer({ subject: 'keel-demo-approver', tenant, roles: ['approver'], ttlSeconds: 3_600 });
+    const inbox = await fetch(`${urls.governance}/v1/approvals?status=pending&limit=500`, {
+      headers: { authorization: await approver() },
+    });
+    const inboxItems = inbox.ok ? await inbox.json() : undefined;
+    const governanceInboxPending = Array.isArray(inboxItems)
+      ? inboxItems.length
+      : Array.isArray((inboxItems as { items?: unknown[] } | undefined)?.items)
+        ? (inboxItems as { items: unknown[] }).items.length
+        : null;
     const wallSeconds = (performance.now() - started) / 1000;
     const report = {
       settled,
@@ -177,6 +189,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
       bootSeconds: Math.round(((booted - started) / 1000) * 10) / 10,
       ingested: countBy(results.map((result) => result.outcome)),
       ...summary,
+      governanceInboxPending,
       urls,
     };
     process.stdout.write(formatSummary(report));
@@ -204,7 +217,11 @@ async function runDemo(options: DemoOptions): Promise<number> {
         '',
         `serving until Ctrl-C: governance API ${urls.governance}/docs, workflow API ${urls.workflow}/instances,`,
         `each service's /metrics (e.g. ${urls.workflow}/metrics), KPIs http://127.0.0.1:${kpiPort}/metrics`,
-        `bearer token (operator, tenant ${tenant}): ${await operator()}`,
+        `operator token (tenant ${tenant}): ${await operator()}`,
+        `approver token: ${await approver()}`,
+        `the approvals inbox: curl -H "authorization: <approver token>" ${urls.governance}/v1/approvals`,
+        `approve one: curl -XPOST -H "authorization: <approver token>" -H 'content-type: application/json' \\`,
+        `  -d '{"reason":"checked"}' ${urls.governance}/v1/approvals/<id, URL-encoded>/approve`,
       ].join('\n'),
     );
     serving = true;
@@ -258,6 +275,7 @@ function formatSummary(
     wallSeconds: number;
     bootSeconds: number;
     ingested: Record<string, number>;
+    governanceInboxPending: number | null;
   },
 ): string {
   const line = (label: string, value: unknown) =>
@@ -272,7 +290,10 @@ function formatSummary(
     ...Object.entries(report.workflowsByOutcome).map(([template, outcomes]) =>
       line(`workflows ${template}`, outcomes),
     ),
-    line('approvals pending', report.approvalsPending),
+    line(
+      'approvals pending',
+      `${report.approvalsPending} (governance inbox: ${report.governanceInboxPending ?? 'unreadable'})`,
+    ),
     line('dead letters', report.deadLetters),
     '  KPIs\n',
     line('  order cycle time (mean)', kpi(report.kpis.orderCycleSecondsMean, ' s')),
