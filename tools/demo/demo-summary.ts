@@ -83,15 +83,15 @@ function openApprovals(bus: InProcessBus): Map<string, number> {
 }
 
 /**
- * Triggers not decided yet: every case event and every workflow decision request gets exactly one decision
- * (its id derives from the trigger), so the difference is what decisioning still owes.
+ * Decisions owed and made: every case event and every workflow decision request gets exactly one decision
+ * (its id derives from the trigger), so `triggers - decided` is what decisioning still owes.
  */
-export function undecidedTriggers(bus: InProcessBus): number {
+export function decisionProgress(bus: InProcessBus): { triggers: number; decided: number } {
   const requests = events<WorkflowEventData>(bus, topics.workflowEvents).filter(
     (event) => event.data.transition === 'decision.requested',
   ).length;
   const decided = new Set(events(bus, topics.decisions).map((event) => event.id)).size;
-  return events(bus, topics.caseEvents).length + requests - decided;
+  return { triggers: events(bus, topics.caseEvents).length + requests, decided };
 }
 
 export async function summarize(bus: InProcessBus, systems: TargetSystems): Promise<DemoSummary> {

@@ -7,11 +7,12 @@ import { AccessTokenSigner, accessConfigSchema } from '@keel/access';
 import { loadConfig } from '@keel/config';
 import { TargetSystems, WorkflowKpiObserver } from '@keel/simulators';
 import type { INestApplication } from '@nestjs/common';
+import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { Pool } from 'pg';
 import { demoSupportRouting } from './demo-definitions';
 import { type ServiceName, bootOrder, keepSignalListener, startService } from './demo-services';
-import { type DemoSummary, instanceOutcomes, summarize, undecidedTriggers } from './demo-summary';
+import { type DemoSummary, decisionProgress, instanceOutcomes, summarize } from './demo-summary';
 import { readSamples, replay } from './demo-replay';
 import { EmbeddedInfrastructure, inProcessBrokerAddress } from './embedded-infrastructure';
 
@@ -168,7 +169,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
     for (const result of refused)
       say(`  line ${result.line}: ${result.outcome} ${result.error}: ${result.message}`);
 
-    const settled = await settle(infrastructure, options.settleTimeoutMs);
+    const settled = await settle(infrastructure, options.settleTimeoutMs, options.progress);
     const summary = await summarize(infrastructure.bus, systems);
     // Governance's own inbox, asked the way an approver would: it should hold what the event log says waits.
     const approver = () =>
@@ -241,26 +242,44 @@ async function runDemo(options: DemoOptions): Promise<number> {
  * decision, no instance is still running (each finished or waits for a person), and the bus has taken no
  * record for a while (every outbox drained).
  */
-async function settle(infrastructure: EmbeddedInfrastructure, timeoutMs: number): Promise<boolean> {
+async function settle(
+  infrastructure: EmbeddedInfrastructure,
+  timeoutMs: number,
+  showProgress: boolean,
+): Promise<boolean> {
+  const { bus } = infrastructure;
   const deadline = Date.now() + timeoutMs;
   const quietMs = 1_000;
   let lastCount = -1;
   let quietSince = Date.now();
-  while (Date.now() < deadline) {
-    const count = infrastructure.bus
-      .topicNames()
-      .reduce((sum, topic) => sum + infrastructure.bus.records(topic).length, 0);
-    if (count !== lastCount) {
-      lastCount = count;
-      quietSince = Date.now();
+  const bar = new SingleBar({
+    format: 'deciding   [{bar}] {value}/{total} decisions  workflows at rest {resting}/{instances}',
+    stream: process.stderr,
+    hideCursor: true,
+  });
+  if (showProgress) bar.start(1, 0, { resting: 0, instances: 0 });
+  try {
+    while (Date.now() < deadline) {
+      const count = bus.topicNames().reduce((sum, topic) => sum + bus.records(topic).length, 0);
+      if (count !== lastCount) {
+        lastCount = count;
+        quietSince = Date.now();
+      }
+      const outcomes = [...instanceOutcomes(bus).values()];
+      const running = outcomes.filter(({ outcome }) => outcome === 'in-progress').length;
+      const { triggers, decided } = decisionProgress(bus);
+      if (showProgress) {
+        bar.setTotal(Math.max(1, triggers));
+        bar.update(decided, { resting: outcomes.length - running, instances: outcomes.length });
+      }
+      const resting = running === 0 && bus.backlog() === 0 && decided >= triggers;
+      if (resting && Date.now() - quietSince >= quietMs) return true;
+      await new Promise((done) => setTimeout(done, 200));
     }
-    const { bus } = infrastructure;
-    const running = [...instanceOutcomes(bus).values()].some(({ outcome }) => outcome === 'in-progress');
-    const resting = !running && bus.backlog() === 0 && undecidedTriggers(bus) <= 0;
-    if (resting && Date.now() - quietSince >= quietMs) return true;
-    await new Promise((done) => setTimeout(done, 200));
+    return false;
+  } finally {
+    if (showProgress) bar.stop();
   }
-  return false;
 }
 
 function countBy(values: readonly string[]): Record<string, number> {
