@@ -26,6 +26,15 @@ const conditionSchema: z.ZodType = z.lazy(() =>
         ]),
       })
       .strict(),
+    z
+      .object({
+        key: z.string(),
+        range: z
+          .object({ lt: z.number(), lte: z.number(), gt: z.number(), gte: z.number() })
+          .partial()
+          .strict(),
+      })
+      .strict(),
     filterSchema,
   ]),
 );
@@ -310,7 +319,11 @@ interface Filter {
   readonly should?: Condition[];
   readonly must_not?: Condition[];
 }
-type Condition = Filter | { readonly key: string; readonly match: { value?: unknown; any?: unknown[] } };
+type Range = { readonly lt?: number; readonly lte?: number; readonly gt?: number; readonly gte?: number };
+type Condition =
+  | Filter
+  | { readonly key: string; readonly match: { value?: unknown; any?: unknown[] } }
+  | { readonly key: string; readonly range: Range };
 interface QueryBody {
   readonly prefetch?: { query: QueryVector; using: string; limit: number; filter: Filter }[];
   readonly query: QueryVector | { fusion: string };
@@ -331,6 +344,17 @@ function holds(payload: Record<string, unknown>, key: string, value: unknown): b
 
 function satisfies(payload: Record<string, unknown>, condition: Condition): boolean {
   if (!('key' in condition)) return passes(payload, condition);
+  if ('range' in condition) {
+    const field = payload[condition.key];
+    const { lt, lte, gt, gte } = condition.range;
+    return (
+      typeof field === 'number' &&
+      (lt === undefined || field < lt) &&
+      (lte === undefined || field <= lte) &&
+      (gt === undefined || field > gt) &&
+      (gte === undefined || field >= gte)
+    );
+  }
   const { value, any } = condition.match;
   return any !== undefined
     ? any.some((option) => holds(payload, condition.key, option))

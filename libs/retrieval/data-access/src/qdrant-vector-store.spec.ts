@@ -101,6 +101,37 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
     expect(double.bodiesOf('createCollection')).toHaveLength(1);
   });
 
+  it('leaves alone a document switched again since, when a late clean-up from another process comes', async () => {
+    const entry = (version: number) => ({
+      tenant: 'acme',
+      documentId: 'refunds',
+      version,
+      title: 'Refund policy',
+      tags: [],
+      chunks: [chunk(`refunds@${version}#0`, `Refunds, version ${version}.`)],
+    });
+    await store.replaceDocumentVersion(entry(1));
+    await store.close();
+    await store.replaceDocumentVersion(entry(2));
+    // Another process boots while version 2's clean-up is pending and schedules it too, later.
+    const late = new QdrantVectorStore(new QdrantClient({ url: double.url, checkCompatibility: false }), {
+      collection: 'knowledge',
+      dimensions: 3,
+      transitions,
+      graceMs: 2500,
+    });
+    await late.prepare();
+    await store.close();
+    await store.replaceDocumentVersion(entry(3));
+    await store.close();
+    const cleanUpsBefore = double.bodiesOf('deletePoints').length;
+    await late.close();
+    expect(double.bodiesOf('deletePoints')).toHaveLength(cleanUpsBefore);
+    expect([...double.points.values()].map((point) => [point.payload.version, point.payload.staged])).toEqual([
+      [3, false],
+    ]);
+  }, 30_000);
+
   it('upserts a version staged in batches, switches to it, then deletes the other versions and publishes it', async () => {
     await store.replaceDocumentVersion({
       tenant: 'acme',
@@ -146,7 +177,7 @@ describe('the Qdrant vector store, checked against a REST test double of Qdrant'
       { key: 'documentId', match: { value: 'refunds' } },
     ];
     expect(double.requests.slice(-2).map((request) => [request.route, request.body])).toEqual([
-      ['deletePoints', { filter: { must: document, must_not: [{ key: 'version', match: { value: 2 } }] } }],
+      ['deletePoints', { filter: { must: [...document, { key: 'version', range: { lt: 2 } }] } }],
       [
         'setPayload',
         { payload: { staged: false }, filter: { must: [...document, { key: 'version', match: { value: 2 } }] } },

@@ -12,7 +12,7 @@ import {
   type VectorStore,
 } from '@keel/retrieval-domain';
 import { z } from 'zod';
-import type { VersionTransition, VersionTransitions } from './version-transitions';
+import { sameTransition, type VersionTransition, type VersionTransitions } from './version-transitions';
 
 export interface QdrantVectorStoreOptions {
   readonly collection: string;
@@ -200,7 +200,11 @@ export class QdrantVectorStore implements VectorStore {
     this.cleanups.set(key, cleanup);
   }
 
+  // Only while the transition is still recorded (a process finishing another's at boot may come late), and
+  // only older versions: a later version of the document, switched since, is never touched.
   private async cleanUp(tenant: string, transition: VersionTransition): Promise<void> {
+    const recorded = await this.options.transitions.ofTenant(tenant);
+    if (!recorded.some((current) => sameTransition(current, transition))) return;
     const { collection } = this.options;
     const document = [matchValue('tenant', tenant), matchValue('documentId', transition.documentId)];
     if (transition.state === 'deleted') {
@@ -211,7 +215,7 @@ export class QdrantVectorStore implements VectorStore {
       await this.request('delete', (client) =>
         client.delete(collection, {
           wait: true,
-          filter: { must: document, must_not: [matchValue('version', transition.version)] },
+          filter: { must: [...document, { key: 'version', range: { lt: transition.version } }] },
         }),
       );
       await this.request('setPayload', (client) =>
