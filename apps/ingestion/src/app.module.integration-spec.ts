@@ -10,6 +10,7 @@ serviceAppContract({
     'MessagingTables1764000000000',
     'IngestionTables1764100000000',
     'MessagingDeliveryCounts1764200000000',
+    'IngestionSourceSchemas1764300000000',
   ],
   module: (env) =>
     AppModule.forRoot(

@@ -29,6 +29,16 @@ export class AppModule {
             ...bundledSources,
             ...(config.INGESTION_SOURCES_DIR ? loadSourceFiles(config.INGESTION_SOURCES_DIR) : []),
           ],
+          ...(config.GOVERNANCE_URL && config.GOVERNANCE_API_KEY
+            ? {
+                governance: {
+                  baseUrl: config.GOVERNANCE_URL,
+                  apiKey: config.GOVERNANCE_API_KEY,
+                  timeoutMs: config.GOVERNANCE_TIMEOUT_MS,
+                },
+              }
+            : {}),
+          schemaRefreshMs: config.INGESTION_SCHEMA_REFRESH_MS,
           maxPayloadDepth: config.INGESTION_MAX_PAYLOAD_DEPTH,
           maxBatchEvents: config.INGESTION_MAX_BATCH_EVENTS,
           maxPublishLagMs: config.INGESTION_MAX_PUBLISH_LAG_MS,

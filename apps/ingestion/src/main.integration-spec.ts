@@ -179,6 +179,7 @@ describe('ingestion service (a process) on real Kafka and Postgres', () => {
     await publisher.publish(service.topics.sourceRaw, [
       raw('raw-good', good),
       raw('raw-bad', { ...good, payload }),
+      raw('raw-unknown', { ...good, system: 'erp' }),
     ]);
 
     const [event] = await caseEventsOf(1, 'order-K-1');
@@ -187,9 +188,21 @@ describe('ingestion service (a process) on real Kafka and Postgres', () => {
       correlationid: 'corr-raw-good',
       data: { caseId: 'order-K-1' },
     });
-    const [deadLetter] = await readTopic(kafka, deadLetterTopicName(service.topics.sourceRaw.name), 1);
-    expect(headerOf(deadLetter, deadLetterHeaders.reason)).toBe('non-retryable');
-    expect(headerOf(deadLetter, deadLetterHeaders.error)).toMatch(/^invalid-payload: .*payload\.weightKg/);
+    // Each dead letter names the rejection's own code (`keel_dlq_code`) and its fields in the error text.
+    const deadLetters = await readTopic(kafka, deadLetterTopicName(service.topics.sourceRaw.name), 2);
+    const byId = new Map(deadLetters.map((message) => [headerOf(message, 'ce_id'), message]));
+    const invalid = byId.get('raw-bad');
+    const unknown = byId.get('raw-unknown');
+    if (!invalid || !unknown) throw new Error(`dead letters: ${[...byId.keys()].join(', ')}`);
+    expect(headerOf(invalid, deadLetterHeaders.reason)).toBe('non-retryable');
+    expect(headerOf(invalid, deadLetterHeaders.code)).toBe('invalid-payload');
+    expect(headerOf(invalid, deadLetterHeaders.error)).toMatch(
+      /^payload does not satisfy order-system@1 .*payload\.weightKg/,
+    );
+    expect(headerOf(unknown, deadLetterHeaders.code)).toBe('unknown-source');
+    expect(headerOf(unknown, deadLetterHeaders.error)).toMatch(
+      /no source schema for system 'erp' \(system: unknown system/,
+    );
   });
 
   it('answers 503 with Retry-After while Postgres is unreachable, and accepts again once it is back', async () => {

@@ -55,6 +55,19 @@ export class GovernanceArtifacts implements ArtifactSource {
     return body.content;
   }
 
+  /**
+   * Any other read of governance's API under the same machine token (e.g. `GET /v1/artifacts`, a kind's
+   * versions): the JSON answer, with failures classed as `content`'s are.
+   */
+  async read(path: string): Promise<unknown> {
+    let response = await this.call('GET', path, await this.bearer());
+    if (response.status === 401) {
+      this.token = undefined;
+      response = await this.call('GET', path, await this.bearer());
+    }
+    return this.answered(response, `GET ${path}`, 'artifact-missing');
+  }
+
   private async bearer(): Promise<string> {
     if (this.token !== undefined && this.now() < this.token.renewAt) return this.token.value;
     const response = await this.call('POST', '/v1/tokens', undefined, { apiKey: this.options.apiKey });

@@ -2,6 +2,10 @@ import { accessConfigSchema, refineAccessConfig } from '@keel/access';
 import { serviceConfigSchema } from '@keel/config';
 import { z } from 'zod';
 
+// An empty variable is unset, as everywhere in config.
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 /** The ingestion service's settings: the common ones, access, plus its limits. */
 export const ingestionConfigSchema = serviceConfigSchema(3001)
   .extend({
@@ -25,9 +29,26 @@ export const ingestionConfigSchema = serviceConfigSchema(3001)
       .number()
       .min(1)
       .default(24 * 7),
-    /** A folder of extra source definitions (`*.json`) beside the bundled ones. */
+    /** A folder of extra source definitions (`*.json`) seeded beside the bundled ones on a fresh install. */
     INGESTION_SOURCES_DIR: z.string().min(1).optional(),
+    /**
+     * Governance, whose registry versions of kind `event-schema` ingestion adopts (both or neither): its URL
+     * and a machine client's API key of the tenant whose registry governs the sources (viewer is enough).
+     */
+    GOVERNANCE_URL: optional(z.url()),
+    GOVERNANCE_API_KEY: optional(z.string().min(1)),
+    GOVERNANCE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+    /** How often the registry and the stored schema versions are looked at. */
+    INGESTION_SCHEMA_REFRESH_MS: z.coerce.number().int().min(50).default(2_000),
   })
-  .superRefine(refineAccessConfig);
+  .superRefine(refineAccessConfig)
+  .superRefine((config, context) => {
+    if ((config.GOVERNANCE_URL === undefined) === (config.GOVERNANCE_API_KEY === undefined)) return;
+    context.addIssue({
+      code: 'custom',
+      message: 'GOVERNANCE_URL and GOVERNANCE_API_KEY go together: schema versions are read from governance',
+      path: [config.GOVERNANCE_URL === undefined ? 'GOVERNANCE_URL' : 'GOVERNANCE_API_KEY'],
+    });
+  });
 
 export type IngestionConfig = z.infer<typeof ingestionConfigSchema>;

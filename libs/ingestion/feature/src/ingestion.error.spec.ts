@@ -1,17 +1,19 @@
-import { NonRetryableError } from '@keel/messaging';
+import { isKeelError } from '@keel/errors';
 import { forConsumer, IngestionError } from './ingestion.error';
 
 describe('IngestionError for consumers', () => {
-  it('dead-letters what can never be accepted, with the code and every violation as the reason', () => {
+  it('is dead-lettered by its catalog under its own code, with every violation in the message', () => {
     const error = new IngestionError('invalid-payload', 'payload does not satisfy order-system@1', {
       violations: [{ path: 'payload.weightKg', message: "must have required property 'weightKg'" }],
     });
 
     const thrown = forConsumer(error);
 
-    expect(thrown).toBeInstanceOf(NonRetryableError);
+    expect(isKeelError(thrown)).toBe(true);
+    expect(thrown).toMatchObject({ code: 'invalid-payload', consumerHandling: 'dead-letter' });
+    expect(thrown.violations).toEqual(error.violations);
     expect(thrown.message).toBe(
-      "invalid-payload: payload does not satisfy order-system@1 (payload.weightKg: must have required property 'weightKg')",
+      "payload does not satisfy order-system@1 (payload.weightKg: must have required property 'weightKg')",
     );
   });
 
@@ -19,6 +21,6 @@ describe('IngestionError for consumers', () => {
     const error = new IngestionError('store-unavailable', 'down');
 
     expect(forConsumer(error)).toBe(error);
-    expect(error.httpStatus).toBe(503);
+    expect(error).toMatchObject({ httpStatus: 503, consumerHandling: 'retry' });
   });
 });

@@ -1,7 +1,6 @@
 import type { Violation } from '@keel/contracts';
 import { type ErrorCatalog, KeelError } from '@keel/errors';
 import type { RejectionCode } from '@keel/ingestion-domain';
-import { NonRetryableError } from '@keel/messaging';
 
 /** Why ingestion refused a source event (its own fault) or could not take it now (the platform's). */
 export type IngestionErrorCode = RejectionCode | 'store-unavailable' | 'publishing-stalled';
@@ -46,20 +45,18 @@ export class IngestionError extends KeelError<IngestionErrorCode> {
   get violations(): readonly Violation[] {
     return (this.details as { violations?: readonly Violation[] } | undefined)?.violations ?? [];
   }
-
-  /** `code: message (path: reason; …)`: what a dead letter's `keel_dlq_error` and a log line say. */
-  describe(): string {
-    const where = this.violations.map((violation) => `${violation.path}: ${violation.message}`).join('; ');
-    return `${this.code}: ${this.message}${where ? ` (${where})` : ''}`;
-  }
 }
 
 /**
- * What a consumer handler throws for an ingestion error: dead-letter codes as `NonRetryableError` (the
- * consumer does not read `consumerHandling` yet — when it does, this becomes `return error`), the rest as is.
+ * What a consumer handler throws for an ingestion error: the error itself, whose catalog tells the consumer
+ * to dead-letter or retry it (`keel_dlq_code` = its code). A dead letter's `keel_dlq_error` is the error's
+ * message, so for a rejection the message is restated with every violation in it (`message (path: reason; …)`).
  */
-export function forConsumer(error: IngestionError): Error {
-  return error.consumerHandling === 'dead-letter'
-    ? new NonRetryableError(error.describe(), { cause: error })
-    : error;
+export function forConsumer(error: IngestionError): IngestionError {
+  if (error.consumerHandling !== 'dead-letter' || error.violations.length === 0) return error;
+  const where = error.violations.map((violation) => `${violation.path}: ${violation.message}`).join('; ');
+  return new IngestionError(error.code, `${error.message} (${where})`, {
+    cause: error,
+    violations: error.violations,
+  });
 }

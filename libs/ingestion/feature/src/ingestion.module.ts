@@ -1,6 +1,6 @@
-import { SourceCatalog } from '@keel/ingestion-domain';
 import { OutboxWriter, PollingLoop, TOPICS, type Topics } from '@keel/messaging';
 import { METRICS_REGISTRY, PortCallTimer } from '@keel/observability';
+import { GovernanceArtifacts } from '@keel/releases';
 import {
   type DynamicModule,
   Inject,
@@ -9,8 +9,9 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { EventsController } from './api/events.controller';
 import { HttpSubmissions } from './application/http-submissions';
@@ -19,13 +20,27 @@ import { SourceRawEventsController } from './consumers/source-raw-events.control
 import { IngestionMetrics } from './ingestion.metrics';
 import { type IdempotencyKeys, PostgresIdempotencyKeys } from './persistence/idempotency-keys.repository';
 import { PostgresPublishBacklog, type PublishBacklog } from './persistence/publish-backlog.repository';
+import { PostgresSourceSchemas } from './persistence/source-schemas.repository';
 import { PostgresTransactions, type Transactions } from './persistence/transactions';
+import { GovernanceEventSchemas } from './schemas/governance-event-schemas';
+import { LiveSourceCatalog } from './schemas/live-source-catalog';
+import { SourceSchemaFollower } from './schemas/source-schema-follower';
 
 export interface IngestionModuleOptions {
   /** The service's Postgres schema (idempotency keys, outbox). */
   readonly schema: string;
-  /** Source definitions as data (bundled files and `INGESTION_SOURCES_DIR`). */
+  /**
+   * Source definitions as data (bundled files and `INGESTION_SOURCES_DIR`): validated at boot, stored only
+   * when the service's schema holds none yet (a fresh install); from then on the stored versions are in force.
+   */
   readonly sources: readonly unknown[];
+  /**
+   * Governance's registry, followed for versions of kind `event-schema` (a machine client's API key, viewer
+   * is enough); undefined = only the stored versions.
+   */
+  readonly governance?: { readonly baseUrl: string; readonly apiKey: string; readonly timeoutMs: number };
+  /** How often the registry and the stored versions are looked at (one list call, one count). */
+  readonly schemaRefreshMs: number;
   readonly maxPayloadDepth: number;
   readonly maxBatchEvents: number;
   readonly maxPublishLagMs: number;
@@ -39,6 +54,67 @@ const INGESTION_OPTIONS = Symbol('keel.ingestion-options');
 const IDEMPOTENCY_KEYS = Symbol('keel.ingestion.idempotency-keys');
 const PUBLISH_BACKLOG = Symbol('keel.ingestion.publish-backlog');
 const TRANSACTIONS = Symbol('keel.ingestion.transactions');
+
+/**
+ * Source schema versions in force: seeded and loaded before the API and the consumer take anything, then
+ * followed every `schemaRefreshMs` — new registry versions are applied without a restart.
+ */
+@Injectable()
+class SourceSchemaFollowing implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly follower: SourceSchemaFollower;
+  private readonly loop: PollingLoop;
+
+  constructor(
+    @Inject(LiveSourceCatalog) catalog: LiveSourceCatalog,
+    @Inject(TRANSACTIONS) transactions: Transactions,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(INGESTION_OPTIONS) options: IngestionModuleOptions,
+  ) {
+    const logger = new Logger('SourceSchemas');
+    this.follower = new SourceSchemaFollower({
+      transactions,
+      schemas: new PostgresSourceSchemas(options.schema),
+      catalog,
+      ...(options.governance
+        ? { registry: new GovernanceEventSchemas(new GovernanceArtifacts(options.governance)) }
+        : {}),
+      seed: options.sources,
+      maxPayloadDepth: options.maxPayloadDepth,
+      outcomes: new Counter({
+        name: 'keel_ingestion_schema_versions_total',
+        help: 'Registry versions of kind event-schema looked at, by outcome (adopted, known, or why refused)',
+        labelNames: ['outcome'],
+        registers: [registry],
+      }),
+      logger,
+    });
+    this.loop = new PollingLoop(
+      async () => {
+        await this.follower.follow();
+        return false;
+      },
+      {
+        intervalMs: options.schemaRefreshMs,
+        onError: (error) =>
+          logger.warn('following source schemas failed; the versions in force stay', {
+            error: String(error),
+          }),
+      },
+    );
+  }
+
+  onModuleInit(): Promise<void> {
+    return this.follower.start();
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
+  }
+}
 
 /** Forgets idempotency keys older than the deduplication window, every minute, so the table stays bounded. */
 @Injectable()
@@ -90,8 +166,10 @@ export class IngestionModule {
       providers: [
         { provide: INGESTION_OPTIONS, useValue: options },
         {
-          provide: SourceCatalog,
-          useFactory: () => new SourceCatalog(options.sources, { maxPayloadDepth: options.maxPayloadDepth }),
+          // Compiling the seed here refuses a bad bundled file at boot, naming it.
+          provide: LiveSourceCatalog,
+          useFactory: () =>
+            new LiveSourceCatalog(options.sources, { maxPayloadDepth: options.maxPayloadDepth }),
         },
         {
           provide: IDEMPOTENCY_KEYS,
@@ -112,8 +190,13 @@ export class IngestionModule {
         },
         {
           provide: SourceEventIngestor,
-          inject: [SourceCatalog, IDEMPOTENCY_KEYS, OutboxWriter, TOPICS],
-          useFactory: (catalog: SourceCatalog, keys: IdempotencyKeys, outbox: OutboxWriter, topics: Topics) =>
+          inject: [LiveSourceCatalog, IDEMPOTENCY_KEYS, OutboxWriter, TOPICS],
+          useFactory: (
+            catalog: LiveSourceCatalog,
+            keys: IdempotencyKeys,
+            outbox: OutboxWriter,
+            topics: Topics,
+          ) =>
             new SourceEventIngestor({
               catalog,
               keys,
@@ -143,6 +226,7 @@ export class IngestionModule {
             }),
         },
         IdempotencyKeyRetention,
+        SourceSchemaFollowing,
       ],
     };
   }

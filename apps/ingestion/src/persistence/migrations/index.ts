@@ -1,4 +1,4 @@
-import { IngestionTables1764100000000 } from '@keel/ingestion-feature';
+import { IngestionSourceSchemas1764300000000, IngestionTables1764100000000 } from '@keel/ingestion-feature';
 import { messagingDeliveryCountsMigration, messagingTablesMigration } from '@keel/messaging';
 import { type ServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 
@@ -10,5 +10,6 @@ export const ingestionMigrations: ServiceMigrations = {
     messagingTablesMigration('ingestion'),
     IngestionTables1764100000000,
     messagingDeliveryCountsMigration('ingestion'),
+    IngestionSourceSchemas1764300000000,
   ],
 };

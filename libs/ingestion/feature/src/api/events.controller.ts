@@ -1,10 +1,11 @@
 import { CurrentPrincipal, type Principal, ProtectedApi, Roles, assertTenant } from '@keel/access';
-import { eventSubmissionSchema, SourceCatalog } from '@keel/ingestion-domain';
+import { eventSubmissionSchema } from '@keel/ingestion-domain';
 import { Body, Controller, Get, Headers, Inject, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
 import { HttpSubmissions } from '../application/http-submissions';
+import { LiveSourceCatalog } from '../schemas/live-source-catalog';
 
 interface StatusResponse {
   status(code: number): unknown;
@@ -61,7 +62,7 @@ function tenantsNamedIn(body: unknown): string[] {
 export class EventsController {
   constructor(
     @Inject(HttpSubmissions) private readonly submissions: HttpSubmissions,
-    @Inject(SourceCatalog) private readonly catalog: SourceCatalog,
+    @Inject(LiveSourceCatalog) private readonly catalog: LiveSourceCatalog,
   ) {}
 
   @Post('events')

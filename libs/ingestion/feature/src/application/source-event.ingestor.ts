@@ -44,7 +44,8 @@ type Admitted =
     };
 
 export interface SourceEventIngestorOptions {
-  readonly catalog: SourceCatalog;
+  /** The catalog in force (swapped when new schema versions are adopted). */
+  readonly catalog: Pick<SourceCatalog, 'admit'>;
   readonly keys: IdempotencyKeys;
   readonly outbox: Pick<OutboxWriter, 'enqueue'>;
   readonly topics: Pick<Topics, 'caseEvents' | 'knowledgeDocuments'>;

@@ -1,6 +1,6 @@
 import { buildEvent, topics } from '@keel/contracts';
 import { bundledSources, SourceCatalog } from '@keel/ingestion-domain';
-import { type KafkaEventContext, NonRetryableError } from '@keel/messaging';
+import { type KafkaEventContext } from '@keel/messaging';
 import { Registry } from 'prom-client';
 import { InMemoryIngestionStore } from '../application/in-memory-ports.fixture';
 import { SourceEventIngestor } from '../application/source-event.ingestor';
@@ -60,8 +60,11 @@ describe('SourceRawEventsController', () => {
     const { store, consume } = setUp();
     const { severity: _dropped, ...payload } = exception;
 
-    await expect(consume(rawEvent(payload))).rejects.toThrow(NonRetryableError);
-    await expect(consume(rawEvent(payload))).rejects.toThrow(/^invalid-payload: .*payload\.severity/);
+    await expect(consume(rawEvent(payload))).rejects.toMatchObject({
+      code: 'invalid-payload',
+      consumerHandling: 'dead-letter',
+      message: expect.stringMatching(/payload\.severity/),
+    });
     expect(store.outbox).toHaveLength(0);
   });
 
