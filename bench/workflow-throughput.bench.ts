@@ -2,6 +2,8 @@
 // broker and Postgres, every transition checkpointed. A burst (all instances at once) gives the capacity; a
 // paced run below it gives the step latency without queueing. Printed beside the Kafka baseline.
 // Run: npm run bench -- workflow
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { waitFor } from '@keel/testing';
 import { WorkflowE2eContext } from '../test/e2e/fixtures/workflow-e2e.context';
@@ -10,11 +12,14 @@ import { figures, loadFigures, printFigures } from './bench-stats';
 const burstInstances = Number(process.env.BENCH_INSTANCES ?? 1_000);
 const pacedInstances = Number(process.env.BENCH_PACED_INSTANCES ?? 300);
 const pacedRate = Number(process.env.BENCH_PACED_RATE ?? 30);
+// A folder for a CPU profile of the service process (written when it stops cleanly, before the teardown).
+const cpuProfileDir = process.env.BENCH_CPU_PROF;
 
 interface RunResult {
   run: string;
   instances: number;
   seconds: string;
+  'all started s': string;
   'instances/s': string;
   'steps/s': string;
   'attempts/s': string;
@@ -75,10 +80,16 @@ async function measure(
     `SELECT count(*)::int AS n FROM workflow.transitions WHERE instance_id LIKE $1`,
     [`${prefix}-%`],
   );
+  // When the inbox had started the last instance, from the first: how much of the run the starts took.
+  const [starts] = await context.query<{ s: number }>(
+    `SELECT extract(epoch FROM max(created_at) - min(created_at))::float AS s FROM workflow.instances WHERE id LIKE $1`,
+    [`${prefix}-%`],
+  );
   return {
     run: label,
     instances: count,
     seconds: seconds.toFixed(1),
+    'all started s': (starts?.s ?? 0).toFixed(1),
     'instances/s': (count / seconds).toFixed(1),
     'steps/s': (completedSteps / seconds).toFixed(1),
     'attempts/s': (attempts / seconds).toFixed(1),
@@ -89,7 +100,16 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const context = new WorkflowE2eContext(0);
+  if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
+  const context = new WorkflowE2eContext(
+    0,
+    cpuProfileDir
+      ? {
+          NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.preload.js')}`,
+          KEEL_CPU_PROFILE_DIR: cpuProfileDir,
+        }
+      : {},
+  );
   context.publishDefinitions((file) => file.startsWith('five-step'));
   await context.setUp();
   try {
@@ -101,6 +121,10 @@ async function main(): Promise<void> {
         'local broker + Postgres; every transition = 1 Postgres transaction (checkpoint, log row, task rows, outbox rows).',
     );
     console.table([burst, paced]);
+    if (cpuProfileDir) {
+      await context.service.stop();
+      console.log(`CPU profile of the service in ${cpuProfileDir}`);
+    }
     console.log(
       "step latency = one step's call at the far side → the next step's call (its result applied and committed, " +
         'the next attempt claimed), on the bench clock; steps/s counts completed steps, attempts/s every call',

@@ -19,7 +19,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntitySubscriberInterface } from 'typeorm';
 import { WorkflowInstancesController } from './api/workflow-instances.controller';
 import { ConnectorRegistry } from './connectors/connector.registry';
 import { HttpConnector } from './connectors/http.connector';
@@ -40,6 +40,7 @@ import {
 import {
   DataSourceTransactions,
   postgresWorkflowRepositories,
+  takeTaskWrite,
 } from './persistence/postgres-workflow-repositories';
 import type { Transactions, WorkflowRepositories } from './persistence/workflow-repositories';
 import { WORKFLOW_REPOSITORIES, WORKFLOW_TRANSACTIONS } from './persistence/workflow-repositories.tokens';
@@ -78,8 +79,10 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
   private readonly scheduler: CronScheduler;
   private readonly tasks: TaskWorker;
   private readonly loops: PollingLoop[];
+  private readonly taskCommits: EntitySubscriberInterface;
 
   constructor(
+    private readonly dataSource: DataSource,
     @Inject(WORKFLOW_TRANSACTIONS) private readonly transactions: Transactions,
     @Inject(WORKFLOW_REPOSITORIES) repositories: WorkflowRepositories,
     private readonly registry: DefinitionRegistry,
@@ -118,9 +121,22 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
       retentionMs: options.retentionMs,
       tombstoneRetentionMs: options.tombstoneRetentionMs,
     });
+    const taskLoop = new PollingLoop(() => this.tasks.tick(), { intervalMs: 25, onError });
+    // A transaction of this process that queued attempts wakes the worker as it commits (the inbox's starts,
+    // the API's commands, the poller's retries); the 25 ms poll is left for other replicas' rows.
+    this.taskCommits = {
+      afterTransactionCommit: ({ queryRunner }) => {
+        // A savepoint ending leaves the transaction open; only its end counts.
+        if (queryRunner.isTransactionActive || !takeTaskWrite(queryRunner)) return;
+        taskLoop.nudge();
+        this.tasks.nudge();
+      },
+      afterTransactionRollback: ({ queryRunner }) => {
+        if (!queryRunner.isTransactionActive) takeTaskWrite(queryRunner);
+      },
+    };
     this.loops = [
-      // Short: an idle worker picks up a newly queued task within ~25 ms at the cost of one cheap indexed query.
-      new PollingLoop(() => this.tasks.tick(), { intervalMs: 25, onError }),
+      taskLoop,
       new PollingLoop(() => timers.tick(), { intervalMs: 250, onError }),
       new PollingLoop(() => this.scheduler.tick(), { intervalMs: 1_000, onError }),
       new PollingLoop(() => pruner.tick(), { intervalMs: options.pruneIntervalMs, onError }),
@@ -146,10 +162,13 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
       }
     });
     await this.scheduler.arm();
+    this.dataSource.subscribers.push(this.taskCommits);
     for (const loop of this.loops) loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    const subscribers = this.dataSource.subscribers;
+    if (subscribers.includes(this.taskCommits)) subscribers.splice(subscribers.indexOf(this.taskCommits), 1);
     await Promise.all(this.loops.map((loop) => loop.stop()));
     // Calls that outlasted their tick's patience are still running: let them apply their results.
     await this.tasks.drain();

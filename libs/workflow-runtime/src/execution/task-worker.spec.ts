@@ -18,7 +18,8 @@ describe('TaskWorker over in-memory repositories', () => {
     repositories.calls.length = 0;
     const opened = transactions.opened;
 
-    expect(await worker.tick()).toBe(false);
+    // True: the applied result may have queued the next attempt, so the loop ticks again at once.
+    expect(await worker.tick()).toBe(true);
 
     expect(calls).toEqual([
       expect.objectContaining({
@@ -31,7 +32,8 @@ describe('TaskWorker over in-memory repositories', () => {
     ]);
     expect(calls[0]?.timeoutMs).toBeLessThanOrEqual(5_000);
     expect(calls[0]?.timeoutMs).toBeGreaterThan(4_000);
-    // One transaction for the result: the instance locked first, the attempt marked done last.
+    // One transaction for the result: the instance locked first, the attempt marked done, then the next
+    // attempts claimed for the free slot.
     expect(transactions.opened).toBe(opened + 1);
     expect(repositories.calls).toEqual([
       'tasks.claim()',
@@ -41,9 +43,60 @@ describe('TaskWorker over in-memory repositories', () => {
       'timers.cancelAll(b-1)',
       'tasks.abandonQueued(b-1)',
       'tasks.finish(b-1)',
+      'tasks.claim()',
     ]);
     expect(repositories.instanceRows.get('b-1')?.state.status).toBe('completed');
     expect(repositories.taskRows.map((task) => task.status)).toEqual(['done']);
+    expect(await worker.tick()).toBe(false);
+  });
+
+  it('applies the results that came together in one transaction: every instance locked at once, in id order, each table written once', async () => {
+    const { repositories, worker, start, transactions } = orchestration([book]);
+    for (const id of ['b-2', 'b-1', 'b-3']) await start(id, 'book');
+    repositories.calls.length = 0;
+    const opened = transactions.opened;
+
+    await worker.tick();
+
+    expect(transactions.opened).toBe(opened + 1);
+    expect(repositories.calls).toEqual([
+      'tasks.claim()',
+      'instances.lock(b-1,b-2,b-3)',
+      'instances.update(b-2,b-1,b-3)',
+      'transitions.append(b-2,b-1,b-3)',
+      'timers.cancelAll(b-2,b-1,b-3)',
+      'tasks.abandonQueued(b-2,b-1,b-3)',
+      'tasks.finish(b-2,b-1,b-3)',
+      'tasks.claim()',
+    ]);
+    expect([...repositories.instanceRows.values()].map((row) => row.state.status)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
+  });
+
+  it('applies each result of a group alone when the group cannot be applied, keeping the error of the one that failed', async () => {
+    const { repositories, worker, start, transactions } = orchestration([book]);
+    for (const id of ['b-1', 'b-2']) await start(id, 'book');
+    // Gone before its result comes (as if deleted underneath): the group fails on it, b-1 still completes.
+    const claim = repositories.tasks.claim.bind(repositories.tasks);
+    repositories.tasks.claim = async (...args) => {
+      const claimed = await claim(...args);
+      repositories.instanceRows.delete('b-2');
+      return claimed;
+    };
+    const opened = transactions.opened;
+
+    await expect(worker.tick()).rejects.toMatchObject({ code: 'unknown-instance' });
+
+    expect(transactions.opened).toBe(opened + 3);
+    expect(repositories.instanceRows.get('b-1')?.state.status).toBe('completed');
+    expect(repositories.taskRows.map(({ instanceId, status }) => ({ instanceId, status }))).toEqual([
+      { instanceId: 'b-1', status: 'done' },
+      // Still running: its lease runs out and the poller times it out, as for a crashed worker.
+      { instanceId: 'b-2', status: 'running' },
+    ]);
   });
 
   it('queues the retry of a failed attempt and marks the failed one done', async () => {

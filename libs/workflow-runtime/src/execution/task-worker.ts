@@ -2,7 +2,12 @@ import { SpanKind, inTraceOf } from '@keel/tracing';
 import type { WorkflowInput } from '@keel/workflow-engine';
 import type { ConnectorRegistry } from '../connectors/connector.registry';
 import type { ConnectorResult } from '../connectors/connector';
-import type { ClaimedTask, TaskRepository, Transactions } from '../persistence/workflow-repositories';
+import type {
+  ClaimedTask,
+  FinishedTask,
+  TaskRepository,
+  Transactions,
+} from '../persistence/workflow-repositories';
 import type { WorkflowMetrics } from '../workflow.metrics';
 import type { WorkflowExecutor } from './workflow-executor';
 
@@ -19,12 +24,18 @@ export interface TaskWorkerOptions {
    */
   readonly leaseGraceMs?: number;
   /**
-   * How long a tick waits for the calls it started. Short calls are awaited as a batch (one claim per batch);
-   * a call that outlasts this keeps its slot and the next tick fills the free ones, so a long task does not
-   * hold up the rest.
+   * How long a tick with nothing else to do waits for a call in flight to answer (or for `nudge`). A call that
+   * outlasts this keeps its slot and the next tick fills the free ones, so a long task does not hold up the rest.
    */
   readonly batchPatienceMs?: number;
+  /** Most results applied in one transaction. */
+  readonly maxGroup?: number;
   readonly metrics?: WorkflowMetrics;
+}
+
+interface Answered {
+  readonly task: ClaimedTask;
+  readonly result: ConnectorResult;
 }
 
 /**
@@ -32,51 +43,132 @@ export interface TaskWorkerOptions {
  * lease (committed); its connector is called with the attempt's idempotency key and what is left of its
  * start-to-close, counted from the claim; a worker heartbeats the lease of an attempt that has a heartbeat
  * timeout. The result is then applied to the instance (its row locked first) in the transaction that marks
- * the attempt done. An attempt whose lease runs out is timed out by the timer poller; should its result come
- * after all, it is still applied, and the engine accepts it or records it as late.
+ * the attempt done. Results that arrive together are applied together (a group commit, ADR 0020): one
+ * transaction locks all their instances in id order and writes each table once; should it fail, each result
+ * is applied alone, so one bad result never holds up the others. An attempt whose lease runs out is timed
+ * out by the timer poller; should its result come after all, it is still applied, and the engine accepts it
+ * or records it as late.
  */
 export class TaskWorker {
   private readonly concurrency: number;
   private readonly leaseGraceMs: number;
   private readonly batchPatienceMs: number;
+  private readonly maxGroup: number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Answers not yet applied, in the order they came. */
+  private readonly answered: Answered[] = [];
   private readonly failures: unknown[] = [];
+  /** Ends the wait of a tick that has nothing to do: an answer came, or `nudge`. */
+  private wake: (() => void) | undefined;
+  /** Shutting down: results are still applied, nothing more is claimed. */
+  private draining = false;
 
   constructor(private readonly options: TaskWorkerOptions) {
     this.concurrency = options.concurrency ?? 16;
     this.leaseGraceMs = options.leaseGraceMs ?? 5_000;
     this.batchPatienceMs = options.batchPatienceMs ?? 1_000;
+    this.maxGroup = options.maxGroup ?? 256;
+  }
+
+  /** Attempts were queued (a transaction that queued them committed): a waiting tick claims them now. */
+  nudge(): void {
+    this.wake?.();
   }
 
   /**
-   * Claims attempts for the free slots and runs them, waiting for them up to the batch patience; true when
-   * more may be waiting. Throws what failed to apply since the last tick.
+   * Applies the answers that came, claims attempts for the free slots and starts their calls; with nothing
+   * applied yet, waits up to the batch patience for an answer (or a nudge) and applies what came. True when
+   * more may be waiting (a full claim, or applied results that may have queued next attempts). Throws what
+   * failed to apply.
    */
   async tick(): Promise<boolean> {
+    let applied = await this.applyAnswered();
     const free = this.concurrency - this.inFlight.size;
-    if (free === 0) {
-      await waitAtMost(Promise.race(this.inFlight), this.batchPatienceMs);
-      this.reportFailures();
-      return this.inFlight.size < this.concurrency;
+    let claimed = 0;
+    if (free > 0) {
+      // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
+      const claimedAtMs = Date.now();
+      // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
+      const tasks = await this.options.tasks.claim(this.options.transactions.outside, free, this.leaseGraceMs);
+      for (const task of tasks) void this.track(this.run(task, claimedAtMs));
+      claimed = tasks.length;
     }
-    // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
-    const claimedAtMs = Date.now();
-    // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
-    const claimed = await this.options.tasks.claim(
-      this.options.transactions.outside,
-      free,
-      this.leaseGraceMs,
-    );
-    const runs = claimed.map((task) => this.track(this.run(task, claimedAtMs)));
-    if (runs.length > 0) await waitAtMost(Promise.all(runs), this.batchPatienceMs);
+    if (applied === 0 && this.inFlight.size > 0 && (claimed < free || free === 0)) {
+      await this.waitForAnswer();
+      applied = await this.applyAnswered();
+    }
     this.reportFailures();
-    return claimed.length === free;
+    return applied > 0 || this.answered.length > 0 || (free > 0 && claimed === free);
   }
 
-  /** Waits for every call in flight (at shutdown), then throws what failed to apply. */
+  /**
+   * Waits for every call in flight (at shutdown), applies their results without claiming more, then throws
+   * what failed to apply.
+   */
   async drain(): Promise<void> {
+    this.draining = true;
     await Promise.all(this.inFlight);
+    while (this.answered.length > 0) await this.applyAnswered();
     this.reportFailures();
+  }
+
+  private waitForAnswer(): Promise<void> {
+    if (this.answered.length > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.batchPatienceMs);
+      const wake = () => done();
+      this.wake = wake;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    }).finally(() => {
+      this.wake = undefined;
+    });
+  }
+
+  /** Applies the answers that came (up to the group size) in one transaction; returns how many. */
+  private async applyAnswered(): Promise<number> {
+    const group = this.answered.splice(0, this.maxGroup);
+    if (group.length === 0) return 0;
+    try {
+      await this.apply(group, !this.draining);
+    } catch {
+      // One result the group could not take (an instance whose definition is not resolvable, a deadlock with
+      // a transaction locking in another order) must not hold up the rest: each alone, its own error kept.
+      for (const answer of group) {
+        await this.apply([answer], false).catch((error: unknown) => {
+          this.failures.push(error);
+        });
+      }
+    }
+    return group.length;
+  }
+
+  /**
+   * Applies results in one transaction; with `claim`, the same transaction then claims attempts for the free
+   * slots — the next steps those results just queued among them — so a step costs no claim of its own and no
+   * wait for the next poll. The claim comes last, after the instance locks, and skips locked rows, so it never
+   * waits; its budget counts from before the transaction began, so it ends no later than the lease.
+   */
+  private async apply(group: readonly Answered[], claim: boolean): Promise<void> {
+    const claimedAtMs = Date.now();
+    const claimed = await this.options.transactions.run(async (manager) => {
+      await this.options.executor.applyAll(
+        manager,
+        group.map(({ task, result }) => ({ instanceId: task.instanceId, input: resultInput(task, result) })),
+      );
+      // After a success no other attempt of the run is worth running; a failure's retry was just queued.
+      const finished: FinishedTask[] = group.map(({ task, result }) => ({
+        task,
+        succeeded: result.outcome === 'succeeded',
+      }));
+      await this.options.tasks.finish(manager, finished);
+      const free = this.concurrency - this.inFlight.size;
+      return claim && free > 0 ? this.options.tasks.claim(manager, free, this.leaseGraceMs) : [];
+    });
+    // Started once committed: before, the claim (and the instances' new state) could still roll back.
+    for (const task of claimed) void this.track(this.run(task, claimedAtMs));
   }
 
   private track(run: Promise<void>): Promise<void> {
@@ -117,6 +209,12 @@ export class TaskWorker {
   }
 
   private async callAndApply(task: ClaimedTask, claimedAtMs: number): Promise<void> {
+    const result = await this.call(task, claimedAtMs);
+    this.answered.push({ task, result });
+    this.wake?.();
+  }
+
+  private async call(task: ClaimedTask, claimedAtMs: number): Promise<ConnectorResult> {
     const stopTimer = this.options.metrics?.stepDuration.startTimer({
       template: task.workflow,
       kind: task.kind,
@@ -136,11 +234,7 @@ export class TaskWorker {
       stopHeartbeat();
       stopTimer?.();
     }
-    await this.options.transactions.run(async (manager) => {
-      await this.options.executor.apply(manager, task.instanceId, resultInput(task, result));
-      // After a success no other attempt of the run is worth running; a failure's retry was just queued.
-      await this.options.tasks.finish(manager, task, result.outcome === 'succeeded');
-    });
+    return result;
   }
 
   /** Renews the lease of an attempt with a heartbeat timeout while its call is alive; returns the stop. */
@@ -179,16 +273,4 @@ function resultInput(task: ClaimedTask, result: ConnectorResult): WorkflowInput 
         ? { type: 'task.timedOut', ...attempt, timeout: 'startToClose' }
         : { type: 'compensation.failed', ...attempt, error: 'startToClose timeout', retryable: true };
   }
-}
-
-/** Resolves when `work` settles or after `ms`, whichever comes first. */
-async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work,
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }

@@ -19,7 +19,13 @@ import {
 } from '@keel/workflow-engine';
 import type { EntityManager } from 'typeorm';
 import type { DefinitionRegistry } from '../persistence/definition.registry';
-import type { InstanceOwner, WorkflowRepositories } from '../persistence/workflow-repositories';
+import type {
+  InstanceOwner,
+  QueuedTask,
+  StoredInstance,
+  TransitionRecord,
+  WorkflowRepositories,
+} from '../persistence/workflow-repositories';
 import type { WorkflowMetrics } from '../workflow.metrics';
 import { WorkflowRuntimeError } from '../workflow-runtime.error';
 
@@ -38,6 +44,26 @@ export interface StartRequest {
   readonly owner: InstanceOwner;
   /** Id of the event that caused this, for the causation chain of emitted events. */
   readonly causationId?: string;
+}
+
+/** An input for `applyAll`: one of many applied in the same transaction. */
+export interface InstanceInput {
+  readonly instanceId: string;
+  readonly input: WorkflowInput;
+  readonly causationId?: string;
+}
+
+/**
+ * What the transitions of one transaction write, gathered so each table gets one statement however many
+ * instances moved (a group commit writes the results of many).
+ */
+class TransitionWrites {
+  readonly checkpoints = new Map<string, WorkflowInstanceState>();
+  readonly tasks: QueuedTask[] = [];
+  readonly log: TransitionRecord[] = [];
+  readonly events: Array<CloudEvent<WorkflowEvent>> = [];
+  readonly approvals: Array<CloudEvent<ApprovalEvent>> = [];
+  readonly finished = new Set<string>();
 }
 
 export interface WorkflowExecutorDeps {
@@ -95,8 +121,10 @@ export class WorkflowExecutor {
       };
     }
     this.deps.metrics?.started.inc({ template: definition.name });
+    const writes = new TransitionWrites();
     await this.record(
       manager,
+      writes,
       definition,
       result.state,
       request.owner,
@@ -104,6 +132,7 @@ export class WorkflowExecutor {
       result.commands,
       request.causationId,
     );
+    await this.flush(manager, writes);
     return { instanceId: request.instanceId, status: result.state.status };
   }
 
@@ -139,20 +168,92 @@ export class WorkflowExecutor {
         ignored: { code: 'stale', message: `${input.type} is no longer due` },
       };
     }
+    const writes = new TransitionWrites();
+    const outcome = await this.transitionLocked(manager, writes, stored, { instanceId, input, causationId });
+    await this.flush(manager, writes);
+    return outcome.outcome;
+  }
+
+  /**
+   * Applies many inputs in the caller's transaction (a group commit): every instance named is locked first,
+   * all in one statement and in id order, then the inputs are applied in the order given (several for one
+   * instance, one after the other on its state), and each table gets one statement for all of them. Throws
+   * when any input cannot be applied (an unknown instance, a definition not resolvable): the caller rolls
+   * the transaction back and applies them one by one.
+   */
+  async applyAll(manager: EntityManager, inputs: readonly InstanceInput[]): Promise<TransitionOutcome[]> {
+    const locked = await this.deps.repositories.instances.lockAll(
+      manager,
+      [...new Set(inputs.map(({ instanceId }) => instanceId))].sort(),
+    );
+    const writes = new TransitionWrites();
+    const outcomes: TransitionOutcome[] = [];
+    for (const item of inputs) {
+      const stored = locked.get(item.instanceId);
+      if (!stored) {
+        throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${item.instanceId}'`);
+      }
+      const { outcome, state } = await this.transitionLocked(manager, writes, stored, item);
+      locked.set(item.instanceId, { state, owner: stored.owner });
+      outcomes.push(outcome);
+    }
+    await this.flush(manager, writes);
+    return outcomes;
+  }
+
+  /** Runs the engine on a locked instance and gathers what the transition writes. */
+  private async transitionLocked(
+    manager: EntityManager,
+    writes: TransitionWrites,
+    stored: StoredInstance,
+    { instanceId, input, causationId }: InstanceInput,
+  ): Promise<{ outcome: TransitionOutcome; state: WorkflowInstanceState }> {
     const definition = await this.deps.registry.resolve(
       manager,
       stored.state.workflow.name,
       stored.state.workflow.version,
     );
     const result = await transition(definition, stored.state, input, this.deps.now());
-    if (result.ignored) return { instanceId, status: stored.state.status, ignored: result.ignored };
-    await instances.update(manager, result.state);
-    await this.record(manager, definition, result.state, stored.owner, input, result.commands, causationId);
-    return { instanceId, status: result.state.status };
+    if (result.ignored) {
+      return {
+        outcome: { instanceId, status: stored.state.status, ignored: result.ignored },
+        state: stored.state,
+      };
+    }
+    writes.checkpoints.set(instanceId, result.state);
+    await this.record(
+      manager,
+      writes,
+      definition,
+      result.state,
+      stored.owner,
+      input,
+      result.commands,
+      causationId,
+    );
+    return { outcome: { instanceId, status: result.state.status }, state: result.state };
+  }
+
+  /**
+   * Writes what the transitions gathered: checkpoints, then queued attempts, the log, the outbox, and what
+   * finished instances leave behind — one statement per table, none for a table with nothing to write.
+   */
+  private async flush(manager: EntityManager, writes: TransitionWrites): Promise<void> {
+    const { instances, tasks, timers, transitions } = this.deps.repositories;
+    await instances.update(manager, [...writes.checkpoints.values()]);
+    await tasks.enqueue(manager, writes.tasks);
+    await transitions.append(manager, writes.log);
+    await this.deps.outbox.enqueue(manager, this.deps.topics.workflowEvents, writes.events);
+    await this.deps.outbox.enqueue(manager, this.deps.topics.approvals, writes.approvals);
+    // A finished instance waits for nothing: leftover timers and attempts can never matter again.
+    const finished = [...writes.finished];
+    await timers.cancelAll(manager, finished);
+    await tasks.abandonQueued(manager, finished);
   }
 
   private async record(
     manager: EntityManager,
+    writes: TransitionWrites,
     definition: WorkflowDefinition,
     state: WorkflowInstanceState,
     owner: InstanceOwner,
@@ -160,9 +261,9 @@ export class WorkflowExecutor {
     commands: readonly EngineCommand[],
     causationId: string | undefined,
   ): Promise<void> {
-    const { tasks, timers, transitions } = this.deps.repositories;
+    const { timers } = this.deps.repositories;
     const events: Array<CloudEvent<WorkflowEvent>> = [];
-    const approvals: Array<CloudEvent<ApprovalEvent>> = [];
+    const approvals = writes.approvals;
     const envelope = (index: number, type: string) => ({
       id: `${state.instanceId}/${state.seq}/${index}`,
       source: this.deps.source,
@@ -198,7 +299,7 @@ export class WorkflowExecutor {
       switch (command.type) {
         case 'executeTask':
         case 'executeCompensation':
-          await tasks.enqueue(manager, state.instanceId, command);
+          writes.tasks.push({ instanceId: state.instanceId, command });
           if (command.type === 'executeCompensation')
             this.deps.metrics?.compensations.inc({ template: definition.name });
           else if (command.attempt > 1) this.deps.metrics?.retries.inc({ template: definition.name });
@@ -249,18 +350,8 @@ export class WorkflowExecutor {
           break;
       }
     }
-    await transitions.append(
-      manager,
-      state,
-      input,
-      events.map((event) => event.data),
-    );
-    await this.deps.outbox.enqueue(manager, this.deps.topics.workflowEvents, events);
-    await this.deps.outbox.enqueue(manager, this.deps.topics.approvals, approvals);
-    if (isTerminal(state.status)) {
-      // A finished instance waits for nothing: leftover timers and attempts can never matter again.
-      await timers.cancelAll(manager, state.instanceId);
-      await tasks.abandonQueued(manager, state.instanceId);
-    }
+    writes.log.push({ state, input, events: events.map((event) => event.data) });
+    writes.events.push(...events);
+    if (isTerminal(state.status)) writes.finished.add(state.instanceId);
   }
 }

@@ -8,11 +8,13 @@ import type {
   DueSchedule,
   DueWork,
   DueWorkRepository,
+  FinishedTask,
   InstanceFilter,
   InstanceOwner,
   InstanceRepository,
   InstanceSummary,
   InstanceTombstone,
+  QueuedTask,
   ScheduleRepository,
   StoredDefinition,
   StoredInstance,
@@ -22,6 +24,7 @@ import type {
   TombstoneRepository,
   Transactions,
   TransitionEntry,
+  TransitionRecord,
   TransitionRepository,
   WorkflowRepositories,
 } from './workflow-repositories';
@@ -34,7 +37,7 @@ import type {
  * what was called, not what was kept.
  */
 export class InMemoryWorkflowRepositories implements WorkflowRepositories {
-  /** `<repository>.<method>(<instance id>)`, in call order. */
+  /** `<repository>.<method>(<instance ids, comma-separated>)`, in call order. */
   readonly calls: string[] = [];
   nowMs = Date.parse('2026-12-01T10:00:00Z');
 
@@ -133,6 +136,17 @@ class FakeInstances implements InstanceRepository {
     return Promise.resolve(row && { state: copy(row.state), owner: row.owner });
   }
 
+  lockAll(_manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>> {
+    const ids = [...instanceIds].sort();
+    this.db.log(`instances.lock(${ids.join(',')})`);
+    const locked = new Map<string, StoredInstance>();
+    for (const id of ids) {
+      const row = this.db.instanceRows.get(id);
+      if (row) locked.set(id, { state: copy(row.state), owner: row.owner });
+    }
+    return Promise.resolve(locked);
+  }
+
   insert(
     _manager: EntityManager,
     state: WorkflowInstanceState,
@@ -158,10 +172,13 @@ class FakeInstances implements InstanceRepository {
     return Promise.resolve();
   }
 
-  update(_manager: EntityManager, state: WorkflowInstanceState): Promise<void> {
-    this.db.log(`instances.update(${state.instanceId})`);
-    const row = this.db.instanceRows.get(state.instanceId);
-    if (row) Object.assign(row, { state: copy(state), updatedAt: this.db.now() });
+  update(_manager: EntityManager, states: readonly WorkflowInstanceState[]): Promise<void> {
+    if (states.length === 0) return Promise.resolve();
+    this.db.log(`instances.update(${states.map((state) => state.instanceId).join(',')})`);
+    for (const state of states) {
+      const row = this.db.instanceRows.get(state.instanceId);
+      if (row) Object.assign(row, { state: copy(state), updatedAt: this.db.now() });
+    }
     return Promise.resolve();
   }
 
@@ -224,21 +241,19 @@ function summary(row: InstanceRow): InstanceSummary {
 class FakeTransitions implements TransitionRepository {
   constructor(private readonly db: InMemoryWorkflowRepositories) {}
 
-  append(
-    _manager: EntityManager,
-    state: WorkflowInstanceState,
-    input: unknown,
-    events: readonly unknown[],
-  ): Promise<void> {
-    this.db.log(`transitions.append(${state.instanceId})`);
-    this.db.transitionRows.push({
-      instanceId: state.instanceId,
-      seq: state.seq,
-      input: copy(input),
-      status: state.status,
-      events: copy([...events]),
-      appliedAt: this.db.now(),
-    });
+  append(_manager: EntityManager, entries: readonly TransitionRecord[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    this.db.log(`transitions.append(${entries.map(({ state }) => state.instanceId).join(',')})`);
+    for (const { state, input, events } of entries) {
+      this.db.transitionRows.push({
+        instanceId: state.instanceId,
+        seq: state.seq,
+        input: copy(input),
+        status: state.status,
+        events: copy([...events]),
+        appliedAt: this.db.now(),
+      });
+    }
     return Promise.resolve();
   }
 
@@ -284,8 +299,14 @@ class FakeTasks implements TaskRepository {
 
   constructor(private readonly db: InMemoryWorkflowRepositories) {}
 
-  enqueue(_manager: EntityManager, instanceId: string, command: TaskCommand): Promise<void> {
-    this.db.log(`tasks.enqueue(${instanceId})`);
+  enqueue(_manager: EntityManager, queued: readonly QueuedTask[]): Promise<void> {
+    if (queued.length === 0) return Promise.resolve();
+    this.db.log(`tasks.enqueue(${queued.map(({ instanceId }) => instanceId).join(',')})`);
+    for (const { instanceId, command } of queued) this.enqueueOne(instanceId, command);
+    return Promise.resolve();
+  }
+
+  private enqueueOne(instanceId: string, command: TaskCommand): void {
     const kind = command.type === 'executeTask' ? 'task' : 'compensation';
     for (const row of this.db.taskRows) {
       const older = row.run < command.run || (row.run === command.run && row.attempt < command.attempt);
@@ -306,7 +327,7 @@ class FakeTasks implements TaskRepository {
         row.run === command.run &&
         row.attempt === command.attempt,
     );
-    if (exists) return Promise.resolve();
+    if (exists) return;
     const { startToCloseMs, scheduleToStartMs, heartbeatTimeoutMs } = command.timeouts;
     this.db.taskRows.push({
       id: String(this.nextId++),
@@ -325,13 +346,13 @@ class FakeTasks implements TaskRepository {
       leaseUntilMs: null,
       status: 'pending',
     });
-    return Promise.resolve();
   }
 
-  abandonQueued(_manager: EntityManager, instanceId: string): Promise<void> {
-    this.db.log(`tasks.abandonQueued(${instanceId})`);
+  abandonQueued(_manager: EntityManager, instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length === 0) return Promise.resolve();
+    this.db.log(`tasks.abandonQueued(${instanceIds.join(',')})`);
     for (const row of this.db.taskRows)
-      if (row.instanceId === instanceId && row.status === 'pending') row.status = 'abandoned';
+      if (instanceIds.includes(row.instanceId) && row.status === 'pending') row.status = 'abandoned';
     return Promise.resolve();
   }
 
@@ -374,8 +395,14 @@ class FakeTasks implements TaskRepository {
     return Promise.resolve(claimed);
   }
 
-  finish(_manager: EntityManager, task: ClaimedTask, succeeded: boolean): Promise<void> {
-    this.db.log(`tasks.finish(${task.instanceId})`);
+  finish(_manager: EntityManager, finished: readonly FinishedTask[]): Promise<void> {
+    if (finished.length === 0) return Promise.resolve();
+    this.db.log(`tasks.finish(${finished.map(({ task }) => task.instanceId).join(',')})`);
+    for (const { task, succeeded } of finished) this.finishOne(task, succeeded);
+    return Promise.resolve();
+  }
+
+  private finishOne(task: ClaimedTask, succeeded: boolean): void {
     for (const row of this.db.taskRows) {
       if (row.id === task.id && row.status === 'running') row.status = 'done';
       else if (
@@ -388,7 +415,6 @@ class FakeTasks implements TaskRepository {
       )
         row.status = 'superseded';
     }
-    return Promise.resolve();
   }
 
   heartbeat(_manager: EntityManager, taskId: string, leaseGraceMs: number): Promise<void> {
@@ -438,10 +464,11 @@ class FakeTimers implements TimerRepository {
     return Promise.resolve();
   }
 
-  cancelAll(_manager: EntityManager, instanceId: string): Promise<void> {
-    this.db.log(`timers.cancelAll(${instanceId})`);
+  cancelAll(_manager: EntityManager, instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length === 0) return Promise.resolve();
+    this.db.log(`timers.cancelAll(${instanceIds.join(',')})`);
     for (const row of this.db.timerRows.values())
-      if (row.instanceId === instanceId && row.status === 'scheduled') row.status = 'cancelled';
+      if (instanceIds.includes(row.instanceId) && row.status === 'scheduled') row.status = 'cancelled';
     return Promise.resolve();
   }
 

@@ -6,27 +6,29 @@ import type {
   ScheduleTimerCommand,
   WorkflowInstanceState,
 } from '@keel/workflow-engine';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type {
   ClaimedTask,
   DefinitionRepository,
   DueSchedule,
   DueWork,
   DueWorkRepository,
+  FinishedTask,
   InstanceFilter,
   InstanceOwner,
   InstanceRepository,
   InstanceSummary,
   InstanceTombstone,
+  QueuedTask,
   ScheduleRepository,
   StoredDefinition,
   StoredInstance,
-  TaskCommand,
   TaskRepository,
   TimerRepository,
   TombstoneRepository,
   Transactions,
   TransitionEntry,
+  TransitionRecord,
   TransitionRepository,
   WorkflowRepositories,
 } from './workflow-repositories';
@@ -52,6 +54,17 @@ class WorkflowTables {
     this.schedules = table('schedules');
     this.definitions = table('definitions');
   }
+}
+
+/**
+ * Transactions that queued task attempts and have not ended yet: the task worker on the same data source is
+ * woken as soon as one commits (a commit subscriber, no statement added), instead of at its next poll.
+ */
+const tasksQueuedBy = new WeakSet<QueryRunner>();
+
+/** Whether the transaction of `queryRunner` queued task attempts; forgets it (the transaction has ended). */
+export function takeTaskWrite(queryRunner: QueryRunner): boolean {
+  return tasksQueuedBy.delete(queryRunner);
 }
 
 export class DataSourceTransactions implements Transactions {
@@ -127,6 +140,32 @@ class PostgresInstances implements InstanceRepository {
     };
   }
 
+  async lockAll(manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>> {
+    // LockRows sits above the sort: rows are locked in id order.
+    const rows = await manager.query<
+      Array<{
+        id: string;
+        state: WorkflowInstanceState;
+        case_id: string;
+        tenant: string;
+        correlation_id: string;
+      }>
+    >(
+      `SELECT id, state, case_id, tenant, correlation_id FROM ${this.tables.instances}
+       WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [instanceIds],
+    );
+    return new Map(
+      rows.map((row) => [
+        row.id,
+        {
+          state: row.state,
+          owner: { caseId: row.case_id, tenant: row.tenant, correlationId: row.correlation_id },
+        },
+      ]),
+    );
+  }
+
   async insert(
     manager: EntityManager,
     state: WorkflowInstanceState,
@@ -160,12 +199,26 @@ class PostgresInstances implements InstanceRepository {
     await manager.query(`DELETE FROM ${this.tables.instances} WHERE id = $1`, [instanceId]);
   }
 
-  async update(manager: EntityManager, state: WorkflowInstanceState): Promise<void> {
+  // Many rows travel as one JSON array (one parameter, one parse) rather than as a parameter list per row.
+  async update(manager: EntityManager, states: readonly WorkflowInstanceState[]): Promise<void> {
+    if (states.length === 0) return;
     await manager.query(
-      `UPDATE ${this.tables.instances}
-       SET status = $2, seq = $3, state = $4::jsonb, updated_at = now(), finished_at = $5
-       WHERE id = $1`,
-      [state.instanceId, state.status, state.seq, JSON.stringify(state), state.endedAt ?? null],
+      `UPDATE ${this.tables.instances} AS i
+       SET status = u.status, seq = u.seq, state = u.state, updated_at = now(), finished_at = u.finished_at
+       FROM jsonb_to_recordset($1::jsonb)
+         AS u(id text, status text, seq int, state jsonb, finished_at timestamptz)
+       WHERE i.id = u.id`,
+      [
+        JSON.stringify(
+          states.map((state) => ({
+            id: state.instanceId,
+            status: state.status,
+            seq: state.seq,
+            state,
+            finished_at: state.endedAt ?? null,
+          })),
+        ),
+      ],
     );
   }
 
@@ -216,15 +269,23 @@ class PostgresInstances implements InstanceRepository {
 class PostgresTransitions implements TransitionRepository {
   constructor(private readonly tables: WorkflowTables) {}
 
-  async append(
-    manager: EntityManager,
-    state: WorkflowInstanceState,
-    input: unknown,
-    events: readonly unknown[],
-  ): Promise<void> {
+  async append(manager: EntityManager, entries: readonly TransitionRecord[]): Promise<void> {
+    if (entries.length === 0) return;
     await manager.query(
-      `INSERT INTO ${this.tables.transitions} (instance_id, seq, input, status, events) VALUES ($1, $2, $3::jsonb, $4, $5::jsonb)`,
-      [state.instanceId, state.seq, JSON.stringify(input), state.status, JSON.stringify(events)],
+      `INSERT INTO ${this.tables.transitions} (instance_id, seq, input, status, events)
+       SELECT instance_id, seq, input, status, events
+       FROM jsonb_to_recordset($1::jsonb) AS t(instance_id text, seq int, input jsonb, status text, events jsonb)`,
+      [
+        JSON.stringify(
+          entries.map(({ state, input, events }) => ({
+            instance_id: state.instanceId,
+            seq: state.seq,
+            input,
+            status: state.status,
+            events,
+          })),
+        ),
+      ],
     );
   }
 
@@ -297,44 +358,54 @@ interface ClaimedRow {
 class PostgresTasks implements TaskRepository {
   constructor(private readonly tables: WorkflowTables) {}
 
-  async enqueue(manager: EntityManager, instanceId: string, command: TaskCommand): Promise<void> {
-    const kind = command.type === 'executeTask' ? 'task' : 'compensation';
+  async enqueue(manager: EntityManager, queued: readonly QueuedTask[]): Promise<void> {
+    if (queued.length === 0) return;
+    const traceparent = activeTraceparent() ?? null;
+    const rows = queued.map(({ instanceId, command }) => ({
+      instance_id: instanceId,
+      kind: command.type === 'executeTask' ? 'task' : 'compensation',
+      step_id: command.stepId,
+      run: command.run,
+      attempt: command.attempt,
+      idempotency_key: command.idempotencyKey,
+      call: command.call,
+      timeout_ms: command.timeouts.startToCloseMs,
+      heartbeat_timeout_ms: command.timeouts.heartbeatTimeoutMs ?? null,
+      schedule_to_start_ms: command.timeouts.scheduleToStartMs ?? null,
+      traceparent,
+    }));
     // Re-running a queued older attempt would only be deduplicated downstream; a running one's result still
-    // counts. A first attempt of a first run has nothing to supersede.
-    if (command.attempt > 1 || command.run > 1) {
-      await manager.query(
-        `UPDATE ${this.tables.tasks} SET status = 'superseded', finished_at = now()
-         WHERE instance_id = $1 AND kind = $2 AND step_id = $3 AND status = 'pending'
-           AND (run < $4 OR (run = $4 AND attempt < $5))`,
-        [instanceId, kind, command.stepId, command.run, command.attempt],
-      );
-    }
-    const { startToCloseMs, scheduleToStartMs, heartbeatTimeoutMs } = command.timeouts;
+    // counts. Both parts see the rows as they were before the statement (one snapshot), as when they ran one
+    // after the other; a first attempt of a first run has nothing to supersede.
     await manager.query(
-      `INSERT INTO ${this.tables.tasks} (instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-         heartbeat_timeout_ms, schedule_deadline, traceparent)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, now() + $10::int * interval '1 millisecond', $11)
+      `WITH queued AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS q(instance_id text, kind text, step_id text, run int,
+           attempt int, idempotency_key text, call jsonb, timeout_ms int, heartbeat_timeout_ms int,
+           schedule_to_start_ms int, traceparent text)),
+       superseded AS (
+         UPDATE ${this.tables.tasks} AS t SET status = 'superseded', finished_at = now()
+         FROM queued q
+         WHERE (q.attempt > 1 OR q.run > 1)
+           AND t.instance_id = q.instance_id AND t.kind = q.kind AND t.step_id = q.step_id
+           AND t.status = 'pending' AND (t.run < q.run OR (t.run = q.run AND t.attempt < q.attempt)))
+       INSERT INTO ${this.tables.tasks} (instance_id, kind, step_id, run, attempt, idempotency_key, call,
+         timeout_ms, heartbeat_timeout_ms, schedule_deadline, traceparent)
+       SELECT instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms, heartbeat_timeout_ms,
+              now() + schedule_to_start_ms * interval '1 millisecond', traceparent
+       FROM queued
        ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING`,
-      [
-        instanceId,
-        kind,
-        command.stepId,
-        command.run,
-        command.attempt,
-        command.idempotencyKey,
-        JSON.stringify(command.call),
-        startToCloseMs,
-        heartbeatTimeoutMs ?? null,
-        scheduleToStartMs ?? null,
-        activeTraceparent() ?? null,
-      ],
+      [JSON.stringify(rows)],
     );
+    const runner = manager.queryRunner;
+    if (runner?.isTransactionActive) tasksQueuedBy.add(runner);
   }
 
-  async abandonQueued(manager: EntityManager, instanceId: string): Promise<void> {
+  async abandonQueued(manager: EntityManager, instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
     await manager.query(
-      `UPDATE ${this.tables.tasks} SET status = 'abandoned', finished_at = now() WHERE instance_id = $1 AND status = 'pending'`,
-      [instanceId],
+      `UPDATE ${this.tables.tasks} SET status = 'abandoned', finished_at = now()
+       WHERE instance_id = ANY($1::text[]) AND status = 'pending'`,
+      [instanceIds],
     );
   }
 
@@ -375,13 +446,34 @@ class PostgresTasks implements TaskRepository {
     }));
   }
 
-  async finish(manager: EntityManager, task: ClaimedTask, succeeded: boolean): Promise<void> {
+  // Two updates of disjoint rows (running ones done, pending ones superseded), each joined on an index.
+  async finish(manager: EntityManager, finished: readonly FinishedTask[]): Promise<void> {
+    if (finished.length === 0) return;
     await manager.query(
-      `UPDATE ${this.tables.tasks} SET status = CASE WHEN id = $1 THEN 'done' ELSE 'superseded' END,
-         finished_at = now()
-       WHERE (id = $1 AND status = 'running')
-          OR ($2 AND instance_id = $3 AND kind = $4 AND step_id = $5 AND run = $6 AND status = 'pending')`,
-      [task.id, succeeded, task.instanceId, task.kind, task.stepId, task.run],
+      `WITH finished AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+           AS f(id bigint, succeeded boolean, instance_id text, kind text, step_id text, run int)),
+       done AS (
+         UPDATE ${this.tables.tasks} AS t SET status = 'done', finished_at = now()
+         FROM finished f WHERE t.id = f.id AND t.status = 'running' RETURNING 1),
+       superseded AS (
+         UPDATE ${this.tables.tasks} AS t SET status = 'superseded', finished_at = now()
+         FROM finished f
+         WHERE f.succeeded AND t.instance_id = f.instance_id AND t.kind = f.kind AND t.step_id = f.step_id
+           AND t.run = f.run AND t.status = 'pending' RETURNING 1)
+       SELECT (SELECT count(*) FROM done) AS done, (SELECT count(*) FROM superseded) AS superseded`,
+      [
+        JSON.stringify(
+          finished.map(({ task, succeeded }) => ({
+            id: task.id,
+            succeeded,
+            instance_id: task.instanceId,
+            kind: task.kind,
+            step_id: task.stepId,
+            run: task.run,
+          })),
+        ),
+      ],
     );
   }
 
@@ -428,10 +520,12 @@ class PostgresTimers implements TimerRepository {
     );
   }
 
-  async cancelAll(manager: EntityManager, instanceId: string): Promise<void> {
+  async cancelAll(manager: EntityManager, instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
     await manager.query(
-      `UPDATE ${this.tables.timers} SET status = 'cancelled' WHERE instance_id = $1 AND status = 'scheduled'`,
-      [instanceId],
+      `UPDATE ${this.tables.timers} SET status = 'cancelled'
+       WHERE instance_id = ANY($1::text[]) AND status = 'scheduled'`,
+      [instanceIds],
     );
   }
 

@@ -70,6 +70,11 @@ export interface InstanceRepository {
   /** Loads and locks the instance for this transaction, so transitions of one instance never interleave. */
   lock(manager: EntityManager, instanceId: string): Promise<StoredInstance | undefined>;
   /**
+   * Loads and locks several instances in one statement, in id order (so two transactions locking overlapping
+   * sets never wait on each other in a cycle); ids not found are absent from the map.
+   */
+  lockAll(manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>>;
+  /**
    * Inserts a new instance, naming the governance release it starts under (if one is in force); false when
    * the id exists already (a redelivered start).
    */
@@ -81,7 +86,8 @@ export interface InstanceRepository {
   ): Promise<boolean>;
   /** Takes back an instance inserted in this transaction (before anything else was written for it). */
   discard(manager: EntityManager, instanceId: string): Promise<void>;
-  update(manager: EntityManager, state: WorkflowInstanceState): Promise<void>;
+  /** Stores the checkpoints of instances this transaction locked, in one statement. */
+  update(manager: EntityManager, states: readonly WorkflowInstanceState[]): Promise<void>;
   find(
     manager: EntityManager,
     instanceId: string,
@@ -103,14 +109,17 @@ export interface TransitionEntry {
   readonly appliedAt: Date;
 }
 
+/** One applied input as the log records it: the state it led to, the input, the events it emitted. */
+export interface TransitionRecord {
+  readonly state: WorkflowInstanceState;
+  readonly input: unknown;
+  readonly events: readonly unknown[];
+}
+
 /** The transition log: one entry per applied input. */
 export interface TransitionRepository {
-  append(
-    manager: EntityManager,
-    state: WorkflowInstanceState,
-    input: unknown,
-    events: readonly unknown[],
-  ): Promise<void>;
+  /** Appends the entries of one transaction's transitions in one statement. */
+  append(manager: EntityManager, entries: readonly TransitionRecord[]): Promise<void>;
   /** Oldest first. */
   history(manager: EntityManager, instanceId: string): Promise<TransitionEntry[]>;
 }
@@ -128,6 +137,12 @@ export interface TombstoneRepository {
 }
 
 export type TaskCommand = Extract<EngineCommand, { type: 'executeTask' | 'executeCompensation' }>;
+
+/** An attempt to queue for an instance. */
+export interface QueuedTask {
+  readonly instanceId: string;
+  readonly command: TaskCommand;
+}
 
 /** A task attempt a worker claimed, with what its connector call needs of the instance. */
 export interface ClaimedTask {
@@ -150,19 +165,27 @@ export interface ClaimedTask {
   readonly correlationId: string;
 }
 
+export interface FinishedTask {
+  readonly task: ClaimedTask;
+  readonly succeeded: boolean;
+}
+
 /** The task queue (ADR 0005): attempts queued by transitions, claimed by workers, timed out by the poller. */
 export interface TaskRepository {
-  /** Queues an attempt; a new attempt supersedes older ones of its step still queued (never a running one). */
-  enqueue(manager: EntityManager, instanceId: string, command: TaskCommand): Promise<void>;
-  /** A finished instance's queued attempts can never matter again. */
-  abandonQueued(manager: EntityManager, instanceId: string): Promise<void>;
+  /**
+   * Queues attempts (in one statement, each carrying the trace context active now); a new attempt supersedes
+   * older ones of its step still queued (never a running one).
+   */
+  enqueue(manager: EntityManager, queued: readonly QueuedTask[]): Promise<void>;
+  /** Finished instances' queued attempts can never matter again. */
+  abandonQueued(manager: EntityManager, instanceIds: readonly string[]): Promise<void>;
   /**
    * Marks up to `limit` queued attempts running with a lease (their start-to-close or heartbeat timeout plus
    * `leaseGraceMs`), skipping rows other transactions hold: it never waits on an instance's transaction.
    */
   claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]>;
-  /** Marks the attempt done; after a success, also supersedes the queued attempts of its run. */
-  finish(manager: EntityManager, task: ClaimedTask, succeeded: boolean): Promise<void>;
+  /** Marks the attempts done; after a success, also supersedes the queued attempts of its run. */
+  finish(manager: EntityManager, finished: readonly FinishedTask[]): Promise<void>;
   /** Renews a running attempt's lease, never past its start-to-close. */
   heartbeat(manager: EntityManager, taskId: string, leaseGraceMs: number): Promise<void>;
   /** Marks the attempt timed out if it still is overdue; false when something else won. */
@@ -173,8 +196,8 @@ export interface TaskRepository {
 export interface TimerRepository {
   schedule(manager: EntityManager, instanceId: string, command: ScheduleTimerCommand): Promise<void>;
   cancel(manager: EntityManager, instanceId: string, command: CancelTimerCommand): Promise<void>;
-  /** A finished instance waits for nothing. */
-  cancelAll(manager: EntityManager, instanceId: string): Promise<void>;
+  /** Finished instances wait for nothing. */
+  cancelAll(manager: EntityManager, instanceIds: readonly string[]): Promise<void>;
   /** Marks the timer fired if it still is scheduled; false when something else won. */
   fire(manager: EntityManager, instanceId: string, timerId: string): Promise<boolean>;
 }
