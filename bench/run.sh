@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks print their figures; they are never timed tests. Usage: bench/run.sh [kafka|workflow|retrieval|expression|all]
+# Benchmarks print their figures; they are never timed tests. Usage: bench/run.sh [kafka|workflow|retrieval|expression|pipeline|…|all]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund

@@ -1,0 +1,438 @@
+// The pipeline end to end: generated order.placed events through ingestion's HTTP API → case event → decision
+// (offline planner) → five-step order-routing workflow completed, with the five services as separate processes
+// on the local Kafka and Postgres (the e2e fixture). Burst: every case sent as fast as ingestion answers, the
+// figure is cases whose workflow completed per second. Paced at half the burst figure: event→decision and
+// event→workflow-complete latency per case. Every time comes from the records: the case's event time (set by
+// the sender when it sends) and the Kafka timestamps of its decision and of its instance's completion, so a
+// slow reader here cannot inflate a figure. In the same run: raw kafkajs produce→consume of the run's own
+// case-event records (same keys, values, headers), resident memory and CPU of every service process, the
+// machine's load, and the embedded demo's wall time on the bundled data.
+// Run: npm run bench -- pipeline   (BENCH_CASES, BENCH_PACED_SECONDS, BENCH_DEMO=0 to skip the demo)
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  type CaseEvent,
+  type DecisionRecord,
+  decodeEvent,
+  type TopicDefinition,
+  topics as registry,
+  type WorkflowEvent,
+} from '@keel/contracts';
+import { HttpIngestionClient, type NumberedEvent } from '@keel/ingestion-client';
+import { isolatedTopic, testKafka, testTokens, uniqueName, waitFor } from '@keel/testing';
+import type { Consumer, IHeaders } from 'kafkajs';
+import { PipelinePlatform, pipelineServices } from '../test/e2e/fixtures/pipeline-platform';
+
+const tenant = 'acme';
+const burstCases = Number(process.env.BENCH_CASES ?? 1_000);
+const pacedSeconds = Number(process.env.BENCH_PACED_SECONDS ?? 20);
+const batchSize = 50;
+const senders = 4;
+const terminal = new Set(['completed', 'failed', 'compensated', 'cancelled']);
+const targets = { casesPerSecond: 500, decisionP99Ms: 50, completeP99Ms: 250, rssMb: 300, demoSeconds: 30 };
+
+/** An order the bundled order-routing template completes: in the EU (no carrier question), in stock, parcel weight. */
+function order(run: string, n: number): NumberedEvent {
+  const now = Date.now();
+  return {
+    line: n + 1,
+    event: {
+      tenant,
+      system: 'order-system',
+      eventType: 'order.placed',
+      schemaVersion: 1,
+      payload: {
+        eventId: `${run}-${n}`,
+        orderId: `${run}-${n}`,
+        occurredAt: new Date(now).toISOString(),
+        customerId: `cust-${n % 200}`,
+        region: 'EU',
+        weightKg: 0.4 + (n % 9),
+        promisedBy: new Date(now + 2 * 86_400_000).toISOString(),
+        address: { country: 'DE', postalCode: '10115', city: 'Berlin', street: `${n % 90} Main Street` },
+        lines: [
+          { sku: `SKU-${100 + (n % 30)}`, quantity: 1 + (n % 3), unitPrice: 9.5 },
+          { sku: 'SKU-200', quantity: 2, unitPrice: 4.99 },
+        ],
+      },
+    },
+  };
+}
+
+interface CaseTimes {
+  run: string;
+  eventAt: number;
+  decisionAt?: number;
+  instanceId?: string;
+  restedAt?: number;
+  outcome?: string;
+}
+
+/** Reads the case, decision and workflow topics and keeps, per case, the timestamps of its records. */
+class PipelineWatch {
+  readonly cases = new Map<string, CaseTimes>();
+  /** The case-event records as they are on the broker, for the raw Kafka run of the same records. */
+  readonly caseRecords: Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }> = [];
+  private readonly early = new Map<string, Array<(times: CaseTimes) => void>>();
+  private readonly instanceCase = new Map<string, string>();
+  private consumer: Consumer | undefined;
+
+  constructor(private readonly topics: typeof registry) {}
+
+  async start(): Promise<void> {
+    const { caseEvents, decisions, workflowEvents } = this.topics;
+    const byName = new Map<string, TopicDefinition>(
+      [caseEvents, decisions, workflowEvents].map((topic) => [topic.name, topic]),
+    );
+    this.consumer = testKafka().consumer({ groupId: uniqueName('pipeline-watch'), maxWaitTimeInMs: 50 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...byName.keys()], fromBeginning: true });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: 6,
+      eachMessage: ({ topic, message }) => {
+        const definition = byName.get(topic);
+        if (!definition) return Promise.resolve();
+        const at = Number(message.timestamp);
+        const event = decodeEvent(definition, {
+          key: message.key,
+          value: message.value,
+          headers: message.headers ?? {},
+        });
+        if (topic === caseEvents.name) {
+          const data = event.data as CaseEvent;
+          this.caseRecords.push({ key: message.key, value: message.value, headers: message.headers ?? {} });
+          const times: CaseTimes = {
+            run: data.source.eventId.split('-')[0] ?? '',
+            eventAt: Date.parse(data.occurredAt),
+          };
+          this.cases.set(data.caseId, times);
+          for (const apply of this.early.get(data.caseId) ?? []) apply(times);
+          this.early.delete(data.caseId);
+        } else if (topic === decisions.name) {
+          const data = event.data as DecisionRecord;
+          if (data.mode === 'production' && data.action.tool === 'start_workflow')
+            this.onCase(data.caseId, (times) => {
+              times.decisionAt = Math.min(times.decisionAt ?? at, at);
+            });
+        } else {
+          const data = event.data as WorkflowEvent;
+          const caseId = event.subject ?? this.instanceCase.get(data.instanceId);
+          if (!caseId) return Promise.resolve();
+          this.instanceCase.set(data.instanceId, caseId);
+          if (terminal.has(data.status))
+            this.onCase(caseId, (times) => {
+              times.instanceId = data.instanceId;
+              if (times.restedAt === undefined || at < times.restedAt) {
+                times.restedAt = at;
+                times.outcome = data.status;
+              }
+            });
+        }
+        return Promise.resolve();
+      },
+    });
+  }
+
+  /** Partitions of different topics are read independently: a decision may be read before its case event. */
+  private onCase(caseId: string, apply: (times: CaseTimes) => void): void {
+    const times = this.cases.get(caseId);
+    if (times) apply(times);
+    else this.early.set(caseId, [...(this.early.get(caseId) ?? []), apply]);
+  }
+
+  ofRun(run: string): CaseTimes[] {
+    return [...this.cases.values()].filter((times) => times.run === run);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+const quantile = (values: number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+};
+
+/** Peak resident size and CPU seconds of every service process while a run lasts. */
+class ProcessSampler {
+  private readonly peakRssKb = new Map<string, number>();
+  private readonly cpuStart = new Map<string, number>();
+  private readonly cpuEnd = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly processes: ReadonlyArray<{ label: string; pid: number }>) {}
+
+  private static rssKb(pid: number): number {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(match?.[1] ?? Number.NaN);
+  }
+
+  /** utime + stime in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
+  private static cpuSeconds(pid: number): number {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+
+  private sample(): void {
+    for (const { label, pid } of this.processes)
+      this.peakRssKb.set(label, Math.max(this.peakRssKb.get(label) ?? 0, ProcessSampler.rssKb(pid)));
+  }
+
+  start(): void {
+    for (const { label, pid } of this.processes) this.cpuStart.set(label, ProcessSampler.cpuSeconds(pid));
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 250);
+  }
+
+  stop(): Array<{ label: string; peakRssMb: number; cpuSeconds: number }> {
+    clearInterval(this.timer);
+    this.sample();
+    for (const { label, pid } of this.processes) this.cpuEnd.set(label, ProcessSampler.cpuSeconds(pid));
+    return this.processes.map(({ label }) => ({
+      label,
+      peakRssMb: (this.peakRssKb.get(label) ?? Number.NaN) / 1024,
+      cpuSeconds: (this.cpuEnd.get(label) ?? 0) - (this.cpuStart.get(label) ?? 0),
+    }));
+  }
+}
+
+async function sendAll(client: HttpIngestionClient, batches: NumberedEvent[][], concurrency: number) {
+  const queue = [...batches];
+  let rejected = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        const results = await client.send(batch);
+        rejected += results.filter((result) => result.outcome !== 'accepted').length;
+      }
+    }),
+  );
+  if (rejected > 0) throw new Error(`${rejected} events not accepted`);
+}
+
+async function rested(watch: PipelineWatch, run: string, count: number, timeoutMs: number): Promise<void> {
+  await waitFor(
+    () => Promise.resolve(watch.ofRun(run).filter((times) => times.restedAt !== undefined).length >= count),
+    { timeoutMs, intervalMs: 200, what: `${count} cases of run ${run} at rest` },
+  ).catch((error: unknown) => {
+    const seen = watch.ofRun(run);
+    console.error(
+      `${String(error)}: ${seen.length} case events, ${seen.filter((t) => t.decisionAt).length} decided, ` +
+        `${seen.filter((t) => t.restedAt).length} at rest`,
+    );
+    throw error;
+  });
+}
+
+/** Raw kafkajs, as the kafka bench runs it: idempotent producer, acks=all, batches of 100, 6 partitions. */
+async function rawKafka(records: PipelineWatch['caseRecords']): Promise<{ perSecond: number; seconds: number }> {
+  const kafka = testKafka();
+  const topic = await isolatedTopic(kafka, registry.caseEvents, 6);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer = kafka.consumer({ groupId: uniqueName('raw'), maxWaitTimeInMs: 50 });
+  let consumed = 0;
+  await Promise.all([producer.connect(), consumer.connect()]);
+  await consumer.subscribe({ topic: topic.name, fromBeginning: true });
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachMessage: () => {
+      consumed++;
+      return Promise.resolve();
+    },
+  });
+  const started = performance.now();
+  for (let start = 0; start < records.length; start += 100)
+    await producer.send({ topic: topic.name, acks: -1, messages: records.slice(start, start + 100) });
+  await waitFor(() => Promise.resolve(consumed >= records.length), { timeoutMs: 300_000, intervalMs: 10 });
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all([producer.disconnect(), consumer.disconnect()]);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic.name, `${topic.name}.dlq`] }).catch(() => undefined);
+  await admin.disconnect();
+  return { perSecond: records.length / seconds, seconds };
+}
+
+/** The README's main command on the bundled data, until it prints its summary and exits. */
+async function demoWallSeconds(): Promise<number> {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    ['-r', './tools/register.js', 'tools/demo/main.ts', '--exit', '--port-base', '0', '--no-progress'],
+    { cwd: join(__dirname, '..'), stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`demo exited ${code}: ${errors.slice(-2000)}`);
+  return (performance.now() - started) / 1000;
+}
+
+function outcomesOf(times: CaseTimes[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { outcome } of times)
+    if (outcome && outcome !== 'completed') counts[outcome] = (counts[outcome] ?? 0) + 1;
+  return counts;
+}
+
+function met(ok: boolean): string {
+  return ok ? 'met' : 'NOT met';
+}
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg();
+  const platform = await PipelinePlatform.start({
+    env: { INGESTION_RATE_LIMIT: '100000000' },
+    defaultStock: 100_000_000,
+  });
+  const watch = new PipelineWatch(platform.topics);
+  const client = new HttpIngestionClient({
+    url: platform.url('ingestion'),
+    authorization: () => testTokens.bearer(tenant, 'operator'),
+  });
+  const processes = pipelineServices.flatMap((service) =>
+    platform.services[service].map((child, replica) => {
+      if (child.pid === undefined) throw new Error(`${service} has no process`);
+      return { label: `${service}#${replica}`, pid: child.pid };
+    }),
+  );
+  const rows: Array<Record<string, string | number>> = [];
+  let demo: number | undefined;
+  let stopped = false;
+  try {
+    await watch.start();
+    // A few cases first so every service has its connections, caches and compiled paths warm.
+    const warm = Array.from({ length: 20 }, (_, n) => order('warm', n));
+    await sendAll(client, [warm], 1);
+    await rested(watch, 'warm', warm.length, 120_000);
+
+    // Burst: all cases sent by four senders in batches of 50, as fast as ingestion answers.
+    const burstSampler = new ProcessSampler(processes);
+    burstSampler.start();
+    const burstStarted = Date.now();
+    const burst = Array.from({ length: burstCases }, (_, n) => order('burst', n));
+    const batches = Array.from({ length: Math.ceil(burst.length / batchSize) }, (_, n) =>
+      burst.slice(n * batchSize, (n + 1) * batchSize),
+    );
+    await sendAll(client, batches, senders);
+    const sentSeconds = (Date.now() - burstStarted) / 1000;
+    await rested(watch, 'burst', burstCases, 900_000);
+    const burstUsage = burstSampler.stop();
+    const loadAfterBurst = loadavg();
+    const burstTimes = watch.ofRun('burst');
+    const lastDecision = Math.max(...burstTimes.map((times) => times.decisionAt ?? Number.NaN));
+    const lastRest = Math.max(...burstTimes.map((times) => times.restedAt ?? Number.NaN));
+    const completed = burstTimes.filter((times) => times.outcome === 'completed').length;
+    const casesPerSecond = completed / ((lastRest - burstStarted) / 1000);
+    const decisionsPerSecond = burstCases / ((lastDecision - burstStarted) / 1000);
+
+    // Paced at half the burst figure: one small batch every 50 ms.
+    const rate = Math.max(1, casesPerSecond / 2);
+    const pacedCount = Math.max(50, Math.round(rate * pacedSeconds));
+    const perTick = Math.max(1, Math.round(rate / 20));
+    const pacedSampler = new ProcessSampler(processes);
+    pacedSampler.start();
+    const pacedStarted = performance.now();
+    for (let sent = 0; sent < pacedCount; sent += perTick) {
+      const due = pacedStarted + (sent / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const batch = Array.from({ length: Math.min(perTick, pacedCount - sent) }, (_, n) =>
+        order('paced', sent + n),
+      );
+      // Not awaited in order: a slow answer must not delay the next send past its due time.
+      void sendAll(client, [batch], 1).catch((error: unknown) => console.error(error));
+    }
+    await rested(watch, 'paced', pacedCount, 600_000);
+    const pacedUsage = pacedSampler.stop();
+    const paced = watch.ofRun('paced');
+    const toDecision = paced.flatMap((times) =>
+      times.decisionAt === undefined ? [] : [times.decisionAt - times.eventAt],
+    );
+    const toComplete = paced.flatMap((times) =>
+      times.outcome === 'completed' && times.restedAt !== undefined ? [times.restedAt - times.eventAt] : [],
+    );
+
+    const raw = await rawKafka(watch.caseRecords.slice(0, burstCases + warm.length));
+    const loadAfter = loadavg();
+    await watch.stop();
+    await platform.stop();
+    stopped = true;
+    if (process.env.BENCH_DEMO !== '0') demo = await demoWallSeconds();
+
+    console.log(
+      `Pipeline: five services as processes (1 replica each), offline planner, local Kafka (6 partitions) and ` +
+        `Postgres; ${cpus().length} cores shared with other work; load average (1, 5, 15 min) ` +
+        `${[loadBefore, loadAfterBurst, loadAfter].map((load) => load.map((l) => l.toFixed(1)).join(' ')).join(' / ')} ` +
+        `before / after the burst / after the paced and raw runs.`,
+    );
+    console.log(
+      `Burst: ${burstCases} order.placed events over HTTP in batches of ${batchSize} from ${senders} senders ` +
+        `(sent in ${sentSeconds.toFixed(1)} s); ${completed} workflows completed, ` +
+        `others rested as ${JSON.stringify(outcomesOf(burstTimes))}. ` +
+        `Paced: ${pacedCount} cases at ${rate.toFixed(1)}/s (half the burst figure), ` +
+        `${toComplete.length} completed, others rested as ${JSON.stringify(outcomesOf(paced))}.`,
+    );
+    const row = (figure: string, value: string, target: string, verdict: string) =>
+      rows.push({ figure, value, target, verdict });
+    row(
+      'end to end, burst (cases/s to workflow completed)',
+      casesPerSecond.toFixed(1),
+      `≥ ${targets.casesPerSecond}`,
+      met(casesPerSecond >= targets.casesPerSecond),
+    );
+    row('  of which event → decision (decisions/s)', decisionsPerSecond.toFixed(1), '', '');
+    row('raw kafkajs produce→consume, same records', raw.perSecond.toFixed(0), '', '');
+    row('ratio end to end / raw Kafka', (casesPerSecond / raw.perSecond).toFixed(4), '', '');
+    row('paced p50 event → decision (ms)', quantile(toDecision, 0.5).toFixed(0), '', '');
+    row(
+      'paced p99 event → decision (ms)',
+      quantile(toDecision, 0.99).toFixed(0),
+      `≤ ${targets.decisionP99Ms}`,
+      met(quantile(toDecision, 0.99) <= targets.decisionP99Ms),
+    );
+    row('paced p50 event → workflow complete (ms)', quantile(toComplete, 0.5).toFixed(0), '', '');
+    row(
+      'paced p99 event → workflow complete (ms)',
+      quantile(toComplete, 0.99).toFixed(0),
+      `≤ ${targets.completeP99Ms}`,
+      met(quantile(toComplete, 0.99) <= targets.completeP99Ms),
+    );
+    for (const [index, usage] of burstUsage.entries()) {
+      const peak = Math.max(usage.peakRssMb, pacedUsage[index]?.peakRssMb ?? 0);
+      row(
+        `${usage.label} peak RSS MB (CPU s burst / paced)`,
+        `${peak.toFixed(0)} (${usage.cpuSeconds.toFixed(1)} / ${(pacedUsage[index]?.cpuSeconds ?? 0).toFixed(1)})`,
+        `≤ ${targets.rssMb}`,
+        met(peak <= targets.rssMb),
+      );
+    }
+    if (demo !== undefined)
+      row(
+        'embedded demo wall time on the bundled data (s)',
+        demo.toFixed(1),
+        `< ${targets.demoSeconds}`,
+        met(demo < targets.demoSeconds),
+      );
+    console.table(rows);
+  } catch (error) {
+    if (!stopped) {
+      await watch.stop().catch(() => undefined);
+      await platform.stop().catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
