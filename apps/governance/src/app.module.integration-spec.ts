@@ -11,6 +11,7 @@ serviceAppContract({
     'MessagingDeliveryCounts1764200000000',
     'GovernanceTables1764300000200',
     'GovernanceInboxLineage1764600000300',
+    'GovernanceHoldDeadlines1764600000400',
     'GovernanceQuality1764900000100',
   ],
   module: (env) =>
