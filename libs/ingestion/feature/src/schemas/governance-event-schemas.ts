@@ -18,7 +18,7 @@ export interface EventSchemaRegistry {
 }
 
 const summariesSchema = z.array(
-  z.looseObject({ kind: z.string(), name: z.string(), version: z.number().int().min(1) }),
+  z.looseObject({ kind: z.string(), name: z.string(), latestVersion: z.number().int().min(1) }),
 );
 const versionsSchema = z.array(
   z.looseObject({
@@ -40,7 +40,7 @@ export class GovernanceEventSchemas implements EventSchemaRegistry {
     const summaries = summariesSchema.parse(await this.governance.read('/v1/artifacts'));
     return summaries
       .filter((summary) => summary.kind === 'event-schema')
-      .map(({ name, version }) => ({ name, version }));
+      .map(({ name, latestVersion }) => ({ name, version: latestVersion }));
   }
 
   async versions(name: string): Promise<RegistryEventSchema[]> {

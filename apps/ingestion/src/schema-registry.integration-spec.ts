@@ -1,0 +1,215 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { namespacedTopics } from '@keel/contracts';
+import { ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
+import {
+  scratchDatabase,
+  type ScratchDatabase,
+  startTsProcess,
+  testAccessEnv,
+  testKafka,
+  testKafkaBrokers,
+  type TestProcess,
+  testTokens,
+  testTopicScope,
+  waitFor,
+} from '@keel/testing';
+import orderSystemV2 from '../../../libs/ingestion/domain/src/sources/order-system.v2.json';
+
+const tenant = 'acme';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** A service's `main.ts` as a process on a fixed port, ready when `/health/ready` answers. */
+async function startService(entry: string, env: Record<string, string>): Promise<TestProcess> {
+  const service = startTsProcess(join(__dirname, entry), {
+    ...testAccessEnv,
+    KAFKA_BROKERS: testKafkaBrokers.join(','),
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  await waitFor(
+    async () => {
+      if (service.child.exitCode !== null) throw new Error(`${entry} exited:\n${service.output()}`);
+      return (await fetch(`http://127.0.0.1:${env.PORT}/health/ready`).catch(() => undefined))?.ok === true;
+    },
+    { timeoutMs: 120_000, intervalMs: 250, what: `${entry} ready` },
+  );
+  return service;
+}
+
+async function call(
+  url: string,
+  method: string,
+  role: 'operator' | 'admin' | 'viewer',
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      ...(await testTokens.headers(tenant, role)),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** An order of order-system in the payload shape of `schemaVersion` (v1; v2 and the v3 registered here). */
+const order = (eventId: string, schemaVersion: number) => ({
+  tenant,
+  system: 'order-system',
+  eventType: 'order.placed',
+  schemaVersion,
+  payload: {
+    eventId,
+    orderId: `O-${eventId.replace(/[^A-Za-z0-9-]/g, '-')}`,
+    occurredAt: '2026-12-01T09:00:00Z',
+    region: 'EU',
+    address: { country: 'DE', postalCode: '10115', city: 'Berlin' },
+    lines: [{ sku: 'sku-1', quantity: 1 }],
+    ...(schemaVersion === 1
+      ? { customerId: 'c-1', weightKg: 2 }
+      : { customer: { id: 'c-1' }, weightGrams: 2000 }),
+  },
+});
+
+/**
+ * Source schemas from governance's registry, on real Kafka and Postgres with both services as processes:
+ * a version registered in governance is accepted by the running ingestion service within seconds, beside
+ * the versions already in force; an unknown version is refused naming it; a restarted ingestion service
+ * admits the adopted version with governance gone, from its own schema.
+ */
+describe('ingestion follows event-schema versions in governance', () => {
+  const namespace = testTopicScope('schemas');
+  let governanceDb: ScratchDatabase;
+  let ingestionDb: ScratchDatabase;
+  let governance: TestProcess | undefined;
+  let ingestion: TestProcess | undefined;
+  let governanceUrl = '';
+  let ingestionUrl = '';
+  const ingestionEnv: Record<string, string> = {};
+
+  const startIngestion = async () => {
+    const port = await freePort();
+    ingestionUrl = `http://127.0.0.1:${port}`;
+    ingestion = await startService('main.ts', { ...ingestionEnv, PORT: String(port) });
+  };
+  const post = (body: unknown) => call(`${ingestionUrl}/v1/events`, 'POST', 'operator', body);
+
+  beforeAll(async () => {
+    await ensureTopics(testKafka(), topicSpecsWithDeadLetters(Object.values(namespacedTopics(namespace))));
+    governanceDb = await scratchDatabase('keel_governance_schemas');
+    ingestionDb = await scratchDatabase('keel_ingestion_schemas');
+    const governancePort = await freePort();
+    governanceUrl = `http://127.0.0.1:${governancePort}`;
+    governance = await startService('../../governance/src/main.ts', {
+      PORT: String(governancePort),
+      DATABASE_URL: governanceDb.url,
+      KEEL_TOPIC_NAMESPACE: namespace,
+      GOVERNANCE_AUDIT_KEY: 'ingestion-schemas-audit-key-0123456789',
+      GOVERNANCE_RATE_LIMIT: '100000',
+    });
+    const key = await call(`${governanceUrl}/v1/api-keys`, 'POST', 'admin', {
+      client: 'ingestion-service',
+      roles: ['viewer'],
+    });
+    Object.assign(ingestionEnv, {
+      DATABASE_URL: ingestionDb.url,
+      KEEL_TOPIC_NAMESPACE: namespace,
+      GOVERNANCE_URL: governanceUrl,
+      GOVERNANCE_API_KEY: String(key.body.key),
+      INGESTION_SCHEMA_REFRESH_MS: '200',
+    });
+    await startIngestion();
+  }, 300_000);
+
+  afterAll(async () => {
+    await ingestion?.kill('SIGTERM');
+    await governance?.kill('SIGTERM');
+    await ingestionDb?.drop();
+    await governanceDb?.drop();
+  });
+
+  it('refuses an unknown version with 422 naming it, then accepts it within seconds of its registration', async () => {
+    const refused = await post(order('v3-before', 3));
+    expect(refused).toMatchObject({
+      status: 422,
+      body: {
+        error: 'unknown-schema-version',
+        message: 'order-system has no schema version 3',
+        violations: [{ path: 'schemaVersion', message: 'unknown version; known: 1, 2' }],
+      },
+    });
+
+    const v3 = { ...orderSystemV2, version: 3, description: 'Order system v3: v2 with an optional channel.' };
+    const registered = await call(
+      `${governanceUrl}/v1/artifacts/event-schema/order-system/versions`,
+      'POST',
+      'operator',
+      { content: v3 },
+    );
+    expect(registered.status).toBe(201);
+    const registeredAt = Date.now();
+    const accepted = await waitFor(
+      async () => {
+        const answer = await post(order(`v3-${Date.now()}`, 3));
+        return answer.status === 202 ? answer : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: 'order-system@3 accepted' },
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${ingestion?.output() ?? ''}`);
+    });
+    const seconds = (Date.now() - registeredAt) / 1000;
+    process.stdout.write(`event-schema registered → accepted by ingestion in ${seconds.toFixed(2)} s\n`);
+    expect(accepted.body).toMatchObject({ outcome: 'accepted' });
+
+    // The versions already in force stay live beside it: a submission names the one it is built for.
+    expect(await post(order('v1-after', 1))).toMatchObject({ status: 202 });
+    expect(await post(order('v2-after', 2))).toMatchObject({ status: 202 });
+    const sources = (await fetch(`${ingestionUrl}/v1/sources`, {
+      headers: await testTokens.headers(tenant, 'viewer'),
+    }).then((response) => response.json())) as Array<{ system: string; versions: number[] }>;
+    expect(sources.find((source) => source.system === 'order-system')?.versions).toEqual([1, 2, 3]);
+    expect(await (await fetch(`${ingestionUrl}/metrics`)).text()).toMatch(
+      /^keel_ingestion_schema_versions_total\{[^}]*outcome="adopted"[^}]*\} 1$/m,
+    );
+  });
+
+  it('refuses a registry version that would change a version already in force, keeping the old one', async () => {
+    const changed = { ...orderSystemV2, version: 3, eventTypes: ['order.cancelled'] };
+    await call(`${governanceUrl}/v1/artifacts/event-schema/order-system/versions`, 'POST', 'operator', {
+      content: changed,
+    });
+
+    await waitFor(
+      async () =>
+        /^keel_ingestion_schema_versions_total\{[^}]*outcome="conflict"[^}]*\} 1$/m.test(
+          await (await fetch(`${ingestionUrl}/metrics`)).text(),
+        ),
+      { timeoutMs: 10_000, intervalMs: 100, what: 'the conflicting version looked at' },
+    );
+    expect(await post(order('v3-still', 3))).toMatchObject({ status: 202 });
+  });
+
+  it('admits the adopted version after a restart with governance gone, from its own schema', async () => {
+    await governance?.kill('SIGTERM');
+    governance = undefined;
+    await ingestion?.kill('SIGTERM');
+    await startIngestion();
+
+    expect(await post(order('v3-restarted', 3))).toMatchObject({ status: 202 });
+    expect(await post(order('v4-restarted', 4))).toMatchObject({
+      status: 422,
+      body: { error: 'unknown-schema-version', violations: [{ path: 'schemaVersion' }] },
+    });
+  });
+});
