@@ -22,7 +22,11 @@ export {
 export { EventPublisher } from './event-publisher';
 export { createKafka, kafkaClient, type KafkaClientOptions } from './kafka-client';
 export type { KafkaAdminPort, KafkaConsumerPort, KafkaPort, KafkaProducerPort } from './kafka-port';
-export { inProcessBusAt, serveInProcessBus, type InProcessBusClients } from './in-process/in-process-registry';
+export {
+  inProcessBusAt,
+  serveInProcessBus,
+  type InProcessBusClients,
+} from './in-process/in-process-registry';
 export { InProcessBus, type InProcessBusOptions, type StoredRecord } from './in-process/in-process-bus';
 export { kafkaReadinessCheck } from './kafka-readiness';
 export { MessagingRetention, type MessagingRetentionOptions } from './messaging-retention';
@@ -44,8 +48,12 @@ export {
   topicSpecsWithDeadLetters,
   type TopicSpec,
 } from './topic-provisioner';
-export { KafkaEventContext } from './nest/kafka-event.context';
-export { KafkaEventErrorFilter, KafkaEventHandlers } from './nest/kafka-event-handlers.decorator';
+export { KafkaEventContext, KafkaEventRunContext } from './nest/kafka-event.context';
+export {
+  EventRunPattern,
+  KafkaEventErrorFilter,
+  KafkaEventHandlers,
+} from './nest/kafka-event-handlers.decorator';
 export { KafkaEventTransport, type KafkaEventTransportOptions } from './nest/kafka-event.transport';
 export {
   KAFKA,

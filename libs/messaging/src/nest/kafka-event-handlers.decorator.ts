@@ -1,4 +1,5 @@
 import { applyDecorators, Catch, Controller, type RpcExceptionFilter, UseFilters } from '@nestjs/common';
+import { EventPattern } from '@nestjs/microservices';
 import { type Observable, throwError } from 'rxjs';
 
 /**
@@ -16,4 +17,17 @@ export class KafkaEventErrorFilter implements RpcExceptionFilter<unknown> {
 /** Marks a controller of `@EventPattern` handlers served by `KafkaEventTransport`. */
 export function KafkaEventHandlers(): ClassDecorator {
   return applyDecorators(Controller(), UseFilters(new KafkaEventErrorFilter()));
+}
+
+/** The `@EventPattern` extra that marks a run handler (read by `KafkaEventTransport`). */
+export const eventRunsExtra = 'keelEventRuns';
+
+/**
+ * Like `@EventPattern(<topic key>)`, but the handler takes whole runs (`subscribeRuns`): `@Payload()` is the
+ * run's fresh events of one partition, in order, and `@Ctx()` a `KafkaEventRunContext` whose transaction also
+ * records their ids — so all their effects can go in one statement. When the call fails, the run is redone a
+ * record at a time (each a run of one): the handler must not assume a run's size, only its order.
+ */
+export function EventRunPattern(topicKey: string): MethodDecorator {
+  return EventPattern(topicKey, { [eventRunsExtra]: true });
 }

@@ -1,7 +1,16 @@
-import { type CaseEvent, type CloudEvent, recordLifetimeMs, topics } from '@keel/contracts';
+import {
+  type CaseEvent,
+  type CloudEvent,
+  deadLetterTopicName,
+  recordLifetimeMs,
+  topics,
+} from '@keel/contracts';
+import { type ErrorCatalog, KeelError } from '@keel/errors';
 import {
   EventPublisher,
+  EventRunPattern,
   KafkaEventContext,
+  KafkaEventRunContext,
   KafkaEventHandlers,
   KafkaEventTransport,
   KafkaRecordSender,
@@ -11,6 +20,7 @@ import {
   dropSchema,
   effectsTableMigration,
   isolatedTopic,
+  readTopic,
   schemaDataSource,
   sequencedCaseEvent,
   testKafka,
@@ -20,6 +30,19 @@ import {
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+
+type LedgerErrorCode = 'unknown-account';
+
+const ledgerErrors = {
+  httpStatus: { 'unknown-account': 404 },
+  consumerHandling: { 'unknown-account': 'dead-letter' },
+} as const satisfies ErrorCatalog<LedgerErrorCode>;
+
+class LedgerError extends KeelError<LedgerErrorCode> {
+  constructor(code: LedgerErrorCode) {
+    super(code, `ledger says ${code}`, ledgerErrors);
+  }
+}
 
 describe('KafkaEventTransport in a Nest microservice', () => {
   it('delivers validated events to @EventPattern handlers inside the idempotency transaction', async () => {
@@ -71,6 +94,89 @@ describe('KafkaEventTransport in a Nest microservice', () => {
         return found.length >= 3 ? found : undefined;
       });
       expect(rows).toEqual([1, 2, 3].map((seq) => ({ seq, consumer: topic.name })));
+    } finally {
+      await app.close();
+      await sender.disconnect();
+      await dropSchema(dataSource, schema);
+      await dataSource.destroy();
+    }
+  });
+
+  it('hands @EventRunPattern handlers whole runs in order; a failing event is redone alone and dead-lettered per its catalog', async () => {
+    const kafka = testKafka();
+    const sender = new KafkaRecordSender(kafka);
+    const schema = uniqueName('nestruns');
+    const dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
+    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    const runSizes: number[] = [];
+    const calls = new Map<string, number>();
+
+    @KafkaEventHandlers()
+    class RunsController {
+      @EventRunPattern('caseEvents')
+      async onCaseEvents(
+        @Payload() events: ReadonlyArray<CloudEvent<CaseEvent>>,
+        @Ctx() context: KafkaEventRunContext,
+      ): Promise<void> {
+        runSizes.push(events.length);
+        for (const event of events) calls.set(event.id, (calls.get(event.id) ?? 0) + 1);
+        if (events.some((event) => event.id === 'case-n-7')) throw new LedgerError('unknown-account');
+        // The whole run's effects in one statement: what a run handler is for.
+        await context.manager.query(
+          `INSERT INTO "${schema}".effects (event_id, case_id, seq, consumer)
+           SELECT id, case_id, seq, $4 FROM unnest($1::text[], $2::text[], $3::int[]) AS e(id, case_id, seq)`,
+          [
+            events.map((event) => event.id),
+            events.map((event) => event.subject),
+            events.map((event) => event.data.attributes.seq),
+            context.origin.topic,
+          ],
+        );
+      }
+    }
+
+    @Module({ controllers: [RunsController] })
+    class RunsModule {}
+
+    // Published before the app listens, so the first fetch holds a run of many; then every one again.
+    const events = Array.from({ length: 20 }, (_, i) => sequencedCaseEvent('case-n', i + 1));
+    const publisher = new EventPublisher(sender);
+    await publisher.publish(topic, events);
+    await publisher.publish(topic, events);
+    await publisher.publish(topic, [sequencedCaseEvent('case-n', 21)]);
+
+    const app = await NestFactory.createMicroservice(RunsModule, {
+      logger: false,
+      strategy: new KafkaEventTransport({
+        kafka,
+        groupId: uniqueName('nestruns'),
+        dataSource,
+        tables: new MessagingSchema(schema),
+        deadLetters: sender,
+        retry: { maxAttempts: 3, initialDelayMs: 20, multiplier: 2, maxDelayMs: 50 },
+        topics: { caseEvents: topic },
+        deduplicationWindowMs: recordLifetimeMs(topic),
+      }),
+    });
+    await app.listen();
+    try {
+      const rows = await waitFor(async () => {
+        const found = await dataSource.query<Array<{ seq: number; consumer: string }>>(
+          `SELECT seq, consumer FROM "${schema}".effects ORDER BY applied, seq`,
+        );
+        return found.some((row) => row.seq === 21) ? found : undefined;
+      });
+      // In order, each once although published twice, and without the failing one.
+      expect(rows.map((row) => row.seq)).toEqual(
+        [...events.map((_, i) => i + 1), 21].filter((seq) => seq !== 7),
+      );
+      expect(new Set(rows.map((row) => row.consumer))).toEqual(new Set([topic.name]));
+      expect(Math.max(...runSizes)).toBeGreaterThan(1);
+      const [deadLetter] = await readTopic(kafka, deadLetterTopicName(topic.name), 1);
+      expect(deadLetter?.headers?.ce_id?.toString()).toBe('case-n-7');
+      expect(deadLetter?.headers?.keel_dlq_code?.toString()).toBe('unknown-account');
+      // Once in the failed run, once redone alone — then its code dead-letters it without another attempt.
+      expect(calls.get('case-n-7')).toBe(2);
     } finally {
       await app.close();
       await sender.disconnect();

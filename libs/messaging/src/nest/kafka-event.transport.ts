@@ -5,11 +5,14 @@ import {
   EventConsumer,
   type EventConsumerOptions,
   type EventContext,
+  type EventRunContext,
   type Subscription,
+  subscribeRuns,
 } from '../event-consumer';
 import { assertDeduplicationCovers } from '../deduplication-window';
 import { ensureTopics, topicSpecsWithDeadLetters } from '../topic-provisioner';
-import { KafkaEventContext } from './kafka-event.context';
+import { eventRunsExtra } from './kafka-event-handlers.decorator';
+import { KafkaEventContext, KafkaEventRunContext } from './kafka-event.context';
 
 export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, 'subscriptions'> {
   /**
@@ -24,7 +27,8 @@ export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, '
 /**
  * Nest custom transport over `EventConsumer`: `@EventPattern('<topic key>')` handlers (e.g.
  * `@EventPattern('decisions' satisfies TopicKey)`) receive the
- * validated `CloudEvent` and a `KafkaEventContext`. Nest's built-in Kafka transport is not used because
+ * validated `CloudEvent` and a `KafkaEventContext`; `@EventRunPattern('<topic key>')` handlers receive a
+ * partition's run of fresh events and a `KafkaEventRunContext` (`subscribeRuns`). Nest's built-in Kafka transport is not used because
  * it commits offsets on its own schedule and knows nothing of our envelope, DLQ or idempotency store.
  */
 export class KafkaEventTransport extends Server implements CustomTransportStrategy {
@@ -46,6 +50,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const subscriptions = [...this.messageHandlers.keys()].map((pattern): Subscription => {
       const topic = topics[pattern];
       if (!topic) throw new Error(`@EventPattern('${pattern}') names no topic key of the registry`);
+      // `@EventRunPattern` handlers take a partition's run of fresh events in one call.
+      if (this.messageHandlers.get(pattern)?.extras?.[eventRunsExtra] === true)
+        return subscribeRuns(topic, (events, context) => this.dispatchRun(pattern, events, context));
       return { topic, handler: (event, context) => this.dispatch(pattern, event, context) };
     });
     assertDeduplicationCovers(
@@ -99,11 +106,27 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     return this.consumer as T;
   }
 
-  private async dispatch(pattern: string, event: CloudEvent, context: EventContext): Promise<void> {
+  private dispatch(pattern: string, event: CloudEvent, context: EventContext): Promise<void> {
+    return this.invoke(pattern, event, new KafkaEventContext([context]));
+  }
+
+  private dispatchRun(
+    pattern: string,
+    events: readonly CloudEvent[],
+    context: EventRunContext,
+  ): Promise<void> {
+    return this.invoke(pattern, events, new KafkaEventRunContext([context]));
+  }
+
+  private async invoke(
+    pattern: string,
+    payload: CloudEvent | readonly CloudEvent[],
+    context: KafkaEventContext | KafkaEventRunContext,
+  ): Promise<void> {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`no handler for ${pattern}`);
     try {
-      const result: unknown = await handler(event, new KafkaEventContext([context]));
+      const result: unknown = await handler(payload, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } catch (error) {
       if (error instanceof Error) throw error;
