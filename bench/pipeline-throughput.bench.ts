@@ -421,6 +421,10 @@ async function main(): Promise<void> {
       );
     console.table(rows);
   } catch (error) {
+    // What the services logged (warnings and errors only, LOG_LEVEL=warn) is where a stuck run says why.
+    for (const service of pipelineServices)
+      for (const child of platform.services[service])
+        console.error(`--- ${service} (last lines)\n${child.output().split('\n').slice(-15).join('\n')}`);
     if (!stopped) {
       await watch.stop().catch(() => undefined);
       await platform.stop().catch(() => undefined);
