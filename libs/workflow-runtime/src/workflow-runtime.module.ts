@@ -280,6 +280,7 @@ function followed(release: AppliedRelease): ReleasedTemplates {
 function timedRepositories(timer: PortCallTimer, schema: string): WorkflowRepositories {
   const repositories = postgresWorkflowRepositories(schema);
   return {
+    checkpoints: timer.wrap('workflow.checkpoints', repositories.checkpoints),
     instances: timer.wrap('workflow.instances', repositories.instances),
     transitions: timer.wrap('workflow.transitions', repositories.transitions),
     tombstones: timer.wrap('workflow.tombstones', repositories.tombstones),

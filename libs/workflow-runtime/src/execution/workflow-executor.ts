@@ -70,7 +70,7 @@ export interface WorkflowExecutorDeps {
   readonly registry: DefinitionRegistry;
   readonly repositories: Pick<
     WorkflowRepositories,
-    'instances' | 'transitions' | 'tombstones' | 'tasks' | 'timers'
+    'checkpoints' | 'instances' | 'tombstones' | 'timers'
   >;
   readonly outbox: Pick<OutboxWriter, 'enqueue'>;
   readonly topics: Pick<typeof registryTopics, 'workflowEvents' | 'approvals'>;
@@ -235,20 +235,19 @@ export class WorkflowExecutor {
   }
 
   /**
-   * Writes what the transitions gathered: checkpoints, then queued attempts, the log, the outbox, and what
-   * finished instances leave behind — one statement per table, none for a table with nothing to write.
+   * Writes what the transitions gathered: checkpoints, queued attempts, the log and what finished instances
+   * leave behind (a finished instance waits for nothing: leftover timers and attempts can never matter
+   * again) in one statement, then the outbox rows — none for what has nothing to write.
    */
   private async flush(manager: EntityManager, writes: TransitionWrites): Promise<void> {
-    const { instances, tasks, timers, transitions } = this.deps.repositories;
-    await instances.update(manager, [...writes.checkpoints.values()]);
-    await tasks.enqueue(manager, writes.tasks);
-    await transitions.append(manager, writes.log);
+    await this.deps.repositories.checkpoints.write(manager, {
+      states: [...writes.checkpoints.values()],
+      tasks: writes.tasks,
+      log: writes.log,
+      finished: [...writes.finished],
+    });
     await this.deps.outbox.enqueue(manager, this.deps.topics.workflowEvents, writes.events);
     await this.deps.outbox.enqueue(manager, this.deps.topics.approvals, writes.approvals);
-    // A finished instance waits for nothing: leftover timers and attempts can never matter again.
-    const finished = [...writes.finished];
-    await timers.cancelAll(manager, finished);
-    await tasks.abandonQueued(manager, finished);
   }
 
   private async record(

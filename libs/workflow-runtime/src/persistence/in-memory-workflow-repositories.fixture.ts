@@ -3,6 +3,8 @@ import { activeTraceparent } from '@keel/tracing';
 import type { CancelTimerCommand, ScheduleTimerCommand, WorkflowInstanceState } from '@keel/workflow-engine';
 import type { EntityManager } from 'typeorm';
 import type {
+  CheckpointRepository,
+  CheckpointWrites,
   ClaimedTask,
   DefinitionRepository,
   DueSchedule,
@@ -49,11 +51,12 @@ export class InMemoryWorkflowRepositories implements WorkflowRepositories {
   readonly scheduleRows = new Map<string, DueSchedule>();
   readonly definitionRows = new Map<string, { name: string; version: number; definition: unknown }>();
 
-  readonly instances: InstanceRepository = new FakeInstances(this);
-  readonly transitions: TransitionRepository = new FakeTransitions(this);
+  readonly instances = new FakeInstances(this);
+  readonly transitions = new FakeTransitions(this);
   readonly tombstones: TombstoneRepository = new FakeTombstones(this);
-  readonly tasks: TaskRepository = new FakeTasks(this);
-  readonly timers: TimerRepository = new FakeTimers(this);
+  readonly tasks = new FakeTasks(this);
+  readonly timers = new FakeTimers(this);
+  readonly checkpoints: CheckpointRepository = new FakeCheckpoints(this);
   readonly dueWork: DueWorkRepository = new FakeDueWork(this);
   readonly schedules: ScheduleRepository = new FakeSchedules(this);
   readonly definitions: DefinitionRepository = new FakeDefinitions(this);
@@ -126,6 +129,19 @@ interface TimerRow {
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
+
+/** The one-statement write as its parts, logged in the order the parts take effect. */
+class FakeCheckpoints implements CheckpointRepository {
+  constructor(private readonly db: InMemoryWorkflowRepositories) {}
+
+  async write(manager: EntityManager, writes: CheckpointWrites): Promise<void> {
+    await this.db.instances.update(manager, writes.states);
+    await this.db.tasks.enqueue(manager, writes.tasks);
+    await this.db.transitions.append(manager, writes.log);
+    await this.db.timers.cancelAll(manager, writes.finished);
+    await this.db.tasks.abandonQueued(manager, writes.finished);
+  }
+}
 
 class FakeInstances implements InstanceRepository {
   constructor(private readonly db: InMemoryWorkflowRepositories) {}

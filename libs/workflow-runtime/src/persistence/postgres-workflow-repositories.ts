@@ -8,6 +8,8 @@ import type {
 } from '@keel/workflow-engine';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type {
+  CheckpointRepository,
+  CheckpointWrites,
   ClaimedTask,
   DefinitionRepository,
   DueSchedule,
@@ -19,7 +21,6 @@ import type {
   InstanceRepository,
   InstanceSummary,
   InstanceTombstone,
-  QueuedTask,
   ScheduleRepository,
   StoredDefinition,
   StoredInstance,
@@ -28,7 +29,6 @@ import type {
   TombstoneRepository,
   Transactions,
   TransitionEntry,
-  TransitionRecord,
   TransitionRepository,
   WorkflowRepositories,
 } from './workflow-repositories';
@@ -83,6 +83,7 @@ export class DataSourceTransactions implements Transactions {
 export function postgresWorkflowRepositories(schema: string): WorkflowRepositories {
   const tables = new WorkflowTables(schema);
   return {
+    checkpoints: new PostgresCheckpoints(tables),
     instances: new PostgresInstances(tables),
     transitions: new PostgresTransitions(tables),
     tombstones: new PostgresTombstones(tables),
@@ -121,6 +122,100 @@ function summary(row: InstanceRow): InstanceSummary {
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
   };
+}
+
+class PostgresCheckpoints implements CheckpointRepository {
+  constructor(private readonly tables: WorkflowTables) {}
+
+  // Each part is a data-modifying CTE over rows that travel as JSON arrays (one parameter, one parse each).
+  // All parts see the rows as they were before the statement, so none may depend on another's rows: the
+  // attempts queued for an instance that finished in the same transaction are inserted abandoned, and older
+  // attempts are superseded only for instances still running (a finished one's are abandoned instead).
+  async write(manager: EntityManager, writes: CheckpointWrites): Promise<void> {
+    const { states, tasks, log, finished } = writes;
+    if (states.length === 0 && tasks.length === 0 && log.length === 0 && finished.length === 0) return;
+    const traceparent = activeTraceparent() ?? null;
+    await manager.query(
+      `WITH checkpoints AS (
+         UPDATE ${this.tables.instances} AS i
+         SET status = u.status, seq = u.seq, state = u.state, updated_at = now(), finished_at = u.finished_at
+         FROM jsonb_to_recordset($1::jsonb)
+           AS u(id text, status text, seq int, state jsonb, finished_at timestamptz)
+         WHERE i.id = u.id RETURNING 1),
+       queued AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS q(instance_id text, kind text, step_id text, run int,
+           attempt int, idempotency_key text, call jsonb, timeout_ms int, heartbeat_timeout_ms int,
+           schedule_to_start_ms int, traceparent text)),
+       superseded AS (
+         -- Re-running a queued older attempt would only be deduplicated downstream; a running one's result
+         -- still counts. A first attempt of a first run has nothing to supersede.
+         UPDATE ${this.tables.tasks} AS t SET status = 'superseded', finished_at = now()
+         FROM queued q
+         WHERE (q.attempt > 1 OR q.run > 1) AND q.instance_id <> ALL($4::text[])
+           AND t.instance_id = q.instance_id AND t.kind = q.kind AND t.step_id = q.step_id
+           AND t.status = 'pending' AND (t.run < q.run OR (t.run = q.run AND t.attempt < q.attempt))
+         RETURNING 1),
+       inserted AS (
+         INSERT INTO ${this.tables.tasks} (instance_id, kind, step_id, run, attempt, idempotency_key, call,
+           timeout_ms, heartbeat_timeout_ms, schedule_deadline, traceparent, status, finished_at)
+         SELECT instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms, heartbeat_timeout_ms,
+                now() + schedule_to_start_ms * interval '1 millisecond', traceparent,
+                CASE WHEN instance_id = ANY($4::text[]) THEN 'abandoned' ELSE 'pending' END,
+                CASE WHEN instance_id = ANY($4::text[]) THEN now() END
+         FROM queued
+         ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING RETURNING 1),
+       logged AS (
+         INSERT INTO ${this.tables.transitions} (instance_id, seq, input, status, events)
+         SELECT instance_id, seq, input, status, events
+         FROM jsonb_to_recordset($3::jsonb) AS l(instance_id text, seq int, input jsonb, status text, events jsonb)
+         RETURNING 1),
+       abandoned AS (
+         UPDATE ${this.tables.tasks} SET status = 'abandoned', finished_at = now()
+         WHERE instance_id = ANY($4::text[]) AND status = 'pending' RETURNING 1),
+       timers_cancelled AS (
+         UPDATE ${this.tables.timers} SET status = 'cancelled'
+         WHERE instance_id = ANY($4::text[]) AND status = 'scheduled' RETURNING 1)
+       SELECT (SELECT count(*) FROM checkpoints) AS checkpoints, (SELECT count(*) FROM inserted) AS queued`,
+      [
+        JSON.stringify(
+          states.map((state) => ({
+            id: state.instanceId,
+            status: state.status,
+            seq: state.seq,
+            state,
+            finished_at: state.endedAt ?? null,
+          })),
+        ),
+        JSON.stringify(
+          tasks.map(({ instanceId, command }) => ({
+            instance_id: instanceId,
+            kind: command.type === 'executeTask' ? 'task' : 'compensation',
+            step_id: command.stepId,
+            run: command.run,
+            attempt: command.attempt,
+            idempotency_key: command.idempotencyKey,
+            call: command.call,
+            timeout_ms: command.timeouts.startToCloseMs,
+            heartbeat_timeout_ms: command.timeouts.heartbeatTimeoutMs ?? null,
+            schedule_to_start_ms: command.timeouts.scheduleToStartMs ?? null,
+            traceparent,
+          })),
+        ),
+        JSON.stringify(
+          log.map(({ state, input, events }) => ({
+            instance_id: state.instanceId,
+            seq: state.seq,
+            input,
+            status: state.status,
+            events,
+          })),
+        ),
+        finished,
+      ],
+    );
+    const runner = manager.queryRunner;
+    if (tasks.length > 0 && runner?.isTransactionActive) tasksQueuedBy.add(runner);
+  }
 }
 
 class PostgresInstances implements InstanceRepository {
@@ -199,29 +294,6 @@ class PostgresInstances implements InstanceRepository {
     await manager.query(`DELETE FROM ${this.tables.instances} WHERE id = $1`, [instanceId]);
   }
 
-  // Many rows travel as one JSON array (one parameter, one parse) rather than as a parameter list per row.
-  async update(manager: EntityManager, states: readonly WorkflowInstanceState[]): Promise<void> {
-    if (states.length === 0) return;
-    await manager.query(
-      `UPDATE ${this.tables.instances} AS i
-       SET status = u.status, seq = u.seq, state = u.state, updated_at = now(), finished_at = u.finished_at
-       FROM jsonb_to_recordset($1::jsonb)
-         AS u(id text, status text, seq int, state jsonb, finished_at timestamptz)
-       WHERE i.id = u.id`,
-      [
-        JSON.stringify(
-          states.map((state) => ({
-            id: state.instanceId,
-            status: state.status,
-            seq: state.seq,
-            state,
-            finished_at: state.endedAt ?? null,
-          })),
-        ),
-      ],
-    );
-  }
-
   async find(
     manager: EntityManager,
     instanceId: string,
@@ -268,26 +340,6 @@ class PostgresInstances implements InstanceRepository {
 
 class PostgresTransitions implements TransitionRepository {
   constructor(private readonly tables: WorkflowTables) {}
-
-  async append(manager: EntityManager, entries: readonly TransitionRecord[]): Promise<void> {
-    if (entries.length === 0) return;
-    await manager.query(
-      `INSERT INTO ${this.tables.transitions} (instance_id, seq, input, status, events)
-       SELECT instance_id, seq, input, status, events
-       FROM jsonb_to_recordset($1::jsonb) AS t(instance_id text, seq int, input jsonb, status text, events jsonb)`,
-      [
-        JSON.stringify(
-          entries.map(({ state, input, events }) => ({
-            instance_id: state.instanceId,
-            seq: state.seq,
-            input,
-            status: state.status,
-            events,
-          })),
-        ),
-      ],
-    );
-  }
 
   history(manager: EntityManager, instanceId: string): Promise<TransitionEntry[]> {
     return manager.query<TransitionEntry[]>(
@@ -357,57 +409,6 @@ interface ClaimedRow {
 
 class PostgresTasks implements TaskRepository {
   constructor(private readonly tables: WorkflowTables) {}
-
-  async enqueue(manager: EntityManager, queued: readonly QueuedTask[]): Promise<void> {
-    if (queued.length === 0) return;
-    const traceparent = activeTraceparent() ?? null;
-    const rows = queued.map(({ instanceId, command }) => ({
-      instance_id: instanceId,
-      kind: command.type === 'executeTask' ? 'task' : 'compensation',
-      step_id: command.stepId,
-      run: command.run,
-      attempt: command.attempt,
-      idempotency_key: command.idempotencyKey,
-      call: command.call,
-      timeout_ms: command.timeouts.startToCloseMs,
-      heartbeat_timeout_ms: command.timeouts.heartbeatTimeoutMs ?? null,
-      schedule_to_start_ms: command.timeouts.scheduleToStartMs ?? null,
-      traceparent,
-    }));
-    // Re-running a queued older attempt would only be deduplicated downstream; a running one's result still
-    // counts. Both parts see the rows as they were before the statement (one snapshot), as when they ran one
-    // after the other; a first attempt of a first run has nothing to supersede.
-    await manager.query(
-      `WITH queued AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS q(instance_id text, kind text, step_id text, run int,
-           attempt int, idempotency_key text, call jsonb, timeout_ms int, heartbeat_timeout_ms int,
-           schedule_to_start_ms int, traceparent text)),
-       superseded AS (
-         UPDATE ${this.tables.tasks} AS t SET status = 'superseded', finished_at = now()
-         FROM queued q
-         WHERE (q.attempt > 1 OR q.run > 1)
-           AND t.instance_id = q.instance_id AND t.kind = q.kind AND t.step_id = q.step_id
-           AND t.status = 'pending' AND (t.run < q.run OR (t.run = q.run AND t.attempt < q.attempt)))
-       INSERT INTO ${this.tables.tasks} (instance_id, kind, step_id, run, attempt, idempotency_key, call,
-         timeout_ms, heartbeat_timeout_ms, schedule_deadline, traceparent)
-       SELECT instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms, heartbeat_timeout_ms,
-              now() + schedule_to_start_ms * interval '1 millisecond', traceparent
-       FROM queued
-       ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING`,
-      [JSON.stringify(rows)],
-    );
-    const runner = manager.queryRunner;
-    if (runner?.isTransactionActive) tasksQueuedBy.add(runner);
-  }
-
-  async abandonQueued(manager: EntityManager, instanceIds: readonly string[]): Promise<void> {
-    if (instanceIds.length === 0) return;
-    await manager.query(
-      `UPDATE ${this.tables.tasks} SET status = 'abandoned', finished_at = now()
-       WHERE instance_id = ANY($1::text[]) AND status = 'pending'`,
-      [instanceIds],
-    );
-  }
 
   // TypeORM answers UPDATE … RETURNING with [rows, count]; a CTE makes it a SELECT, answered with rows.
   async claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]> {
@@ -517,15 +518,6 @@ class PostgresTimers implements TimerRepository {
     await manager.query(
       `UPDATE ${this.tables.timers} SET status = 'cancelled' WHERE instance_id = $1 AND timer_id = $2 AND status = 'scheduled'`,
       [instanceId, command.timerId],
-    );
-  }
-
-  async cancelAll(manager: EntityManager, instanceIds: readonly string[]): Promise<void> {
-    if (instanceIds.length === 0) return;
-    await manager.query(
-      `UPDATE ${this.tables.timers} SET status = 'cancelled'
-       WHERE instance_id = ANY($1::text[]) AND status = 'scheduled'`,
-      [instanceIds],
     );
   }
 

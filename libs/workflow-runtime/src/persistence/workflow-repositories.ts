@@ -86,8 +86,6 @@ export interface InstanceRepository {
   ): Promise<boolean>;
   /** Takes back an instance inserted in this transaction (before anything else was written for it). */
   discard(manager: EntityManager, instanceId: string): Promise<void>;
-  /** Stores the checkpoints of instances this transaction locked, in one statement. */
-  update(manager: EntityManager, states: readonly WorkflowInstanceState[]): Promise<void>;
   find(
     manager: EntityManager,
     instanceId: string,
@@ -116,10 +114,8 @@ export interface TransitionRecord {
   readonly events: readonly unknown[];
 }
 
-/** The transition log: one entry per applied input. */
+/** The transition log: one entry per applied input (appended by `CheckpointRepository.write`). */
 export interface TransitionRepository {
-  /** Appends the entries of one transaction's transitions in one statement. */
-  append(manager: EntityManager, entries: readonly TransitionRecord[]): Promise<void>;
   /** Oldest first. */
   history(manager: EntityManager, instanceId: string): Promise<TransitionEntry[]>;
 }
@@ -173,13 +169,6 @@ export interface FinishedTask {
 /** The task queue (ADR 0005): attempts queued by transitions, claimed by workers, timed out by the poller. */
 export interface TaskRepository {
   /**
-   * Queues attempts (in one statement, each carrying the trace context active now); a new attempt supersedes
-   * older ones of its step still queued (never a running one).
-   */
-  enqueue(manager: EntityManager, queued: readonly QueuedTask[]): Promise<void>;
-  /** Finished instances' queued attempts can never matter again. */
-  abandonQueued(manager: EntityManager, instanceIds: readonly string[]): Promise<void>;
-  /**
    * Marks up to `limit` queued attempts running with a lease (their start-to-close or heartbeat timeout plus
    * `leaseGraceMs`), skipping rows other transactions hold: it never waits on an instance's transaction.
    */
@@ -196,8 +185,6 @@ export interface TaskRepository {
 export interface TimerRepository {
   schedule(manager: EntityManager, instanceId: string, command: ScheduleTimerCommand): Promise<void>;
   cancel(manager: EntityManager, instanceId: string, command: CancelTimerCommand): Promise<void>;
-  /** Finished instances wait for nothing. */
-  cancelAll(manager: EntityManager, instanceIds: readonly string[]): Promise<void>;
   /** Marks the timer fired if it still is scheduled; false when something else won. */
   fire(manager: EntityManager, instanceId: string, timerId: string): Promise<boolean>;
 }
@@ -264,7 +251,31 @@ export interface DefinitionRepository {
   ): Promise<void>;
 }
 
+/** What the transitions of one transaction write to the workflow schema. */
+export interface CheckpointWrites {
+  /** The new state of each instance that moved (locked by this transaction). */
+  readonly states: readonly WorkflowInstanceState[];
+  /** Attempts queued, each carrying the trace context active now. */
+  readonly tasks: readonly QueuedTask[];
+  readonly log: readonly TransitionRecord[];
+  /** Instances that finished: their scheduled timers are cancelled and their queued attempts abandoned. */
+  readonly finished: readonly string[];
+}
+
+/**
+ * The checkpoint of a transaction's transitions, written across the instance, task, transition and timer
+ * tables in one statement: under load every round trip waits for a core, so a step costs as few as it can.
+ */
+export interface CheckpointRepository {
+  /**
+   * Stores the states, queues the attempts (a new attempt supersedes older ones of its step still queued,
+   * never a running one), appends the log, and leaves finished instances nothing scheduled or queued.
+   */
+  write(manager: EntityManager, writes: CheckpointWrites): Promise<void>;
+}
+
 export interface WorkflowRepositories {
+  readonly checkpoints: CheckpointRepository;
   readonly instances: InstanceRepository;
   readonly transitions: TransitionRepository;
   readonly tombstones: TombstoneRepository;
