@@ -116,6 +116,19 @@ describe('offline planner', () => {
       tool: 'answer',
       arguments: { option: 'reship' },
     });
+    // The exception feed's `kind`: the playbook reships stock-outs and leaves failed payments, late carriers
+    // and bad addresses to a person.
+    const byKind = (kind: string) =>
+      runToAction({
+        ...exceptionQuestion,
+        context: { exception: { exceptionId: 'X-1', orderId: 'o-1', kind } },
+      }).action.arguments;
+    expect(['stock-out', 'payment-failed', 'carrier-delay', 'address-invalid'].map(byKind)).toEqual([
+      { option: 'reship' },
+      { option: 'manual' },
+      { option: 'manual' },
+      { option: 'manual' },
+    ]);
     const resolution = {
       ...carrierQuestion,
       template: 'support-routing',

@@ -72,7 +72,11 @@ function decide(trigger: DecisionTrigger, history: readonly CaseHistoryEntry[]):
           'Offline rule repeated-exception: the order keeps failing, automatic remediation has not helped.',
         );
       }
-      return startWorkflow('exception-handling', attributes, { exceptionId: 'string', orderId: 'string' });
+      // What went wrong travels with the workflow: its classify step asks the agent, who decides by it.
+      return startWorkflow('exception-handling', attributes, { exceptionId: 'string', orderId: 'string' }, [
+        'kind',
+        'severity',
+      ]);
     }
     case 'support/ticket.created':
       return startWorkflow('support-routing', attributes, {
@@ -111,6 +115,7 @@ function startWorkflow(
   template: string,
   attributes: JsonObject,
   fields: Record<string, FieldKind>,
+  optional: readonly string[] = [],
 ): ActionProposal {
   const missing = Object.entries(fields)
     .filter(([field, kind]) => !hasKind(attributes[field], kind))
@@ -123,7 +128,12 @@ function startWorkflow(
       confidence: 0.8,
     };
   }
-  const input = Object.fromEntries(Object.keys(fields).map((field) => [field, attributes[field]]));
+  const input = Object.fromEntries(
+    [...Object.keys(fields), ...optional.filter((field) => attributes[field] !== undefined)].map((field) => [
+      field,
+      attributes[field],
+    ]),
+  );
   return {
     tool: 'start_workflow',
     arguments: { template, input },
@@ -186,12 +196,13 @@ function chooseOption(
       };
     }
     case 'exception-handling/classify': {
-      const reason = objectAt(trigger.context, 'exception').reason;
-      const option =
-        reason === 'damaged' || reason === 'lost' ? 'reship' : reason === 'price-error' ? 'refund' : 'manual';
+      // The exception feed names what went wrong as `kind`; other sources say `reason`.
+      const exception = objectAt(trigger.context, 'exception');
+      const kind = exception.kind ?? exception.reason;
+      const option = typeof kind === 'string' ? (remediationByKind[kind] ?? 'manual') : 'manual';
       return {
         option,
-        rationale: `Offline rule remediation-by-reason: reason '${typeof reason === 'string' ? reason : 'unknown'}' calls for ${option}.`,
+        rationale: `Offline rule remediation-by-kind: '${typeof kind === 'string' ? kind : 'unknown'}' calls for ${option}.`,
         confidence: option === 'manual' ? 0.8 : 0.85,
       };
     }
@@ -213,6 +224,18 @@ function objectAt(context: JsonObject, key: string): JsonObject {
   const value = context[key];
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
 }
+
+/**
+ * The remediation playbook: goods that never arrived whole or are out of stock are reshipped, an overcharge
+ * is refunded; anything else (a late carrier, an address to correct, a payment that failed and must be taken
+ * again from the customer) is handled by a person.
+ */
+const remediationByKind: Readonly<Record<string, 'reship' | 'refund'>> = {
+  damaged: 'reship',
+  lost: 'reship',
+  'stock-out': 'reship',
+  'price-error': 'refund',
+};
 
 function escalation(reason: string, rationale: string): ActionProposal {
   return { tool: 'escalate', arguments: { reason }, rationale, confidence: 0.5 };
