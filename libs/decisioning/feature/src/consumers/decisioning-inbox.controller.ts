@@ -1,17 +1,17 @@
 import { type CaseEvent, type CloudEvent, type WorkflowEvent } from '@keel/contracts';
 import { decisionIdOf } from '@keel/decisioning-agent';
-import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
+import { EventRunPattern, KafkaEventHandlers, KafkaEventRunContext } from '@keel/messaging';
 import { Inject } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { caseEventTrigger, workflowDecisionTrigger } from '../decision-triggers';
 import { DecisionWorker } from '../decision-worker';
 import { DecisionQueueRepository } from '../persistence/decision-queue.repository';
 
 /**
  * What the decisioning service consumes: every normalized case event, and the workflow's decision requests
- * (every other workflow transition is skipped). The consumer's transaction only remembers the event and queues
- * its trigger, with the processed-event mark; the decision is made outside it by the `DecisionWorker`, so a slow
- * model never holds a transaction or a pool connection.
+ * (every other workflow transition is skipped). The consumer's transaction only remembers the events and queues
+ * their triggers, with the processed-event marks — a whole run of a partition in one statement; the decision is
+ * made outside it by the `DecisionWorker`, so a slow model never holds a transaction or a pool connection.
  */
 @KafkaEventHandlers()
 export class DecisioningInboxController {
@@ -25,33 +25,29 @@ export class DecisioningInboxController {
     return { notify: !this.worker.leads };
   }
 
-  @EventPattern('caseEvents')
-  async onCaseEvent(
-    @Payload() event: CloudEvent<CaseEvent>,
-    @Ctx() context: KafkaEventContext,
+  @EventRunPattern('caseEvents')
+  async onCaseEvents(
+    @Payload() events: ReadonlyArray<CloudEvent<CaseEvent>>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    const trigger = caseEventTrigger(event);
-    await this.queue.enqueue(
-      context.manager,
-      { decisionId: decisionIdOf(trigger), trigger, envelope: event },
-      trigger,
-      this.notify,
-    );
+    const items = events.map((event) => {
+      const trigger = caseEventTrigger(event);
+      return { queued: { decisionId: decisionIdOf(trigger), trigger, envelope: event }, remember: trigger };
+    });
+    await this.queue.enqueueAll(context.manager, items, this.notify);
   }
 
-  @EventPattern('workflowEvents')
-  async onWorkflowEvent(
-    @Payload() event: CloudEvent<WorkflowEvent>,
-    @Ctx() context: KafkaEventContext,
+  @EventRunPattern('workflowEvents')
+  async onWorkflowEvents(
+    @Payload() events: ReadonlyArray<CloudEvent<WorkflowEvent>>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    // A request that can never be answered throws a DecisioningServiceError: its catalog dead-letters it.
-    const trigger = workflowDecisionTrigger(event);
-    if (trigger)
-      await this.queue.enqueue(
-        context.manager,
-        { decisionId: decisionIdOf(trigger), trigger, envelope: event },
-        undefined,
-        this.notify,
-      );
+    // A request that can never be answered throws a DecisioningServiceError: the run is redone a record at a
+    // time and its catalog dead-letters that one alone.
+    const items = events.flatMap((event) => {
+      const trigger = workflowDecisionTrigger(event);
+      return trigger ? [{ queued: { decisionId: decisionIdOf(trigger), trigger, envelope: event } }] : [];
+    });
+    await this.queue.enqueueAll(context.manager, items, this.notify);
   }
 }

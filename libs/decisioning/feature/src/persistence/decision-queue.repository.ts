@@ -15,6 +15,16 @@ export function takeQueuedBy(queryRunner: QueryRunner): boolean {
   return queuedBy.delete(queryRunner);
 }
 
+/** The envelope fields a queued trigger keeps (not the whole event). */
+function envelopeOf(envelope: TriggerEnvelope): TriggerEnvelope {
+  return {
+    id: envelope.id,
+    tenant: envelope.tenant,
+    correlationid: envelope.correlationid,
+    traceparent: envelope.traceparent,
+  };
+}
+
 /** A trigger waiting for its decision. */
 export interface QueuedTrigger {
   /** One per trigger (`decisionIdOf`): the queue's key and the published record's id. */
@@ -108,6 +118,65 @@ export class DecisionQueueRepository {
        )
        SELECT pg_notify($7, '') WHERE $6::boolean`,
       params,
+    );
+    if (manager.queryRunner) queuedBy.add(manager.queryRunner);
+  }
+
+  /**
+   * `enqueue` for a consumer run, in one statement: each trigger (and its case event, when given) takes the next
+   * position in the given order, so a trigger's history holds its own event and the run's earlier ones of its
+   * case, never a later one. Triggers already queued or decided are skipped, as by `enqueue`.
+   */
+  async enqueueAll(
+    manager: EntityManager,
+    items: ReadonlyArray<{ readonly queued: QueuedTrigger; readonly remember?: RememberedEvent }>,
+    { notify = true }: { readonly notify?: boolean } = {},
+  ): Promise<void> {
+    if (items.length === 0) return;
+    const column = <T>(pick: (item: (typeof items)[number]) => T) => items.map(pick);
+    await manager.query(
+      `WITH run AS (
+         SELECT r.*, nextval('${this.position}') AS position
+         FROM (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::text[], $7::text[], $8::text[])
+             WITH ORDINALITY AS u(decision_id, tenant, case_id, trigger, envelope, event_id, occurred_at, event, ord)
+           ORDER BY ord
+         ) r
+       ),
+       remembered AS (
+         INSERT INTO ${this.caseEvents} (tenant, case_id, event_id, occurred_at, event, position)
+         SELECT tenant, case_id, event_id, occurred_at::timestamptz, event::jsonb, position FROM run
+         WHERE event_id IS NOT NULL
+         ON CONFLICT (tenant, case_id, event_id) DO NOTHING
+       ),
+       queued AS (
+         INSERT INTO ${this.triggers} (decision_id, position, tenant, case_id, trigger, envelope)
+         SELECT decision_id, position, tenant, case_id, trigger::json, envelope::json FROM run
+         WHERE NOT EXISTS (SELECT 1 FROM ${this.decisions} d WHERE d.decision_id = run.decision_id)
+         ON CONFLICT (decision_id) DO NOTHING
+       )
+       SELECT pg_notify($10, '') WHERE $9::boolean`,
+      [
+        column(({ queued }) => queued.decisionId),
+        column(({ queued }) => queued.trigger.tenant),
+        column(({ queued }) => queued.trigger.caseId),
+        column(({ queued }) => JSON.stringify(queued.trigger)),
+        column(({ queued }) => JSON.stringify(envelopeOf(queued.envelope))),
+        column(({ remember }) => remember?.eventId ?? null),
+        column(({ remember }) => remember?.occurredAt ?? null),
+        column(({ remember }) =>
+          remember
+            ? JSON.stringify({
+                eventType: remember.eventType,
+                occurredAt: remember.occurredAt,
+                attributes: remember.attributes,
+              })
+            : null,
+        ),
+        notify,
+        this.channel,
+      ],
     );
     if (manager.queryRunner) queuedBy.add(manager.queryRunner);
   }
