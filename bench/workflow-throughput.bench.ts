@@ -117,8 +117,9 @@ async function main(): Promise<void> {
     const burst = await measure(context, 'burst', 'burst', burstInstances);
     const paced = await measure(context, `paced ${pacedRate}/s`, 'paced', pacedInstances, pacedRate);
     console.log(
-      'Workflow: five-step template (5 HTTP tasks to a local server), one service process, task concurrency 16, ' +
-        'local broker + Postgres; every transition = 1 Postgres transaction (checkpoint, log row, task rows, outbox rows).',
+      'Workflow: five-step template (5 HTTP tasks to a local server), one service process, task concurrency ' +
+        `${process.env.WORKFLOW_TASK_CONCURRENCY ?? 16}, ` +
+        'local broker + Postgres; results that arrive together are applied in one transaction (group commit).',
     );
     console.table([burst, paced]);
     if (cpuProfileDir) {
