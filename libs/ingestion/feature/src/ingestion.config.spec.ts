@@ -32,4 +32,21 @@ describe('ingestion config', () => {
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/INGESTION_MAX_BATCH_EVENTS: [\s\S]*INGESTION_MAX_PAYLOAD_DEPTH: /);
   });
+
+  it('follows governance only with both its URL and an API key, every 2 s unless told', () => {
+    const key = { ACCESS_SHARED_KEY: 'ingestion-config-spec-key-0123456789abcdef' };
+
+    expect(loadConfig(ingestionConfigSchema, key)).toMatchObject({ INGESTION_SCHEMA_REFRESH_MS: 2_000 });
+    expect(loadConfig(ingestionConfigSchema, key).GOVERNANCE_URL).toBeUndefined();
+    expect(
+      loadConfig(ingestionConfigSchema, {
+        ...key,
+        GOVERNANCE_URL: 'http://governance:3005',
+        GOVERNANCE_API_KEY: 'k',
+      }),
+    ).toMatchObject({ GOVERNANCE_URL: 'http://governance:3005', GOVERNANCE_TIMEOUT_MS: 5_000 });
+    expect(() =>
+      loadConfig(ingestionConfigSchema, { ...key, GOVERNANCE_URL: 'http://governance:3005' }),
+    ).toThrow(/GOVERNANCE_API_KEY: GOVERNANCE_URL and GOVERNANCE_API_KEY go together/);
+  });
 });
