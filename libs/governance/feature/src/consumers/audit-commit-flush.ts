@@ -2,10 +2,10 @@ import type { EntitySubscriberInterface, TransactionCommitEvent, TransactionRoll
 import { type AuditService } from '../application/audit.service';
 
 /**
- * Appends the audit rows staged on a transaction just before it commits (TypeORM's transaction hook), so all of
- * a consumer run's events go into their chains in one multi-row insert per tenant, within the run's
- * transaction. A failing append fails the commit: the run's processed-event ids roll back with it and the
- * records are redelivered (docs/adr/0015-audit-ingest-and-retention.md).
+ * Appends the audit rows staged on a transaction just before it commits (TypeORM's transaction hook). Consumer
+ * runs append their own rows at the end of the run (`AuditConsumer`), so this serves the transactions outside
+ * them that stage rows — an approval answered over HTTP settling a hold. A failing append fails the commit
+ * (docs/adr/0015-audit-ingest-and-retention.md).
  */
 export class AuditCommitFlush implements EntitySubscriberInterface {
   constructor(private readonly audit: AuditService) {}

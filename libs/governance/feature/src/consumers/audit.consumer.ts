@@ -7,17 +7,20 @@ import {
   type WorkflowEvent,
   topics,
 } from '@keel/contracts';
-import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
+import { EventRunPattern, KafkaEventHandlers, KafkaEventRunContext } from '@keel/messaging';
 import { Inject } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
+import type { EntityManager } from 'typeorm';
 import { ApprovalsInboxService } from '../application/approvals-inbox.service';
 import { AuditService } from '../application/audit.service';
 
 /**
  * The audit log's intake (and the approvals inbox's: approval requests, held decisions, closing workflow
- * transitions, case parties, in the same transaction): one handler per platform topic, each staging the validated event for its tenant's
- * chain on the consumer's transaction; the run's rows are appended together when it commits (`AuditCommitFlush`),
- * so a redelivered event is recognised by its processed-event id and recorded once. A new topic in the
+ * transitions, case parties, in the same transaction): one run handler per platform topic. A run's events are
+ * staged in partition order (the inbox's own audit rows among them, where it adds any) and appended at the
+ * end of the call — one head lock and one multi-row insert per tenant per run — inside the transaction that
+ * records their processed-event ids, so a redelivered event is recognised and recorded once. A failing run is
+ * redone a record at a time by the consumer, so one bad event is dead-lettered alone. A new topic in the
  * registry needs a handler here.
  */
 @KafkaEventHandlers()
@@ -27,73 +30,105 @@ export class AuditConsumer {
     @Inject(ApprovalsInboxService) private readonly inbox: ApprovalsInboxService,
   ) {}
 
-  @EventPattern('sourceRaw' satisfies TopicKey)
-  async onSourceRaw(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
-    await this.recorded('sourceRaw', event, context);
-  }
-
-  @EventPattern('caseEvents' satisfies TopicKey)
-  async onCaseEvent(
-    @Payload() event: CloudEvent<CaseEvent>,
-    @Ctx() context: KafkaEventContext,
+  @EventRunPattern('sourceRaw' satisfies TopicKey)
+  async onSourceRaw(
+    @Payload() events: ReadonlyArray<CloudEvent>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    await this.recorded('caseEvents', event, context);
-    await this.inbox.onCaseEvent(context.manager, event);
+    await this.recorded('sourceRaw', events, context);
   }
 
-  @EventPattern('knowledgeDocuments' satisfies TopicKey)
-  async onKnowledgeDocument(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
-    await this.recorded('knowledgeDocuments', event, context);
-  }
-
-  @EventPattern('decisions' satisfies TopicKey)
-  async onDecision(
-    @Payload() event: CloudEvent<DecisionRecord>,
-    @Ctx() context: KafkaEventContext,
+  @EventRunPattern('caseEvents' satisfies TopicKey)
+  async onCaseEvents(
+    @Payload() events: ReadonlyArray<CloudEvent<CaseEvent>>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    await this.recorded('decisions', event, context);
-    await this.inbox.onDecision(context.manager, event);
+    await this.recorded('caseEvents', events, context, (manager, event) =>
+      this.inbox.onCaseEvent(manager, event),
+    );
   }
 
-  @EventPattern('workflowCommands' satisfies TopicKey)
-  async onWorkflowCommand(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
-    await this.recorded('workflowCommands', event, context);
-  }
-
-  @EventPattern('workflowEvents' satisfies TopicKey)
-  async onWorkflowEvent(
-    @Payload() event: CloudEvent<WorkflowEvent>,
-    @Ctx() context: KafkaEventContext,
+  @EventRunPattern('knowledgeDocuments' satisfies TopicKey)
+  async onKnowledgeDocuments(
+    @Payload() events: ReadonlyArray<CloudEvent>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    await this.recorded('workflowEvents', event, context);
-    await this.inbox.onWorkflowEvent(context.manager, event);
+    await this.recorded('knowledgeDocuments', events, context);
   }
 
-  @EventPattern('approvals' satisfies TopicKey)
-  async onApproval(
-    @Payload() event: CloudEvent<ApprovalEvent>,
-    @Ctx() context: KafkaEventContext,
+  @EventRunPattern('decisions' satisfies TopicKey)
+  async onDecisions(
+    @Payload() events: ReadonlyArray<CloudEvent<DecisionRecord>>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    await this.recorded('approvals', event, context);
-    await this.inbox.onApprovalEvent(context.manager, event);
+    await this.recorded('decisions', events, context, (manager, event) =>
+      this.inbox.onDecision(manager, event),
+    );
   }
 
-  @EventPattern('supportNotifications' satisfies TopicKey)
-  async onSupportNotification(
-    @Payload() event: CloudEvent,
-    @Ctx() context: KafkaEventContext,
+  @EventRunPattern('workflowCommands' satisfies TopicKey)
+  async onWorkflowCommands(
+    @Payload() events: ReadonlyArray<CloudEvent>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    await this.recorded('supportNotifications', event, context);
+    await this.recorded('workflowCommands', events, context);
   }
 
-  @EventPattern('releases' satisfies TopicKey)
-  async onRelease(@Payload() event: CloudEvent, @Ctx() context: KafkaEventContext): Promise<void> {
-    await this.recorded('releases', event, context);
+  @EventRunPattern('workflowEvents' satisfies TopicKey)
+  async onWorkflowEvents(
+    @Payload() events: ReadonlyArray<CloudEvent<WorkflowEvent>>,
+    @Ctx() context: KafkaEventRunContext,
+  ): Promise<void> {
+    await this.recorded('workflowEvents', events, context, (manager, event) =>
+      this.inbox.onWorkflowEvent(manager, event),
+    );
   }
 
-  private recorded(key: TopicKey, event: CloudEvent, context: KafkaEventContext): Promise<void> {
+  @EventRunPattern('approvals' satisfies TopicKey)
+  async onApprovals(
+    @Payload() events: ReadonlyArray<CloudEvent<ApprovalEvent>>,
+    @Ctx() context: KafkaEventRunContext,
+  ): Promise<void> {
+    await this.recorded('approvals', events, context, (manager, event) =>
+      this.inbox.onApprovalEvent(manager, event),
+    );
+  }
+
+  @EventRunPattern('supportNotifications' satisfies TopicKey)
+  async onSupportNotifications(
+    @Payload() events: ReadonlyArray<CloudEvent>,
+    @Ctx() context: KafkaEventRunContext,
+  ): Promise<void> {
+    await this.recorded('supportNotifications', events, context);
+  }
+
+  @EventRunPattern('releases' satisfies TopicKey)
+  async onReleases(
+    @Payload() events: ReadonlyArray<CloudEvent>,
+    @Ctx() context: KafkaEventRunContext,
+  ): Promise<void> {
+    await this.recorded('releases', events, context);
+  }
+
+  /** Stages the run's events (each followed by its inbox effect, in order), then appends them in one go. */
+  private async recorded<E extends CloudEvent>(
+    key: TopicKey,
+    events: readonly E[],
+    { manager }: KafkaEventRunContext,
+    after?: (manager: EntityManager, event: E) => Promise<void>,
+  ): Promise<void> {
     // The registry's name, not the deployment's namespaced one, so exports read the same everywhere.
-    this.audit.stage(context.manager, topics[key].name, event);
-    return Promise.resolve();
+    const topic = topics[key].name;
+    try {
+      for (const event of events) {
+        this.audit.stage(manager, topic, event);
+        if (after) await after(manager, event);
+      }
+      await this.audit.flushStaged(manager);
+    } catch (error) {
+      // A redone record shares the transaction (under a savepoint): what it staged must not reach the next.
+      this.audit.discardStaged(manager);
+      throw error;
+    }
   }
 }
