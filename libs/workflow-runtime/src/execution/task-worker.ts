@@ -1,4 +1,4 @@
-import { SpanKind, inTraceOf } from '@keel/tracing';
+import { SpanKind, activeTraceparent, inTraceOf } from '@keel/tracing';
 import type { WorkflowInput } from '@keel/workflow-engine';
 import type { ConnectorRegistry } from '../connectors/connector.registry';
 import type { ConnectorResult } from '../connectors/connector';
@@ -36,6 +36,8 @@ export interface TaskWorkerOptions {
 interface Answered {
   readonly task: ClaimedTask;
   readonly result: ConnectorResult;
+  /** The attempt's span, which the result's transition continues though it is applied in a group later. */
+  readonly traceparent?: string;
 }
 
 /**
@@ -89,7 +91,11 @@ export class TaskWorker {
       // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
       const claimedAtMs = Date.now();
       // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
-      const tasks = await this.options.tasks.claim(this.options.transactions.outside, free, this.leaseGraceMs);
+      const tasks = await this.options.tasks.claim(
+        this.options.transactions.outside,
+        free,
+        this.leaseGraceMs,
+      );
       for (const task of tasks) void this.track(this.run(task, claimedAtMs));
       claimed = tasks.length;
     }
@@ -156,7 +162,11 @@ export class TaskWorker {
     const claimed = await this.options.transactions.run(async (manager) => {
       await this.options.executor.applyAll(
         manager,
-        group.map(({ task, result }) => ({ instanceId: task.instanceId, input: resultInput(task, result) })),
+        group.map(({ task, result, traceparent }) => ({
+          instanceId: task.instanceId,
+          input: resultInput(task, result),
+          ...(traceparent ? { traceparent } : {}),
+        })),
       );
       // After a success no other attempt of the run is worth running; a failure's retry was just queued.
       const finished: FinishedTask[] = group.map(({ task, result }) => ({
@@ -210,7 +220,8 @@ export class TaskWorker {
 
   private async callAndApply(task: ClaimedTask, claimedAtMs: number): Promise<void> {
     const result = await this.call(task, claimedAtMs);
-    this.answered.push({ task, result });
+    const traceparent = activeTraceparent();
+    this.answered.push({ task, result, ...(traceparent ? { traceparent } : {}) });
     this.wake?.();
   }
 

@@ -51,6 +51,11 @@ export interface InstanceInput {
   readonly instanceId: string;
   readonly input: WorkflowInput;
   readonly causationId?: string;
+  /**
+   * The trace this input continues, when it is not the active one: a group of results applied together
+   * each continues its own attempt's trace, so what it queues and emits stays in that case's trace.
+   */
+  readonly traceparent?: string;
 }
 
 /**
@@ -68,10 +73,7 @@ class TransitionWrites {
 
 export interface WorkflowExecutorDeps {
   readonly registry: DefinitionRegistry;
-  readonly repositories: Pick<
-    WorkflowRepositories,
-    'checkpoints' | 'instances' | 'tombstones' | 'timers'
-  >;
+  readonly repositories: Pick<WorkflowRepositories, 'checkpoints' | 'instances' | 'tombstones' | 'timers'>;
   readonly outbox: Pick<OutboxWriter, 'enqueue'>;
   readonly topics: Pick<typeof registryTopics, 'workflowEvents' | 'approvals'>;
   readonly now: () => Date;
@@ -206,7 +208,7 @@ export class WorkflowExecutor {
     manager: EntityManager,
     writes: TransitionWrites,
     stored: StoredInstance,
-    { instanceId, input, causationId }: InstanceInput,
+    { instanceId, input, causationId, traceparent }: InstanceInput,
   ): Promise<{ outcome: TransitionOutcome; state: WorkflowInstanceState }> {
     const definition = await this.deps.registry.resolve(
       manager,
@@ -230,6 +232,7 @@ export class WorkflowExecutor {
       input,
       result.commands,
       causationId,
+      traceparent,
     );
     return { outcome: { instanceId, status: result.state.status }, state: result.state };
   }
@@ -259,6 +262,7 @@ export class WorkflowExecutor {
     input: WorkflowInput,
     commands: readonly EngineCommand[],
     causationId: string | undefined,
+    traceparent?: string,
   ): Promise<void> {
     const { timers } = this.deps.repositories;
     const events: Array<CloudEvent<WorkflowEvent>> = [];
@@ -273,6 +277,7 @@ export class WorkflowExecutor {
       correlationid: owner.correlationId,
       idempotencykey: `${state.instanceId}/${state.seq}/${index}`,
       ...(causationId ? { causationid: causationId } : {}),
+      ...(traceparent ? { traceparent } : {}),
     });
     const workflowEvent = (
       index: number,
@@ -298,7 +303,11 @@ export class WorkflowExecutor {
       switch (command.type) {
         case 'executeTask':
         case 'executeCompensation':
-          writes.tasks.push({ instanceId: state.instanceId, command });
+          writes.tasks.push({
+            instanceId: state.instanceId,
+            command,
+            ...(traceparent ? { traceparent } : {}),
+          });
           if (command.type === 'executeCompensation')
             this.deps.metrics?.compensations.inc({ template: definition.name });
           else if (command.attempt > 1) this.deps.metrics?.retries.inc({ template: definition.name });

@@ -318,11 +318,12 @@ class FakeTasks implements TaskRepository {
   enqueue(_manager: EntityManager, queued: readonly QueuedTask[]): Promise<void> {
     if (queued.length === 0) return Promise.resolve();
     this.db.log(`tasks.enqueue(${queued.map(({ instanceId }) => instanceId).join(',')})`);
-    for (const { instanceId, command } of queued) this.enqueueOne(instanceId, command);
+    for (const { instanceId, command, traceparent } of queued)
+      this.enqueueOne(instanceId, command, traceparent);
     return Promise.resolve();
   }
 
-  private enqueueOne(instanceId: string, command: TaskCommand): void {
+  private enqueueOne(instanceId: string, command: TaskCommand, traceparent?: string): void {
     const kind = command.type === 'executeTask' ? 'task' : 'compensation';
     for (const row of this.db.taskRows) {
       const older = row.run < command.run || (row.run === command.run && row.attempt < command.attempt);
@@ -356,7 +357,7 @@ class FakeTasks implements TaskRepository {
       call: command.call,
       timeoutMs: startToCloseMs,
       heartbeatTimeoutMs: heartbeatTimeoutMs ?? null,
-      traceparent: activeTraceparent() ?? null,
+      traceparent: traceparent ?? activeTraceparent() ?? null,
       scheduleDeadlineMs: scheduleToStartMs === undefined ? null : this.db.nowMs + scheduleToStartMs,
       claimedAtMs: null,
       leaseUntilMs: null,

@@ -187,7 +187,7 @@ class PostgresCheckpoints implements CheckpointRepository {
           })),
         ),
         JSON.stringify(
-          tasks.map(({ instanceId, command }) => ({
+          tasks.map(({ instanceId, command, traceparent: continued }) => ({
             instance_id: instanceId,
             kind: command.type === 'executeTask' ? 'task' : 'compensation',
             step_id: command.stepId,
@@ -198,7 +198,7 @@ class PostgresCheckpoints implements CheckpointRepository {
             timeout_ms: command.timeouts.startToCloseMs,
             heartbeat_timeout_ms: command.timeouts.heartbeatTimeoutMs ?? null,
             schedule_to_start_ms: command.timeouts.scheduleToStartMs ?? null,
-            traceparent,
+            traceparent: continued ?? traceparent,
           })),
         ),
         JSON.stringify(
@@ -235,7 +235,10 @@ class PostgresInstances implements InstanceRepository {
     };
   }
 
-  async lockAll(manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>> {
+  async lockAll(
+    manager: EntityManager,
+    instanceIds: readonly string[],
+  ): Promise<Map<string, StoredInstance>> {
     // LockRows sits above the sort: rows are locked in id order.
     const rows = await manager.query<
       Array<{

@@ -138,6 +138,8 @@ export type TaskCommand = Extract<EngineCommand, { type: 'executeTask' | 'execut
 export interface QueuedTask {
   readonly instanceId: string;
   readonly command: TaskCommand;
+  /** The trace the attempt continues; the active span's when absent. */
+  readonly traceparent?: string;
 }
 
 /** A task attempt a worker claimed, with what its connector call needs of the instance. */
