@@ -15,7 +15,7 @@ import {
   MessagingSchema,
   messagingDeliveryCountsMigration,
   messagingTablesMigration,
-  subscribe,
+  subscribeRuns,
 } from '@keel/messaging';
 import {
   isolatedTopic,
@@ -143,10 +143,11 @@ async function consumerIngest(
     tables: new MessagingSchema(schema),
     deadLetters: sender,
     subscriptions: [
-      subscribe(topic, (event, context) => {
-        audit.stage(context.manager, topics.caseEvents.name, event);
-        handled += 1;
-        return Promise.resolve();
+      // As `AuditConsumer` does: a run's events staged in order and appended at the end of the call.
+      subscribeRuns(topic, async (run, context) => {
+        for (const event of run) audit.stage(context.manager, topics.caseEvents.name, event);
+        await audit.flushStaged(context.manager);
+        handled += run.length;
       }),
     ],
   });
