@@ -116,7 +116,9 @@ describe('workflow expression guard', () => {
     expect(JSON.stringify(history)).toContain('exceeds the expression limits: $pad to width 100000000');
     // Eleven instances through Kafka and Postgres; the 5 s per expression of before would be a minute.
     expect(elapsedMs).toBeLessThan(30_000);
-    expect(probes.length).toBeGreaterThan(5);
+    // However short the run (it takes well under a second since results are group-committed), the probes
+    // taken during it all answered, and quickly.
+    expect(probes.length).toBeGreaterThan(0);
     expect(probes.filter((probe) => probe.status !== 200)).toEqual([]);
     expect(Math.max(...probes.map((probe) => probe.ms))).toBeLessThan(1_000);
   });
