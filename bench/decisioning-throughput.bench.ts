@@ -8,7 +8,6 @@
 // Run: npm run bench -- decisioning   (BENCH_DECISIONS, BENCH_PACED_RATES, BENCH_PACED_SECONDS;
 // BENCH_CPU_PROF_DIR=<dir> writes the service's V8 CPU profile there when it stops)
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type CaseEvent, buildEvent, namespacedTopics } from '@keel/contracts';
@@ -21,6 +20,7 @@ import {
   testKafkaBrokers,
   testTopicScope,
   waitFor,
+  freePort,
 } from '@keel/testing';
 import { type RunFigures, figures, loadFigures, printFigures } from './bench-stats';
 
@@ -133,15 +133,6 @@ function startService(entry: string, env: Record<string, string>): Pick<TestProc
       await exited;
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** Publish times by event id, and decision arrival times by the event id they were caused by. */

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Role } from '@keel/access';
 import {
@@ -25,6 +24,7 @@ import {
   testTokens,
   testTopicScope,
   waitFor,
+  freePort,
 } from '@keel/testing';
 import { type KafkaMessage } from 'kafkajs';
 import agentPolicy from '../../libs/decisioning/domain/src/policies/agent-policy.v1.json';
@@ -46,15 +46,6 @@ const guardrailsV2 = {
     },
   },
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A service as a real process on a free port, ready once `/health/ready` answers. */
 class ServiceProcess {

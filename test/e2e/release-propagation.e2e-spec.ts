@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Role } from '@keel/access';
 import {
@@ -11,6 +10,7 @@ import {
   testKafkaBrokers,
   testTokens,
   waitFor,
+  freePort,
 } from '@keel/testing';
 import agentPolicy from '../../libs/decisioning/domain/src/policies/agent-policy.v1.json';
 import guardrails from '../../libs/decisioning/domain/src/policies/guardrails.v1.json';
@@ -35,15 +35,6 @@ const releaseDemo = (version: number) => ({
     done: { kind: 'end', status: 'completed' },
   },
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** The governance service as a real process (`apps/governance/src/main.ts`), its API called with test tokens. */
 class GovernanceProcess {
@@ -147,7 +138,9 @@ describe('release propagation', () => {
     await workflow?.tearDown();
     await governanceDatabase?.drop();
     if (Object.keys(propagation).length > 0) {
-      process.stdout.write(`release propagation (promote answered → workflow /health): ${JSON.stringify(propagation)}\n`);
+      process.stdout.write(
+        `release propagation (promote answered → workflow /health): ${JSON.stringify(propagation)}\n`,
+      );
     }
   });
 
@@ -176,8 +169,13 @@ describe('release propagation', () => {
     await governance.call('POST', `/v1/releases/${id}/submit`, 'operator');
     await governance.call('POST', `/v1/releases/${id}/approve`, 'approver');
     await governance.call('POST', `/v1/releases/${id}/promote`, 'operator', { stage: 'shadow' });
-    await waitFor(async () => (await health()).shadow?.id === id, { timeoutMs: 15_000, what: `${id} in shadow` });
-    await promoted(id, () => governance.call('POST', `/v1/releases/${id}/promote`, 'operator', { stage: 'production' }));
+    await waitFor(async () => (await health()).shadow?.id === id, {
+      timeoutMs: 15_000,
+      what: `${id} in shadow`,
+    });
+    await promoted(id, () =>
+      governance.call('POST', `/v1/releases/${id}/promote`, 'operator', { stage: 'production' }),
+    );
   }
 
   /** Runs the step and waits for the workflow service to name `id` in production; records how long it took. */
@@ -217,11 +215,19 @@ describe('release propagation', () => {
     expect(await register('workflow-template', 'release-demo', releaseDemo(2))).toBe(2);
 
     await release('r1', 1);
-    expect(await startedUnder('under-r1', 1)).toEqual({ workflow_version: 1, release_id: 'r1', path: '/v1/1' });
+    expect(await startedUnder('under-r1', 1)).toEqual({
+      workflow_version: 1,
+      release_id: 'r1',
+      path: '/v1/1',
+    });
 
     await release('r2', 2);
     expect(await health()).toMatchObject({ production: { id: 'r2' }, shadow: null });
-    expect(await startedUnder('under-r2', 2)).toEqual({ workflow_version: 2, release_id: 'r2', path: '/v2/2' });
+    expect(await startedUnder('under-r2', 2)).toEqual({
+      workflow_version: 2,
+      release_id: 'r2',
+      path: '/v2/2',
+    });
     // What was running before keeps the release it started under.
     expect(await workflow.instance('under-r1')).toMatchObject({ workflow_version: 1 });
 
@@ -244,7 +250,13 @@ describe('release propagation', () => {
     const [applied] = await workflow.query<{ steps: string[] }>(
       `SELECT array_agg(release_id || '@' || stage ORDER BY sequence) AS steps FROM workflow.release_applications`,
     );
-    expect(applied?.steps).toEqual(['r1@shadow', 'r1@production', 'r2@shadow', 'r2@production', 'r1@production']);
+    expect(applied?.steps).toEqual([
+      'r1@shadow',
+      'r1@production',
+      'r2@shadow',
+      'r2@production',
+      'r1@production',
+    ]);
   });
 
   it('records every promotion and the rollback in the audit log', async () => {
@@ -292,7 +304,11 @@ describe('release propagation', () => {
     expect(during).toEqual(before);
 
     await promoted('r3', () => Promise.resolve(governanceLink.heal()), 'r3 after governance came back');
-    expect(await startedUnder('under-r3', 5)).toEqual({ workflow_version: 2, release_id: 'r3', path: '/v2/5' });
+    expect(await startedUnder('under-r3', 5)).toEqual({
+      workflow_version: 2,
+      release_id: 'r3',
+      path: '/v2/5',
+    });
   });
 
   it('resumes the release in force after a restart while governance is down', async () => {
@@ -300,7 +316,11 @@ describe('release propagation', () => {
     await workflow.service.kill();
     await workflow.service.start();
     expect(await health()).toMatchObject({ tenant, production: { id: 'r3' } });
-    expect(await startedUnder('after-restart', 4)).toEqual({ workflow_version: 2, release_id: 'r3', path: '/v2/4' });
+    expect(await startedUnder('after-restart', 4)).toEqual({
+      workflow_version: 2,
+      release_id: 'r3',
+      path: '/v2/4',
+    });
   });
 
   // Decisioning's side of the same propagation (promotion, shadow, rollback, records naming the release) is

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import {
   type CaseEvent,
   type CloudEvent,
@@ -24,6 +23,7 @@ import {
   testKafkaBrokers,
   testTopicScope,
   waitFor,
+  freePort,
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
@@ -284,12 +284,3 @@ describe('decisioning delivery', () => {
     });
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { namespacedTopics } from '@keel/contracts';
 import { ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
@@ -13,19 +12,11 @@ import {
   testTokens,
   testTopicScope,
   waitFor,
+  freePort,
 } from '@keel/testing';
 import orderSystemV2 from '../../../libs/ingestion/domain/src/sources/order-system.v2.json';
 
 const tenant = 'acme';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A service's `main.ts` as a process on a fixed port, ready when `/health/ready` answers. */
 async function startService(entry: string, env: Record<string, string>): Promise<TestProcess> {

@@ -25,3 +25,4 @@ export { startServiceUnderTest, testAccessSharedKey, type ServiceUnderTest } fro
 export { silentLogger } from './silent-logger';
 export { testAccessEnv, testTokens } from './access-tokens';
 export { registeredRoutes } from './registered-routes';
+export { freePort } from './free-port';
