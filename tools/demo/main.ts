@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { Pool } from 'pg';
-import { demoSupportRouting } from './demo-definitions';
+import { prepareDemoWorkspace } from './demo-definitions';
 import { type ServiceName, bootOrder, keepSignalListener, startService } from './demo-services';
 import { type DemoSummary, decisionProgress, instanceOutcomes, summarize } from './demo-summary';
 import { readSamples, replay } from './demo-replay';
@@ -27,7 +27,6 @@ interface DemoOptions {
 }
 
 const tenant = 'acme';
-const workflowTaskRole = 'keel_workflow_task';
 
 async function runDemo(options: DemoOptions): Promise<number> {
   const started = performance.now();
@@ -73,40 +72,10 @@ async function runDemo(options: DemoOptions): Promise<number> {
     sql = new Pool({ connectionString: infrastructure.databaseUrl, max: 1 });
     // An idle connection dropped by Postgres stopping is no failure of the demo's; queries still report theirs.
     sql.on('error', () => undefined);
-    // The remediation desk records outcomes where the exception-handling template's verify statement reads them.
-    await sql.query(
-      `CREATE TABLE public.remediations (exception_id text NOT NULL, remediation_id text PRIMARY KEY, resolved boolean NOT NULL)`,
-    );
-    await sql.query(`CREATE ROLE ${workflowTaskRole} NOLOGIN`);
-    await sql.query(`GRANT SELECT ON public.remediations TO ${workflowTaskRole}`);
-    const statementsFile = join(work, 'statements.yaml');
-    writeFileSync(
-      statementsFile,
-      [
-        'exception.remediation_status:',
-        '  templates: [exception-handling]',
-        '  sql: >-',
-        '    SELECT resolved FROM public.remediations',
-        '    WHERE exception_id = $1 AND remediation_id = $2::text',
-        '',
-      ].join('\n'),
-    );
-    const definitionsDir = join(work, 'definitions');
-    mkdirSync(definitionsDir);
-    writeFileSync(
-      join(definitionsDir, 'support-routing.demo.json'),
-      JSON.stringify(demoSupportRouting(), null, 2),
-    );
-
     const database = sql;
+    const workspace = await prepareDemoWorkspace((text, params) => database.query(text, params), work);
     systems = new TargetSystems({
-      recordRemediation: async ({ exceptionId, remediationId, resolved }) => {
-        await database.query(
-          `INSERT INTO public.remediations (exception_id, remediation_id, resolved) VALUES ($1, $2, $3)
-           ON CONFLICT (remediation_id) DO UPDATE SET resolved = EXCLUDED.resolved`,
-          [exceptionId, remediationId, resolved],
-        );
-      },
+      recordRemediation: workspace.recordRemediation,
       // A SKU the warehouse has run out of, so an order fails where a real one would.
       inventory: { stock: { 'SKU-135': 0 } },
     });
@@ -141,8 +110,8 @@ async function runDemo(options: DemoOptions): Promise<number> {
             ...common,
             PORT: port(3),
             WORKFLOW_HTTP_SERVICES: systems?.workflowHttpServices() ?? '',
-            WORKFLOW_DEFINITIONS_DIR: definitionsDir,
-            WORKFLOW_POSTGRES_STATEMENTS_FILE: statementsFile,
+            WORKFLOW_DEFINITIONS_DIR: workspace.definitionsDir,
+            WORKFLOW_POSTGRES_STATEMENTS_FILE: workspace.statementsFile,
             WORKFLOW_TASK_LEASE_GRACE_MS: '1000',
           };
         case 'decisioning':
