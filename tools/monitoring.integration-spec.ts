@@ -1,44 +1,18 @@
 /** @jest-environment ./libs/retrieval/data-access/src/onnx-runtime.test-environment.js */
-import { loadConfig } from '@keel/config';
-import { decisioningConfigSchema } from '@keel/decisioning-feature';
-import { governanceConfigSchema } from '@keel/governance-feature';
-import { ingestionConfigSchema } from '@keel/ingestion-feature';
-import { retrievalConfigSchema } from '@keel/retrieval-feature';
 import { METRICS_REGISTRY } from '@keel/observability';
 import { createKpiMetrics } from '@keel/simulators';
-import { startServiceUnderTest } from '@keel/testing';
-import type { DynamicModule } from '@nestjs/common';
 import { parser } from '@prometheus-io/lezer-promql';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
-import { AppModule as DecisioningApp } from '../apps/decisioning/src/app.module';
-import { AppModule as GovernanceApp } from '../apps/governance/src/app.module';
-import { AppModule as IngestionApp } from '../apps/ingestion/src/app.module';
-import { AppModule as RetrievalApp } from '../apps/retrieval/src/app.module';
-import { AppModule as WorkflowApp } from '../apps/workflow/src/app.module';
-import { loadWorkflowServiceConfig } from '../apps/workflow/src/workflow.config';
+import { KeelPlatform, serviceNames } from '../test/e2e/fixtures/keel-platform';
 
 // Every query of every Grafana dashboard and every alert rule names metrics the services really export:
 // the five services are booted on real Kafka and Postgres, their /metrics scraped, and each PromQL
 // expression parsed by Prometheus' own grammar. A renamed metric makes a panel empty and an alert silent
 // without any error anywhere else — this test is where it shows.
 const root = join(__dirname, '..');
-
-const services: Record<string, (env: Record<string, string>) => DynamicModule> = {
-  ingestion: (env) => IngestionApp.forRoot(loadConfig(ingestionConfigSchema, env)),
-  retrieval: (env) => RetrievalApp.forRoot(loadConfig(retrievalConfigSchema, env)),
-  decisioning: (env) => DecisioningApp.forRoot(loadConfig(decisioningConfigSchema, env)),
-  workflow: (env) => WorkflowApp.forRoot(loadWorkflowServiceConfig(env)),
-  governance: (env) =>
-    GovernanceApp.forRoot(
-      loadConfig(governanceConfigSchema, {
-        ...env,
-        GOVERNANCE_AUDIT_KEY: 'monitoring-test-audit-key-of-32-chars!',
-      }),
-    ),
-};
 
 /** What a query may name of a metric: its series and its labels. */
 interface CatalogEntry {
@@ -154,18 +128,23 @@ describe('monitoring: dashboards and alerts use metrics the services export', ()
     const kpis = new Registry();
     createKpiMetrics(kpis);
     for (const [name, entry] of catalogOf(kpis)) catalog.set(name, entry);
-    for (const [service, module] of Object.entries(services)) {
-      const started = await startServiceUnderTest(service, module);
-      try {
+    // The five services booted through their service definitions, as main.ts boots them.
+    const platform = await KeelPlatform.start(
+      {},
+      { governance: { GOVERNANCE_AUDIT_KEY: 'monitoring-test-audit-key-of-32-chars!' } },
+    );
+    try {
+      for (const service of serviceNames) {
+        const { app, url } = platform.services[service];
         // The registry the service's /metrics serves: it knows label names before any series has a value.
-        for (const [name, entry] of catalogOf(started.app.get<Registry>(METRICS_REGISTRY))) {
+        for (const [name, entry] of catalogOf(app.get<Registry>(METRICS_REGISTRY))) {
           const labels = new Set([...(catalog.get(name)?.labels ?? []), ...entry.labels]);
           catalog.set(name, { labels });
         }
-        expect((await fetch(`${started.url}/metrics`)).status).toBe(200);
-      } finally {
-        await started.close();
+        expect((await fetch(`${url}/metrics`)).status).toBe(200);
       }
+    } finally {
+      await platform.stop();
     }
   });
 
