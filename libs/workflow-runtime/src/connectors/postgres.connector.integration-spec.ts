@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scratchDatabase, type ScratchDatabase } from '@keel/testing';
+import { FaultProxy, scratchDatabase, type ScratchDatabase } from '@keel/testing';
 import {
   loadPostgresStatements,
   PostgresConnector,
@@ -137,16 +137,18 @@ describe('PostgresConnector on Postgres', () => {
   });
 
   it('retries when the connection to the database is lost', async () => {
+    // Through a proxy that drops the open connection and refuses new ones: terminating the backend instead
+    // raced the pool, which at times noticed the dead client first and reconnected, so the call succeeded.
+    const proxy = await FaultProxy.inFrontOf(database.url);
     const severed = await new DataSource({
       type: 'postgres',
-      url: database.url,
-      extra: { max: 1, application_name: 'keel-severed' },
+      url: proxy.url(database.url),
+      extra: { max: 1 },
     }).initialize();
     try {
       await severed.query('SELECT 1');
-      await dataSource.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keel-severed'`,
-      );
+      proxy.refuse();
+      proxy.cut();
       await expect(
         new PostgresConnector(severed, { ping: allowed('SELECT 1') }).execute(
           { type: 'postgres', statement: 'ping', params: [] },
@@ -155,6 +157,7 @@ describe('PostgresConnector on Postgres', () => {
       ).resolves.toMatchObject({ outcome: 'failed', retryable: true });
     } finally {
       await severed.destroy();
+      await proxy.close();
     }
   });
 
