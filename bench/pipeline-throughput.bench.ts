@@ -7,9 +7,10 @@
 // slow reader here cannot inflate a figure. In the same run: raw kafkajs produce→consume of the run's own
 // case-event records (same keys, values, headers), resident memory and CPU of every service process, the
 // machine's load, and the embedded demo's wall time on the bundled data.
-// Run: npm run bench -- pipeline   (BENCH_CASES, BENCH_PACED_SECONDS, BENCH_DEMO=0 to skip the demo)
+// Run: npm run bench -- pipeline   (BENCH_CASES, BENCH_PACED_SECONDS, BENCH_DEMO=0 to skip the demo,
+// BENCH_CPU_PROF=<dir> for a CPU profile of every service process)
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +31,7 @@ import { PipelinePlatform, pipelineServices } from '../test/e2e/fixtures/pipelin
 const tenant = 'acme';
 const burstCases = Number(process.env.BENCH_CASES ?? 1_000);
 const pacedSeconds = Number(process.env.BENCH_PACED_SECONDS ?? 20);
+const cpuProfileDir = process.env.BENCH_CPU_PROF;
 const batchSize = 50;
 const senders = 4;
 const terminal = new Set(['completed', 'failed', 'compensated', 'cancelled']);
@@ -300,9 +302,18 @@ function met(ok: boolean): string {
 }
 
 async function main(): Promise<void> {
+  if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
   const loadBefore = loadavg();
   const platform = await PipelinePlatform.start({
-    env: { INGESTION_RATE_LIMIT: '100000000' },
+    env: {
+      INGESTION_RATE_LIMIT: '100000000',
+      ...(cpuProfileDir
+        ? {
+            NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.preload.js')}`,
+            KEEL_CPU_PROFILE_DIR: cpuProfileDir,
+          }
+        : {}),
+    },
     defaultStock: 100_000_000,
   });
   const watch = new PipelineWatch(platform.topics);
