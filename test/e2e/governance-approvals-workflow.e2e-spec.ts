@@ -6,14 +6,15 @@ import { governanceConfigSchema } from '@keel/governance-feature';
 import { startServiceApp } from '@keel/observability';
 import {
   type ScratchDatabase,
+  callJson,
   scratchDatabase,
   silentLogger,
   testAccessEnv,
   testKafkaBrokers,
+  testTokens,
   waitFor,
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
-import { SignJWT } from 'jose';
 import { governanceService } from '../../apps/governance/src/governance.service';
 import { WorkflowE2eContext } from './fixtures/workflow-e2e.context';
 
@@ -87,25 +88,10 @@ describe('governance approvals inbox with the workflow service', () => {
   });
 
   const token = (subject: string, roles: readonly Role[]): Promise<string> =>
-    new SignJWT({ tenant: 'acme', roles })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(subject)
-      .setIssuer('keel-governance')
-      .setAudience('keel')
-      .setExpirationTime(Math.floor(Date.now() / 1000) + 300)
-      .sign(new TextEncoder().encode(testAccessEnv.ACCESS_SHARED_KEY));
+    testTokens.bearerFor({ subject, tenant: 'acme', roles });
 
-  async function call<Body>(method: string, path: string, bearer: string, body?: unknown) {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${bearer}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Body };
-  }
+  const call = <Body>(method: string, path: string, authorization: string, body?: unknown) =>
+    callJson<Body>(method, `${url}${path}`, { authorization, body });
 
   it('lists the waiting step, an approver approves it, and the instance completes', async () => {
     await context.sendCommands([

@@ -8,25 +8,21 @@ import {
   type ScratchDatabase,
   readTopic,
   sampleEvent,
+  callJson,
+  deleteNamespaceTopics,
   scratchDatabase,
   silentLogger,
+  testAccessEnv,
   testKafka,
   testKafkaBrokers,
+  testTokens,
   testTopicScope,
   validTopicData,
   waitFor,
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
-import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import { governanceService } from '../../apps/governance/src/governance.service';
-
-const sharedKey = 'governance-inbox-shared-key-0123456789abcdef';
-
-interface Answer<Body = unknown> {
-  readonly status: number;
-  readonly body: Body;
-}
 
 interface Item {
   id: string;
@@ -74,7 +70,7 @@ describe('governance approvals inbox, lineage and retention', () => {
       KEEL_TOPIC_NAMESPACE: namespace,
       OUTBOX_POLL_MS: '50',
       PORT: '0',
-      ACCESS_SHARED_KEY: sharedKey,
+      ...testAccessEnv,
       GOVERNANCE_AUDIT_KEY: 'governance-inbox-audit-key-0123456789abcdef',
       GOVERNANCE_RATE_LIMIT: '100000',
       // Holds wait an hour from their decision's time, then go to the escalation role.
@@ -91,49 +87,16 @@ describe('governance approvals inbox, lineage and retention', () => {
     await client?.end();
     await database?.drop();
     await sender.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({
-      topics: (await admin.listTopics()).filter((name) => name.startsWith(`${namespace}.`)),
-    });
-    await admin.disconnect();
+    await deleteNamespaceTopics(kafka, namespace);
   });
 
-  const token = (
-    subject: string,
-    roles: readonly Role[],
-    forTenant = tenant,
-    { key = sharedKey, expiresAt = Math.floor(Date.now() / 1000) + 300 } = {},
-  ): Promise<string> =>
-    new SignJWT({ tenant: forTenant, roles })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(subject)
-      .setIssuer('keel-governance')
-      .setAudience('keel')
-      .setExpirationTime(expiresAt)
-      .sign(new TextEncoder().encode(key));
+  /** A bearer token naming who acts (four-eyes tells approvers apart), for `forTenant`. */
+  const token = (subject: string, roles: readonly Role[], forTenant = tenant): Promise<string> =>
+    testTokens.bearerFor({ subject, tenant: forTenant, roles });
 
-  async function call<Body = unknown>(
-    method: string,
-    path: string,
-    bearer?: string,
-    body?: unknown,
-  ): Promise<Answer<Body>> {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    return {
-      status: response.status,
-      body: (type.includes('application/json') ? JSON.parse(text) : text) as Body,
-    };
-  }
+  const call = <Body = unknown>(method: string, path: string, authorization?: string, body?: unknown) =>
+    callJson<Body>(method, `${url}${path}`, { authorization, body });
+
 
   const envelope = (id: string, subject: string, extra: Partial<CloudEvent> = {}) => ({
     id: `${namespace}-${id}`,
@@ -504,12 +467,8 @@ describe('governance approvals inbox, lineage and retention', () => {
       admin: ['admin'],
     };
     const roles: Role[] = ['viewer', 'operator', 'approver', 'admin'];
-    const expired = await token('eve', ['admin'], tenant, {
-      expiresAt: Math.floor(Date.now() / 1000) - 3600,
-    });
-    const forged = await token('eve', ['admin'], tenant, {
-      key: 'another-key-that-is-long-enough-0123456789',
-    });
+    const expired = await testTokens.expired(tenant, 'admin');
+    const forged = await testTokens.forged(tenant, 'admin');
     for (const endpoint of endpoints) {
       const statusWith = async (bearer?: string) =>
         (await call(endpoint.method, endpoint.path, bearer, endpoint.body)).status;

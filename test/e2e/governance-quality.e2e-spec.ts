@@ -13,16 +13,19 @@ import { EventPublisher, KafkaRecordSender, ensureTopics, topicSpecsWithDeadLett
 import { startServiceApp } from '@keel/observability';
 import {
   type ScratchDatabase,
+  callJson,
+  deleteNamespaceTopics,
   readTopic,
   scratchDatabase,
   silentLogger,
+  testAccessEnv,
   testKafka,
   testKafkaBrokers,
+  testTokens,
   testTopicScope,
   waitFor,
 } from '@keel/testing';
 import { type INestApplication } from '@nestjs/common';
-import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import { governanceService } from '../../apps/governance/src/governance.service';
 import {
@@ -35,13 +38,7 @@ import {
 } from '../../libs/governance/feature/src/quality/testing/recorded-decisions';
 import orderRouting from '../../libs/workflow-engine/src/templates/order-routing.workflow.json';
 
-const sharedKey = 'governance-quality-e2e-shared-key-0123456789';
 const tenant = 'acme';
-
-interface Answer<Body = unknown> {
-  readonly status: number;
-  readonly body: Body;
-}
 
 interface ReplayReportBody {
   readonly run: number;
@@ -91,7 +88,7 @@ describe('governance release quality (replay gate, shadow agreement, drift rollb
       KEEL_TOPIC_NAMESPACE: namespace,
       OUTBOX_POLL_MS: '50',
       PORT: '0',
-      ACCESS_SHARED_KEY: sharedKey,
+      ...testAccessEnv,
       GOVERNANCE_AUDIT_KEY: 'governance-quality-e2e-audit-key-0123456789',
       GOVERNANCE_RATE_LIMIT: '100000',
       GOVERNANCE_REPLAY_MIN_RECORDED: '10',
@@ -116,45 +113,16 @@ describe('governance release quality (replay gate, shadow agreement, drift rollb
     await client?.end();
     await database?.drop();
     await sender.disconnect();
-    const kafkaAdmin = kafka.admin();
-    await kafkaAdmin.connect();
-    await kafkaAdmin.deleteTopics({
-      topics: (await kafkaAdmin.listTopics()).filter((name) => name.startsWith(`${namespace}.`)),
-    });
-    await kafkaAdmin.disconnect();
+    await deleteNamespaceTopics(kafka, namespace);
   });
 
-  function token(subject: string, roles: readonly Role[]): Promise<string> {
-    return new SignJWT({ tenant, roles })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(subject)
-      .setIssuer('keel-governance')
-      .setAudience('keel')
-      .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
-      .sign(new TextEncoder().encode(sharedKey));
-  }
+  const token = (subject: string, roles: readonly Role[]): Promise<string> =>
+    testTokens.bearerFor({ subject, tenant, roles });
 
-  async function call<Body = unknown>(
-    method: string,
-    path: string,
-    bearer: string,
-    body?: unknown,
-  ): Promise<Answer<Body>> {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${bearer}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    return {
-      status: response.status,
-      body: (type.includes('application/json') ? JSON.parse(text) : text) as Body,
-    };
-  }
+
+  const call = <Body = unknown>(method: string, path: string, authorization: string, body?: unknown) =>
+    callJson<Body>(method, `${url}${path}`, { authorization, body });
+
 
   async function publishDecisions(records: readonly DecisionRecord[], time: Date): Promise<void> {
     await publisher.publish(
