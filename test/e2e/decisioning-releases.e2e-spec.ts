@@ -13,18 +13,19 @@ import {
 import { workflowStartOf } from '@keel/decision-policy';
 import { EventPublisher, KafkaRecordSender, ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
 import {
-  type ScratchDatabase,
-  type TestProcess,
+  deleteNamespaceTopics,
+  freePort,
   readTopic,
+  type ScratchDatabase,
   scratchDatabase,
   startTsProcess,
   testAccessEnv,
   testKafka,
   testKafkaBrokers,
+  type TestProcess,
   testTokens,
   testTopicScope,
   waitFor,
-  freePort,
 } from '@keel/testing';
 import { type KafkaMessage } from 'kafkajs';
 import agentPolicy from '../../libs/decisioning/domain/src/policies/agent-policy.v1.json';
@@ -144,12 +145,7 @@ describe('decisioning under governance releases', () => {
     await sender.disconnect();
     await decisioningDatabase?.drop();
     await governanceDatabase?.drop();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({
-      topics: (await admin.listTopics()).filter((name) => name.startsWith(`${namespace}.`)),
-    });
-    await admin.disconnect();
+    await deleteNamespaceTopics(kafka, namespace);
     if (Object.keys(propagation).length > 0) {
       process.stdout.write(
         `release propagation (governance answered → decisioning /health): ${JSON.stringify(propagation)}\n`,
