@@ -7,10 +7,16 @@ import {
   serviceSource,
 } from '@keel/contracts';
 import { InvalidWorkflowDecisionError, workflowStartOf } from '@keel/decision-policy';
-import { KafkaEventContext, KafkaEventHandlers } from '@keel/messaging';
+import {
+  EventRunPattern,
+  KafkaEventContext,
+  KafkaEventHandlers,
+  KafkaEventRunContext,
+} from '@keel/messaging';
+import { inTraceOf } from '@keel/tracing';
 import type { JsonValue, WorkflowInput } from '@keel/workflow-engine';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { WorkflowExecutor } from '../execution/workflow-executor';
+import { type StartRequest, WorkflowExecutor } from '../execution/workflow-executor';
 import { jsonValueSchema } from '../json-value.schema';
 import { WorkflowRuntimeError } from '../workflow-runtime.error';
 import { ownerOf } from './owner-of';
@@ -18,7 +24,8 @@ import { ownerOf } from './owner-of';
 /**
  * What the workflow service consumes: decisions to act on, workflow commands, and approval answers. Each
  * handler changes instances inside the consumer's transaction, so the processed-event record, the
- * checkpoint and the outbox rows commit together. What the consumer does with a request that fails is
+ * checkpoint and the outbox rows commit together; decisions and commands come as runs of a partition, whose
+ * starts are applied together (one statement per table for the run, ADR 0021). What the consumer does with a request that fails is
  * the error's own: a `WorkflowRuntimeError` or `WorkflowEngineError` carries its handling in its catalog
  * (an unknown workflow or instance is dead-lettered with its code, a version not stored yet waited for).
  */
@@ -26,42 +33,61 @@ import { ownerOf } from './owner-of';
 export class WorkflowInboxController {
   constructor(private readonly executor: WorkflowExecutor) {}
 
-  @EventPattern('decisions')
-  async onDecision(
-    @Payload() event: CloudEvent<DecisionRecord>,
-    @Ctx() context: KafkaEventContext,
+  /** A partition's run of decisions: the ones that start a workflow start together (`startAll`). */
+  @EventRunPattern('decisions')
+  async onDecisions(
+    @Payload() events: ReadonlyArray<CloudEvent<DecisionRecord>>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    const decision = event.data;
-    const start = actOn(() => workflowStartOf(decision));
-    if (!start.acted) return;
-    await this.executor.start(context.manager, {
-      instanceId: decision.decisionId,
-      workflow: start.template,
-      ...(start.templateVersion === undefined ? {} : { version: start.templateVersion }),
-      input: asObject(start.input),
-      owner: ownerOf(event),
-      causationId: event.id,
+    const starts = events.flatMap((event): StartRequest[] => {
+      const decision = event.data;
+      const start = actOn(() => workflowStartOf(decision));
+      if (!start.acted) return [];
+      return [
+        {
+          instanceId: decision.decisionId,
+          workflow: start.template,
+          ...(start.templateVersion === undefined ? {} : { version: start.templateVersion }),
+          input: asObject(start.input),
+          ...origin(event),
+        },
+      ];
     });
+    await this.executor.startAll(context.manager, starts);
   }
 
-  @EventPattern('workflowCommands')
-  async onCommand(
-    @Payload() event: CloudEvent<WorkflowCommand>,
-    @Ctx() context: KafkaEventContext,
+  /**
+   * A partition's run of commands, in order: consecutive starts go in together (`startAll`); any other
+   * command applies on its own once the starts before it are in, since it may be for one of them.
+   */
+  @EventRunPattern('workflowCommands')
+  async onCommands(
+    @Payload() events: ReadonlyArray<CloudEvent<WorkflowCommand>>,
+    @Ctx() context: KafkaEventRunContext,
   ): Promise<void> {
-    const command = event.data;
-    if (command.command === 'start') {
-      await this.executor.start(context.manager, {
-        instanceId: command.instanceId,
-        workflow: command.template,
-        ...(command.templateVersion === undefined ? {} : { version: command.templateVersion }),
-        input: jsonOrThrow(command.input),
-        owner: ownerOf(event),
-        causationId: event.id,
-      });
-      return;
+    const starts: StartRequest[] = [];
+    for (const event of events) {
+      const command = event.data;
+      if (command.command === 'start') {
+        starts.push({
+          instanceId: command.instanceId,
+          workflow: command.template,
+          ...(command.templateVersion === undefined ? {} : { version: command.templateVersion }),
+          input: jsonOrThrow(command.input),
+          ...origin(event),
+        });
+        continue;
+      }
+      await this.executor.startAll(context.manager, starts.splice(0));
+      const input = inputOf(command, event);
+      await inTraceOf(
+        event.traceparent,
+        `workflow ${command.command}`,
+        { 'keel.workflow.instance': command.instanceId },
+        () => this.executor.apply(context.manager, command.instanceId, input, event.id),
+      );
     }
-    await this.executor.apply(context.manager, command.instanceId, inputOf(command, event), event.id);
+    await this.executor.startAll(context.manager, starts);
   }
 
   @EventPattern('approvals')
@@ -91,6 +117,15 @@ export class WorkflowInboxController {
     };
     await this.executor.apply(context.manager, approval.instanceId, input, event.id);
   }
+}
+
+/** Whom a start works for, what caused it and the trace it continues: the command's own. */
+function origin(event: CloudEvent): Pick<StartRequest, 'owner' | 'causationId' | 'traceparent'> {
+  return {
+    owner: ownerOf(event),
+    causationId: event.id,
+    ...(event.traceparent === undefined ? {} : { traceparent: event.traceparent }),
+  };
 }
 
 function inputOf(command: Exclude<WorkflowCommand, { command: 'start' }>, event: CloudEvent): WorkflowInput {

@@ -1,5 +1,10 @@
 import { topics } from '@keel/contracts';
-import { KafkaEventContext, MessagingSchema, OutboxWriter, messagingTablesMigration } from '@keel/messaging';
+import {
+  KafkaEventRunContext,
+  MessagingSchema,
+  OutboxWriter,
+  messagingTablesMigration,
+} from '@keel/messaging';
 import { serviceSchemaMigration } from '@keel/persistence';
 import { sampleEvent, scratchDatabase, type ScratchDatabase } from '@keel/testing';
 import { workflow } from '@keel/workflow-engine';
@@ -191,9 +196,9 @@ describe('RetentionPruner on Postgres', () => {
       input: {},
     });
     await dataSource.transaction((manager) =>
-      inbox.onCommand(
-        replayed,
-        new KafkaEventContext([{ manager, topic: 't', partition: 0, offset: '0', attempt: 1 }]),
+      inbox.onCommands(
+        [replayed],
+        new KafkaEventRunContext([{ manager, topic: 't', partition: 0, attempt: 1 }]),
       ),
     );
     const repeated = await api.start(operator, startBody);
@@ -204,9 +209,9 @@ describe('RetentionPruner on Postgres', () => {
       reason: 'customer',
     });
     await dataSource.transaction((manager) =>
-      inbox.onCommand(
-        cancelReplayed,
-        new KafkaEventContext([{ manager, topic: 't', partition: 0, offset: '1', attempt: 1 }]),
+      inbox.onCommands(
+        [cancelReplayed],
+        new KafkaEventRunContext([{ manager, topic: 't', partition: 0, attempt: 1 }]),
       ),
     );
 

@@ -67,6 +67,49 @@ describe('WorkflowExecutor over in-memory repositories', () => {
     expect(repositories.taskRows).toHaveLength(0);
   });
 
+  it('starts a run of instances with one statement per table, however many, an id twice starting once', async () => {
+    const { repositories, transactions, executor, outbox, start } = orchestration([ship]);
+    await start('old', 'ship');
+    repositories.tombstoneRows.set('pruned', { status: 'completed', finishedAt: new Date('2026-11-01Z') });
+    repositories.calls.length = 0;
+    const request = (instanceId: string) => ({ instanceId, workflow: 'ship', input: {}, owner });
+
+    const outcomes = await transactions.run((manager) =>
+      executor.startAll(manager, ['a', 'old', 'b', 'a', 'pruned'].map(request)),
+    );
+
+    expect(outcomes).toEqual([
+      { instanceId: 'a', status: 'running' },
+      {
+        instanceId: 'old',
+        status: 'running',
+        ignored: { code: 'already-started', message: 'instance already exists' },
+      },
+      { instanceId: 'b', status: 'running' },
+      {
+        instanceId: 'a',
+        status: 'running',
+        ignored: { code: 'already-started', message: 'instance already exists' },
+      },
+      {
+        instanceId: 'pruned',
+        status: 'completed',
+        ignored: expect.objectContaining({ code: 'already-started' }),
+      },
+    ]);
+    expect(repositories.calls).toEqual([
+      'instances.insert(a,old,b,pruned)',
+      'tombstones.find(a,old,b,pruned)',
+      'instances.discard(pruned)',
+      'instances.lock(old)',
+      'tasks.enqueue(a,b)',
+      'transitions.append(a,b)',
+    ]);
+    expect(repositories.taskRows.map(({ instanceId }) => instanceId)).toEqual(['old', 'a', 'b']);
+    expect([...repositories.instanceRows.keys()]).toEqual(['old', 'a', 'b']);
+    expect(outbox.events.filter(({ event }) => event.id.startsWith('a/'))).not.toHaveLength(0);
+  });
+
   it('locks the instance before it lets the caller claim the row the input comes from', async () => {
     const { repositories, transactions, executor, start } = orchestration([ship]);
     await start('ship-1', 'ship');

@@ -44,6 +44,20 @@ export interface StartRequest {
   readonly owner: InstanceOwner;
   /** Id of the event that caused this, for the causation chain of emitted events. */
   readonly causationId?: string;
+  /**
+   * The trace the start continues, when it is not the active one: starts of a run applied together each
+   * continue their own command's trace, so what they queue and emit stays in that case's trace.
+   */
+  readonly traceparent?: string;
+}
+
+/** A start request with what the engine made of it, before the insert tells whether it is new. */
+interface PreparedStart {
+  readonly request: StartRequest;
+  readonly definition: WorkflowDefinition;
+  readonly release: string | undefined;
+  readonly input: WorkflowInput;
+  readonly result: Awaited<ReturnType<typeof transition>>;
 }
 
 /** An input for `applyAll`: one of many applied in the same transaction. */
@@ -90,52 +104,95 @@ export class WorkflowExecutor {
   constructor(private readonly deps: WorkflowExecutorDeps) {}
 
   async start(manager: EntityManager, request: StartRequest): Promise<TransitionOutcome> {
+    const [outcome] = await this.startAll(manager, [request]);
+    if (!outcome) throw new Error('startAll answered no outcome for its one request');
+    return outcome;
+  }
+
+  /**
+   * Starts instances in the caller's transaction (a run of start commands of one partition, or one API
+   * request): one insert for all of them, one tombstone read, one checkpoint statement and one outbox insert,
+   * however many. Outcomes come in the order of the requests; a request for an id that an earlier one in the
+   * same call started, or that exists already, starts nothing (`already-started`).
+   */
+  async startAll(manager: EntityManager, requests: readonly StartRequest[]): Promise<TransitionOutcome[]> {
+    if (requests.length === 0) return [];
     const { registry } = this.deps;
     const { instances, tombstones } = this.deps.repositories;
-    // The instance names the release it started under (the one whose version it got, when unversioned).
-    const { definition, release } = await registry.resolveStart(manager, request.workflow, request.version);
-    const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
-    const result = await transition(definition, undefined, input, this.deps.now());
+    const prepared: PreparedStart[] = [];
+    for (const request of requests) {
+      // The instance names the release it started under (the one whose version it got, when unversioned).
+      const { definition, release } = await registry.resolveStart(manager, request.workflow, request.version);
+      const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
+      const result = await transition(definition, undefined, input, this.deps.now());
+      prepared.push({ request, definition, release, input, result });
+    }
+    const candidates = new Map<string, PreparedStart>();
+    for (const start of prepared)
+      if (!candidates.has(start.request.instanceId)) candidates.set(start.request.instanceId, start);
     // The insert is the existence check: a redelivered start finds the row and changes nothing, and a start
-    // of an instance retention deleted finds its tombstone. The tombstone is read after the insert, so a
-    // start racing the pruner on the same id (the insert waits for the delete to commit) still sees it.
-    const inserted = await instances.insert(manager, result.state, request.owner, release);
-    const tombstone = await tombstones.find(manager, request.instanceId);
-    if (tombstone) {
-      if (inserted) await instances.discard(manager, request.instanceId);
-      this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'pruned' });
-      return {
-        instanceId: request.instanceId,
-        status: tombstone.status,
-        ignored: {
-          code: 'already-started',
-          message: `instance ${tombstone.status} on ${tombstone.finishedAt.toISOString()} and was pruned; it is not started again`,
-        },
-      };
-    }
-    if (!inserted) {
-      this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'already-started' });
-      const existing = await instances.lock(manager, request.instanceId);
-      return {
-        instanceId: request.instanceId,
-        status: existing?.state.status ?? result.state.status,
-        ignored: { code: 'already-started', message: 'instance already exists' },
-      };
-    }
-    this.deps.metrics?.started.inc({ template: definition.name });
-    const writes = new TransitionWrites();
-    await this.record(
+    // of an instance retention deleted finds its tombstone. The tombstones are read after the insert, in a
+    // statement of their own, so a start racing the pruner on the same id (the insert waits for the delete
+    // to commit) still sees it.
+    const inserted = await instances.insertAll(
       manager,
-      writes,
-      definition,
-      result.state,
-      request.owner,
-      input,
-      result.commands,
-      request.causationId,
+      [...candidates.values()].map(({ request, result, release }) => ({
+        state: result.state,
+        owner: request.owner,
+        ...(release === undefined ? {} : { release }),
+      })),
     );
+    const buried = await tombstones.findAll(manager, [...candidates.keys()]);
+    for (const instanceId of buried.keys()) {
+      if (inserted.delete(instanceId)) await instances.discard(manager, instanceId);
+    }
+    const existingIds = [...candidates.keys()].filter((id) => !inserted.has(id) && !buried.has(id)).sort();
+    const existing =
+      existingIds.length > 0 ? await instances.lockAll(manager, existingIds) : new Map<string, StoredInstance>();
+    const writes = new TransitionWrites();
+    const outcomes: TransitionOutcome[] = [];
+    for (const start of prepared) {
+      const { request, definition, result, input } = start;
+      const { instanceId } = request;
+      const tombstone = buried.get(instanceId);
+      if (tombstone) {
+        this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'pruned' });
+        outcomes.push({
+          instanceId,
+          status: tombstone.status,
+          ignored: {
+            code: 'already-started',
+            message: `instance ${tombstone.status} on ${tombstone.finishedAt.toISOString()} and was pruned; it is not started again`,
+          },
+        });
+      } else if (candidates.get(instanceId) === start && inserted.has(instanceId)) {
+        this.deps.metrics?.started.inc({ template: definition.name });
+        await this.record(
+          manager,
+          writes,
+          definition,
+          result.state,
+          request.owner,
+          input,
+          result.commands,
+          request.causationId,
+          request.traceparent,
+        );
+        outcomes.push({ instanceId, status: result.state.status });
+      } else {
+        this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'already-started' });
+        const status = inserted.has(instanceId)
+          ? candidates.get(instanceId)?.result.state.status
+          : existing.get(instanceId)?.state.status;
+        outcomes.push({
+          instanceId,
+          status: status ?? result.state.status,
+          ignored: { code: 'already-started', message: 'instance already exists' },
+        });
+      }
+    }
     await this.flush(manager, writes);
-    return { instanceId: request.instanceId, status: result.state.status };
+    return outcomes;
   }
 
   /**

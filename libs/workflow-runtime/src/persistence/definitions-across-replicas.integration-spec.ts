@@ -1,5 +1,10 @@
 import { topics } from '@keel/contracts';
-import { KafkaEventContext, MessagingSchema, OutboxWriter, messagingTablesMigration } from '@keel/messaging';
+import {
+  KafkaEventRunContext,
+  MessagingSchema,
+  OutboxWriter,
+  messagingTablesMigration,
+} from '@keel/messaging';
 import { serviceSchemaMigration } from '@keel/persistence';
 import { type ScratchDatabase, sampleEvent, scratchDatabase } from '@keel/testing';
 import { type WorkflowDefinition, workflow } from '@keel/workflow-engine';
@@ -124,15 +129,17 @@ describe('definitions across replicas', () => {
     const inbox = new WorkflowInboxController(b.executor);
     const start = (template: string, templateVersion: number) =>
       dataSource.transaction((manager) =>
-        inbox.onCommand(
-          sampleEvent(topics.workflowCommands, {
-            command: 'start',
-            instanceId: `${template}-${templateVersion}`,
-            template,
-            templateVersion,
-            input: {},
-          }),
-          new KafkaEventContext([{ manager, topic: 't', partition: 0, offset: '0', attempt: 1 }]),
+        inbox.onCommands(
+          [
+            sampleEvent(topics.workflowCommands, {
+              command: 'start',
+              instanceId: `${template}-${templateVersion}`,
+              template,
+              templateVersion,
+              input: {},
+            }),
+          ],
+          new KafkaEventRunContext([{ manager, topic: 't', partition: 0, attempt: 1 }]),
         ),
       );
 

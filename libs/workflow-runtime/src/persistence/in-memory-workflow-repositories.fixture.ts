@@ -16,6 +16,7 @@ import type {
   InstanceRepository,
   InstanceSummary,
   InstanceTombstone,
+  NewInstance,
   QueuedTask,
   ScheduleRepository,
   StoredDefinition,
@@ -163,23 +164,23 @@ class FakeInstances implements InstanceRepository {
     return Promise.resolve(locked);
   }
 
-  insert(
-    _manager: EntityManager,
-    state: WorkflowInstanceState,
-    owner: InstanceOwner,
-    release?: string,
-  ): Promise<boolean> {
-    this.db.log(`instances.insert(${state.instanceId})`);
-    if (this.db.instanceRows.has(state.instanceId)) return Promise.resolve(false);
+  insertAll(_manager: EntityManager, instances: readonly NewInstance[]): Promise<Set<string>> {
+    if (instances.length === 0) return Promise.resolve(new Set());
+    this.db.log(`instances.insert(${instances.map(({ state }) => state.instanceId).join(',')})`);
+    const inserted = new Set<string>();
     const now = this.db.now();
-    this.db.instanceRows.set(state.instanceId, {
-      state: copy(state),
-      owner,
-      release: release ?? null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    return Promise.resolve(true);
+    for (const { state, owner, release } of instances) {
+      if (this.db.instanceRows.has(state.instanceId)) continue;
+      this.db.instanceRows.set(state.instanceId, {
+        state: copy(state),
+        owner,
+        release: release ?? null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      inserted.add(state.instanceId);
+    }
+    return Promise.resolve(inserted);
   }
 
   discard(_manager: EntityManager, instanceId: string): Promise<void> {
@@ -288,6 +289,17 @@ class FakeTombstones implements TombstoneRepository {
   find(_manager: EntityManager, instanceId: string): Promise<InstanceTombstone | undefined> {
     this.db.log(`tombstones.find(${instanceId})`);
     return Promise.resolve(this.db.tombstoneRows.get(instanceId));
+  }
+
+  findAll(_manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, InstanceTombstone>> {
+    if (instanceIds.length === 0) return Promise.resolve(new Map<string, InstanceTombstone>());
+    this.db.log(`tombstones.find(${instanceIds.join(',')})`);
+    const found = new Map<string, InstanceTombstone>();
+    for (const id of instanceIds) {
+      const tombstone = this.db.tombstoneRows.get(id);
+      if (tombstone) found.set(id, tombstone);
+    }
+    return Promise.resolve(found);
   }
 
   buryFinished(_manager: EntityManager, retentionMs: number, limit: number): Promise<number> {

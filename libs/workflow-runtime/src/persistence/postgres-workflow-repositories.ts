@@ -17,10 +17,10 @@ import type {
   DueWorkRepository,
   FinishedTask,
   InstanceFilter,
-  InstanceOwner,
   InstanceRepository,
   InstanceSummary,
   InstanceTombstone,
+  NewInstance,
   ScheduleRepository,
   StoredDefinition,
   StoredInstance,
@@ -264,33 +264,38 @@ class PostgresInstances implements InstanceRepository {
     );
   }
 
-  async insert(
-    manager: EntityManager,
-    state: WorkflowInstanceState,
-    owner: InstanceOwner,
-    release?: string,
-  ): Promise<boolean> {
-    const inserted = await manager.query<unknown[]>(
+  // One parameter for all rows (`jsonb_to_recordset`): a run of starts costs one statement however long.
+  async insertAll(manager: EntityManager, instances: readonly NewInstance[]): Promise<Set<string>> {
+    if (instances.length === 0) return new Set();
+    const inserted = await manager.query<Array<{ id: string }>>(
       `INSERT INTO ${this.tables.instances}
          (id, workflow_name, workflow_version, status, case_id, tenant, correlation_id, seq, state, finished_at,
           release_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
+       SELECT id, workflow_name, workflow_version, status, case_id, tenant, correlation_id, seq, state,
+              finished_at, release_id
+       FROM jsonb_to_recordset($1::jsonb) AS n(id text, workflow_name text, workflow_version int, status text,
+         case_id text, tenant text, correlation_id text, seq int, state jsonb, finished_at timestamptz,
+         release_id text)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
-        state.instanceId,
-        state.workflow.name,
-        state.workflow.version,
-        state.status,
-        owner.caseId,
-        owner.tenant,
-        owner.correlationId,
-        state.seq,
-        JSON.stringify(state),
-        state.endedAt ?? null,
-        release ?? null,
+        JSON.stringify(
+          instances.map(({ state, owner, release }) => ({
+            id: state.instanceId,
+            workflow_name: state.workflow.name,
+            workflow_version: state.workflow.version,
+            status: state.status,
+            case_id: owner.caseId,
+            tenant: owner.tenant,
+            correlation_id: owner.correlationId,
+            seq: state.seq,
+            state,
+            finished_at: state.endedAt ?? null,
+            release_id: release ?? null,
+          })),
+        ),
       ],
     );
-    return inserted.length > 0;
+    return new Set(inserted.map(({ id }) => id));
   }
 
   async discard(manager: EntityManager, instanceId: string): Promise<void> {
@@ -362,6 +367,19 @@ class PostgresTombstones implements TombstoneRepository {
       [instanceId],
     );
     return row;
+  }
+
+  async findAll(
+    manager: EntityManager,
+    instanceIds: readonly string[],
+  ): Promise<Map<string, InstanceTombstone>> {
+    if (instanceIds.length === 0) return new Map();
+    const rows = await manager.query<Array<InstanceTombstone & { instanceId: string }>>(
+      `SELECT instance_id AS "instanceId", status, finished_at AS "finishedAt" FROM ${this.tables.tombstones}
+       WHERE instance_id = ANY($1::text[])`,
+      [instanceIds],
+    );
+    return new Map(rows.map(({ instanceId, ...tombstone }) => [instanceId, tombstone]));
   }
 
   async buryFinished(manager: EntityManager, retentionMs: number, limit: number): Promise<number> {

@@ -65,6 +65,13 @@ export interface Transactions {
   readonly outside: EntityManager;
 }
 
+/** An instance to insert: its first state, whom it works for, the release it started under. */
+export interface NewInstance {
+  readonly state: WorkflowInstanceState;
+  readonly owner: InstanceOwner;
+  readonly release?: string;
+}
+
 /** Instance checkpoints: one JSON document per instance, written in the transaction of each transition. */
 export interface InstanceRepository {
   /** Loads and locks the instance for this transaction, so transitions of one instance never interleave. */
@@ -75,15 +82,11 @@ export interface InstanceRepository {
    */
   lockAll(manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>>;
   /**
-   * Inserts a new instance, naming the governance release it starts under (if one is in force); false when
-   * the id exists already (a redelivered start).
+   * Inserts new instances in one statement, each naming the governance release it starts under (if one is
+   * in force); returns the ids inserted — an id that exists already (a redelivered start) is left out. The
+   * ids must be distinct.
    */
-  insert(
-    manager: EntityManager,
-    state: WorkflowInstanceState,
-    owner: InstanceOwner,
-    release?: string,
-  ): Promise<boolean>;
+  insertAll(manager: EntityManager, instances: readonly NewInstance[]): Promise<Set<string>>;
   /** Takes back an instance inserted in this transaction (before anything else was written for it). */
   discard(manager: EntityManager, instanceId: string): Promise<void>;
   find(
@@ -123,6 +126,8 @@ export interface TransitionRepository {
 /** Retention: finished instances deleted past it, each leaving a tombstone that outlives it for a while. */
 export interface TombstoneRepository {
   find(manager: EntityManager, instanceId: string): Promise<InstanceTombstone | undefined>;
+  /** The tombstones of those of `instanceIds` that have one, in one statement. */
+  findAll(manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, InstanceTombstone>>;
   /**
    * Deletes up to `limit` instances finished more than `retentionMs` ago (their transitions, tasks and timers
    * by cascade), leaving a tombstone for each in the same statement; returns how many.
