@@ -1,5 +1,6 @@
 import { SpanKind, activeTraceparent, inTraceOf } from '@keel/tracing';
 import type { WorkflowInput } from '@keel/workflow-engine';
+import type { EntityManager } from 'typeorm';
 import type { ConnectorRegistry } from '../connectors/connector.registry';
 import type { ConnectorResult } from '../connectors/connector';
 import type {
@@ -10,6 +11,12 @@ import type {
 } from '../persistence/workflow-repositories';
 import type { WorkflowMetrics } from '../workflow.metrics';
 import type { WorkflowExecutor } from './workflow-executor';
+
+/**
+ * How often a worker with calls in flight also claims on its own: attempts this process queued wake it at
+ * their commit, other replicas' are only found by a claim (a group's, or this one).
+ */
+const otherReplicasPollMs = 20;
 
 export interface TaskWorkerOptions {
   readonly transactions: Transactions;
@@ -64,6 +71,9 @@ export class TaskWorker {
   private wake: (() => void) | undefined;
   /** Shutting down: results are still applied, nothing more is claimed. */
   private draining = false;
+  /** Attempts may be queued that no claim has seen yet (a nudge came, or the last claim filled every slot). */
+  private claimWanted = true;
+  private lastClaimAtMs = 0;
 
   constructor(private readonly options: TaskWorkerOptions) {
     this.concurrency = options.concurrency ?? 16;
@@ -74,37 +84,48 @@ export class TaskWorker {
 
   /** Attempts were queued (a transaction that queued them committed): a waiting tick claims them now. */
   nudge(): void {
+    this.claimWanted = true;
     this.wake?.();
   }
 
   /**
-   * Applies the answers that came, claims attempts for the free slots and starts their calls; with nothing
-   * applied yet, waits up to the batch patience for an answer (or a nudge) and applies what came. True when
-   * more may be waiting (a full claim, or applied results that may have queued next attempts). Throws what
-   * failed to apply.
+   * Applies the answers that came (the same transaction claims attempts for the free slots); with none,
+   * claims on its own when attempts may be waiting (a nudge, a full claim, or the poll for other replicas'
+   * attempts is due). With calls in flight and nothing applied, it then waits up to the batch patience for
+   * an answer (or a nudge) and applies what came. True when more may be waiting (answers, or a claim that
+   * filled every free slot). Throws what failed to apply.
    */
   async tick(): Promise<boolean> {
     let applied = await this.applyAnswered();
     const free = this.concurrency - this.inFlight.size;
-    let claimed = 0;
-    if (free > 0) {
+    const claimDue = this.claimWanted || Date.now() - this.lastClaimAtMs >= otherReplicasPollMs;
+    if (applied === 0 && free > 0 && claimDue) {
       // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
       const claimedAtMs = Date.now();
       // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
-      const tasks = await this.options.tasks.claim(
-        this.options.transactions.outside,
-        free,
-        this.leaseGraceMs,
-      );
+      const tasks = await this.claim(this.options.transactions.outside, free);
       for (const task of tasks) void this.track(this.run(task, claimedAtMs));
-      claimed = tasks.length;
     }
-    if (applied === 0 && this.inFlight.size > 0 && (claimed < free || free === 0)) {
+    // A wanted claim with free slots comes first (the next tick, at once); otherwise wait for an answer.
+    const freeNow = this.concurrency - this.inFlight.size;
+    if (applied === 0 && this.inFlight.size > 0 && (freeNow === 0 || !this.claimWanted)) {
       await this.waitForAnswer();
       applied = await this.applyAnswered();
     }
     this.reportFailures();
-    return applied > 0 || this.answered.length > 0 || (free > 0 && claimed === free);
+    return applied > 0 || this.answered.length > 0 || this.claimWanted;
+  }
+
+  /**
+   * Claims attempts for `free` slots. A claim that fills them all may have left more queued; one that comes
+   * back short saw the queue empty, so none is wanted until a nudge (or the poll for other replicas).
+   */
+  private async claim(manager: EntityManager, free: number): Promise<ClaimedTask[]> {
+    this.claimWanted = false;
+    this.lastClaimAtMs = Date.now();
+    const tasks = await this.options.tasks.claim(manager, free, this.leaseGraceMs);
+    if (tasks.length === free) this.claimWanted = true;
+    return tasks;
   }
 
   /**
@@ -140,6 +161,8 @@ export class TaskWorker {
     try {
       await this.apply(group, !this.draining);
     } catch {
+      // The group's claim rolled back with it: what it took is queued again.
+      this.claimWanted = true;
       // One result the group could not take (an instance whose definition is not resolvable, a deadlock with
       // a transaction locking in another order) must not hold up the rest: each alone, its own error kept.
       for (const answer of group) {
@@ -175,7 +198,7 @@ export class TaskWorker {
       }));
       await this.options.tasks.finish(manager, finished);
       const free = this.concurrency - this.inFlight.size;
-      return claim && free > 0 ? this.options.tasks.claim(manager, free, this.leaseGraceMs) : [];
+      return claim && free > 0 ? this.claim(manager, free) : [];
     });
     // Started once committed: before, the claim (and the instances' new state) could still roll back.
     for (const task of claimed) void this.track(this.run(task, claimedAtMs));
