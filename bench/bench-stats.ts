@@ -9,6 +9,8 @@ export interface RunFigures {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU time per message, in µs, by whom (e.g. this process, Postgres): what survives a loaded machine. */
+  readonly cpuUsPerMessage?: Readonly<Record<string, number>>;
 }
 
 export function figures(label: string, latenciesMs: number[], seconds: number): RunFigures {
@@ -33,6 +35,9 @@ export function printFigures(rows: readonly RunFigures[]): void {
       'msg/s': Math.round(row.perSecond),
       'p50 ms': row.p50Ms.toFixed(1),
       'p99 ms': row.p99Ms.toFixed(1),
+      ...Object.fromEntries(
+        Object.entries(row.cpuUsPerMessage ?? {}).map(([who, us]) => [`CPU µs/msg ${who}`, us.toFixed(0)]),
+      ),
     })),
   );
 }

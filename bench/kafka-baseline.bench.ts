@@ -1,6 +1,8 @@
 // Kafka baseline: raw kafkajs produce→consume against the same traffic through libs/messaging
 // (validated envelope, idempotent handling in a Postgres transaction, manual commits).
 // Run: npm run bench -- kafka   (starts or reuses the local broker and Postgres)
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { encodeEvent, topics } from '@keel/contracts';
 import {
@@ -21,6 +23,7 @@ import {
   uniqueName,
   waitFor,
 } from '@keel/testing';
+import type { DataSource } from 'typeorm';
 import { figures, printFigures, type RunFigures, saveFigures } from './bench-stats';
 
 const messageCount = Number(process.env.BENCH_MESSAGES ?? 20_000);
@@ -43,6 +46,37 @@ const consumerTuning = {
     ? { partitionsConsumedConcurrently: Number(process.env.BENCH_PARTITIONS_CONCURRENTLY) }
     : {}),
 };
+
+/** This process's CPU (producer, consumer and handlers alike) since `since`, in µs. */
+function processCpuUs(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return user + system;
+}
+
+/** Connections of the bench's pool (`schemaDataSource`'s `max`). */
+const poolSize = 10;
+
+/**
+ * CPU the Postgres backends of the run's pool have used since they started, in µs (the pool is opened for
+ * one run). A statement per pooled connection at once, each holding its connection a moment, names them all.
+ */
+async function postgresCpuUs(dataSource: DataSource): Promise<number> {
+  const held = await Promise.all(
+    Array.from({ length: poolSize }, () =>
+      dataSource.query<[{ pid: number }]>('SELECT pg_backend_pid() AS pid FROM pg_sleep(0.05)'),
+    ),
+  );
+  let ticks = 0;
+  for (const pid of new Set(held.map(([row]) => row.pid))) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, in clock ticks of 1/100 s.
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * 10_000;
+}
+
+const loadText = (): string => loadavg().map((load) => load.toFixed(1)).join(' ');
 
 async function pace(mode: Mode, started: number, sent: number): Promise<void> {
   if (mode.kind === 'burst') return;
@@ -78,6 +112,7 @@ async function rawKafkajs(mode: Mode, count: number): Promise<RunFigures> {
     },
   });
   const records = events.map((event) => encodeEvent(topics.caseEvents, event));
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   for (let start = 0; start < records.length; start += batchSize) {
     await pace(mode, started, start);
@@ -94,8 +129,12 @@ async function rawKafkajs(mode: Mode, count: number): Promise<RunFigures> {
   }
   await waitFor(() => latencies.length >= count, { timeoutMs: 600_000 });
   const seconds = (performance.now() - started) / 1000;
+  const cpuUs = processCpuUs(cpuStart);
   await Promise.all([producer.disconnect(), consumer.disconnect()]);
-  return figures(`raw kafkajs, ${modeLabel(mode)}`, latencies, seconds);
+  return {
+    ...figures(`raw kafkajs, ${modeLabel(mode)}`, latencies, seconds),
+    cpuUsPerMessage: { process: cpuUs / count },
+  };
 }
 
 /** Per event: a handler per event, one INSERT each. Per run: a run handler, one multi-row INSERT per run. */
@@ -144,6 +183,7 @@ async function throughMessaging(mode: Mode, count: number, handling: Handling): 
   });
   await consumer.start();
   const publisher = new EventPublisher(sender);
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   for (let start = 0; start < events.length; start += batchSize) {
     await pace(mode, started, start);
@@ -154,18 +194,24 @@ async function throughMessaging(mode: Mode, count: number, handling: Handling): 
   }
   await waitFor(() => latencies.length >= count, { timeoutMs: 600_000 });
   const seconds = (performance.now() - started) / 1000;
+  const cpuUs = processCpuUs(cpuStart);
+  const postgresUs = await postgresCpuUs(dataSource);
   await consumer.stop();
   await sender.disconnect();
   await dropSchema(dataSource, schema);
   await dataSource.destroy();
-  return figures(`libs/messaging ${handling}, ${modeLabel(mode)}`, latencies, seconds);
+  return {
+    ...figures(`libs/messaging ${handling}, ${modeLabel(mode)}`, latencies, seconds),
+    cpuUsPerMessage: { process: cpuUs / count, postgres: postgresUs / count },
+  };
 }
 
 async function main(): Promise<void> {
   const valueBytes = encodeEvent(topics.caseEvents, trafficOf(1)[0]).value.length;
   console.log(
     `Kafka baseline: ~${valueBytes} B JSON value + ce_ headers, 6 partitions, ${cases} keys, batches of ${batchSize}, ` +
-      `local single-node broker. Burst: ${messageCount} events; paced: ${pacedMessages} at ${pacedRate}/s.`,
+      `local single-node broker. Burst: ${messageCount} events; paced: ${pacedMessages} at ${pacedRate}/s. ` +
+      `Load average (1, 5, 15 min) before: ${loadText()}.`,
   );
   console.log('raw = kafkajs producer (idempotent, acks=all) → consumer (auto-commit, no effect)');
   console.log(
@@ -183,6 +229,10 @@ async function main(): Promise<void> {
   const keelRunsPaced = await throughMessaging(paced, pacedMessages, 'per run');
   const rows = [rawBurst, keelBurst, keelRunsBurst, rawPaced, keelPaced, keelRunsPaced];
   printFigures(rows);
+  console.log(
+    `Load average after: ${loadText()}. CPU µs/msg: process = this bench process (producer, consumer, handlers), ` +
+      'postgres = the backends of the run’s own pool (the raw runs use none).',
+  );
   saveFigures('kafka-baseline', rows);
   for (const [label, keel] of [
     ['handler per event', keelBurst],
