@@ -49,39 +49,21 @@ describe('workflow service under SIGKILL', () => {
     });
 
     expect(await context.countByStatus()).toEqual({ completed: instances });
-    // Every task of every instance reached the ledger under its one key; no other key exists.
-    const expectedKeys = new Set(
-      Array.from({ length: instances }, (_, n) => steps.map((step) => `order-${n}:${step}:run1`)).flat(),
-    );
-    const appliedKeys = [...context.ledger.entries.keys()];
-    expect(appliedKeys.length).toBe(expectedKeys.size);
-    expect(appliedKeys.filter((key) => !expectedKeys.has(key))).toEqual([]);
-    // Nothing is left waiting: no queued or running task, no armed timer.
-    const [leftovers] = await context.query<{ tasks: number; timers: number }>(
-      `SELECT (SELECT count(*)::int FROM workflow.tasks WHERE status IN ('pending', 'running')) AS tasks,
-              (SELECT count(*)::int FROM workflow.timers WHERE status = 'scheduled') AS timers`,
-    );
-    expect(leftovers).toEqual({ tasks: 0, timers: 0 });
+    // Every task of every instance reached the ledger under its one key and no other key exists; nothing is
+    // left waiting (no queued or running task, no armed timer); the transition log applied each step's
+    // result once (one `task.succeeded` per instance and step).
+    const report = await context.exactlyOnceReport('order', instances, steps);
+    expect(report).toMatchObject({
+      appliedKeys: report.expectedKeys,
+      unexpectedKeys: [],
+      leftovers: { tasks: 0, timers: 0 },
+      results: { results: report.expectedKeys, repeated: 0 },
+    });
     // Each key is called once, plus at most one re-issue per crash (an attempt in flight when it hit).
-    const calls = [...context.ledger.entries.values()].map((entry) => entry.calls);
-    const histogram = calls.reduce<Record<number, number>>(
-      (counts, n) => ({ ...counts, [n]: (counts[n] ?? 0) + 1 }),
-      {},
-    );
-    expect(Math.max(...calls)).toBeLessThanOrEqual(1 + crashes);
-    // The transition log applied each step's result once: one `task.succeeded` per instance and step.
-    const [applied] = await context.query<{ results: number; repeated: number }>(
-      `SELECT count(*)::int AS results, count(*) FILTER (WHERE n <> 1)::int AS repeated FROM (
-         SELECT t.instance_id, e->>'stepId' AS step, count(*) AS n
-         FROM workflow.transitions t, jsonb_array_elements(t.events) e
-         WHERE e->>'transition' = 'task.succeeded'
-         GROUP BY 1, 2) per_step`,
-    );
-    expect(applied).toEqual({ results: expectedKeys.size, repeated: 0 });
-    const reissued = context.ledger.totalCalls() - appliedKeys.length;
+    expect(report.maxCallsPerKey).toBeLessThanOrEqual(1 + crashes);
     console.log(
-      `crash test: ${appliedKeys.length} effects applied once, each step's result applied once in the transition log; ` +
-        `${reissued} re-issued calls deduplicated by key; calls per key: ${JSON.stringify(histogram)}`,
+      `crash test: ${report.appliedKeys} effects applied once, each step's result applied once in the transition log; ` +
+        `${report.reissued} re-issued calls deduplicated by key; calls per key: ${JSON.stringify(report.callsPerKey)}`,
     );
   });
 });
