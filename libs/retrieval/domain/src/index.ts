@@ -34,6 +34,7 @@ export {
   KnowledgeRetrieval,
   type KnowledgeRetrievalOptions,
 } from './knowledge-retrieval';
+export { QueryEmbeddingCache } from './query-embedding-cache';
 export { RetrievalError, RetrievalErrorCode } from './retrieval.error';
 export { fuseByReciprocalRank, qdrantRrfK, type FusedScore } from './reciprocal-rank-fusion';
 export type { SparseVector } from './sparse-vector';

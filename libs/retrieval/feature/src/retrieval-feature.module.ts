@@ -9,6 +9,7 @@ import {
   defaultKnowledgeRetrieval,
   type DenseEmbedder,
   KnowledgeRetrieval,
+  QueryEmbeddingCache,
   type VectorStore,
 } from '@keel/retrieval-domain';
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
@@ -102,16 +103,21 @@ export class RetrievalFeatureModule {
         {
           provide: VECTOR_STORE,
           inject: [EMBEDDER, DataSource],
-          useFactory: (embedder: DenseEmbedder, dataSource: DataSource) => storeOf(options, embedder, dataSource),
+          useFactory: (embedder: DenseEmbedder, dataSource: DataSource) =>
+            storeOf(options, embedder, dataSource),
         },
         {
           provide: KnowledgeRetrieval,
           inject: [VECTOR_STORE, EMBEDDER],
           useFactory: (store: VectorStore, embedder: DenseEmbedder) =>
-            new KnowledgeRetrieval(store, embedder, {
-              ...defaultKnowledgeRetrieval,
-              prefetchLimit: options.config.RETRIEVAL_PREFETCH_LIMIT,
-            }),
+            new KnowledgeRetrieval(
+              store,
+              new QueryEmbeddingCache(embedder, options.config.RETRIEVAL_QUERY_CACHE_SIZE),
+              {
+                ...defaultKnowledgeRetrieval,
+                prefetchLimit: options.config.RETRIEVAL_PREFETCH_LIMIT,
+              },
+            ),
         },
         { provide: DocumentRegistryRepository, useValue: new DocumentRegistryRepository(options.schema) },
         RetrievalStartup,

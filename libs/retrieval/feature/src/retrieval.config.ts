@@ -22,6 +22,8 @@ export const retrievalConfigSchema = serviceConfigSchema(3002)
     RETRIEVAL_EMBEDDINGS_API_KEY: z.string().min(1).optional(),
     RETRIEVAL_EMBEDDINGS_MODEL: z.string().min(1).optional(),
     RETRIEVAL_EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(1).optional(),
+    /** Query vectors kept by text (the same questions recur; a MiniLM embedding costs ~6 ms); 0 keeps none. */
+    RETRIEVAL_QUERY_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
     /** Candidates each retriever hands to RRF in hybrid search. */
     RETRIEVAL_PREFETCH_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
   })
