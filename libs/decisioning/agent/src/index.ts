@@ -16,3 +16,4 @@ export {
   type MonotonicClock,
 } from './ports';
 export { RetrievalKnowledgeSearch, type RetrievalKnowledgeSearchOptions } from './retrieval-knowledge.search';
+export { SharedKnowledgeSearches } from './shared-knowledge.searches';

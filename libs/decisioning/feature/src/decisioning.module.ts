@@ -5,6 +5,7 @@ import {
   DecisioningAgentError,
   OpenAiChatModel,
   RetrievalKnowledgeSearch,
+  SharedKnowledgeSearches,
 } from '@keel/decisioning-agent';
 import { type AgentPolicy, type DecisionArtifacts, currentArtifacts } from '@keel/decisioning-domain';
 import { OutboxWriter, TOPICS, type Topics } from '@keel/messaging';
@@ -239,7 +240,8 @@ export class DecisioningModule {
             const logger = new Logger('DecideUseCase');
             return new DecideUseCase({
               policies: () => policies.current(),
-              knowledge: timer.wrap('knowledge', knowledge),
+              // The port timer sees the calls made to retrieval, not the searches that shared one.
+              knowledge: new SharedKnowledgeSearches(timer.wrap('knowledge', knowledge)),
               // Outside any transaction: a single statement on the pool.
               history: (trigger, limit, position) =>
                 caseMemory.historyOf(dataSource.manager, trigger.tenant, trigger.caseId, limit, position),
