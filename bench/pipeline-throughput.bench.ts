@@ -68,8 +68,12 @@ function order(run: string, n: number): NumberedEvent {
 interface CaseTimes {
   run: string;
   eventAt: number;
+  /** When ingestion's relay published the case event. */
+  caseEventAt: number;
   decisionAt?: number;
   instanceId?: string;
+  /** The instance's first event: the workflow service started it. */
+  startedAt?: number;
   restedAt?: number;
   outcome?: string;
 }
@@ -110,6 +114,7 @@ class PipelineWatch {
           const times: CaseTimes = {
             run: data.source.eventId.split('-')[0] ?? '',
             eventAt: Date.parse(data.occurredAt),
+            caseEventAt: at,
           };
           this.cases.set(data.caseId, times);
           for (const apply of this.early.get(data.caseId) ?? []) apply(times);
@@ -125,6 +130,9 @@ class PipelineWatch {
           const caseId = event.subject ?? this.instanceCase.get(data.instanceId);
           if (!caseId) return Promise.resolve();
           this.instanceCase.set(data.instanceId, caseId);
+          this.onCase(caseId, (times) => {
+            times.startedAt = Math.min(times.startedAt ?? at, at);
+          });
           if (terminal.has(data.status))
             this.onCase(caseId, (times) => {
               times.instanceId = data.instanceId;
@@ -232,8 +240,46 @@ async function rested(watch: PipelineWatch, run: string, count: number, timeoutM
   });
 }
 
+/**
+ * Waits until every service's consumer group has committed up to the end of every topic it reads: the burst
+ * ends when its last workflow completes, but governance may still be auditing it and decisioning reading its
+ * workflow events — work that would otherwise run during the paced run and be counted in its latencies.
+ */
+async function settled(namespace: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const lag = async (): Promise<number> => {
+      let behind = 0;
+      for (const service of pipelineServices) {
+        for (const { topic, partitions } of await admin.fetchOffsets({
+          groupId: `${namespace}.${service}`,
+        })) {
+          const ends = new Map(
+            (await admin.fetchTopicOffsets(topic)).map((end) => [end.partition, Number(end.high)]),
+          );
+          for (const { partition, offset } of partitions)
+            behind += Math.max(0, (ends.get(partition) ?? 0) - Math.max(0, Number(offset)));
+        }
+      }
+      return behind;
+    };
+    await waitFor(async () => (await lag()) === 0, {
+      timeoutMs,
+      intervalMs: 250,
+      what: 'every consumer group at the end of its topics',
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return (performance.now() - started) / 1000;
+}
+
 /** Raw kafkajs, as the kafka bench runs it: idempotent producer, acks=all, batches of 100, 6 partitions. */
-async function rawKafka(records: PipelineWatch['caseRecords']): Promise<{ perSecond: number; seconds: number }> {
+async function rawKafka(
+  records: PipelineWatch['caseRecords'],
+): Promise<{ perSecond: number; seconds: number }> {
   const kafka = testKafka();
   const topic = await isolatedTopic(kafka, registry.caseEvents, 6);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -274,6 +320,24 @@ async function demoWallSeconds(): Promise<number> {
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`demo exited ${code}: ${errors.slice(-2000)}`);
   return (performance.now() - started) / 1000;
+}
+
+/**
+ * Where a case's time goes, between the records it leaves: the sender's event time, the case event's publish
+ * (ingestion: HTTP accept, outbox commit, relay), the decision's publish (decisioning: consume, queue, decide,
+ * commit, relay), the instance's first event (workflow: inbox, start) and its completion (the five steps).
+ */
+function hopsOf(times: CaseTimes[]): Record<string, number[]> {
+  const done = times.filter(
+    (t): t is Required<CaseTimes> =>
+      t.outcome === 'completed' && t.decisionAt !== undefined && t.startedAt !== undefined,
+  );
+  return {
+    'event → case event published': done.map((t) => t.caseEventAt - t.eventAt),
+    'case event → decision published': done.map((t) => t.decisionAt - t.caseEventAt),
+    'decision → instance started': done.map((t) => t.startedAt - t.decisionAt),
+    'instance started → completed': done.map((t) => t.restedAt - t.startedAt),
+  };
 }
 
 function outcomesOf(times: CaseTimes[]): Record<string, number> {
@@ -349,6 +413,8 @@ async function main(): Promise<void> {
     await sendAll(client, batches, senders);
     const sentSeconds = (Date.now() - burstStarted) / 1000;
     await rested(watch, 'burst', burstCases, 900_000);
+    // The burst's CPU includes what its cases left to do after the last workflow completed (audits mostly).
+    const settleSeconds = await settled(platform.namespace, 300_000);
     const burstUsage = burstSampler.stop();
     const loadAfterBurst = loadavg();
     // The statistics collector reports a backend's counts when it goes idle, within a second or so.
@@ -388,6 +454,8 @@ async function main(): Promise<void> {
       times.outcome === 'completed' && times.restedAt !== undefined ? [times.restedAt - times.eventAt] : [],
     );
 
+    const hops = hopsOf(paced);
+
     const raw = await rawKafka(watch.caseRecords.slice(0, burstCases + warm.length));
     const loadAfter = loadavg();
     await watch.stop();
@@ -404,7 +472,8 @@ async function main(): Promise<void> {
     console.log(
       `Burst: ${burstCases} order.placed events over HTTP in batches of ${batchSize} from ${senders} senders ` +
         `(sent in ${sentSeconds.toFixed(1)} s); ${completed} workflows completed, ` +
-        `others rested as ${JSON.stringify(outcomesOf(burstTimes))}. ` +
+        `others rested as ${JSON.stringify(outcomesOf(burstTimes))}; every consumer caught up ` +
+        `${settleSeconds.toFixed(1)} s after. ` +
         `Paced: ${pacedCount} cases at ${rate.toFixed(1)}/s (half the burst figure), ` +
         `${toComplete.length} completed, others rested as ${JSON.stringify(outcomesOf(paced))}.`,
     );
@@ -434,6 +503,13 @@ async function main(): Promise<void> {
       `≤ ${targets.completeP99Ms}`,
       met(quantile(toComplete, 0.99) <= targets.completeP99Ms),
     );
+    for (const [hop, spans] of Object.entries(hops))
+      row(
+        `  paced hop ${hop} p50 / p99 (ms)`,
+        `${quantile(spans, 0.5).toFixed(0)} / ${quantile(spans, 0.99).toFixed(0)}`,
+        '',
+        '',
+      );
     for (const [index, usage] of burstUsage.entries()) {
       const peak = Math.max(usage.peakRssMb, pacedUsage[index]?.peakRssMb ?? 0);
       row(
