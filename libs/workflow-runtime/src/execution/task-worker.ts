@@ -120,10 +120,20 @@ export class TaskWorker {
    * Claims attempts for `free` slots. A claim that fills them all may have left more queued; one that comes
    * back short saw the queue empty, so none is wanted until a nudge (or the poll for other replicas).
    */
-  private async claim(manager: EntityManager, free: number): Promise<ClaimedTask[]> {
+  private claim(manager: EntityManager, free: number): Promise<ClaimedTask[]> {
+    return this.finishAndClaim(manager, [], free);
+  }
+
+  /** Marks answered attempts done and claims for `free` slots (none: only marks), in one statement. */
+  private async finishAndClaim(
+    manager: EntityManager,
+    finished: readonly FinishedTask[],
+    free: number,
+  ): Promise<ClaimedTask[]> {
+    if (free <= 0) return this.options.tasks.finishAndClaim(manager, finished, 0, this.leaseGraceMs);
     this.claimWanted = false;
     this.lastClaimAtMs = Date.now();
-    const tasks = await this.options.tasks.claim(manager, free, this.leaseGraceMs);
+    const tasks = await this.options.tasks.finishAndClaim(manager, finished, free, this.leaseGraceMs);
     if (tasks.length === free) this.claimWanted = true;
     return tasks;
   }
@@ -175,10 +185,11 @@ export class TaskWorker {
   }
 
   /**
-   * Applies results in one transaction; with `claim`, the same transaction then claims attempts for the free
-   * slots — the next steps those results just queued among them — so a step costs no claim of its own and no
-   * wait for the next poll. The claim comes last, after the instance locks, and skips locked rows, so it never
-   * waits; its budget counts from before the transaction began, so it ends no later than the lease.
+   * Applies results in one transaction; the statement that marks their attempts done also claims, with
+   * `claim`, attempts for the free slots — the next steps those results just queued among them — so a step
+   * costs no claim of its own and no wait for the next poll. The claim comes last, after the instance locks,
+   * and skips locked rows, so it never waits; its budget counts from before the transaction began, so it ends
+   * no later than the lease.
    */
   private async apply(group: readonly Answered[], claim: boolean): Promise<void> {
     const claimedAtMs = Date.now();
@@ -196,9 +207,8 @@ export class TaskWorker {
         task,
         succeeded: result.outcome === 'succeeded',
       }));
-      await this.options.tasks.finish(manager, finished);
-      const free = this.concurrency - this.inFlight.size;
-      return claim && free > 0 ? this.claim(manager, free) : [];
+      const free = claim ? this.concurrency - this.inFlight.size : 0;
+      return this.finishAndClaim(manager, finished, free);
     });
     // Started once committed: before, the claim (and the instances' new state) could still roll back.
     for (const task of claimed) void this.track(this.run(task, claimedAtMs));

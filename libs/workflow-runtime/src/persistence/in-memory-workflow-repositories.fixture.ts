@@ -424,11 +424,17 @@ class FakeTasks implements TaskRepository {
     return Promise.resolve(claimed);
   }
 
-  finish(_manager: EntityManager, finished: readonly FinishedTask[]): Promise<void> {
-    if (finished.length === 0) return Promise.resolve();
-    this.db.log(`tasks.finish(${finished.map(({ task }) => task.instanceId).join(',')})`);
-    for (const { task, succeeded } of finished) this.finishOne(task, succeeded);
-    return Promise.resolve();
+  finishAndClaim(
+    manager: EntityManager,
+    finished: readonly FinishedTask[],
+    limit: number,
+    leaseGraceMs: number,
+  ): Promise<ClaimedTask[]> {
+    if (finished.length > 0) {
+      this.db.log(`tasks.finish(${finished.map(({ task }) => task.instanceId).join(',')})`);
+      for (const { task, succeeded } of finished) this.finishOne(task, succeeded);
+    }
+    return limit > 0 ? this.claim(manager, limit, leaseGraceMs) : Promise.resolve([]);
   }
 
   private finishOne(task: ClaimedTask, succeeded: boolean): void {

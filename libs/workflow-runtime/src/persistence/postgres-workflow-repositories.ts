@@ -431,23 +431,64 @@ interface ClaimedRow {
 class PostgresTasks implements TaskRepository {
   constructor(private readonly tables: WorkflowTables) {}
 
-  // TypeORM answers UPDATE … RETURNING with [rows, count]; a CTE makes it a SELECT, answered with rows.
   async claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]> {
+    return this.finishAndClaim(manager, [], limit, leaseGraceMs);
+  }
+
+  // Three updates of disjoint rows: running ones done, pending ones of succeeded runs superseded, other
+  // pending ones claimed (the claim reads the rows as they were before the statement, so it leaves out the
+  // superseded ones itself). TypeORM answers UPDATE … RETURNING with [rows, count]; the final SELECT makes
+  // it answer with rows.
+  async finishAndClaim(
+    manager: EntityManager,
+    finished: readonly FinishedTask[],
+    limit: number,
+    leaseGraceMs: number,
+  ): Promise<ClaimedTask[]> {
+    if (finished.length === 0 && limit <= 0) return [];
     const rows = await manager.query<ClaimedRow[]>(
-      `WITH claimed AS (
+      `WITH finished AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+           AS f(id bigint, succeeded boolean, instance_id text, kind text, step_id text, run int)),
+       done AS (
+         UPDATE ${this.tables.tasks} AS t SET status = 'done', finished_at = now()
+         FROM finished f WHERE t.id = f.id AND t.status = 'running' RETURNING 1),
+       superseded AS (
+         UPDATE ${this.tables.tasks} AS t SET status = 'superseded', finished_at = now()
+         FROM finished f
+         WHERE f.succeeded AND t.instance_id = f.instance_id AND t.kind = f.kind AND t.step_id = f.step_id
+           AND t.run = f.run AND t.status = 'pending' RETURNING 1),
+       claimed AS (
          UPDATE ${this.tables.tasks}
          SET status = 'running', claimed_at = now(),
-             lease_until = now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + $2)
+             lease_until = now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + $3)
                                     * interval '1 millisecond')
          WHERE id IN (
-           SELECT id FROM ${this.tables.tasks}
-           WHERE status = 'pending' AND (schedule_deadline IS NULL OR schedule_deadline > now())
-           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+           SELECT t.id FROM ${this.tables.tasks} t
+           WHERE t.status = 'pending' AND (t.schedule_deadline IS NULL OR t.schedule_deadline > now())
+             AND NOT EXISTS (
+               SELECT 1 FROM finished f
+               WHERE f.succeeded AND t.instance_id = f.instance_id AND t.kind = f.kind
+                 AND t.step_id = f.step_id AND t.run = f.run)
+           ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED)
          RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
                    heartbeat_timeout_ms, traceparent)
        SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
        FROM claimed c JOIN ${this.tables.instances} i ON i.id = c.instance_id`,
-      [limit, leaseGraceMs],
+      [
+        JSON.stringify(
+          finished.map(({ task, succeeded }) => ({
+            id: task.id,
+            succeeded,
+            instance_id: task.instanceId,
+            kind: task.kind,
+            step_id: task.stepId,
+            run: task.run,
+          })),
+        ),
+        Math.max(0, limit),
+        leaseGraceMs,
+      ],
     );
     return rows.map((row) => ({
       id: row.id,
@@ -466,37 +507,6 @@ class PostgresTasks implements TaskRepository {
       tenant: row.tenant,
       correlationId: row.correlation_id,
     }));
-  }
-
-  // Two updates of disjoint rows (running ones done, pending ones superseded), each joined on an index.
-  async finish(manager: EntityManager, finished: readonly FinishedTask[]): Promise<void> {
-    if (finished.length === 0) return;
-    await manager.query(
-      `WITH finished AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb)
-           AS f(id bigint, succeeded boolean, instance_id text, kind text, step_id text, run int)),
-       done AS (
-         UPDATE ${this.tables.tasks} AS t SET status = 'done', finished_at = now()
-         FROM finished f WHERE t.id = f.id AND t.status = 'running' RETURNING 1),
-       superseded AS (
-         UPDATE ${this.tables.tasks} AS t SET status = 'superseded', finished_at = now()
-         FROM finished f
-         WHERE f.succeeded AND t.instance_id = f.instance_id AND t.kind = f.kind AND t.step_id = f.step_id
-           AND t.run = f.run AND t.status = 'pending' RETURNING 1)
-       SELECT (SELECT count(*) FROM done) AS done, (SELECT count(*) FROM superseded) AS superseded`,
-      [
-        JSON.stringify(
-          finished.map(({ task, succeeded }) => ({
-            id: task.id,
-            succeeded,
-            instance_id: task.instanceId,
-            kind: task.kind,
-            step_id: task.stepId,
-            run: task.run,
-          })),
-        ),
-      ],
-    );
   }
 
   async heartbeat(manager: EntityManager, taskId: string, leaseGraceMs: number): Promise<void> {

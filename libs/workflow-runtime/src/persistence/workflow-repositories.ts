@@ -180,8 +180,16 @@ export interface TaskRepository {
    * `leaseGraceMs`), skipping rows other transactions hold: it never waits on an instance's transaction.
    */
   claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]>;
-  /** Marks the attempts done; after a success, also supersedes the queued attempts of its run. */
-  finish(manager: EntityManager, finished: readonly FinishedTask[]): Promise<void>;
+  /**
+   * In one statement: marks the attempts done (after a success, also supersedes the queued attempts of its
+   * run), then claims up to `limit` queued attempts as `claim` does — never one it just superseded.
+   */
+  finishAndClaim(
+    manager: EntityManager,
+    finished: readonly FinishedTask[],
+    limit: number,
+    leaseGraceMs: number,
+  ): Promise<ClaimedTask[]>;
   /** Renews a running attempt's lease, never past its start-to-close. */
   heartbeat(manager: EntityManager, taskId: string, leaseGraceMs: number): Promise<void>;
   /** Marks the attempt timed out if it still is overdue; false when something else won. */
