@@ -3,6 +3,9 @@ import type { ISocketFactory } from 'kafkajs';
 
 type Mode = 'forward' | 'refuse' | 'black-hole';
 
+/** Where the proxied server listens: a TCP address, or a Unix socket (a Postgres on the same machine). */
+type Target = { readonly host: string; readonly port: number } | { readonly path: string };
+
 interface Link {
   readonly client: Socket;
   readonly upstream: Socket;
@@ -24,13 +27,13 @@ export class FaultProxy {
 
   private constructor(
     private readonly server: Server,
-    private readonly target: { readonly host: string; readonly port: number },
+    private readonly target: Target,
   ) {
     server.on('connection', (client) => this.accept(client));
   }
 
   /** Listens on an ephemeral port of 127.0.0.1 and forwards to `target`. */
-  static async start(target: { host: string; port: number }): Promise<FaultProxy> {
+  static async start(target: Target): Promise<FaultProxy> {
     const server = createServer();
     const proxy = new FaultProxy(server, target);
     await new Promise<void>((resolve, reject) => {
@@ -40,9 +43,15 @@ export class FaultProxy {
     return proxy;
   }
 
-  /** A proxy in front of the server a `postgres://…` or `host:port` address names. */
+  /**
+   * A proxy in front of the server a `postgres://…` or `host:port` address names; a `postgres://` host that
+   * is a directory (`%2Fvar%2Frun%2Fpostgresql`) names the server's Unix socket in it, as libpq and `pg` read it.
+   */
   static async inFrontOf(address: string): Promise<FaultProxy> {
     const { hostname, port } = new URL(address.includes('://') ? address : `tcp://${address}`);
+    const socketDirectory = decodeURIComponent(hostname);
+    if (socketDirectory.startsWith('/'))
+      return FaultProxy.start({ path: `${socketDirectory}/.s.PGSQL.${port || 5432}` });
     return FaultProxy.start({ host: hostname, port: Number(port) });
   }
 
@@ -110,7 +119,7 @@ export class FaultProxy {
       client.resetAndDestroy();
       return;
     }
-    const upstream = connect({ host: this.target.host, port: this.target.port });
+    const upstream = connect(this.target);
     upstream.on('error', () => undefined);
     const link: Link = { client, upstream };
     this.links.add(link);
@@ -146,6 +155,8 @@ export class FaultProxy {
   private drop(link: Link): void {
     if (!this.links.delete(link)) return;
     link.client.resetAndDestroy();
-    link.upstream.resetAndDestroy();
+    // A Unix socket has no reset to send: the server sees its end closed, as after a crash of the client.
+    if ('path' in this.target) link.upstream.destroy();
+    else link.upstream.resetAndDestroy();
   }
 }
