@@ -13,7 +13,13 @@ services=(ingestion:3001 retrieval:3002 decisioning:3003 workflow:3004 governanc
 kafka_port="${KAFKA_PORT:-9092}"
 # The services, the migrations and the topic tool read these; they follow the ports the scripts start on.
 export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$kafka_port}"
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:${PGPORT:-5432}/postgres}"
+# Postgres on this machine over its Unix socket when it has one: half the CPU per statement of loopback TCP here.
+if [ -S "/var/run/postgresql/.s.PGSQL.${PGPORT:-5432}" ]; then
+  local_database="postgres://postgres@%2Fvar%2Frun%2Fpostgresql:${PGPORT:-5432}/postgres"
+else
+  local_database="postgres://postgres@127.0.0.1:${PGPORT:-5432}/postgres"
+fi
+export DATABASE_URL="${DATABASE_URL:-$local_database}"
 ready_timeout_s="${STACK_READY_TIMEOUT_S:-180}"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
