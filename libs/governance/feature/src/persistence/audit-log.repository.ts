@@ -68,12 +68,12 @@ export class PostgresAuditLog implements AuditLog {
   }
 
   async lockHead(manager: EntityManager, tenant: string): Promise<ChainHead | undefined> {
-    await manager.query(
-      `INSERT INTO ${this.heads} (tenant, position, row_hash) VALUES ($1, 0, '') ON CONFLICT (tenant) DO NOTHING`,
-      [tenant],
-    );
+    // One statement creates the head on the tenant's first event and locks it as FOR UPDATE would: the no-op
+    // update waits for a transaction holding the row and returns the head as that one committed it.
     const [head] = await manager.query<Array<{ position: string; row_hash: string }>>(
-      `SELECT position, row_hash FROM ${this.heads} WHERE tenant = $1 FOR UPDATE`,
+      `INSERT INTO ${this.heads} AS heads (tenant, position, row_hash) VALUES ($1, 0, '')
+       ON CONFLICT (tenant) DO UPDATE SET position = heads.position
+       RETURNING position, row_hash`,
       [tenant],
     );
     return head === undefined || head.position === '0'
@@ -90,11 +90,15 @@ export class PostgresAuditLog implements AuditLog {
     const last = rows.at(-1);
     if (last === undefined) return;
     const column = <K extends keyof AuditRow>(field: K) => rows.map((row) => row[field]);
+    // The rows and the head's move in one statement (one round trip while the head is locked).
     await manager.query(
-      `INSERT INTO ${this.log} (${columns})
-       SELECT $1, p, e, t, ty, s, o, ev::jsonb, ph, rh
-       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-         AS a(p, e, t, ty, s, o, ev, ph, rh)`,
+      `WITH appended AS (
+         INSERT INTO ${this.log} (${columns})
+         SELECT $1, p, e, t, ty, s, o, ev::jsonb, ph, rh
+         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+           AS a(p, e, t, ty, s, o, ev, ph, rh)
+       )
+       UPDATE ${this.heads} SET position = $11, row_hash = $12 WHERE tenant = $1`,
       [
         tenant,
         column('position'),
@@ -106,13 +110,10 @@ export class PostgresAuditLog implements AuditLog {
         eventTexts ?? rows.map((row) => JSON.stringify(row.event)),
         column('previousHash'),
         column('rowHash'),
+        last.position,
+        last.rowHash,
       ],
     );
-    await manager.query(`UPDATE ${this.heads} SET position = $2, row_hash = $3 WHERE tenant = $1`, [
-      tenant,
-      last.position,
-      last.rowHash,
-    ]);
   }
 
   async page(
