@@ -48,13 +48,22 @@ function setUp() {
     now: () => new Date('2026-12-01T10:00:00Z'),
   });
   const registry = new Registry();
+  const time = { now: 0 };
   return {
     store,
     registry,
-    submissions: new HttpSubmissions(ingestor, store, store.backlog, new IngestionMetrics(registry), {
-      maxBatchEvents: 3,
-      maxPublishLagMs: 1_000,
-    }),
+    /** Lets time pass: a wait the outbox shows can grow only as fast as time goes. */
+    advance: (ms: number) => {
+      time.now += ms;
+    },
+    submissions: new HttpSubmissions(
+      ingestor,
+      store,
+      store.backlog,
+      new IngestionMetrics(registry),
+      { maxBatchEvents: 3, maxPublishLagMs: 1_000 },
+      () => time.now,
+    ),
   };
 }
 
@@ -191,6 +200,30 @@ describe('HttpSubmissions over SourceEventIngestor', () => {
     });
   });
 
+  it('reads the outbox again only once the wait it last read could have grown past half the limit', async () => {
+    const { store, advance, submissions } = setUp();
+    let reads = 0;
+    const read = store.backlog.oldestWaitMs.bind(store.backlog);
+    store.backlog.oldestWaitMs = (manager) => {
+      reads += 1;
+      return read(manager);
+    };
+    store.oldestWaitMs = 200;
+
+    await submissions.submit(order('e-1'), { correlationId: undefined });
+    advance(300);
+    await submissions.submit(order('e-2'), { correlationId: undefined });
+    expect(reads).toBe(1);
+
+    // 200 ms then + 301 ms since: the oldest may now have waited past 500 ms, so it is read again.
+    advance(1);
+    store.oldestWaitMs = 1_001;
+    await expect(submissions.submit(order('e-3'), { correlationId: undefined })).rejects.toMatchObject({
+      code: 'publishing-stalled',
+    });
+    expect(reads).toBe(2);
+  });
+
   it('refuses a correlation id the envelope cannot carry', async () => {
     const { submissions } = setUp();
 
@@ -201,7 +234,7 @@ describe('HttpSubmissions over SourceEventIngestor', () => {
   });
 
   it('counts every event by transport, outcome and reason', async () => {
-    const { store, registry, submissions } = setUp();
+    const { store, registry, advance, submissions } = setUp();
     await submissions.submit(
       { events: [order('e-1'), order('e-1'), { tenant: 'acme' }] },
       { correlationId: undefined },
@@ -209,6 +242,7 @@ describe('HttpSubmissions over SourceEventIngestor', () => {
     await submissions
       .submit({ ...order('e-2'), schemaVersion: 7 }, { correlationId: undefined })
       .catch(() => undefined);
+    advance(5_000);
     store.oldestWaitMs = 5_000;
     await submissions
       .submit({ events: [order('e-3'), order('e-4')] }, { correlationId: undefined })
