@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { type Role } from '@keel/access';
 import {
   type CaseEvent,
@@ -14,16 +13,10 @@ import { workflowStartOf } from '@keel/decision-policy';
 import { EventPublisher, KafkaRecordSender, ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
 import {
   deleteNamespaceTopics,
-  freePort,
   readTopic,
   type ScratchDatabase,
   scratchDatabase,
-  startTsProcess,
-  testAccessEnv,
   testKafka,
-  testKafkaBrokers,
-  type TestProcess,
-  testTokens,
   testTopicScope,
   waitFor,
 } from '@keel/testing';
@@ -31,6 +24,7 @@ import { type KafkaMessage } from 'kafkajs';
 import agentPolicy from '../../libs/decisioning/domain/src/policies/agent-policy.v1.json';
 import guardrailsV1 from '../../libs/decisioning/domain/src/policies/guardrails.v1.json';
 import decidePrompt from '../../libs/decisioning/domain/src/prompts/decide.prompt.v1.json';
+import { ServiceProcess } from './fixtures/service.process';
 
 const tenant = 'acme';
 
@@ -47,49 +41,6 @@ const guardrailsV2 = {
     },
   },
 };
-
-/** A service as a real process on a free port, ready once `/health/ready` answers. */
-class ServiceProcess {
-  private current: TestProcess | undefined;
-  private port = 0;
-
-  constructor(
-    private readonly entry: string,
-    private readonly env: () => Record<string, string>,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.port = await freePort();
-    this.current = startTsProcess(join(__dirname, this.entry), {
-      ...testAccessEnv,
-      ...this.env(),
-      PORT: String(this.port),
-      KAFKA_BROKERS: testKafkaBrokers.join(','),
-      LOG_LEVEL: 'warn',
-      OUTBOX_POLL_MS: '20',
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-    });
-    await waitFor(
-      async () => {
-        if (this.current?.child.exitCode !== null) throw new Error(`${this.entry} exited:\n${this.output()}`);
-        return (await fetch(`${this.url}/health/ready`).catch(() => undefined))?.ok === true;
-      },
-      { timeoutMs: 120_000, intervalMs: 250, what: `${this.entry} ready` },
-    );
-  }
-
-  output(): string {
-    return this.current?.output().slice(-4000) ?? '';
-  }
-
-  async stop(): Promise<void> {
-    await this.current?.kill('SIGTERM');
-  }
-}
 
 interface ReleaseHealth {
   tenant: string | null;
@@ -111,37 +62,43 @@ describe('decisioning under governance releases', () => {
   const publisher = new EventPublisher(sender);
   let governanceDatabase: ScratchDatabase;
   let decisioningDatabase: ScratchDatabase;
-  const releaseEnv: Record<string, string> = { KEEL_RELEASE_TENANT: tenant, RELEASES_REFRESH_MS: '200' };
-  const governance = new ServiceProcess('../../apps/governance/src/main.ts', () => ({
-    DATABASE_URL: governanceDatabase.url,
-    KEEL_TOPIC_NAMESPACE: namespace,
-    GOVERNANCE_AUDIT_KEY: 'decisioning-releases-audit-key-0123456789',
-    GOVERNANCE_RATE_LIMIT: '100000',
-  }));
-  const decisioning = new ServiceProcess('../../apps/decisioning/src/main.ts', () => ({
-    DATABASE_URL: decisioningDatabase.url,
-    KEEL_TOPIC_NAMESPACE: namespace,
-    ...releaseEnv,
-  }));
+  // Both on the broker and a database of their own; decisioning's release settings are known once governance runs.
+  const quickDelivery = { OUTBOX_POLL_MS: '20', KAFKA_SESSION_TIMEOUT_MS: '6000' };
+  let governance: ServiceProcess;
+  let decisioning: ServiceProcess;
   const propagation: Record<string, number> = {};
 
   beforeAll(async () => {
     await ensureTopics(kafka, topicSpecsWithDeadLetters(Object.values(topics)));
     governanceDatabase = await scratchDatabase('keel_governance_decisioning_releases');
     decisioningDatabase = await scratchDatabase('keel_decisioning_releases');
+    governance = new ServiceProcess('governance', {
+      ...quickDelivery,
+      DATABASE_URL: governanceDatabase.url,
+      KEEL_TOPIC_NAMESPACE: namespace,
+      GOVERNANCE_AUDIT_KEY: 'decisioning-releases-audit-key-0123456789',
+      GOVERNANCE_RATE_LIMIT: '100000',
+    });
     await governance.start();
     const key = await call<{ key: string }>('POST', '/v1/api-keys', 'admin', {
       client: 'decisioning-service',
       roles: ['viewer'],
     });
-    releaseEnv.GOVERNANCE_URL = governance.url;
-    releaseEnv.GOVERNANCE_API_KEY = key.key;
+    decisioning = new ServiceProcess('decisioning', {
+      ...quickDelivery,
+      DATABASE_URL: decisioningDatabase.url,
+      KEEL_TOPIC_NAMESPACE: namespace,
+      KEEL_RELEASE_TENANT: tenant,
+      RELEASES_REFRESH_MS: '200',
+      GOVERNANCE_URL: governance.url,
+      GOVERNANCE_API_KEY: key.key,
+    });
     await decisioning.start();
   });
 
   afterAll(async () => {
-    await decisioning.stop();
-    await governance.stop();
+    await decisioning?.stop();
+    await governance?.stop();
     await sender.disconnect();
     await decisioningDatabase?.drop();
     await governanceDatabase?.drop();
@@ -153,19 +110,8 @@ describe('decisioning under governance releases', () => {
     }
   });
 
-  async function call<Body>(method: string, path: string, role: Role, body?: unknown): Promise<Body> {
-    const response = await fetch(`${governance.url}${path}`, {
-      method,
-      headers: {
-        ...(await testTokens.headers(tenant, role)),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return JSON.parse(text) as Body;
-  }
+  const call = <Body>(method: string, path: string, role: Role, body?: unknown): Promise<Body> =>
+    governance.call<Body>(method, path, role, body);
 
   const health = async () =>
     ((await (await fetch(`${decisioning.url}/health`)).json()) as { release: ReleaseHealth }).release;

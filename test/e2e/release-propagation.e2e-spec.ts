@@ -1,21 +1,9 @@
-import { join } from 'node:path';
-import { type Role } from '@keel/access';
-import {
-  FaultProxy,
-  type ScratchDatabase,
-  type TestProcess,
-  scratchDatabase,
-  startTsProcess,
-  testAccessEnv,
-  testKafkaBrokers,
-  testTokens,
-  waitFor,
-  freePort,
-} from '@keel/testing';
+import { FaultProxy, type ScratchDatabase, scratchDatabase, waitFor } from '@keel/testing';
 import agentPolicy from '../../libs/decisioning/domain/src/policies/agent-policy.v1.json';
 import guardrails from '../../libs/decisioning/domain/src/policies/guardrails.v1.json';
 import decidePrompt from '../../libs/decisioning/domain/src/prompts/decide.prompt.v1.json';
 import { WorkflowE2eContext } from './fixtures/workflow-e2e.context';
+import { ServiceProcess } from './fixtures/service.process';
 
 const tenant = 'acme';
 
@@ -36,55 +24,6 @@ const releaseDemo = (version: number) => ({
   },
 });
 
-/** The governance service as a real process (`apps/governance/src/main.ts`), its API called with test tokens. */
-class GovernanceProcess {
-  private current: TestProcess | undefined;
-  private port = 0;
-
-  constructor(private readonly env: Record<string, string>) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.port = await freePort();
-    this.current = startTsProcess(join(__dirname, '../../apps/governance/src/main.ts'), {
-      ...testAccessEnv,
-      ...this.env,
-      PORT: String(this.port),
-      KAFKA_BROKERS: testKafkaBrokers.join(','),
-      LOG_LEVEL: 'warn',
-    });
-    await waitFor(
-      async () => {
-        if (this.current?.child.exitCode !== null)
-          throw new Error(`governance exited:\n${this.current?.output()}`);
-        return (await fetch(`${this.url}/health/ready`).catch(() => undefined))?.ok === true;
-      },
-      { timeoutMs: 90_000, intervalMs: 250, what: 'governance ready' },
-    );
-  }
-
-  async stop(): Promise<void> {
-    await this.current?.kill('SIGTERM');
-  }
-
-  async call<Body>(method: string, path: string, role: Role, body?: unknown): Promise<Body> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: {
-        ...(await testTokens.headers(tenant, role)),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return JSON.parse(text) as Body;
-  }
-}
-
 interface ReleaseHealth {
   tenant: string | null;
   production: { id: string; sequence: number } | null;
@@ -100,7 +39,7 @@ interface ReleaseHealth {
  */
 describe('release propagation', () => {
   let governanceDatabase: ScratchDatabase;
-  let governance: GovernanceProcess;
+  let governance: ServiceProcess;
   let workflow: WorkflowE2eContext;
   // The workflow service reaches governance through it, so a test can take governance away from it alone.
   let governanceLink: FaultProxy;
@@ -111,7 +50,7 @@ describe('release propagation', () => {
     const releaseEnv: Record<string, string> = { KEEL_RELEASE_TENANT: tenant, RELEASES_REFRESH_MS: '200' };
     workflow = new WorkflowE2eContext(0, releaseEnv);
     governanceDatabase = await scratchDatabase('keel_governance_release_e2e');
-    governance = new GovernanceProcess({
+    governance = new ServiceProcess('governance', {
       DATABASE_URL: governanceDatabase.url,
       KEEL_TOPIC_NAMESPACE: workflow.namespace,
       GOVERNANCE_AUDIT_KEY: 'release-propagation-audit-key-0123456789',
