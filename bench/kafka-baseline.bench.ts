@@ -10,6 +10,9 @@ import {
   EventPublisher,
   KafkaRecordSender,
   MessagingSchema,
+  OutboxRelay,
+  OutboxWriter,
+  type RecordSender,
   subscribe,
   subscribeRuns,
 } from '@keel/messaging';
@@ -76,7 +79,10 @@ async function postgresCpuUs(dataSource: DataSource): Promise<number> {
   return ticks * 10_000;
 }
 
-const loadText = (): string => loadavg().map((load) => load.toFixed(1)).join(' ');
+const loadText = (): string =>
+  loadavg()
+    .map((load) => load.toFixed(1))
+    .join(' ');
 
 async function pace(mode: Mode, started: number, sent: number): Promise<void> {
   if (mode.kind === 'burst') return;
@@ -206,6 +212,115 @@ async function throughMessaging(mode: Mode, count: number, handling: Handling): 
   };
 }
 
+/**
+ * How many replicas write the outbox and run a relay on it (every service process runs one): alone, a
+ * commit wakes its own relay; with two, the relays take turns, and a commit in one replica may find the
+ * other's relay publishing.
+ */
+type OutboxReplicas = 1 | 2;
+const outboxPollMs = 200; // OUTBOX_POLL_MS's default
+
+interface HopFigures {
+  readonly label: string;
+  readonly messages: number;
+  readonly committedToPublished: number[];
+  readonly publishedToConsumed: number[];
+  readonly committedToConsumed: number[];
+}
+
+/**
+ * A record's way through the outbox, paced, one event per transaction (as an API request writes them),
+ * the replicas writing in turn: its transaction commits → a relay's send is acknowledged → a consumer's
+ * run handler has it.
+ */
+async function outboxHops(replicas: OutboxReplicas, count: number, perSecond: number): Promise<HopFigures> {
+  const events = trafficOf(count + 1);
+  const kafka = testKafka();
+  const topic = await isolatedTopic(kafka, topics.caseEvents, 6);
+  const schema = uniqueName('hops');
+  const dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
+  const replicaSources = [dataSource, ...(replicas === 2 ? [await schemaDataSource(schema)] : [])];
+  const tables = new MessagingSchema(schema);
+  const committedAt = new Map<string, number>();
+  const publishedAt = new Map<string, number>();
+  const consumedAt = new Map<string, number>();
+  const sender = new KafkaRecordSender(kafka);
+  const timedSender: RecordSender = {
+    send: async (records) => {
+      await sender.send(records);
+      const now = performance.now();
+      for (const record of records) publishedAt.set(record.headers['ce_id'] ?? '', now);
+    },
+  };
+  const relays = replicaSources.map(
+    (source) =>
+      new OutboxRelay({ dataSource: source, tables, sender: timedSender, pollIntervalMs: outboxPollMs }),
+  );
+  const consumer = new EventConsumer({
+    kafka,
+    groupId: uniqueName('hops'),
+    dataSource,
+    tables,
+    deadLetters: sender,
+    subscriptions: [
+      subscribeRuns(topic, (run) => {
+        const now = performance.now();
+        for (const event of run) consumedAt.set(event.id, now);
+        return Promise.resolve();
+      }),
+    ],
+  });
+  for (const relay of relays) relay.start();
+  await consumer.start();
+  const outbox = new OutboxWriter(tables);
+  const write = async (event: (typeof events)[number], replica: number) => {
+    await replicaSources[replica % replicaSources.length].transaction((manager) =>
+      outbox.enqueue(manager, topic, [event]),
+    );
+    committedAt.set(event.id, performance.now());
+  };
+  // The first record waits for the group to form; it is not counted.
+  const [warmUp, ...measured] = events;
+  await write(warmUp, 0);
+  await waitFor(() => consumedAt.has(warmUp.id), { timeoutMs: 60_000 });
+  const started = performance.now();
+  for (const [sent, event] of measured.entries()) {
+    await pace({ kind: 'paced', perSecond }, started, sent);
+    await write(event, sent);
+  }
+  await waitFor(() => measured.every((event) => consumedAt.has(event.id)), { timeoutMs: 120_000 });
+  await consumer.stop();
+  await Promise.all(relays.map((relay) => relay.stop()));
+  await sender.disconnect();
+  await dropSchema(dataSource, schema);
+  await Promise.all(replicaSources.map((source) => source.destroy()));
+  const between = (from: Map<string, number>, to: Map<string, number>) =>
+    measured.map(({ id }) => (to.get(id) ?? Number.NaN) - (from.get(id) ?? Number.NaN));
+  return {
+    label: `${replicas === 1 ? 'one replica' : 'two replicas writing in turn'}, ${perSecond}/s`,
+    messages: measured.length,
+    committedToPublished: between(committedAt, publishedAt),
+    publishedToConsumed: between(publishedAt, consumedAt),
+    committedToConsumed: between(committedAt, consumedAt),
+  };
+}
+
+function printHops(rows: readonly HopFigures[]): void {
+  const p50p99 = (latencies: number[]) => {
+    const { p50Ms, p99Ms } = figures('', latencies, 1);
+    return `${p50Ms.toFixed(1)} / ${p99Ms.toFixed(1)}`;
+  };
+  console.table(
+    rows.map((row) => ({
+      run: row.label,
+      messages: row.messages,
+      'commit → published p50 / p99 ms': p50p99(row.committedToPublished),
+      'published → consumed p50 / p99 ms': p50p99(row.publishedToConsumed),
+      'commit → consumed p50 / p99 ms': p50p99(row.committedToConsumed),
+    })),
+  );
+}
+
 async function main(): Promise<void> {
   const valueBytes = encodeEvent(topics.caseEvents, trafficOf(1)[0]).value.length;
   console.log(
@@ -241,6 +356,12 @@ async function main(): Promise<void> {
     console.log(
       `burst throughput ratio libs/messaging (${label}) / raw: ${(keel.perSecond / rawBurst.perSecond).toFixed(3)}`,
     );
+  console.log(
+    `Outbox hops (relay polling every ${outboxPollMs} ms, OUTBOX_POLL_MS's default; consumer with a run handler):`,
+  );
+  const hopsRate = Number(process.env.BENCH_HOPS_RATE ?? 100);
+  const hopsMessages = Number(process.env.BENCH_HOPS_MESSAGES ?? 1_000);
+  printHops([await outboxHops(1, hopsMessages, hopsRate), await outboxHops(2, hopsMessages, hopsRate)]);
   for (const [label, keel] of [
     ['handler per event', keelPaced],
     ['handler per run', keelRunsPaced],
