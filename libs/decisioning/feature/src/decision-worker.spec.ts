@@ -123,6 +123,27 @@ describe('DecisionWorker', () => {
     expect(published).toEqual(['b1', 'a2']);
   });
 
+  it('reads what a full worker left as soon as publishing frees slots, not at the next poll', async () => {
+    const queue = new InMemoryQueue();
+    for (const n of [1, 2, 3, 4, 5]) queue.add(`t${n}`, `case-${n}`);
+    const published = start(queue, { maxInFlight: 2, pollMs: 60_000 });
+    await waitFor(() => published.length === 5, { what: 'all five published', timeoutMs: 5_000 });
+  });
+
+  it('reads the queue once per trigger committed, not again after each publish', async () => {
+    const queue = new InMemoryQueue();
+    queue.add('a1', 'case-a');
+    const published = start(queue, { pollMs: 60_000 });
+    await waitFor(() => published.length === 1, { what: 'a1 published' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(queue.reads).toBe(1);
+    queue.add('a2', 'case-a');
+    worker?.nudge();
+    await waitFor(() => published.length === 2, { what: 'a2 published' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(queue.reads).toBe(2);
+  });
+
   it('publishes again what failed to publish, without deciding it again', async () => {
     const queue = new InMemoryQueue();
     queue.add('a1', 'case-a');

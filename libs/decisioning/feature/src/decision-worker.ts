@@ -58,6 +58,8 @@ export class DecisionWorker {
   private flushing: Promise<void> | undefined;
   private stopping = false;
   private nudged = false;
+  /** A read found no room (every slot in flight): what it left is read once a publish frees slots. */
+  private full = false;
 
   constructor(private readonly options: DecisionWorkerOptions) {
     this.loop = new PollingLoop(() => this.tick(), {
@@ -101,7 +103,10 @@ export class DecisionWorker {
     this.nudged = false;
     if (!(await this.options.leadership.acquire())) return false;
     const room = this.options.maxInFlight - this.inFlight.size;
-    if (room <= 0) return this.nudged;
+    if (room <= 0) {
+      this.full = true;
+      return this.nudged;
+    }
     const batch = await this.options.queue.pending(room, [...this.inFlight], this.options.historyLimit());
     const now = this.options.now();
     let taken = 0;
@@ -188,7 +193,11 @@ export class DecisionWorker {
         for (const outcome of group) this.inFlight.delete(outcome.decisionId);
         failures = 0;
         this.options.onPublished?.(published);
-        this.nudge();
+        // Otherwise nothing waits for the slots: every trigger queued since woke the worker on its commit.
+        if (this.full) {
+          this.full = false;
+          this.nudge();
+        }
       } catch (error) {
         this.ready = [...group, ...this.ready];
         if (this.stopping) {
