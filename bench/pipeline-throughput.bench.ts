@@ -371,6 +371,10 @@ async function main(): Promise<void> {
   const platform = await PipelinePlatform.start({
     env: {
       INGESTION_RATE_LIMIT: '100000000',
+      // The deployed polls, not the fixture's quicker ones: in one process every commit wakes its relay and the
+      // decision worker, so a poll only finds other replicas' work, and a short one spends CPU finding none.
+      OUTBOX_POLL_MS: '200',
+      DECISIONING_QUEUE_POLL_MS: '500',
       ...(cpuProfileDir
         ? {
             NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.preload.js')}`,
