@@ -19,6 +19,7 @@ describe('WorkflowExecutor over in-memory repositories', () => {
 
     expect(transactions.opened).toBe(1);
     expect(repositories.calls).toEqual([
+      'definitions.newestVersion(ship)',
       'instances.insert(ship-1)',
       'tombstones.find(ship-1)',
       'tasks.enqueue(ship-1)',
@@ -97,7 +98,9 @@ describe('WorkflowExecutor over in-memory repositories', () => {
         ignored: expect.objectContaining({ code: 'already-started' }),
       },
     ]);
+    // The newest version of the workflow is read once for the five unversioned starts.
     expect(repositories.calls).toEqual([
+      'definitions.newestVersion(ship)',
       'instances.insert(a,old,b,pruned)',
       'tombstones.find(a,old,b,pruned)',
       'instances.discard(pruned)',

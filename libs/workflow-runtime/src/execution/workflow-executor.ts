@@ -120,9 +120,15 @@ export class WorkflowExecutor {
     const { registry } = this.deps;
     const { instances, tombstones } = this.deps.repositories;
     const prepared: PreparedStart[] = [];
+    // Resolved once per workflow and version asked for: an unversioned start reads the newest stored version,
+    // one statement, which a run of starts of one template would otherwise repeat for each.
+    const resolved = new Map<string, Awaited<ReturnType<DefinitionRegistry['resolveStart']>>>();
     for (const request of requests) {
+      const asked = `${request.workflow}@${request.version ?? 'newest'}`;
       // The instance names the release it started under (the one whose version it got, when unversioned).
-      const { definition, release } = await registry.resolveStart(manager, request.workflow, request.version);
+      const { definition, release } =
+        resolved.get(asked) ?? (await registry.resolveStart(manager, request.workflow, request.version));
+      resolved.set(asked, { definition, release });
       const input: WorkflowInput = { type: 'start', instanceId: request.instanceId, input: request.input };
       const result = await transition(definition, undefined, input, this.deps.now());
       prepared.push({ request, definition, release, input, result });

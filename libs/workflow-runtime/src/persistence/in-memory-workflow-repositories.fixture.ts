@@ -587,6 +587,7 @@ class FakeDefinitions implements DefinitionRepository {
   }
 
   newestVersion(_manager: EntityManager, name: string): Promise<number | undefined> {
+    this.db.log(`definitions.newestVersion(${name})`);
     const versions = [...this.db.definitionRows.values()]
       .filter((row) => row.name === name)
       .map((row) => row.version);
