@@ -8,7 +8,7 @@
 // case-event records (same keys, values, headers), resident memory and CPU of every service process, the
 // machine's load, and the embedded demo's wall time on the bundled data.
 // Run: npm run bench -- pipeline   (BENCH_CASES, BENCH_PACED_SECONDS, BENCH_DEMO=0 to skip the demo,
-// BENCH_CPU_PROF=<dir> for a CPU profile of every service process)
+// BENCH_CPU_PROF=<dir> for a CPU profile of every service process, BENCH_PACED_RATE to pace at a fixed rate)
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -32,6 +32,8 @@ const tenant = 'acme';
 const burstCases = Number(process.env.BENCH_CASES ?? 1_000);
 const pacedSeconds = Number(process.env.BENCH_PACED_SECONDS ?? 20);
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
+/** A fixed paced rate (cases/s) instead of half the burst figure, to compare two builds at one load. */
+const pacedRate = process.env.BENCH_PACED_RATE ? Number(process.env.BENCH_PACED_RATE) : undefined;
 const batchSize = 50;
 const senders = 4;
 const terminal = new Set(['completed', 'failed', 'compensated', 'cancelled']);
@@ -432,7 +434,7 @@ async function main(): Promise<void> {
     const decisionsPerSecond = burstCases / ((lastDecision - burstStarted) / 1000);
 
     // Paced at half the burst figure: one small batch every 50 ms.
-    const rate = Math.max(1, casesPerSecond / 2);
+    const rate = pacedRate ?? Math.max(1, casesPerSecond / 2);
     const pacedCount = Math.max(50, Math.round(rate * pacedSeconds));
     const perTick = Math.max(1, Math.round(rate / 20));
     const pacedSampler = new ProcessSampler(processes);
@@ -478,7 +480,7 @@ async function main(): Promise<void> {
         `(sent in ${sentSeconds.toFixed(1)} s); ${completed} workflows completed, ` +
         `others rested as ${JSON.stringify(outcomesOf(burstTimes))}; every consumer caught up ` +
         `${settleSeconds.toFixed(1)} s after. ` +
-        `Paced: ${pacedCount} cases at ${rate.toFixed(1)}/s (half the burst figure), ` +
+        `Paced: ${pacedCount} cases at ${rate.toFixed(1)}/s (${pacedRate === undefined ? 'half the burst figure' : 'BENCH_PACED_RATE'}), ` +
         `${toComplete.length} completed, others rested as ${JSON.stringify(outcomesOf(paced))}.`,
     );
     const row = (figure: string, value: string, target: string, verdict: string) =>
