@@ -336,6 +336,30 @@ describe('loadDefinition', () => {
     ]);
   });
 
+  it('refuses headers that frame the request or that the connector sets, and names that are not header names', () => {
+    const call = (headers: string) =>
+      withSteps(
+        `  a:\n    kind: task\n    connector: { type: http, service: crm, method: POST, path: /notes, headers: ${headers} }\n    next: b\n  b: { kind: end }\n`,
+      );
+    expect(() =>
+      loadDefinition(call('{ x-tenant: "{{ input.tenant }}", Accept: application/json }')),
+    ).not.toThrow();
+    for (const name of [
+      'Host',
+      'content-length',
+      'Transfer-Encoding',
+      'idempotency-key',
+      'X-Correlation-Id',
+    ]) {
+      expect(messages(call(`{ ${name}: "1" }`))).toEqual([
+        expect.stringContaining('is set by the connector or frames the request; a template may not set it'),
+      ]);
+    }
+    expect(messages(call('{ "bad header": "1" }'))).toEqual([
+      expect.stringContaining('must be an HTTP header name'),
+    ]);
+  });
+
   it('reports unparseable text and top-level schema problems', () => {
     const unparseable = rejection('name: [\n');
     expect(unparseable.code).toBe('unparseable');

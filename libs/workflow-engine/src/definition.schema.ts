@@ -204,12 +204,51 @@ const jsonValue: z.ZodType<JsonValue> = z.json();
 const nonEmpty = z.string().trim().min(1);
 const positiveMs = z.number().int().positive();
 
+/**
+ * Headers that frame or route the request, and the ones the connector sets itself: a template naming one
+ * could split or re-route the request at the far side (a second `content-length`, `transfer-encoding`, `host`)
+ * or pose as another attempt (`idempotency-key`), so a definition that names one is refused.
+ */
+const reservedHeaders = new Set([
+  'connection',
+  'content-length',
+  'content-type',
+  'expect',
+  'host',
+  'idempotency-key',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'x-correlation-id',
+]);
+const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const httpHeaders = z.record(z.string().min(1), z.string()).superRefine((headers, context) => {
+  for (const name of Object.keys(headers)) {
+    if (!headerNamePattern.test(name))
+      context.addIssue({
+        code: 'custom',
+        path: [name],
+        message: "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
+      });
+    else if (reservedHeaders.has(name.toLowerCase()))
+      context.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'is set by the connector or frames the request; a template may not set it',
+      });
+  }
+});
+
 const httpCall = z.strictObject({
   type: z.literal('http'),
   service: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case service name such as inventory'),
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
   path: nonEmpty,
-  headers: z.record(z.string().min(1), z.string()).optional(),
+  headers: httpHeaders.optional(),
   body: jsonValue.optional(),
 });
 
