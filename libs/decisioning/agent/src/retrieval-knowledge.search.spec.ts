@@ -100,4 +100,21 @@ describe('RetrievalKnowledgeSearch', () => {
       code: 'knowledge-unavailable',
     });
   });
+
+  it('reports a retrieval service that does not answer in time as knowledge-unavailable', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const late = new RetrievalKnowledgeSearch({
+        baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        timeoutMs: 200,
+      });
+      await expect(late.search({ tenant: 'acme', query: 'q', limit: 1 })).rejects.toMatchObject({
+        code: 'knowledge-unavailable',
+      });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
 });
