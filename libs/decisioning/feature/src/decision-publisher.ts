@@ -2,7 +2,6 @@ import { type OutboxWriter, type Topics } from '@keel/messaging';
 import type { DataSource } from 'typeorm';
 import { type DecisionOutcome } from './decide.usecase';
 import { type CaseMemoryRepository } from './persistence/case-memory.repository';
-import { type DecisionQueueRepository } from './persistence/decision-queue.repository';
 
 /**
  * Publishes decided triggers in one short transaction: the records are stored (each once, by decision id),
@@ -14,7 +13,6 @@ export class DecisionPublisher {
   constructor(
     private readonly dataSource: DataSource,
     private readonly caseMemory: CaseMemoryRepository,
-    private readonly queue: DecisionQueueRepository,
     private readonly outbox: OutboxWriter,
     private readonly topics: Topics,
   ) {}
@@ -25,6 +23,7 @@ export class DecisionPublisher {
       const fresh = await this.caseMemory.saveDecisions(
         manager,
         outcomes.flatMap(({ tenant, records }) => records.map((record) => ({ tenant, record }))),
+        outcomes.map((outcome) => outcome.decisionId),
       );
       // Outbox ids follow this order, and the relay publishes in id order: a case's decisions keep queue order.
       await this.outbox.enqueue(
@@ -38,10 +37,6 @@ export class DecisionPublisher {
         manager,
         this.topics.workflowCommands,
         published.flatMap((outcome) => outcome.workflowCommands),
-      );
-      await this.queue.remove(
-        manager,
-        outcomes.map((outcome) => outcome.decisionId),
       );
       return published;
     });

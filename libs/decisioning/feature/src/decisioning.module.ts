@@ -259,14 +259,13 @@ export class DecisioningModule {
         },
         {
           provide: DecisionPublisher,
-          inject: [DataSource, CaseMemoryRepository, DecisionQueueRepository, OutboxWriter, TOPICS],
+          inject: [DataSource, CaseMemoryRepository, OutboxWriter, TOPICS],
           useFactory: (
             dataSource: DataSource,
             caseMemory: CaseMemoryRepository,
-            queue: DecisionQueueRepository,
             outbox: OutboxWriter,
             topics: Topics,
-          ) => new DecisionPublisher(dataSource, caseMemory, queue, outbox, topics),
+          ) => new DecisionPublisher(dataSource, caseMemory, outbox, topics),
         },
         {
           provide: DecisionWorker,

@@ -32,11 +32,13 @@ export function historyEntryOf(row: HistoryRow): CaseHistoryEntry {
 export class CaseMemoryRepository {
   private readonly caseEvents: string;
   private readonly decisions: string;
+  private readonly triggers: string;
 
   constructor(schema: string) {
     assertSchemaName(schema);
     this.caseEvents = `"${schema}"."case_events"`;
     this.decisions = `"${schema}"."decisions"`;
+    this.triggers = `"${schema}"."decision_triggers"`;
   }
 
   /**
@@ -64,23 +66,27 @@ export class CaseMemoryRepository {
 
   /**
    * Keeps the records, each once: returns the ids that were new. A record already stored (another replica
-   * or an earlier delivery decided the same trigger) is not returned, so it is not published again.
+   * or an earlier delivery decided the same trigger) is not returned, so it is not published again. The
+   * triggers `decided` leave the decision queue in the same statement (one round trip in the publishing
+   * transaction instead of two).
    */
   async saveDecisions(
     manager: EntityManager,
     decisions: ReadonlyArray<{ readonly tenant: string; readonly record: DecisionRecord }>,
+    decided: readonly string[] = [],
   ): Promise<Set<string>> {
     if (decisions.length === 0) return new Set();
     // One VALUES row per record, each value a parameter of its own: array parameters would have pg escape
     // every quote of every record's JSON.
-    const params: unknown[] = [];
+    const params: unknown[] = [decided];
     const values = decisions.map(({ tenant, record }) => {
       params.push(record.decisionId, tenant, record.caseId, recordBytes(record));
       const n = params.length;
       return `($${n - 3}, $${n - 2}, $${n - 1}, $${n}::json)`;
     });
     const rows = await manager.query<Array<{ decision_id: string }>>(
-      `INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record) VALUES ${values.join(', ')}
+      `WITH dequeued AS (DELETE FROM ${this.triggers} WHERE decision_id = ANY($1::text[]))
+       INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record) VALUES ${values.join(', ')}
        ON CONFLICT (decision_id) DO NOTHING
        RETURNING decision_id`,
       params,

@@ -227,12 +227,6 @@ export class DecisionQueueRepository {
     }));
   }
 
-  /** Takes decided triggers out of the queue (in the transaction that publishes their decisions). */
-  async remove(manager: EntityManager, decisionIds: readonly string[]): Promise<void> {
-    if (decisionIds.length === 0) return;
-    await manager.query(`DELETE FROM ${this.triggers} WHERE decision_id = ANY($1::text[])`, [decisionIds]);
-  }
-
   /** A trigger that could not be decided after every attempt stays, out of the queue, with the reason. */
   async markFailed(manager: EntityManager, decisionId: string, error: string): Promise<void> {
     await manager.query(`UPDATE ${this.triggers} SET failed_at = now(), error = $2 WHERE decision_id = $1`, [
