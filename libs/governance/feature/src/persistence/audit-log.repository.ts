@@ -90,13 +90,16 @@ export class PostgresAuditLog implements AuditLog {
     const last = rows.at(-1);
     if (last === undefined) return;
     const column = <K extends keyof AuditRow>(field: K) => rows.map((row) => row[field]);
-    // The rows and the head's move in one statement (one round trip while the head is locked).
+    // The rows and the head's move in one statement (one round trip while the head is locked). The events go
+    // as one JSON array, not a text[]: pg would escape every quote of every event's JSON in an array parameter.
+    const events = eventTexts ?? rows.map((row) => JSON.stringify(row.event));
     await manager.query(
       `WITH appended AS (
          INSERT INTO ${this.log} (${columns})
-         SELECT $1, p, e, t, ty, s, o, ev::jsonb, ph, rh
-         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-           AS a(p, e, t, ty, s, o, ev, ph, rh)
+         SELECT $1, a.p, a.e, a.t, a.ty, a.s, a.o, ev.value, a.ph, a.rh
+         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+           WITH ORDINALITY AS a(p, e, t, ty, s, o, ph, rh, n)
+         JOIN jsonb_array_elements($10::jsonb) WITH ORDINALITY AS ev(value, n) ON ev.n = a.n
        )
        UPDATE ${this.heads} SET position = $11, row_hash = $12 WHERE tenant = $1`,
       [
@@ -107,9 +110,9 @@ export class PostgresAuditLog implements AuditLog {
         column('type'),
         column('subject'),
         column('occurredAt'),
-        eventTexts ?? rows.map((row) => JSON.stringify(row.event)),
         column('previousHash'),
         column('rowHash'),
+        `[${events.join(',')}]`,
         last.position,
         last.rowHash,
       ],
