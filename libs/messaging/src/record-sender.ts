@@ -38,7 +38,11 @@ export class KafkaRecordSender implements RecordSender {
     this.connected ??= this.producer.connect();
     await this.connected;
     const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+    for (const record of records) {
+      const topicRecords = byTopic.get(record.topic);
+      if (topicRecords) topicRecords.push(record);
+      else byTopic.set(record.topic, [record]);
+    }
     await this.producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, topicRecords]) => ({
