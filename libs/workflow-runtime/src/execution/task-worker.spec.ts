@@ -11,6 +11,11 @@ const book = workflow('book', 1)
   .end('done')
   .build();
 
+/** Ticks until nothing is left in flight: a group a tick starts may commit during a later one. */
+async function tickUntilIdle(worker: { tick(): Promise<boolean> }): Promise<void> {
+  while (await worker.tick());
+}
+
 describe('TaskWorker over in-memory repositories', () => {
   it("claims a queued attempt, calls its connector with the attempt's key and budget, and applies the result in the transaction that finishes it", async () => {
     const { repositories, worker, calls, start, transactions } = orchestration([book]);
@@ -18,8 +23,9 @@ describe('TaskWorker over in-memory repositories', () => {
     repositories.calls.length = 0;
     const opened = transactions.opened;
 
-    // True: the applied result may have queued the next attempt, so the loop ticks again at once.
+    // True while the group runs, or its applied result may have queued the next attempt.
     expect(await worker.tick()).toBe(true);
+    await tickUntilIdle(worker);
 
     expect(calls).toEqual([
       expect.objectContaining({
@@ -56,7 +62,7 @@ describe('TaskWorker over in-memory repositories', () => {
     repositories.calls.length = 0;
     const opened = transactions.opened;
 
-    await worker.tick();
+    await tickUntilIdle(worker);
 
     expect(transactions.opened).toBe(opened + 1);
     expect(repositories.calls).toEqual([
@@ -88,7 +94,7 @@ describe('TaskWorker over in-memory repositories', () => {
     };
     const opened = transactions.opened;
 
-    await expect(worker.tick()).rejects.toMatchObject({ code: 'unknown-instance' });
+    await expect(tickUntilIdle(worker)).rejects.toMatchObject({ code: 'unknown-instance' });
 
     expect(transactions.opened).toBe(opened + 3);
     expect(repositories.instanceRows.get('b-1')?.state.status).toBe('completed');
@@ -109,7 +115,7 @@ describe('TaskWorker over in-memory repositories', () => {
     );
     await start('b-1', 'book');
 
-    await worker.tick();
+    await tickUntilIdle(worker);
 
     expect(repositories.taskRows.map(({ attempt, status }) => ({ attempt, status }))).toEqual([
       { attempt: 1, status: 'done' },

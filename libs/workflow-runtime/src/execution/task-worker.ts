@@ -18,6 +18,13 @@ import type { WorkflowExecutor } from './workflow-executor';
  */
 const otherReplicasPollMs = 20;
 
+/**
+ * Group transactions run at once. Two never wait on each other in a cycle: each locks all its instances in
+ * one statement in id order, and claims skip locked rows; a second one lets answers that come while the first
+ * commits start theirs.
+ */
+const maxGroupsAtOnce = 2;
+
 export interface TaskWorkerOptions {
   readonly transactions: Transactions;
   readonly tasks: TaskRepository;
@@ -67,13 +74,17 @@ export class TaskWorker {
   /** Answers not yet applied, in the order they came. */
   private readonly answered: Answered[] = [];
   private readonly failures: unknown[] = [];
-  /** Ends the wait of a tick that has nothing to do: an answer came, or `nudge`. */
+  /** Ends the wait of a tick that has nothing to do: an answer came, a group committed, or `nudge`. */
   private wake: (() => void) | undefined;
   /** Shutting down: results are still applied, nothing more is claimed. */
   private draining = false;
   /** Attempts may be queued that no claim has seen yet (a nudge came, or the last claim filled every slot). */
   private claimWanted = true;
   private lastClaimAtMs = 0;
+  /** Group transactions running. */
+  private readonly groups = new Set<Promise<void>>();
+  /** Slots promised to the claims of groups that have not committed yet. */
+  private reservedSlots = 0;
 
   constructor(private readonly options: TaskWorkerOptions) {
     this.concurrency = options.concurrency ?? 16;
@@ -89,31 +100,36 @@ export class TaskWorker {
   }
 
   /**
-   * Applies the answers that came (the same transaction claims attempts for the free slots); with none,
-   * claims on its own when attempts may be waiting (a nudge, a full claim, or the poll for other replicas'
-   * attempts is due). With calls in flight and nothing applied, it then waits up to the batch patience for
-   * an answer (or a nudge) and applies what came. True when more may be waiting (answers, or a claim that
-   * filled every free slot). Throws what failed to apply.
+   * Starts applying the answers that came, in a group transaction that also claims attempts for the free
+   * slots (up to two groups at once, so answers that come while one commits need not wait for it); with
+   * none to apply and no group running, claims on its own when attempts may be waiting (a nudge, a full
+   * claim, or the poll for other replicas' attempts is due). With work in flight it then waits up to the
+   * batch patience for something to happen (an answer, a group committed, a nudge). True while more may be
+   * waiting or a group is still running. Throws what failed to apply.
    */
   async tick(): Promise<boolean> {
-    let applied = await this.applyAnswered();
-    const free = this.concurrency - this.inFlight.size;
+    let started = this.startGroups();
     const claimDue = this.claimWanted || Date.now() - this.lastClaimAtMs >= otherReplicasPollMs;
-    if (applied === 0 && free > 0 && claimDue) {
+    if (started === 0 && this.groups.size === 0 && this.freeSlots() > 0 && claimDue) {
       // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
       const claimedAtMs = Date.now();
       // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
-      const tasks = await this.claim(this.options.transactions.outside, free);
+      const tasks = await this.claim(this.options.transactions.outside, this.freeSlots());
       for (const task of tasks) void this.track(this.run(task, claimedAtMs));
     }
-    // A wanted claim with free slots comes first (the next tick, at once); otherwise wait for an answer.
-    const freeNow = this.concurrency - this.inFlight.size;
-    if (applied === 0 && this.inFlight.size > 0 && (freeNow === 0 || !this.claimWanted)) {
-      await this.waitForAnswer();
-      applied = await this.applyAnswered();
+    // A wanted claim with free slots comes first (the next tick, at once); otherwise wait for something.
+    const claimNext = this.claimWanted && this.freeSlots() > 0 && this.groups.size === 0;
+    if ((this.inFlight.size > 0 || this.groups.size > 0) && !claimNext) {
+      await this.waitForProgress();
+      started += this.startGroups();
     }
     this.reportFailures();
-    return applied > 0 || this.answered.length > 0 || this.claimWanted;
+    return started > 0 || this.answered.length > 0 || this.claimWanted || this.groups.size > 0;
+  }
+
+  /** Slots neither running a call nor promised to a group's claim that has not committed yet. */
+  private freeSlots(): number {
+    return this.concurrency - this.inFlight.size - this.reservedSlots;
   }
 
   /**
@@ -145,12 +161,16 @@ export class TaskWorker {
   async drain(): Promise<void> {
     this.draining = true;
     await Promise.all(this.inFlight);
-    while (this.answered.length > 0) await this.applyAnswered();
+    while (this.answered.length > 0 || this.groups.size > 0) {
+      this.startGroups();
+      await Promise.all(this.groups);
+    }
     this.reportFailures();
   }
 
-  private waitForAnswer(): Promise<void> {
-    if (this.answered.length > 0) return Promise.resolve();
+  /** Resolves when an answer can be applied, a group committed, a nudge came, or the patience ran out. */
+  private waitForProgress(): Promise<void> {
+    if (this.answered.length > 0 && this.groups.size < maxGroupsAtOnce) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, this.batchPatienceMs);
       const wake = () => done();
@@ -164,10 +184,23 @@ export class TaskWorker {
     });
   }
 
-  /** Applies the answers that came (up to the group size) in one transaction; returns how many. */
-  private async applyAnswered(): Promise<number> {
-    const group = this.answered.splice(0, this.maxGroup);
-    if (group.length === 0) return 0;
+  /** Starts group transactions for the answers that came (up to the group size each); returns how many. */
+  private startGroups(): number {
+    let started = 0;
+    while (this.answered.length > 0 && this.groups.size < maxGroupsAtOnce) {
+      const group = this.answered.splice(0, this.maxGroup);
+      const applying: Promise<void> = this.applyGroup(group).finally(() => {
+        this.groups.delete(applying);
+        this.wake?.();
+      });
+      this.groups.add(applying);
+      started += group.length;
+    }
+    return started;
+  }
+
+  /** Applies a group in one transaction; should that fail, each answer alone, keeping each one's error. */
+  private async applyGroup(group: readonly Answered[]): Promise<void> {
     try {
       await this.apply(group, !this.draining);
     } catch {
@@ -181,7 +214,6 @@ export class TaskWorker {
         });
       }
     }
-    return group.length;
   }
 
   /**
@@ -193,25 +225,32 @@ export class TaskWorker {
    */
   private async apply(group: readonly Answered[], claim: boolean): Promise<void> {
     const claimedAtMs = Date.now();
-    const claimed = await this.options.transactions.run(async (manager) => {
-      await this.options.executor.applyAll(
-        manager,
-        group.map(({ task, result, traceparent }) => ({
-          instanceId: task.instanceId,
-          input: resultInput(task, result),
-          ...(traceparent ? { traceparent } : {}),
-        })),
-      );
-      // After a success no other attempt of the run is worth running; a failure's retry was just queued.
-      const finished: FinishedTask[] = group.map(({ task, result }) => ({
-        task,
-        succeeded: result.outcome === 'succeeded',
-      }));
-      const free = claim ? this.concurrency - this.inFlight.size : 0;
-      return this.finishAndClaim(manager, finished, free);
-    });
-    // Started once committed: before, the claim (and the instances' new state) could still roll back.
-    for (const task of claimed) void this.track(this.run(task, claimedAtMs));
+    // Slots this group's claim may fill, held until it commits (another group may claim meanwhile).
+    let reserved = 0;
+    try {
+      const claimed = await this.options.transactions.run(async (manager) => {
+        await this.options.executor.applyAll(
+          manager,
+          group.map(({ task, result, traceparent }) => ({
+            instanceId: task.instanceId,
+            input: resultInput(task, result),
+            ...(traceparent ? { traceparent } : {}),
+          })),
+        );
+        // After a success no other attempt of the run is worth running; a failure's retry was just queued.
+        const finished: FinishedTask[] = group.map(({ task, result }) => ({
+          task,
+          succeeded: result.outcome === 'succeeded',
+        }));
+        reserved = claim ? Math.max(0, this.freeSlots()) : 0;
+        this.reservedSlots += reserved;
+        return this.finishAndClaim(manager, finished, reserved);
+      });
+      // Started once committed: before, the claim (and the instances' new state) could still roll back.
+      for (const task of claimed) void this.track(this.run(task, claimedAtMs));
+    } finally {
+      this.reservedSlots -= reserved;
+    }
   }
 
   private track(run: Promise<void>): Promise<void> {
