@@ -1,4 +1,4 @@
-import { NotJsonError, canonicalJson, deepFreeze, toJsonValue } from './json-value';
+import { NotJsonError, canonicalJson, clonePlain, deepFreeze, toJsonValue } from './json-value';
 
 describe('JSON helpers', () => {
   it('writes canonical JSON with sorted keys at every depth', () => {
@@ -21,6 +21,20 @@ describe('JSON helpers', () => {
 
   it('drops undefined members and nulls undefined array items', () => {
     expect(toJsonValue({ a: undefined, b: [undefined, 1] })).toEqual({ b: [null, 1] });
+  });
+
+  it('clones plain data deeply without aliasing it, and other objects as structuredClone does', () => {
+    const at = new Date('2026-12-01T00:00:00Z');
+    const original = { a: [1, { b: 'x' }], at, gone: undefined, nested: { deeper: { n: null } } };
+    const copied = clonePlain(original);
+
+    expect(copied).toEqual(original);
+    expect(Object.keys(copied)).toEqual(Object.keys(original));
+    expect(copied.a).not.toBe(original.a);
+    expect(copied.a[1]).not.toBe(original.a[1]);
+    expect(copied.nested.deeper).not.toBe(original.nested.deeper);
+    expect(copied.at).not.toBe(at);
+    expect(copied.at.getTime()).toBe(at.getTime());
   });
 
   it('freezes deeply', () => {

@@ -4,6 +4,7 @@ import { type EngineCommand } from './engine-command';
 import { type InputOfType, type StartInput, type WorkflowInput, workflowInputSchema } from './engine-input';
 import { WorkflowEngineError } from './engine.error';
 import { type WorkflowInstanceState, assertPinned, isTerminal } from './instance-state';
+import { clonePlain } from './json-value';
 import { TransitionDraft, own } from './transition-draft';
 
 /** Why an input left the instance unchanged. */
@@ -63,7 +64,7 @@ export async function transition(
     );
   }
   // Detach from the caller's objects: whatever of the input lands in state must not alias them.
-  const checked = structuredClone(parsed.data);
+  const checked = clonePlain(parsed.data);
 
   if (state === undefined) {
     if (checked.type !== 'start') {
@@ -75,7 +76,7 @@ export async function transition(
     return start(definition, checked, nowMs);
   }
   assertPinned(definition, state);
-  const draft = new TransitionDraft(definitionIndex(definition), structuredClone(state), nowMs);
+  const draft = new TransitionDraft(definitionIndex(definition), clonePlain(state), nowMs);
   draft.state.seq += 1;
   draft.state.updatedAt = draft.at;
   if (isTerminal(state.status)) {
