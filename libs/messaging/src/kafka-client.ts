@@ -1,6 +1,7 @@
 import { type ISocketFactory, Kafka, logLevel } from 'kafkajs';
 import { inProcessBusAt } from './in-process/in-process-registry';
 import type { KafkaPort } from './kafka-port';
+import { stopKafkaJsIdleLoop } from './kafkajs-idle-loop';
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -11,6 +12,7 @@ export interface KafkaClientOptions {
 
 /** One kafkajs client per process; kafkajs' own logging is reduced to errors (our logs carry the context). */
 export function createKafka(options: KafkaClientOptions): Kafka {
+  stopKafkaJsIdleLoop();
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
