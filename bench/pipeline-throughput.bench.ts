@@ -23,6 +23,7 @@ import {
   type WorkflowEvent,
 } from '@keel/contracts';
 import { HttpIngestionClient, type NumberedEvent } from '@keel/ingestion-client';
+import { stopKafkaJsIdleLoop } from '@keel/messaging';
 import { isolatedTopic, testKafka, testTokens, uniqueName, waitFor } from '@keel/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import { Client } from 'pg';
@@ -368,6 +369,8 @@ function met(ok: boolean): string {
 }
 
 async function main(): Promise<void> {
+  // The bench's own kafkajs clients (watch, raw run) must not spin beside the services they measure.
+  stopKafkaJsIdleLoop();
   if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
   const loadBefore = loadavg();
   const platform = await PipelinePlatform.start({
