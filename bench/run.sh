@@ -5,6 +5,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash scripts/postgres.sh
 bash scripts/kafka/kafka.sh start
+# Services run as the image runs them (compiled, no dev loader: it alone holds ~80 MB of each process);
+# BENCH_DEV_LOADER=1 runs their TypeScript through tools/register.js instead.
+if [ "${BENCH_DEV_LOADER:-0}" != 1 ]; then
+  bash scripts/build.sh
+  export KEEL_SERVICES_FROM_DIST=1
+fi
 which="${1:-all}"
 for bench in bench/*.bench.ts; do
   name="$(basename "$bench" .bench.ts)"

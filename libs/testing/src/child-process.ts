@@ -1,7 +1,23 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
 const root = join(__dirname, '..', '..', '..');
+
+/**
+ * How to run `entry`: its TypeScript through the dev loader, or — with `KEEL_SERVICES_FROM_DIST=1`, for a bench
+ * whose figures (resident size above all: the loader holds ~80 MB) should be the image's — a service's
+ * compiled `dist/` twin (`npm run build`), as the image runs it.
+ */
+function nodeArguments(entry: string): string[] {
+  const service = /^apps\/[^/]+\/src\/main\.ts$/.test(relative(root, entry));
+  if (process.env.KEEL_SERVICES_FROM_DIST !== '1' || !service)
+    return ['-r', join(root, 'tools/register.js'), entry];
+  const compiled = join(root, 'dist', relative(root, entry)).replace(/\.ts$/, '.js');
+  if (!existsSync(compiled))
+    throw new Error(`KEEL_SERVICES_FROM_DIST=1 but ${compiled} is missing: run npm run build`);
+  return [compiled];
+}
 
 /** A TypeScript entry point run as a separate Node process, so a test can SIGKILL it like a crash. */
 export interface TestProcess {
@@ -13,7 +29,7 @@ export interface TestProcess {
 }
 
 export function startTsProcess(entry: string, env: Record<string, string>): TestProcess {
-  const child = spawn(process.execPath, ['-r', join(root, 'tools/register.js'), entry], {
+  const child = spawn(process.execPath, nodeArguments(entry), {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
