@@ -105,7 +105,7 @@ export class TaskWorker {
    * none to apply and no group running, claims on its own when attempts may be waiting (a nudge, a full
    * claim, or the poll for other replicas' attempts is due). With work in flight it then waits up to the
    * batch patience for something to happen (an answer, a group committed, a nudge). True while more may be
-   * waiting or a group is still running. Throws what failed to apply.
+   * waiting or anything is in flight. Throws what failed to apply.
    */
   async tick(): Promise<boolean> {
     let started = this.startGroups();
@@ -124,7 +124,15 @@ export class TaskWorker {
       started += this.startGroups();
     }
     this.reportFailures();
-    return started > 0 || this.answered.length > 0 || this.claimWanted || this.groups.size > 0;
+    // While calls or groups are in flight the next tick waits for them itself: a poll interval slept now
+    // would delay the answers that come during it (they wake a waiting tick only).
+    return (
+      started > 0 ||
+      this.answered.length > 0 ||
+      this.claimWanted ||
+      this.groups.size > 0 ||
+      this.inFlight.size > 0
+    );
   }
 
   /** Slots neither running a call nor promised to a group's claim that has not committed yet. */
