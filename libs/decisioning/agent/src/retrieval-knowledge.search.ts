@@ -5,8 +5,7 @@ import {
   contextQueryResponseSchema,
 } from '@keel/contracts';
 import { type KnowledgeChunk } from '@keel/decisioning-domain';
-import http from 'node:http';
-import https from 'node:https';
+import { sendHttp } from '@keel/http-client';
 import { DecisioningAgentError } from './decisioning-agent.error';
 import { type KnowledgeSearch } from './ports';
 
@@ -65,55 +64,25 @@ export class RetrievalKnowledgeSearch implements KnowledgeSearch {
   }
 }
 
-/** Connections kept open between queries, one pool per protocol. */
-const agents = {
-  http: new http.Agent({ keepAlive: true }),
-  https: new https.Agent({ keepAlive: true }),
-};
+/** A context query's answers stay small; anything near this is not an answer of the contract. */
+const maxAnswerBytes = 4 * 1024 * 1024;
 
-/**
- * One JSON POST through node:http(s) rather than fetch: a query per decision, and fetch's streams cost the
- * caller ~4 times the CPU of a plain request for a small JSON call on this box (ADR 0022).
- */
-function postJson(
+/** One JSON POST over the shared keep-alive pool (`@keel/http-client`: no fetch on this per-decision path). */
+async function postJson(
   url: URL,
   body: string,
   authorization: string | undefined,
   timeoutMs: number,
 ): Promise<unknown> {
-  const secure = url.protocol === 'https:';
-  return new Promise((resolve, reject) => {
-    const request = (secure ? https : http).request(
-      url,
-      {
-        method: 'POST',
-        agent: secure ? agents.https : agents.http,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          ...(authorization ? { authorization } : {}),
-        },
-        signal: AbortSignal.timeout(timeoutMs),
-      },
-      (response) => {
-        const parts: Buffer[] = [];
-        response.on('data', (part: Buffer) => parts.push(part));
-        response.on('error', reject);
-        response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          if (status < 200 || status > 299) {
-            reject(new Error(`retrieval answered HTTP ${status}`));
-            return;
-          }
-          try {
-            resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
-          } catch (error) {
-            reject(error instanceof Error ? error : new Error(String(error)));
-          }
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
+  const answer = await sendHttp({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body,
+    deadline: Date.now() + timeoutMs,
+    maxResponseBytes: maxAnswerBytes,
   });
+  if (answer.status < 200 || answer.status > 299) throw new Error(`retrieval answered HTTP ${answer.status}`);
+  if (answer.text === undefined) throw new Error(`retrieval answered more than ${maxAnswerBytes} bytes`);
+  return JSON.parse(answer.text) as unknown;
 }

@@ -132,4 +132,15 @@ describe('HttpConnector against a local HTTP server', () => {
       error: expect.stringContaining('larger than 1024 bytes') as unknown,
     });
   });
+
+  it('fails for good, sending nothing, when a header rendered from data cannot be sent', async () => {
+    const before = seen.length;
+    await expect(
+      connector.execute(
+        { ...call('/status/200'), headers: { 'x-order-id': 'o-1\r\nx-injected: 1' } },
+        context,
+      ),
+    ).resolves.toMatchObject({ outcome: 'failed', retryable: false });
+    expect(seen).toHaveLength(before);
+  });
 });

@@ -1,0 +1,8 @@
+export {
+  HttpDeadlinePassed,
+  HttpRequestInvalid,
+  type HttpAnswer,
+  type HttpRequest,
+  isRedirect,
+  sendHttp,
+} from './http-request';
