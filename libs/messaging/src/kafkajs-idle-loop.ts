@@ -17,8 +17,12 @@ interface RequestQueueInternals {
 /** kafkajs' own interval for re-checking pending requests (src/network/requestQueue/index.js). */
 const checkPendingRequestsIntervalMs = 10;
 const patched = Symbol.for('keel.kafkajs.idle-loop-patched');
+/** The release whose internals this replaces; any other is left as it is (a newer one may carry the fix). */
+const patchedRelease = '2.2.4';
 
 export function stopKafkaJsIdleLoop(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the installed release decides whether to patch
+  if ((require('kafkajs/package.json') as { version: string }).version !== patchedRelease) return;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' internal module has no typings
   const RequestQueue = require('kafkajs/src/network/requestQueue') as {
     prototype: RequestQueueInternals & { [patched]?: true };
