@@ -19,7 +19,15 @@ export {
 export { recordEffects, sequencedCaseEvent } from './fixtures/case-effects';
 export { effectsTableMigration } from './fixtures/effects-table.migration';
 export { scratchDatabase, type ScratchDatabase } from './scratch-database';
-export { readTopic } from './read-topic';
+export { readTopic, recordHeader } from './read-topic';
+export { recordsOnTopic, withKafkaAdmin } from './kafka-admin';
+export {
+  messagingTestBed,
+  type EffectsConsumerProcess,
+  type MessagingTestBed,
+  type MessagingTestBedOptions,
+  type TestConsumerOptions,
+} from './messaging-test-bed';
 export { serviceAppContract, type ServiceAppContractOptions } from './service-app.contract';
 export { startServiceUnderTest, testAccessSharedKey, type ServiceUnderTest } from './service-under-test';
 export { silentLogger } from './silent-logger';

@@ -28,3 +28,8 @@ export async function readTopic(
   }
   return messages;
 }
+
+/** A header of a record as text (undefined when the record or the header is missing). */
+export function recordHeader(message: KafkaMessage | undefined, name: string): string | undefined {
+  return message?.headers?.[name]?.toString();
+}
