@@ -1,87 +1,32 @@
-import { join } from 'node:path';
 import { type CaseEvent, type CloudEvent, deadLetterTopicName, topics } from '@keel/contracts';
+import { deadLetterHeaders, NonRetryableError, subscribe, truncatedValueBytes } from '@keel/messaging';
 import {
-  deadLetterHeaders,
-  EventConsumer,
-  EventPublisher,
-  KafkaRecordSender,
-  MessagingSchema,
-  NonRetryableError,
-  subscribe,
-  truncatedValueBytes,
-} from '@keel/messaging';
-import {
-  dropSchema,
-  effectsTableMigration,
   isolatedTopic,
+  messagingTestBed,
   readTopic,
   recordEffects,
-  schemaDataSource,
+  recordHeader,
   sequencedCaseEvent,
-  startTsProcess,
-  testDatabaseUrl,
-  testKafka,
-  testKafkaBrokers,
-  type TestProcess,
   uniqueName,
   waitFor,
+  withKafkaAdmin,
 } from '@keel/testing';
-import type { DataSource } from 'typeorm';
-
-const processes = join(__dirname, '../../testing/src/processes');
 
 describe('dead letters', () => {
-  const kafka = testKafka();
-  const sender = new KafkaRecordSender(kafka);
-  const publisher = new EventPublisher(sender);
-  const running: TestProcess[] = [];
-  let schema: string;
-  let dataSource: DataSource;
-  let consumer: EventConsumer | undefined;
-
-  beforeEach(async () => {
-    schema = uniqueName('dlq');
-    dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
-  });
-
-  afterEach(async () => {
-    await consumer?.stop();
-    consumer = undefined;
-    await Promise.all(running.splice(0).map((child) => child.kill('SIGKILL')));
-    await dropSchema(dataSource, schema);
-    await dataSource.destroy();
-  });
-
-  afterAll(() => sender.disconnect());
-
-  const appliedEvents = async () =>
-    (
-      await dataSource.query<Array<{ event_id: string }>>(
-        `SELECT event_id FROM "${schema}".effects ORDER BY applied`,
-      )
-    ).map((row) => row.event_id);
+  const bed = messagingTestBed({ schemaPrefix: 'dlq' });
 
   it('are recorded as handled: a crash after dead-lettering, before the offset commit, does not let the redelivery process the record too', async () => {
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
-    await publisher.publish(
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
+    await bed.publisher.publish(
       topic,
       [1, 2, 3, 4].map((seq) => sequencedCaseEvent('case-d', seq)),
     );
     const group = uniqueName('group');
-    const member = (name: string, env: Record<string, string> = {}) => {
-      const child = startTsProcess(join(processes, 'effects-consumer.process.ts'), {
-        TEST_SCHEMA: schema,
-        TEST_TOPIC: topic.name,
-        TEST_GROUP: group,
-        TEST_MEMBER: name,
-        TEST_DATABASE_URL: testDatabaseUrl,
-        KAFKA_BROKERS: testKafkaBrokers.join(','),
-        TEST_SESSION_TIMEOUT_MS: '2000',
-        ...env,
-      });
-      running.push(child);
-      return child;
-    };
+    const member = (name: string, env: Record<string, string> = {}) =>
+      bed.startEffectsConsumerProcess(
+        { topic: topic.name, group, member: name },
+        { TEST_SESSION_TIMEOUT_MS: '2000', ...env },
+      );
 
     // The first member rejects case-d-2 (the handler's verdict, in that process only) and dies right after
     // reporting the dead letter, before any offset is committed.
@@ -92,55 +37,49 @@ describe('dead letters', () => {
 
     // The next member would accept case-d-2; it must find it handled.
     member('next');
-    await waitFor(async () => (await appliedEvents()).includes('case-d-4'), { what: 'the stream through' });
+    await waitFor(async () => (await bed.appliedEventIds()).includes('case-d-4'), {
+      what: 'the stream through',
+    });
     await waitFor(
       async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        const [committed] = await admin
-          .fetchOffsets({ groupId: group, topics: [topic.name] })
-          .finally(() => admin.disconnect());
+        const [committed] = await withKafkaAdmin(bed.kafka, (admin) =>
+          admin.fetchOffsets({ groupId: group, topics: [topic.name] }),
+        );
         return committed.partitions[0]?.offset === '4';
       },
       { what: 'the offsets committed past every record' },
     );
-    expect(await appliedEvents()).toEqual(['case-d-1', 'case-d-3', 'case-d-4']);
-    const [deadLetter] = await readTopic(kafka, deadLetterTopicName(topic.name), 1);
+    expect(await bed.appliedEventIds()).toEqual(['case-d-1', 'case-d-3', 'case-d-4']);
+    const [deadLetter] = await readTopic(bed.kafka, deadLetterTopicName(topic.name), 1);
     expect(deadLetter.headers?.ce_id?.toString()).toBe('case-d-2');
   });
 
   it('too large for the broker once the dead-letter headers are added go as a truncated copy, and the partition moves on', async () => {
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
     // Just under the broker's 1 MiB record limit on its own topic; the dead-letter headers (a 3,900
     // character error among them) push its dead letter over it.
     const nearLimit = sequencedCaseEvent('case-l', 2, { padding: 'p'.repeat(1_045_000) });
-    await publisher.publish(topic, [
+    await bed.publisher.publish(topic, [
       sequencedCaseEvent('case-l', 1),
       nearLimit,
       sequencedCaseEvent('case-l', 3),
     ]);
-    const effects = recordEffects(topic, schema, 'large');
-    consumer = new EventConsumer({
-      kafka,
-      groupId: uniqueName('group'),
+    const effects = recordEffects(topic, bed.schema, 'large');
+    await bed.startConsumer({
       subscriptions: [
         subscribe(topic, async (event: CloudEvent<CaseEvent>, context) => {
           if (event.id === nearLimit.id) throw new NonRetryableError(`rejected: ${'r'.repeat(3_900)}`);
           await effects.handler(event, context);
         }),
       ],
-      dataSource,
-      tables: new MessagingSchema(schema),
-      deadLetters: sender,
     });
-    await consumer.start();
 
-    await waitFor(async () => (await appliedEvents()).includes('case-l-3'), {
+    await waitFor(async () => (await bed.appliedEventIds()).includes('case-l-3'), {
       what: 'the record behind the dead letter',
     });
-    expect(await appliedEvents()).toEqual(['case-l-1', 'case-l-3']);
-    const [truncated] = await readTopic(kafka, deadLetterTopicName(topic.name), 1);
-    const header = (name: string) => truncated.headers?.[name]?.toString();
+    expect(await bed.appliedEventIds()).toEqual(['case-l-1', 'case-l-3']);
+    const [truncated] = await readTopic(bed.kafka, deadLetterTopicName(topic.name), 1);
+    const header = (name: string) => recordHeader(truncated, name);
     expect(header(deadLetterHeaders.reason)).toBe('too-large');
     expect(header(deadLetterHeaders.originalReason)).toBe('non-retryable');
     expect(header(deadLetterHeaders.originTopic)).toBe(topic.name);

@@ -1,38 +1,21 @@
 import { topics } from '@keel/contracts';
-import { EventConsumer, EventPublisher, KafkaRecordSender, MessagingSchema } from '@keel/messaging';
+import { EventConsumer } from '@keel/messaging';
 import {
-  dropSchema,
-  effectsTableMigration,
   isolatedTopic,
+  messagingTestBed,
   recordEffects,
-  schemaDataSource,
   sequencedCaseEvent,
-  testKafka,
   uniqueName,
   waitFor,
 } from '@keel/testing';
-import type { DataSource } from 'typeorm';
 import { DeliveryCounter } from './delivery-counter';
 
 describe('delivery counts on Postgres', () => {
-  let schema: string;
-  let dataSource: DataSource;
-  let tables: MessagingSchema;
-
-  beforeEach(async () => {
-    schema = uniqueName('counts');
-    dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
-    tables = new MessagingSchema(schema);
-  });
-
-  afterEach(async () => {
-    await dropSchema(dataSource, schema);
-    await dataSource.destroy();
-  });
+  const bed = messagingTestBed({ schemaPrefix: 'counts' });
 
   it('tell a redelivery after a crash from a batch this process sees again, and count a crashed run’s records alone', async () => {
     // Each counter is one consumer process; the previous one died where the next one is created.
-    const [first, second, third] = [1, 2, 3].map(() => new DeliveryCounter(dataSource, tables, 'g'));
+    const [first, second, third] = [1, 2, 3].map(() => new DeliveryCounter(bed.dataSource, bed.tables, 'g'));
     expect(await first.countRun('t', 0, '0', '9')).toBeUndefined();
     expect(await first.countRun('t', 0, '10', '19')).toBeUndefined();
     // kafkajs retrying the batch, or the partition coming back after a rebalance: no crash, nothing counted.
@@ -54,57 +37,35 @@ describe('delivery counts on Postgres', () => {
   });
 
   it('are required: a consumer refuses to start without the table, naming the migration to list', async () => {
+    const { schema, dataSource, tables } = bed;
     await dataSource.query(`DROP TABLE ${tables.deliveryCounts}`);
-    const kafka = testKafka();
-    const consumer = new EventConsumer({
-      kafka,
-      groupId: uniqueName('group'),
-      subscriptions: [recordEffects(topics.caseEvents, schema, 'none')],
-      dataSource,
-      tables,
-      deadLetters: new KafkaRecordSender(kafka),
-    });
+    const consumer = new EventConsumer(
+      bed.consumerOptions({ subscriptions: [recordEffects(topics.caseEvents, schema, 'none')] }),
+    );
     await expect(consumer.start()).rejects.toThrow(
       `"${schema}"."delivery_counts" does not exist: list messagingDeliveryCountsMigration('${schema}')`,
     );
   });
 
   it('count afresh when the group replays records from before the row (offsets reset past the dedupe window)', async () => {
-    const kafka = testKafka();
-    const sender = new KafkaRecordSender(kafka);
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    const { schema, dataSource, tables } = bed;
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
     const groupId = uniqueName('group');
     // Left by an earlier pass over the partition, by a process long gone.
     await dataSource.query(`INSERT INTO ${tables.deliveryCounts} VALUES ($1, $2, 0, 100, 149, 1, 'gone')`, [
       groupId,
       topic.name,
     ]);
-    await new EventPublisher(sender).publish(
+    await bed.publisher.publish(
       topic,
       [1, 2, 3].map((seq) => sequencedCaseEvent('case-r', seq)),
     );
-    const consumer = new EventConsumer({
-      kafka,
-      groupId,
-      subscriptions: [recordEffects(topic, schema, 'replay')],
-      dataSource,
-      tables,
-      deadLetters: sender,
-    });
-    await consumer.start();
-    try {
-      await waitFor(
-        async () => (await dataSource.query<unknown[]>(`SELECT 1 FROM "${schema}".effects`)).length === 3,
-        { what: 'the replayed records' },
-      );
-      const [row] = await dataSource.query<Array<{ first_offset: string; last_offset: string }>>(
-        `SELECT first_offset, last_offset FROM ${tables.deliveryCounts} WHERE consumer_group = $1`,
-        [groupId],
-      );
-      expect(row).toEqual({ first_offset: '0', last_offset: '2' });
-    } finally {
-      await consumer.stop();
-      await sender.disconnect();
-    }
+    await bed.startConsumer({ groupId, subscriptions: [recordEffects(topic, schema, 'replay')] });
+    await waitFor(async () => (await bed.effectCount()) === 3, { what: 'the replayed records' });
+    const [row] = await dataSource.query<Array<{ first_offset: string; last_offset: string }>>(
+      `SELECT first_offset, last_offset FROM ${tables.deliveryCounts} WHERE consumer_group = $1`,
+      [groupId],
+    );
+    expect(row).toEqual({ first_offset: '0', last_offset: '2' });
   });
 });

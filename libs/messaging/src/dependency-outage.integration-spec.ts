@@ -1,23 +1,13 @@
 import { deadLetterTopicName, topics } from '@keel/contracts';
+import { createKafka, KafkaRecordSender, subscribe, type Subscription } from '@keel/messaging';
 import {
-  createKafka,
-  EventConsumer,
-  EventPublisher,
-  KafkaRecordSender,
-  MessagingSchema,
-  subscribe,
-  type Subscription,
-} from '@keel/messaging';
-import {
-  dropSchema,
-  effectsTableMigration,
   FaultProxy,
   isolatedTopic,
+  messagingTestBed,
   recordEffects,
-  schemaDataSource,
+  recordsOnTopic,
   sequencedCaseEvent,
   testDatabaseUrl,
-  testKafka,
   testKafkaBrokers,
   uniqueName,
   waitFor,
@@ -32,29 +22,8 @@ import { DataSource } from 'typeorm';
  * handler within two seconds.
  */
 describe('EventConsumer through a dependency outage', () => {
-  const kafka = testKafka();
-  const sender = new KafkaRecordSender(kafka);
-  const publisher = new EventPublisher(sender);
+  const bed = messagingTestBed({ schemaPrefix: 'outage' });
   const quickToGiveUp = { maxAttempts: 3, initialDelayMs: 500, multiplier: 2, maxDelayMs: 1_000 };
-  const cleanups: Array<() => Promise<void>> = [];
-  let schema: string;
-  let dataSource: DataSource;
-
-  beforeEach(async () => {
-    schema = uniqueName('outage');
-    dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await dropSchema(dataSource, schema);
-    await dataSource.destroy();
-  });
-
-  afterAll(() => sender.disconnect());
-
-  const effectCount = async () =>
-    (await dataSource.query<[{ n: number }]>(`SELECT count(*)::int AS n FROM "${schema}".effects`))[0].n;
 
   const eventsOf = (fromSeq: number, toSeq: number) =>
     Array.from({ length: toSeq - fromSeq + 1 }, (_, s) =>
@@ -62,28 +31,16 @@ describe('EventConsumer through a dependency outage', () => {
     ).flat();
 
   async function expectExactlyOnceInOrder(expected: number): Promise<void> {
-    const [totals] = await dataSource.query<[{ rows: number; events: number }]>(
-      `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS events FROM "${schema}".effects`,
-    );
-    expect(totals).toEqual({ rows: expected, events: expected });
-    const outOfOrder = await dataSource.query<unknown[]>(`
+    expect(await bed.effectTotals()).toEqual({ rows: expected, events: expected });
+    const outOfOrder = await bed.dataSource.query<unknown[]>(`
       SELECT case_id FROM (
         SELECT case_id, seq, lag(seq) OVER (PARTITION BY case_id ORDER BY applied) AS previous
-        FROM "${schema}".effects) ordered
+        FROM "${bed.schema}".effects) ordered
       WHERE previous IS NOT NULL AND seq <> previous + 1`);
     expect(outOfOrder).toEqual([]);
   }
 
-  async function deadLetterCount(topic: string): Promise<number> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(deadLetterTopicName(topic));
-      return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const deadLetterCount = (topic: string) => recordsOnTopic(bed.kafka, deadLetterTopicName(topic));
 
   async function startConsumer(options: {
     topic: typeof topics.caseEvents;
@@ -91,36 +48,32 @@ describe('EventConsumer through a dependency outage', () => {
     consumerDataSource: DataSource;
     subscription?: Subscription;
   }): Promise<void> {
-    const consumer = new EventConsumer({
+    await bed.startConsumer({
       kafka: options.consumerKafka,
-      groupId: uniqueName('group'),
-      subscriptions: [options.subscription ?? recordEffects(options.topic, schema, 'outage')],
+      subscriptions: [options.subscription ?? recordEffects(options.topic, bed.schema, 'outage')],
       dataSource: options.consumerDataSource,
-      tables: new MessagingSchema(schema),
       deadLetters: new KafkaRecordSender(options.consumerKafka),
       sessionTimeoutMs: 6_000,
       heartbeatIntervalMs: 500,
       recordsPerTransaction: 10,
       retry: quickToGiveUp,
     });
-    cleanups.push(() => consumer.stop());
-    await consumer.start();
   }
 
   it('waits out a 30 s Postgres outage (connections cut, new ones refused), retries included: 0 lost, 0 doubled, 0 dead-lettered', async () => {
     const proxy = await FaultProxy.inFrontOf(testDatabaseUrl);
-    cleanups.push(() => proxy.close());
+    bed.afterwards(() => proxy.close());
     const consumerDataSource = await new DataSource({
       type: 'postgres',
       url: proxy.url(testDatabaseUrl),
-      schema,
+      schema: bed.schema,
       extra: { max: 4, connectionTimeoutMillis: 2_000 },
     }).initialize();
-    cleanups.push(() => consumerDataSource.destroy());
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 3);
+    bed.afterwards(() => consumerDataSource.destroy());
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 3);
     // Postgres goes away just after one record's handler failed (a lock timeout, say): its retries meet
     // the outage, and must wait for Postgres rather than spend the record's attempts on it.
-    const effects = recordEffects(topic, schema, 'outage');
+    const effects = recordEffects(topic, bed.schema, 'outage');
     let outageStarted: () => void = () => undefined;
     const outage = new Promise<void>((resolve) => (outageStarted = resolve));
     const subscription = subscribe(topic, async (event, context) => {
@@ -134,45 +87,45 @@ describe('EventConsumer through a dependency outage', () => {
       }
       await effects.handler(event, context);
     });
-    await startConsumer({ topic, consumerKafka: kafka, consumerDataSource, subscription });
+    await startConsumer({ topic, consumerKafka: bed.kafka, consumerDataSource, subscription });
 
-    await publisher.publish(topic, eventsOf(1, 4));
+    await bed.publisher.publish(topic, eventsOf(1, 4));
     await outage;
-    await publisher.publish(topic, eventsOf(5, 8));
+    await bed.publisher.publish(topic, eventsOf(5, 8));
     // The outage is the scenario, not a synchronisation: it lasts this long whatever the consumer does.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const appliedDuringOutage = await effectCount();
+    const appliedDuringOutage = await bed.effectCount();
     await new Promise((resolve) => setTimeout(resolve, 28_000));
-    expect(await effectCount()).toBe(appliedDuringOutage);
+    expect(await bed.effectCount()).toBe(appliedDuringOutage);
     proxy.heal();
 
-    await waitFor(async () => (await effectCount()) >= 400, { what: 'every effect after the outage' });
+    await waitFor(async () => (await bed.effectCount()) >= 400, { what: 'every effect after the outage' });
     await expectExactlyOnceInOrder(400);
     expect(await deadLetterCount(topic.name)).toBe(0);
   });
 
   it('rides out a broker restart mid-stream (every broker connection cut, refused for 8 s): 0 lost, 0 doubled, 0 dead-lettered', async () => {
     const proxy = await FaultProxy.inFrontOf(testKafkaBrokers[0]);
-    cleanups.push(() => proxy.close());
+    bed.afterwards(() => proxy.close());
     const consumerKafka = createKafka({
       brokers: testKafkaBrokers,
       clientId: uniqueName('proxied'),
       socketFactory: proxy.kafkaSocketFactory(),
     });
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 3);
-    await startConsumer({ topic, consumerKafka, consumerDataSource: dataSource });
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 3);
+    await startConsumer({ topic, consumerKafka, consumerDataSource: bed.dataSource });
 
-    await publisher.publish(topic, eventsOf(1, 4));
-    await waitFor(async () => (await effectCount()) >= 50, { what: 'the stream under way' });
+    await bed.publisher.publish(topic, eventsOf(1, 4));
+    await waitFor(async () => (await bed.effectCount()) >= 50, { what: 'the stream under way' });
     // Every connection of the consumer's client goes through the proxy, so all of them break here.
     expect(proxy.openConnections).toBeGreaterThan(0);
     proxy.refuse();
     proxy.cut();
-    await publisher.publish(topic, eventsOf(5, 8));
+    await bed.publisher.publish(topic, eventsOf(5, 8));
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     proxy.heal();
 
-    await waitFor(async () => (await effectCount()) >= 400, { what: 'every effect after the restart' });
+    await waitFor(async () => (await bed.effectCount()) >= 400, { what: 'every effect after the restart' });
     await expectExactlyOnceInOrder(400);
     expect(await deadLetterCount(topic.name)).toBe(0);
   });

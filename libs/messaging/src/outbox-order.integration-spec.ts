@@ -1,51 +1,25 @@
-import { join } from 'node:path';
 import { type CaseEvent, type CloudEvent, fromKafkaRecord, topics } from '@keel/contracts';
-import { MessagingSchema, OutboxWriter } from '@keel/messaging';
+import { OutboxWriter } from '@keel/messaging';
 import {
-  dropSchema,
   isolatedTopic,
+  messagingTestBed,
   readTopic,
-  schemaDataSource,
+  recordsOnTopic,
   sequencedCaseEvent,
-  startTsProcess,
-  testDatabaseUrl,
-  testKafka,
-  testKafkaBrokers,
   type TestProcess,
-  uniqueName,
 } from '@keel/testing';
-import type { DataSource } from 'typeorm';
-
-const processes = join(__dirname, '../../testing/src/processes');
 
 describe('outbox order with two relays on one table', () => {
-  const kafka = testKafka();
-  const relays: TestProcess[] = [];
-  const schema = uniqueName('order');
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    dataSource = await schemaDataSource(schema);
-  });
-
-  afterAll(async () => {
-    await Promise.all(relays.splice(0).map((relay) => relay.kill('SIGKILL')));
-    await dropSchema(dataSource, schema);
-    await dataSource.destroy();
-  });
+  const bed = messagingTestBed({ schemaPrefix: 'order', scope: 'file', effectsTable: false });
 
   it('publishes each key’s events in commit order while concurrent writers commit and two relay processes run', async () => {
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 3);
-    const tables = new MessagingSchema(schema);
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 3);
+    const { schema, dataSource, tables } = bed;
     const outbox = new OutboxWriter(tables);
+    const relays: TestProcess[] = [];
     for (let started = 0; started < 2; started++) {
-      const relay = startTsProcess(join(processes, 'outbox-relay.process.ts'), {
-        TEST_SCHEMA: schema,
-        TEST_DATABASE_URL: testDatabaseUrl,
-        KAFKA_BROKERS: testKafkaBrokers.join(','),
-        // Small batches: the two relays take turns often, which is where they could interleave.
-        RELAY_BATCH_SIZE: '10',
-      });
+      // Small batches: the two relays take turns often, which is where they could interleave.
+      const relay = bed.startOutboxRelayProcess({ RELAY_BATCH_SIZE: '10' });
       relays.push(relay);
       await relay.waitForOutput('relay running');
     }
@@ -77,12 +51,9 @@ describe('outbox order with two relays on one table', () => {
     );
     const total = counts.reduce((sum, count) => sum + count, 0);
 
-    const records = await readTopic(kafka, topic.name, total);
+    const records = await readTopic(bed.kafka, topic.name, total);
     // Nothing was published twice (no relay crashed, so at-least-once gives exactly once here).
-    const admin = kafka.admin();
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic.name).finally(() => admin.disconnect());
-    expect(offsets.reduce((sum, partition) => sum + Number(partition.high), 0)).toBe(total);
+    expect(await recordsOnTopic(bed.kafka, topic.name)).toBe(total);
     const seqsByKey = new Map<string, number[]>();
     for (const record of records) {
       const event = fromKafkaRecord({

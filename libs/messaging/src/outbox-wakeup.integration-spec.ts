@@ -1,54 +1,30 @@
 import { fromKafkaRecord, topics } from '@keel/contracts';
-import { KafkaRecordSender, MessagingSchema, OutboxRelay, OutboxWriter } from '@keel/messaging';
-import {
-  dropSchema,
-  isolatedTopic,
-  readTopic,
-  schemaDataSource,
-  sequencedCaseEvent,
-  testKafka,
-  uniqueName,
-  waitFor,
-} from '@keel/testing';
-import type { DataSource } from 'typeorm';
+import { OutboxRelay, OutboxWriter } from '@keel/messaging';
+import { isolatedTopic, messagingTestBed, readTopic, sequencedCaseEvent, waitFor } from '@keel/testing';
 
 describe('outbox relay woken by commits', () => {
-  const kafka = testKafka();
-  const sender = new KafkaRecordSender(kafka);
-  const schema = uniqueName('wakeup');
-  const tables = new MessagingSchema(schema);
-  let dataSource: DataSource;
-  let relay: OutboxRelay | undefined;
-
-  beforeAll(async () => {
-    dataSource = await schemaDataSource(schema);
-  });
-
-  afterAll(async () => {
-    await relay?.stop();
-    await sender.disconnect();
-    await dropSchema(dataSource, schema);
-    await dataSource.destroy();
-  });
+  const bed = messagingTestBed({ schemaPrefix: 'wakeup', scope: 'file', effectsTable: false });
 
   const unpublished = async () =>
     (
-      await dataSource.query<Array<{ id: string }>>(
-        `SELECT id FROM ${tables.outbox} WHERE published_at IS NULL`,
+      await bed.dataSource.query<Array<{ id: string }>>(
+        `SELECT id FROM ${bed.tables.outbox} WHERE published_at IS NULL`,
       )
     ).length;
   const published = async () =>
     (
-      await dataSource.query<Array<{ id: string }>>(
-        `SELECT id FROM ${tables.outbox} WHERE published_at IS NOT NULL`,
+      await bed.dataSource.query<Array<{ id: string }>>(
+        `SELECT id FROM ${bed.tables.outbox} WHERE published_at IS NOT NULL`,
       )
     ).length;
 
   it('publishes rows as the transaction that wrote them commits, long before the next poll', async () => {
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
+    const { dataSource, tables, sender } = bed;
     const outbox = new OutboxWriter(tables);
     // Two minutes between polls: a row published within seconds was published because its commit woke the relay.
-    relay = new OutboxRelay({ dataSource, tables, sender, pollIntervalMs: 120_000 });
+    const relay = new OutboxRelay({ dataSource, tables, sender, pollIntervalMs: 120_000 });
+    bed.afterwards(() => relay.stop());
     relay.start();
     const write = (seq: number) =>
       dataSource.transaction((manager) =>
@@ -72,7 +48,7 @@ describe('outbox relay woken by commits', () => {
       timeoutMs: 20_000,
     });
 
-    const records = await readTopic(kafka, topic.name, 3);
+    const records = await readTopic(bed.kafka, topic.name, 3);
     expect(
       records.map(
         (record) =>

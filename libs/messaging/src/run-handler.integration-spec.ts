@@ -1,83 +1,35 @@
 import { type CaseEvent, type CloudEvent, deadLetterTopicName, topics } from '@keel/contracts';
-import {
-  EventConsumer,
-  type EventRunContext,
-  EventPublisher,
-  KafkaRecordSender,
-  MessagingSchema,
-  subscribeRuns,
-} from '@keel/messaging';
-import {
-  dropSchema,
-  effectsTableMigration,
-  isolatedTopic,
-  readTopic,
-  schemaDataSource,
-  sequencedCaseEvent,
-  testKafka,
-  uniqueName,
-  waitFor,
-} from '@keel/testing';
-import type { DataSource } from 'typeorm';
+import { type EventRunContext, subscribeRuns } from '@keel/messaging';
+import { isolatedTopic, messagingTestBed, readTopic, sequencedCaseEvent, waitFor } from '@keel/testing';
 
 describe('EventConsumer with a run handler (subscribeRuns)', () => {
-  const kafka = testKafka();
-  const sender = new KafkaRecordSender(kafka);
-  const publisher = new EventPublisher(sender);
-  let schema: string;
-  let dataSource: DataSource;
-  let consumer: EventConsumer | undefined;
-
-  beforeEach(async () => {
-    schema = uniqueName('runs');
-    dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
-  });
-
-  afterEach(async () => {
-    await consumer?.stop();
-    await dropSchema(dataSource, schema);
-    await dataSource.destroy();
-  });
-
-  afterAll(() => sender.disconnect());
+  const bed = messagingTestBed({ schemaPrefix: 'runs' });
 
   /** All of a run's effects in one statement: the reason to handle runs. */
   const insertEffects = (events: ReadonlyArray<CloudEvent<CaseEvent>>, context: EventRunContext) =>
     context.manager.query(
-      `INSERT INTO "${schema}".effects (event_id, case_id, seq, consumer)
+      `INSERT INTO "${bed.schema}".effects (event_id, case_id, seq, consumer)
        SELECT id, case_id, seq, 'runs' FROM unnest($1::text[], $2::text[], $3::int[]) AS e(id, case_id, seq)`,
       [events.map((e) => e.id), events.map((e) => e.subject), events.map((e) => e.data.attributes.seq)],
     );
 
-  const effects = () =>
-    dataSource.query<Array<{ event_id: string; seq: number }>>(
-      `SELECT event_id, seq FROM "${schema}".effects ORDER BY applied`,
-    );
-
-  const start = async (
+  const start = (
     topic: typeof topics.caseEvents,
     handler: (events: ReadonlyArray<CloudEvent<CaseEvent>>, context: EventRunContext) => Promise<void>,
-  ) => {
-    consumer = new EventConsumer({
-      kafka,
-      groupId: uniqueName('group'),
+  ) =>
+    bed.startConsumer({
       subscriptions: [subscribeRuns(topic, handler)],
-      dataSource,
-      tables: new MessagingSchema(schema),
-      deadLetters: sender,
       retry: { maxAttempts: 2, initialDelayMs: 20, multiplier: 2, maxDelayMs: 50 },
     });
-    await consumer.start();
-  };
 
   it('hands a run’s fresh events over in one call, in order, each applied once although published twice', async () => {
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
     const events = Array.from({ length: 40 }, (_, i) => sequencedCaseEvent('case-r', i + 1));
     // Published before the consumer starts, so its first fetch holds many; then every one again, then a last
     // one: once it is applied, the partition is through the second copies.
-    await publisher.publish(topic, events);
-    await publisher.publish(topic, events);
-    await publisher.publish(topic, [sequencedCaseEvent('case-r', 41)]);
+    await bed.publisher.publish(topic, events);
+    await bed.publisher.publish(topic, events);
+    await bed.publisher.publish(topic, [sequencedCaseEvent('case-r', 41)]);
     const runSizes: number[] = [];
     await start(topic, async (run, context) => {
       runSizes.push(run.length);
@@ -85,19 +37,19 @@ describe('EventConsumer with a run handler (subscribeRuns)', () => {
     });
 
     const applied = await waitFor(async () => {
-      const rows = await effects();
-      return rows.some((row) => row.seq === 41) ? rows : undefined;
+      const seqs = await bed.appliedSeqs();
+      return seqs.includes(41) ? seqs : undefined;
     });
-    expect(applied.map((row) => row.seq)).toEqual([...events.map((_, i) => i + 1), 41]);
+    expect(applied).toEqual([...events.map((_, i) => i + 1), 41]);
     expect(Math.max(...runSizes)).toBeGreaterThan(1);
     // Redeliveries are skipped before the handler: the second copies never reached it.
     expect(runSizes.reduce((sum, size) => sum + size, 0)).toBe(41);
   });
 
   it('finds the failing record of a failed run: the others apply once, it retries alone and is dead-lettered', async () => {
-    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
     const events = Array.from({ length: 12 }, (_, i) => sequencedCaseEvent('case-f', i + 1));
-    await publisher.publish(topic, events);
+    await bed.publisher.publish(topic, events);
     const calls = new Map<string, number>();
     await start(topic, async (run, context) => {
       for (const event of run) calls.set(event.id, (calls.get(event.id) ?? 0) + 1);
@@ -106,11 +58,11 @@ describe('EventConsumer with a run handler (subscribeRuns)', () => {
     });
 
     const applied = await waitFor(async () => {
-      const rows = await effects();
-      return rows.length >= 11 ? rows : undefined;
+      const seqs = await bed.appliedSeqs();
+      return seqs.length >= 11 ? seqs : undefined;
     });
-    expect(applied.map((row) => row.seq)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
-    const [deadLetter] = await readTopic(kafka, deadLetterTopicName(topic.name), 1);
+    expect(applied).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
+    const [deadLetter] = await readTopic(bed.kafka, deadLetterTopicName(topic.name), 1);
     expect(deadLetter?.headers?.ce_id?.toString()).toBe('case-f-5');
     // Once in the failed run, once when the run was redone a record at a time, then its second attempt.
     expect(calls.get('case-f-5')).toBe(3);

@@ -7,23 +7,17 @@ import {
 } from '@keel/contracts';
 import { type ErrorCatalog, KeelError } from '@keel/errors';
 import {
-  EventPublisher,
   EventRunPattern,
   KafkaEventContext,
   KafkaEventRunContext,
   KafkaEventHandlers,
   KafkaEventTransport,
-  KafkaRecordSender,
-  MessagingSchema,
 } from '@keel/messaging';
 import {
-  dropSchema,
-  effectsTableMigration,
   isolatedTopic,
+  messagingTestBed,
   readTopic,
-  schemaDataSource,
   sequencedCaseEvent,
-  testKafka,
   uniqueName,
   waitFor,
 } from '@keel/testing';
@@ -45,11 +39,10 @@ class LedgerError extends KeelError<LedgerErrorCode> {
 }
 
 describe('KafkaEventTransport in a Nest microservice', () => {
+  const bed = messagingTestBed({ schemaPrefix: 'nest' });
+
   it('delivers validated events to @EventPattern handlers inside the idempotency transaction', async () => {
-    const kafka = testKafka();
-    const sender = new KafkaRecordSender(kafka);
-    const schema = uniqueName('nest');
-    const dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
+    const { kafka, sender, publisher, schema, dataSource, tables } = bed;
     const topic = await isolatedTopic(kafka, topics.caseEvents, 2);
 
     @KafkaEventHandlers()
@@ -74,39 +67,30 @@ describe('KafkaEventTransport in a Nest microservice', () => {
         kafka,
         groupId: uniqueName('nest'),
         dataSource,
-        tables: new MessagingSchema(schema),
+        tables,
         deadLetters: sender,
         topics: { caseEvents: topic },
         deduplicationWindowMs: recordLifetimeMs(topic),
       }),
     });
+    bed.afterwards(() => app.close());
     await app.listen();
-    try {
-      const events = [1, 2, 3].map((seq) => sequencedCaseEvent('case-n', seq));
-      await new EventPublisher(sender).publish(topic, [...events, events[0]]);
-      const rows = await waitFor(async () => {
-        const found = await dataSource.query<
-          Array<{
-            seq: number;
-            consumer: string;
-          }>
-        >(`SELECT seq, consumer FROM "${schema}".effects ORDER BY applied`);
-        return found.length >= 3 ? found : undefined;
-      });
-      expect(rows).toEqual([1, 2, 3].map((seq) => ({ seq, consumer: topic.name })));
-    } finally {
-      await app.close();
-      await sender.disconnect();
-      await dropSchema(dataSource, schema);
-      await dataSource.destroy();
-    }
+    const events = [1, 2, 3].map((seq) => sequencedCaseEvent('case-n', seq));
+    await publisher.publish(topic, [...events, events[0]]);
+    const rows = await waitFor(async () => {
+      const found = await dataSource.query<
+        Array<{
+          seq: number;
+          consumer: string;
+        }>
+      >(`SELECT seq, consumer FROM "${schema}".effects ORDER BY applied`);
+      return found.length >= 3 ? found : undefined;
+    });
+    expect(rows).toEqual([1, 2, 3].map((seq) => ({ seq, consumer: topic.name })));
   });
 
   it('hands @EventRunPattern handlers whole runs in order; a failing event is redone alone and dead-lettered per its catalog', async () => {
-    const kafka = testKafka();
-    const sender = new KafkaRecordSender(kafka);
-    const schema = uniqueName('nestruns');
-    const dataSource = await schemaDataSource(schema, [effectsTableMigration(schema)]);
+    const { kafka, sender, publisher, schema, dataSource, tables } = bed;
     const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
     const runSizes: number[] = [];
     const calls = new Map<string, number>();
@@ -140,7 +124,6 @@ describe('KafkaEventTransport in a Nest microservice', () => {
 
     // Published before the app listens, so the first fetch holds a run of many; then every one again.
     const events = Array.from({ length: 20 }, (_, i) => sequencedCaseEvent('case-n', i + 1));
-    const publisher = new EventPublisher(sender);
     await publisher.publish(topic, events);
     await publisher.publish(topic, events);
     await publisher.publish(topic, [sequencedCaseEvent('case-n', 21)]);
@@ -151,37 +134,31 @@ describe('KafkaEventTransport in a Nest microservice', () => {
         kafka,
         groupId: uniqueName('nestruns'),
         dataSource,
-        tables: new MessagingSchema(schema),
+        tables,
         deadLetters: sender,
         retry: { maxAttempts: 3, initialDelayMs: 20, multiplier: 2, maxDelayMs: 50 },
         topics: { caseEvents: topic },
         deduplicationWindowMs: recordLifetimeMs(topic),
       }),
     });
+    bed.afterwards(() => app.close());
     await app.listen();
-    try {
-      const rows = await waitFor(async () => {
-        const found = await dataSource.query<Array<{ seq: number; consumer: string }>>(
-          `SELECT seq, consumer FROM "${schema}".effects ORDER BY applied, seq`,
-        );
-        return found.some((row) => row.seq === 21) ? found : undefined;
-      });
-      // In order, each once although published twice, and without the failing one.
-      expect(rows.map((row) => row.seq)).toEqual(
-        [...events.map((_, i) => i + 1), 21].filter((seq) => seq !== 7),
+    const rows = await waitFor(async () => {
+      const found = await dataSource.query<Array<{ seq: number; consumer: string }>>(
+        `SELECT seq, consumer FROM "${schema}".effects ORDER BY applied, seq`,
       );
-      expect(new Set(rows.map((row) => row.consumer))).toEqual(new Set([topic.name]));
-      expect(Math.max(...runSizes)).toBeGreaterThan(1);
-      const [deadLetter] = await readTopic(kafka, deadLetterTopicName(topic.name), 1);
-      expect(deadLetter?.headers?.ce_id?.toString()).toBe('case-n-7');
-      expect(deadLetter?.headers?.keel_dlq_code?.toString()).toBe('unknown-account');
-      // Once in the failed run, once redone alone — then its code dead-letters it without another attempt.
-      expect(calls.get('case-n-7')).toBe(2);
-    } finally {
-      await app.close();
-      await sender.disconnect();
-      await dropSchema(dataSource, schema);
-      await dataSource.destroy();
-    }
+      return found.some((row) => row.seq === 21) ? found : undefined;
+    });
+    // In order, each once although published twice, and without the failing one.
+    expect(rows.map((row) => row.seq)).toEqual(
+      [...events.map((_, i) => i + 1), 21].filter((seq) => seq !== 7),
+    );
+    expect(new Set(rows.map((row) => row.consumer))).toEqual(new Set([topic.name]));
+    expect(Math.max(...runSizes)).toBeGreaterThan(1);
+    const [deadLetter] = await readTopic(kafka, deadLetterTopicName(topic.name), 1);
+    expect(deadLetter?.headers?.ce_id?.toString()).toBe('case-n-7');
+    expect(deadLetter?.headers?.keel_dlq_code?.toString()).toBe('unknown-account');
+    // Once in the failed run, once redone alone — then its code dead-letters it without another attempt.
+    expect(calls.get('case-n-7')).toBe(2);
   });
 });
