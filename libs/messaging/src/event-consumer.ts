@@ -42,7 +42,26 @@ export type EventRunHandler<Data> = (
   context: EventRunContext,
 ) => Promise<void>;
 
-export interface Subscription<T extends TopicDefinition = TopicDefinition> {
+/**
+ * Which decoded events of a topic a subscription handles. It must decide from the event alone, the same way
+ * on every delivery: a record it refuses is passed over without a trace (see `SubscriptionOptions.accepts`).
+ */
+export type EventFilter<Data> = (event: CloudEvent<Data>) => boolean;
+
+export interface SubscriptionOptions<Data> {
+  /**
+   * When set, records whose event it refuses are never handled, counted as delivered, or recorded as
+   * processed: their offsets move on once every record before them in the partition is durable, and a run
+   * made only of such records costs no Postgres statement. For topics mostly carrying what this consumer
+   * does not want (decisioning reads every workflow event for the few decision requests). Records that
+   * cannot be decoded are dead-lettered as before: the filter only sees decoded events.
+   */
+  readonly accepts?: EventFilter<Data>;
+}
+
+export interface Subscription<T extends TopicDefinition = TopicDefinition> extends SubscriptionOptions<
+  TopicData<T>
+> {
   readonly topic: T;
   readonly handler: EventHandler<TopicData<T>>;
   /** When set, a run's fresh events go to it in one call; `handler` takes them one at a time on retries. */
@@ -53,8 +72,13 @@ export interface Subscription<T extends TopicDefinition = TopicDefinition> {
 export function subscribe<T extends TopicDefinition>(
   topic: T,
   handler: EventHandler<TopicData<T>>,
+  options: SubscriptionOptions<TopicData<T>> = {},
 ): Subscription {
-  return { topic, handler: handler as EventHandler<unknown> };
+  return {
+    topic,
+    handler: handler as EventHandler<unknown>,
+    accepts: options.accepts as EventFilter<unknown> | undefined,
+  };
 }
 
 /**
@@ -68,12 +92,14 @@ export function subscribe<T extends TopicDefinition>(
 export function subscribeRuns<T extends TopicDefinition>(
   topic: T,
   runHandler: EventRunHandler<TopicData<T>>,
+  options: SubscriptionOptions<TopicData<T>> = {},
 ): Subscription {
   const handleRun = runHandler as EventRunHandler<unknown>;
   return {
     topic,
     handler: (event, { offset: _offset, ...context }) => handleRun([event], context),
     runHandler: handleRun,
+    accepts: options.accepts as EventFilter<unknown> | undefined,
   };
 }
 
@@ -134,7 +160,9 @@ export interface EventConsumerOptions {
  * - deliveries are counted durably before handlers run (`DeliveryCounter`), so a record whose handler takes
  *   the process down is dead-lettered after `maxDeliveries` instead of redelivered forever;
  * - Postgres or Kafka being unreachable is no handler failure (`isDependencyOutage`): the partition waits
- *   for the dependency, heartbeating, and spends no attempt on it, however long it lasts.
+ *   for the dependency, heartbeating, and spends no attempt on it, however long it lasts;
+ * - records a subscription's `accepts` refuses are passed over: no handler, delivery count or id, their
+ *   offsets resolved in order behind the accepted records before them.
  */
 export class EventConsumer {
   readonly groupId: string;
@@ -192,14 +220,26 @@ export class EventConsumer {
       heartbeat: () => payload.heartbeat(),
       holds: () => payload.isRunning() && !payload.isStale(),
     };
-    let pending: DecodedRecord[] = [];
+    // In partition order: records to apply, and records the subscription does not accept between them.
+    let pending: Array<DecodedRecord | IgnoredRecord> = [];
+    let accepted: DecodedRecord[] = [];
     let sinceCommit = 0;
 
     const flush = async () => {
-      const done = await this.applyInOrder(subscription, partition, pending, turn);
-      for (const record of done) payload.resolveOffset(record.message.offset);
+      const done = new Set(
+        accepted.length > 0 ? await this.applyInOrder(subscription, partition, accepted, turn) : [],
+      );
+      // A resolved offset covers every offset before it: an ignored record is resolved only once each
+      // accepted record before it is durable.
+      let resolved = 0;
+      for (const record of pending) {
+        if (record.event !== undefined && !done.has(record)) break;
+        payload.resolveOffset(record.message.offset);
+        resolved++;
+      }
       pending = [];
-      sinceCommit += done.length;
+      accepted = [];
+      sinceCommit += resolved;
       if (sinceCommit >= this.commitEveryRecords) {
         await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
         sinceCommit = 0;
@@ -232,8 +272,14 @@ export class EventConsumer {
           payload.resolveOffset(message.offset);
           continue;
         }
-        pending.push({ message, event: decoded });
-        if (pending.length >= this.recordsPerTransaction) await flush();
+        if (subscription.accepts && !subscription.accepts(decoded)) {
+          pending.push({ message, event: undefined });
+          continue;
+        }
+        const record = { message, event: decoded };
+        pending.push(record);
+        accepted.push(record);
+        if (accepted.length >= this.recordsPerTransaction) await flush();
       }
       if (turn.holds()) await flush();
     } catch (error) {
@@ -725,6 +771,12 @@ interface RunResult {
 interface DecodedRecord {
   readonly message: KafkaMessage;
   readonly event: CloudEvent;
+}
+
+/** A record whose event the subscription does not accept: it only has an offset to resolve. */
+interface IgnoredRecord {
+  readonly message: KafkaMessage;
+  readonly event: undefined;
 }
 
 /** What a step may do while its batch holds the partition. */

@@ -14,10 +14,12 @@ export {
   type ConsumerLogger,
   type EventConsumerOptions,
   type EventContext,
+  type EventFilter,
   type EventHandler,
   type EventRunContext,
   type EventRunHandler,
   type Subscription,
+  type SubscriptionOptions,
 } from './event-consumer';
 export { EventPublisher } from './event-publisher';
 export { createKafka, kafkaClient, type KafkaClientOptions } from './kafka-client';
@@ -52,6 +54,8 @@ export {
 export { KafkaEventContext, KafkaEventRunContext } from './nest/kafka-event.context';
 export {
   EventRunPattern,
+  acceptingOnly,
+  type EventPatternOptions,
   KafkaEventErrorFilter,
   KafkaEventHandlers,
 } from './nest/kafka-event-handlers.decorator';

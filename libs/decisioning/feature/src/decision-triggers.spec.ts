@@ -1,5 +1,5 @@
 import { type CaseEvent, type CloudEvent, type WorkflowEvent } from '@keel/contracts';
-import { caseEventTrigger, workflowDecisionTrigger } from './decision-triggers';
+import { caseEventTrigger, isDecisionRequest, workflowDecisionTrigger } from './decision-triggers';
 import { DecisioningServiceError } from './decisioning-service.error';
 
 function envelope<T>(data: T, subject: string): CloudEvent<T> {
@@ -79,6 +79,13 @@ describe('decision triggers', () => {
     ).toBeUndefined();
   });
 
+  it('lets the consumer pass over exactly the transitions it skips, and keeps malformed requests for the dead letter', () => {
+    expect(isDecisionRequest(envelope({ ...request, transition: 'step.completed' }, 'order-1'))).toBe(false);
+    expect(isDecisionRequest(envelope(request, 'order-1'))).toBe(true);
+    // Accepted, so its refusal still reaches the handler and the dead-letter path.
+    expect(isDecisionRequest(envelope({ ...request, stepId: undefined }, 'order-1'))).toBe(true);
+  });
+
   it('refuses a request without step or run, and that refusal is dead-lettered', () => {
     for (const broken of [
       { ...request, stepId: undefined },
@@ -92,7 +99,11 @@ describe('decision triggers', () => {
       }
       expect(thrown).toBeInstanceOf(DecisioningServiceError);
       // The consumer reads the handling from the catalog and writes the code to keel_dlq_code.
-      expect(thrown).toMatchObject({ code: 'invalid-request', consumerHandling: 'dead-letter', httpStatus: 400 });
+      expect(thrown).toMatchObject({
+        code: 'invalid-request',
+        consumerHandling: 'dead-letter',
+        httpStatus: 400,
+      });
     }
   });
 });

@@ -24,6 +24,11 @@ export function caseEventTrigger(event: CloudEvent<CaseEvent>): CaseEventTrigger
   };
 }
 
+/** Whether a workflow event asks the agent for a decision: the only workflow events decisioning handles. */
+export function isDecisionRequest(event: CloudEvent<WorkflowEvent>): boolean {
+  return event.data.transition === decisionRequestedTransition;
+}
+
 const requestDetailSchema = z.object({
   run: z.number().int().min(1),
   question: z.string().min(1),
@@ -41,7 +46,7 @@ export function workflowDecisionTrigger(
   event: CloudEvent<WorkflowEvent>,
 ): WorkflowDecisionTrigger | undefined {
   const { data } = event;
-  if (data.transition !== decisionRequestedTransition) return undefined;
+  if (!isDecisionRequest(event)) return undefined;
   const detail = requestDetailSchema.safeParse(data.detail);
   if (!data.stepId || !detail.success) {
     throw new DecisioningServiceError(

@@ -8,6 +8,7 @@ import {
 import { type ErrorCatalog, KeelError } from '@keel/errors';
 import {
   EventRunPattern,
+  acceptingOnly,
   KafkaEventContext,
   KafkaEventRunContext,
   KafkaEventHandlers,
@@ -160,5 +161,64 @@ describe('KafkaEventTransport in a Nest microservice', () => {
     expect(deadLetter?.headers?.keel_dlq_code?.toString()).toBe('unknown-account');
     // Once in the failed run, once redone alone — then its code dead-letters it without another attempt.
     expect(calls.get('case-n-7')).toBe(2);
+  });
+
+  it('passes over the events a handler’s accepts filter refuses, with @EventPattern and @EventRunPattern alike', async () => {
+    const { kafka, sender, publisher, dataSource, tables } = bed;
+    const evenSeq = (event: CloudEvent<CaseEvent>) => Number(event.data.attributes.seq) % 2 === 0;
+    const seen = { single: [] as number[], runs: [] as number[] };
+
+    @KafkaEventHandlers()
+    class SingleController {
+      @EventPattern('caseEvents', acceptingOnly(evenSeq))
+      onCaseEvent(@Payload() event: CloudEvent<CaseEvent>): Promise<void> {
+        seen.single.push(event.data.attributes.seq as number);
+        return Promise.resolve();
+      }
+    }
+    @KafkaEventHandlers()
+    class RunsController {
+      @EventRunPattern('caseEvents', { accepts: evenSeq })
+      onCaseEvents(@Payload() events: ReadonlyArray<CloudEvent<CaseEvent>>): Promise<void> {
+        seen.runs.push(...events.map((event) => event.data.attributes.seq as number));
+        return Promise.resolve();
+      }
+    }
+
+    for (const controller of [SingleController, RunsController]) {
+      const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+      await publisher.publish(
+        topic,
+        Array.from({ length: 8 }, (_, i) => sequencedCaseEvent('case-e', i + 1)),
+      );
+      @Module({ controllers: [controller] })
+      class FilteredModule {}
+      const groupId = uniqueName('nestaccepts');
+      const app = await NestFactory.createMicroservice(FilteredModule, {
+        logger: false,
+        strategy: new KafkaEventTransport({
+          kafka,
+          groupId,
+          dataSource,
+          tables,
+          deadLetters: sender,
+          topics: { caseEvents: topic },
+          deduplicationWindowMs: recordLifetimeMs(topic),
+        }),
+      });
+      bed.afterwards(() => app.close());
+      await app.listen();
+      await waitFor(
+        async () => {
+          const [{ n }] = await dataSource.query<[{ n: number }]>(
+            `SELECT count(*)::int AS n FROM ${tables.processedEvents} WHERE consumer_group = $1`,
+            [groupId],
+          );
+          return n === 4;
+        },
+        { what: 'the accepted events recorded' },
+      );
+    }
+    expect(seen).toEqual({ single: [2, 4, 6, 8], runs: [2, 4, 6, 8] });
   });
 });

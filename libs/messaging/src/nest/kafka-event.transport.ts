@@ -5,13 +5,15 @@ import {
   EventConsumer,
   type EventConsumerOptions,
   type EventContext,
+  type EventFilter,
   type EventRunContext,
   type Subscription,
+  subscribe,
   subscribeRuns,
 } from '../event-consumer';
 import { assertDeduplicationCovers } from '../deduplication-window';
 import { ensureTopics, topicSpecsWithDeadLetters } from '../topic-provisioner';
-import { eventRunsExtra } from './kafka-event-handlers.decorator';
+import { eventFilterExtra, eventRunsExtra } from './kafka-event-handlers.decorator';
 import { KafkaEventContext, KafkaEventRunContext } from './kafka-event.context';
 
 export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, 'subscriptions'> {
@@ -50,10 +52,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const subscriptions = [...this.messageHandlers.keys()].map((pattern): Subscription => {
       const topic = topics[pattern];
       if (!topic) throw new Error(`@EventPattern('${pattern}') names no topic key of the registry`);
+      const extras = this.messageHandlers.get(pattern)?.extras;
+      const accepts = extras?.[eventFilterExtra] as EventFilter<unknown> | undefined;
       // `@EventRunPattern` handlers take a partition's run of fresh events in one call.
-      if (this.messageHandlers.get(pattern)?.extras?.[eventRunsExtra] === true)
-        return subscribeRuns(topic, (events, context) => this.dispatchRun(pattern, events, context));
-      return { topic, handler: (event, context) => this.dispatch(pattern, event, context) };
+      if (extras?.[eventRunsExtra] === true)
+        return subscribeRuns(topic, (events, context) => this.dispatchRun(pattern, events, context), {
+          accepts,
+        });
+      return subscribe(topic, (event, context) => this.dispatch(pattern, event, context), { accepts });
     });
     assertDeduplicationCovers(
       this.options.deduplicationWindowMs,

@@ -5,18 +5,25 @@
 //   the test can kill it, as a liveness probe would);
 // - TEST_FAIL_ON_EVENT: the handler fails that event for good (NonRetryableError), in this process only;
 // - TEST_KILL_AFTER_DEAD_LETTER: the process SIGKILLs itself as soon as the consumer reports a dead letter
-//   (before the offset is committed).
-import { topics } from '@keel/contracts';
+//   (before the offset is committed);
+// - TEST_ACCEPT_SEQ_MULTIPLE_OF: the subscription accepts only events whose seq is a multiple of it.
+import { type CaseEvent, topics } from '@keel/contracts';
 import {
   EventConsumer,
   KafkaRecordSender,
   MessagingSchema,
   NonRetryableError,
+  type SubscriptionOptions,
   createKafka,
   subscribe,
 } from '@keel/messaging';
 import { DataSource } from 'typeorm';
 import { recordEffects } from '../fixtures/case-effects';
+
+function acceptedSeqs(multipleOf: string | undefined): SubscriptionOptions<CaseEvent> {
+  if (multipleOf === undefined) return {};
+  return { accepts: (event) => Number(event.data.attributes.seq) % Number(multipleOf) === 0 };
+}
 
 async function main(): Promise<void> {
   const env = (name: string): string => {
@@ -34,15 +41,19 @@ async function main(): Promise<void> {
     schema,
   }).initialize();
   const effects = recordEffects(topic, schema, memberName);
-  const subscription = subscribe(topic, async (event, context) => {
-    if (event.id === process.env.TEST_EXIT_ON_EVENT) process.exit(1);
-    if (event.id === process.env.TEST_FREEZE_ON_EVENT) {
-      console.log(`freezing on ${event.id}`);
-      for (;;);
-    }
-    if (event.id === process.env.TEST_FAIL_ON_EVENT) throw new NonRetryableError(`rejected ${event.id}`);
-    await effects.handler(event, context);
-  });
+  const subscription = subscribe(
+    topic,
+    async (event, context) => {
+      if (event.id === process.env.TEST_EXIT_ON_EVENT) process.exit(1);
+      if (event.id === process.env.TEST_FREEZE_ON_EVENT) {
+        console.log(`freezing on ${event.id}`);
+        for (;;);
+      }
+      if (event.id === process.env.TEST_FAIL_ON_EVENT) throw new NonRetryableError(`rejected ${event.id}`);
+      await effects.handler(event, context);
+    },
+    acceptedSeqs(process.env.TEST_ACCEPT_SEQ_MULTIPLE_OF),
+  );
   const sessionTimeoutMs = Number(process.env.TEST_SESSION_TIMEOUT_MS ?? 6_000);
   const consumer = new EventConsumer({
     kafka,

@@ -3,13 +3,14 @@ import { decisionIdOf } from '@keel/decisioning-agent';
 import { EventRunPattern, KafkaEventHandlers, KafkaEventRunContext } from '@keel/messaging';
 import { Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { caseEventTrigger, workflowDecisionTrigger } from '../decision-triggers';
+import { caseEventTrigger, isDecisionRequest, workflowDecisionTrigger } from '../decision-triggers';
 import { DecisionWorker } from '../decision-worker';
 import { DecisionQueueRepository } from '../persistence/decision-queue.repository';
 
 /**
  * What the decisioning service consumes: every normalized case event, and the workflow's decision requests
- * (every other workflow transition is skipped). The consumer's transaction only remembers the events and queues
+ * (every other workflow transition, most of that topic, is passed over by the consumer: no processed-event
+ * mark, no delivery count, no transaction). The consumer's transaction only remembers the events and queues
  * their triggers, with the processed-event marks — a whole run of a partition in one statement; the decision is
  * made outside it by the `DecisionWorker`, so a slow model never holds a transaction or a pool connection.
  */
@@ -37,7 +38,7 @@ export class DecisioningInboxController {
     await this.queue.enqueueAll(context.manager, items, this.notify);
   }
 
-  @EventRunPattern('workflowEvents')
+  @EventRunPattern('workflowEvents', { accepts: isDecisionRequest })
   async onWorkflowEvents(
     @Payload() events: ReadonlyArray<CloudEvent<WorkflowEvent>>,
     @Ctx() context: KafkaEventRunContext,
