@@ -3,6 +3,7 @@ import {
   type CloudEvent,
   deadLetterTopicName,
   recordLifetimeMs,
+  type TopicDefinition,
   topics,
 } from '@keel/contracts';
 import { type ErrorCatalog, KeelError } from '@keel/errors';
@@ -22,7 +23,7 @@ import {
   uniqueName,
   waitFor,
 } from '@keel/testing';
-import { Module } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 
@@ -42,8 +43,32 @@ class LedgerError extends KeelError<LedgerErrorCode> {
 describe('KafkaEventTransport in a Nest microservice', () => {
   const bed = messagingTestBed({ schemaPrefix: 'nest' });
 
+  /** A Nest microservice of `module` on the bed's broker and schema, consuming `topic` as caseEvents. */
+  async function listen(
+    module: Type,
+    topic: TopicDefinition,
+    groupId: string,
+    retry?: ConstructorParameters<typeof KafkaEventTransport>[0]['retry'],
+  ): Promise<void> {
+    const app = await NestFactory.createMicroservice(module, {
+      logger: false,
+      strategy: new KafkaEventTransport({
+        kafka: bed.kafka,
+        groupId,
+        dataSource: bed.dataSource,
+        tables: bed.tables,
+        deadLetters: bed.sender,
+        ...(retry ? { retry } : {}),
+        topics: { caseEvents: topic },
+        deduplicationWindowMs: recordLifetimeMs(topic),
+      }),
+    });
+    bed.afterwards(() => app.close());
+    await app.listen();
+  }
+
   it('delivers validated events to @EventPattern handlers inside the idempotency transaction', async () => {
-    const { kafka, sender, publisher, schema, dataSource, tables } = bed;
+    const { kafka, publisher, schema, dataSource } = bed;
     const topic = await isolatedTopic(kafka, topics.caseEvents, 2);
 
     @KafkaEventHandlers()
@@ -62,20 +87,7 @@ describe('KafkaEventTransport in a Nest microservice', () => {
     @Module({ controllers: [EffectsController] })
     class EffectsModule {}
 
-    const app = await NestFactory.createMicroservice(EffectsModule, {
-      logger: false,
-      strategy: new KafkaEventTransport({
-        kafka,
-        groupId: uniqueName('nest'),
-        dataSource,
-        tables,
-        deadLetters: sender,
-        topics: { caseEvents: topic },
-        deduplicationWindowMs: recordLifetimeMs(topic),
-      }),
-    });
-    bed.afterwards(() => app.close());
-    await app.listen();
+    await listen(EffectsModule, topic, uniqueName('nest'));
     const events = [1, 2, 3].map((seq) => sequencedCaseEvent('case-n', seq));
     await publisher.publish(topic, [...events, events[0]]);
     const rows = await waitFor(async () => {
@@ -91,7 +103,7 @@ describe('KafkaEventTransport in a Nest microservice', () => {
   });
 
   it('hands @EventRunPattern handlers whole runs in order; a failing event is redone alone and dead-lettered per its catalog', async () => {
-    const { kafka, sender, publisher, schema, dataSource, tables } = bed;
+    const { kafka, publisher, schema, dataSource } = bed;
     const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
     const runSizes: number[] = [];
     const calls = new Map<string, number>();
@@ -129,21 +141,12 @@ describe('KafkaEventTransport in a Nest microservice', () => {
     await publisher.publish(topic, events);
     await publisher.publish(topic, [sequencedCaseEvent('case-n', 21)]);
 
-    const app = await NestFactory.createMicroservice(RunsModule, {
-      logger: false,
-      strategy: new KafkaEventTransport({
-        kafka,
-        groupId: uniqueName('nestruns'),
-        dataSource,
-        tables,
-        deadLetters: sender,
-        retry: { maxAttempts: 3, initialDelayMs: 20, multiplier: 2, maxDelayMs: 50 },
-        topics: { caseEvents: topic },
-        deduplicationWindowMs: recordLifetimeMs(topic),
-      }),
+    await listen(RunsModule, topic, uniqueName('nestruns'), {
+      maxAttempts: 3,
+      initialDelayMs: 20,
+      multiplier: 2,
+      maxDelayMs: 50,
     });
-    bed.afterwards(() => app.close());
-    await app.listen();
     const rows = await waitFor(async () => {
       const found = await dataSource.query<Array<{ seq: number; consumer: string }>>(
         `SELECT seq, consumer FROM "${schema}".effects ORDER BY applied, seq`,
@@ -164,7 +167,7 @@ describe('KafkaEventTransport in a Nest microservice', () => {
   });
 
   it('passes over the events a handler’s accepts filter refuses, with @EventPattern and @EventRunPattern alike', async () => {
-    const { kafka, sender, publisher, dataSource, tables } = bed;
+    const { kafka, publisher, dataSource, tables } = bed;
     const evenSeq = (event: CloudEvent<CaseEvent>) => Number(event.data.attributes.seq) % 2 === 0;
     const seen = { single: [] as number[], runs: [] as number[] };
 
@@ -194,20 +197,7 @@ describe('KafkaEventTransport in a Nest microservice', () => {
       @Module({ controllers: [controller] })
       class FilteredModule {}
       const groupId = uniqueName('nestaccepts');
-      const app = await NestFactory.createMicroservice(FilteredModule, {
-        logger: false,
-        strategy: new KafkaEventTransport({
-          kafka,
-          groupId,
-          dataSource,
-          tables,
-          deadLetters: sender,
-          topics: { caseEvents: topic },
-          deduplicationWindowMs: recordLifetimeMs(topic),
-        }),
-      });
-      bed.afterwards(() => app.close());
-      await app.listen();
+      await listen(FilteredModule, topic, groupId);
       await waitFor(
         async () => {
           const [{ n }] = await dataSource.query<[{ n: number }]>(
