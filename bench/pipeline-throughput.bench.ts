@@ -27,7 +27,7 @@ import { stopKafkaJsIdleLoop } from '@keel/messaging';
 import { isolatedTopic, testKafka, testTokens, uniqueName, waitFor } from '@keel/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import { Client } from 'pg';
-import { PipelinePlatform, pipelineServices } from '../test/e2e/fixtures/pipeline-platform';
+import { PipelinePlatform, completableOrder, pipelineServices } from '../test/e2e/fixtures/pipeline-platform';
 
 const tenant = 'acme';
 const burstCases = Number(process.env.BENCH_CASES ?? 1_000);
@@ -39,34 +39,6 @@ const batchSize = 50;
 const senders = 4;
 const terminal = new Set(['completed', 'failed', 'compensated', 'cancelled']);
 const targets = { casesPerSecond: 500, decisionP99Ms: 50, completeP99Ms: 250, rssMb: 300, demoSeconds: 30 };
-
-/** An order the bundled order-routing template completes: in the EU (no carrier question), in stock, parcel weight. */
-function order(run: string, n: number): NumberedEvent {
-  const now = Date.now();
-  return {
-    line: n + 1,
-    event: {
-      tenant,
-      system: 'order-system',
-      eventType: 'order.placed',
-      schemaVersion: 1,
-      payload: {
-        eventId: `${run}-${n}`,
-        orderId: `${run}-${n}`,
-        occurredAt: new Date(now).toISOString(),
-        customerId: `cust-${n % 200}`,
-        region: 'EU',
-        weightKg: 0.4 + (n % 9),
-        promisedBy: new Date(now + 2 * 86_400_000).toISOString(),
-        address: { country: 'DE', postalCode: '10115', city: 'Berlin', street: `${n % 90} Main Street` },
-        lines: [
-          { sku: `SKU-${100 + (n % 30)}`, quantity: 1 + (n % 3), unitPrice: 9.5 },
-          { sku: 'SKU-200', quantity: 2, unitPrice: 4.99 },
-        ],
-      },
-    },
-  };
-}
 
 interface CaseTimes {
   run: string;
@@ -406,7 +378,7 @@ async function main(): Promise<void> {
   try {
     await watch.start();
     // A few cases first so every service has its connections, caches and compiled paths warm.
-    const warm = Array.from({ length: 20 }, (_, n) => order('warm', n));
+    const warm = Array.from({ length: 20 }, (_, n) => completableOrder(tenant, 'warm', n));
     await sendAll(client, [warm], 1);
     await rested(watch, 'warm', warm.length, 120_000);
 
@@ -415,7 +387,7 @@ async function main(): Promise<void> {
     burstSampler.start();
     const commitsBefore = await commits(platform.databaseUrl);
     const burstStarted = Date.now();
-    const burst = Array.from({ length: burstCases }, (_, n) => order('burst', n));
+    const burst = Array.from({ length: burstCases }, (_, n) => completableOrder(tenant, 'burst', n));
     const batches = Array.from({ length: Math.ceil(burst.length / batchSize) }, (_, n) =>
       burst.slice(n * batchSize, (n + 1) * batchSize),
     );
@@ -448,7 +420,7 @@ async function main(): Promise<void> {
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const batch = Array.from({ length: Math.min(perTick, pacedCount - sent) }, (_, n) =>
-        order('paced', sent + n),
+        completableOrder(tenant, 'paced', sent + n),
       );
       // Not awaited in order: a slow answer must not delay the next send past its due time.
       void sendAll(client, [batch], 1).catch((error: unknown) => console.error(error));

@@ -1,7 +1,7 @@
 import { type CaseEvent, type DecisionRecord, type WorkflowEvent } from '@keel/contracts';
-import { HttpIngestionClient, type NumberedEvent } from '@keel/ingestion-client';
+import { HttpIngestionClient } from '@keel/ingestion-client';
 import { testTokens, waitFor } from '@keel/testing';
-import { PipelinePlatform, type PipelineService } from './fixtures/pipeline-platform';
+import { PipelinePlatform, type PipelineService, completableOrder } from './fixtures/pipeline-platform';
 import { TopicTap } from './fixtures/topic-tap';
 
 /**
@@ -12,31 +12,6 @@ import { TopicTap } from './fixtures/topic-tap';
 const tenant = 'acme';
 const cases = 60;
 const terminal = new Set(['completed', 'failed', 'compensated', 'cancelled']);
-
-/** Orders the bundled order-routing template completes (EU, in stock, parcel weight), keys spread over partitions. */
-function order(n: number): NumberedEvent {
-  const now = Date.now();
-  return {
-    line: n + 1,
-    event: {
-      tenant,
-      system: 'order-system',
-      eventType: 'order.placed',
-      schemaVersion: 1,
-      payload: {
-        eventId: `scale-${n}`,
-        orderId: `S-${n}`,
-        occurredAt: new Date(now).toISOString(),
-        customerId: `cust-${n % 7}`,
-        region: 'EU',
-        weightKg: 0.5 + (n % 8),
-        promisedBy: new Date(now + 2 * 86_400_000).toISOString(),
-        address: { country: 'DE', postalCode: '10115', city: 'Berlin', street: `${n} Main Street` },
-        lines: [{ sku: `SKU-${100 + (n % 20)}`, quantity: 1 + (n % 3), unitPrice: 9.5 }],
-      },
-    },
-  };
-}
 
 describe('scale out: two replicas of every service on one Kafka and Postgres', () => {
   let platform: PipelinePlatform;
@@ -65,7 +40,7 @@ describe('scale out: two replicas of every service on one Kafka and Postgres', (
 
   it('takes every case sent through either ingestion replica to its outcome, once, with the load spread', async () => {
     const { caseEvents, decisions, workflowEvents } = platform.topics;
-    const events = Array.from({ length: cases }, (_, n) => order(n));
+    const events = Array.from({ length: cases }, (_, n) => completableOrder(tenant, 'scale', n));
     // Batches of five, alternating between the two ingestion replicas, as a load balancer would.
     const clients = [0, 1].map(
       (replica) =>
