@@ -1,7 +1,6 @@
 // Kafka baseline: raw kafkajs produce→consume against the same traffic through libs/messaging
 // (validated envelope, idempotent handling in a Postgres transaction, manual commits).
 // Run: npm run bench -- kafka   (starts or reuses the local broker and Postgres)
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { encodeEvent, topics } from '@keel/contracts';
@@ -27,7 +26,7 @@ import {
   waitFor,
 } from '@keel/testing';
 import type { DataSource } from 'typeorm';
-import { figures, printFigures, type RunFigures, saveFigures } from './bench-stats';
+import { figures, printFigures, processCpuSeconds, type RunFigures, saveFigures } from './bench-stats';
 
 const messageCount = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const batchSize = 100;
@@ -69,14 +68,9 @@ async function postgresCpuUs(dataSource: DataSource): Promise<number> {
       dataSource.query<[{ pid: number }]>('SELECT pg_backend_pid() AS pid FROM pg_sleep(0.05)'),
     ),
   );
-  let ticks = 0;
-  for (const pid of new Set(held.map(([row]) => row.pid))) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime, in clock ticks of 1/100 s.
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks * 10_000;
+  let seconds = 0;
+  for (const pid of new Set(held.map(([row]) => row.pid))) seconds += processCpuSeconds(pid);
+  return seconds * 1e6;
 }
 
 const loadText = (): string =>

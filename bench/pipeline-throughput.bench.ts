@@ -23,11 +23,11 @@ import {
   type WorkflowEvent,
 } from '@keel/contracts';
 import { HttpIngestionClient, type NumberedEvent } from '@keel/ingestion-client';
-import { stopKafkaJsIdleLoop } from '@keel/messaging';
 import { isolatedTopic, testKafka, testTokens, uniqueName, waitFor } from '@keel/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import { Client } from 'pg';
 import { PipelinePlatform, completableOrder, pipelineServices } from '../test/e2e/fixtures/pipeline-platform';
+import { processCpuSeconds } from './bench-stats';
 
 const tenant = 'acme';
 const burstCases = Number(process.env.BENCH_CASES ?? 1_000);
@@ -157,20 +157,13 @@ class ProcessSampler {
     return Number(match?.[1] ?? Number.NaN);
   }
 
-  /** utime + stime in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
-  private static cpuSeconds(pid: number): number {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  }
-
   private sample(): void {
     for (const { label, pid } of this.processes)
       this.peakRssKb.set(label, Math.max(this.peakRssKb.get(label) ?? 0, ProcessSampler.rssKb(pid)));
   }
 
   start(): void {
-    for (const { label, pid } of this.processes) this.cpuStart.set(label, ProcessSampler.cpuSeconds(pid));
+    for (const { label, pid } of this.processes) this.cpuStart.set(label, processCpuSeconds(pid));
     this.sample();
     this.timer = setInterval(() => this.sample(), 250);
   }
@@ -178,7 +171,7 @@ class ProcessSampler {
   stop(): Array<{ label: string; peakRssMb: number; cpuSeconds: number }> {
     clearInterval(this.timer);
     this.sample();
-    for (const { label, pid } of this.processes) this.cpuEnd.set(label, ProcessSampler.cpuSeconds(pid));
+    for (const { label, pid } of this.processes) this.cpuEnd.set(label, processCpuSeconds(pid));
     return this.processes.map(({ label }) => ({
       label,
       peakRssMb: (this.peakRssKb.get(label) ?? Number.NaN) / 1024,
@@ -341,8 +334,6 @@ function met(ok: boolean): string {
 }
 
 async function main(): Promise<void> {
-  // The bench's own kafkajs clients (watch, raw run) must not spin beside the services they measure.
-  stopKafkaJsIdleLoop();
   if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
   const loadBefore = loadavg();
   const platform = await PipelinePlatform.start({

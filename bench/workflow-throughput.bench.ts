@@ -2,13 +2,13 @@
 // broker and Postgres, every transition checkpointed. A burst (all instances at once) gives the capacity; a
 // paced run below it gives the step latency without queueing. Printed beside the Kafka baseline.
 // Run: npm run bench -- workflow
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { waitFor } from '@keel/testing';
 import { WorkflowE2eContext } from '../test/e2e/fixtures/workflow-e2e.context';
-import { figures, loadFigures, printFigures } from './bench-stats';
+import { figures, loadFigures, printFigures, processCpuSeconds } from './bench-stats';
 
 // Issue 11's targets for the workflow service alone, which the defaults measure.
 const targets = { burstInstancesPerSecond: 500, pacedStepP50Ms: 5, pacedStepP99Ms: 20 };
@@ -40,12 +40,9 @@ interface Measured {
   readonly stepP99Ms: number;
 }
 
-/** utime + stime of a process in seconds (fields 14 and 15 of /proc/<pid>/stat, in ticks of 1/100 s). */
+/** The service process's CPU seconds so far (NaN before it runs). */
 function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return pid === undefined ? Number.NaN : processCpuSeconds(pid);
 }
 
 const load = () => loadavg()[0]?.toFixed(1) ?? '?';

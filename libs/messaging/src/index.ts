@@ -23,7 +23,6 @@ export {
 } from './event-consumer';
 export { EventPublisher } from './event-publisher';
 export { createKafka, kafkaClient, type KafkaClientOptions } from './kafka-client';
-export { stopKafkaJsIdleLoop } from './kafkajs-idle-loop';
 export type { KafkaAdminPort, KafkaConsumerPort, KafkaPort, KafkaProducerPort } from './kafka-port';
 export {
   inProcessBusAt,
