@@ -37,12 +37,7 @@ function copy(value: unknown, where: string, seen: Set<object>): JsonValue | und
     if (Array.isArray(value)) {
       return value.map((item: unknown, index) => copy(item, `${where}[${index}]`, seen) ?? null);
     }
-    // Compared by shape, not identity: objects from another realm (vm contexts, structuredClone in test
-    // runners) have a different Object.prototype but are still plain.
-    const prototype = Object.getPrototypeOf(value) as object | null;
-    if (prototype !== null && Object.getPrototypeOf(prototype) !== null) {
-      throw new NotJsonError(where, 'a class instance');
-    }
+    if (!isPlainShape(value)) throw new NotJsonError(where, 'a class instance');
     const result: JsonObject = {};
     for (const [key, member] of Object.entries(value)) {
       const copied = copy(member, `${where}.${key}`, seen);
@@ -55,6 +50,16 @@ function copy(value: unknown, where: string, seen: Set<object>): JsonValue | und
 }
 
 /**
+ * A plain object (its prototype `Object.prototype` or none), compared by shape, not identity: objects from
+ * another realm (vm contexts, structuredClone in test runners) have a different Object.prototype but are still
+ * plain.
+ */
+function isPlainShape(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+}
+
+/**
  * A deep copy, as `structuredClone` makes it, of data that is mostly plain (instance state, inputs): arrays
  * and plain objects are copied member by member, anything else (a Date…) by `structuredClone`. About four
  * times faster than `structuredClone` on a five-step instance's state (5 against 20 µs), which the engine
@@ -63,9 +68,7 @@ function copy(value: unknown, where: string, seen: Set<object>): JsonValue | und
 export function clonePlain<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item: unknown) => clonePlain(item)) as T;
-  // Compared by shape, as in `copy`: plain objects of another realm are still plain.
-  const prototype = Object.getPrototypeOf(value) as object | null;
-  if (prototype !== null && Object.getPrototypeOf(prototype) !== null) return structuredClone(value);
+  if (!isPlainShape(value)) return structuredClone(value);
   const result: Record<string, unknown> = {};
   for (const key of Object.keys(value)) result[key] = clonePlain((value as Record<string, unknown>)[key]);
   return result as T;

@@ -11,5 +11,4 @@ export { forConsumer, IngestionError, type IngestionErrorCode, ingestionErrors }
 export { IngestionModule, type IngestionModuleOptions } from './ingestion.module';
 export { IngestionTables1764100000000 } from './persistence/ingestion-tables.migration';
 export { IngestionSourceSchemas1764300000000 } from './persistence/source-schemas.migration';
-export { LiveSourceCatalog } from './schemas/live-source-catalog';
 export { loadSourceFiles } from './source-files';
