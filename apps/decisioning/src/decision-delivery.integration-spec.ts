@@ -168,7 +168,11 @@ describe('decisioning delivery', () => {
       const queue = app.get(DecisionQueueRepository);
       await app
         .get(DataSource)
-        .transaction((manager) => queue.enqueue(manager, { decisionId, trigger, envelope: event }, trigger));
+        .transaction((manager) =>
+          queue.enqueueAll(manager, [
+            { queued: { decisionId, trigger, envelope: event }, remember: trigger },
+          ]),
+        );
       const decide = app.get(DecideUseCase);
       const pending = {
         decisionId,

@@ -65,67 +65,11 @@ export class DecisionQueueRepository {
   }
 
   /**
-   * Remembers the case event (when given) and queues the trigger, in one statement on the caller's transaction.
-   * Both take the same position, so the trigger's history includes its own event and nothing after it. A trigger
+   * Remembers the case events (when given) and queues the triggers of a consumer run, in one statement on the
+   * caller's transaction: each trigger (and its case event) takes the next position in the given order, so a
+   * trigger's history holds its own event and the run's earlier ones of its case, never a later one. A trigger
    * already queued or already decided (a redelivery past the deduplication window) is not queued again.
    * `notify: false` when the leader is in this process (it hears the commit itself).
-   */
-  async enqueue(
-    manager: EntityManager,
-    queued: QueuedTrigger,
-    remember?: RememberedEvent,
-    { notify = true }: { readonly notify?: boolean } = {},
-  ): Promise<void> {
-    const { trigger } = queued;
-    const params: unknown[] = [
-      queued.decisionId,
-      trigger.tenant,
-      trigger.caseId,
-      JSON.stringify(trigger),
-      JSON.stringify({
-        id: queued.envelope.id,
-        tenant: queued.envelope.tenant,
-        correlationid: queued.envelope.correlationid,
-        traceparent: queued.envelope.traceparent,
-      }),
-      notify,
-      this.channel,
-    ];
-    let remembered = '';
-    if (remember) {
-      params.push(
-        remember.eventId,
-        remember.occurredAt,
-        JSON.stringify({
-          eventType: remember.eventType,
-          occurredAt: remember.occurredAt,
-          attributes: remember.attributes,
-        }),
-      );
-      remembered = `, remembered AS (
-         INSERT INTO ${this.caseEvents} (tenant, case_id, event_id, occurred_at, event, position)
-         SELECT $2, $3, $8, $9, $10::jsonb, position FROM next
-         ON CONFLICT (tenant, case_id, event_id) DO NOTHING
-       )`;
-    }
-    await manager.query(
-      `WITH next AS (SELECT nextval('${this.position}') AS position)${remembered},
-       queued AS (
-         INSERT INTO ${this.triggers} (decision_id, position, tenant, case_id, trigger, envelope)
-         SELECT $1, position, $2, $3, $4::json, $5::json FROM next
-         WHERE NOT EXISTS (SELECT 1 FROM ${this.decisions} WHERE decision_id = $1)
-         ON CONFLICT (decision_id) DO NOTHING
-       )
-       SELECT pg_notify($7, '') WHERE $6::boolean`,
-      params,
-    );
-    if (manager.queryRunner) queuedBy.add(manager.queryRunner);
-  }
-
-  /**
-   * `enqueue` for a consumer run, in one statement: each trigger (and its case event, when given) takes the next
-   * position in the given order, so a trigger's history holds its own event and the run's earlier ones of its
-   * case, never a later one. Triggers already queued or decided are skipped, as by `enqueue`.
    */
   async enqueueAll(
     manager: EntityManager,
