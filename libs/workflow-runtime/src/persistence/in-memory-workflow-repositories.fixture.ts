@@ -385,6 +385,7 @@ class FakeTasks implements TaskRepository {
     return Promise.resolve();
   }
 
+  /** The claim half of `finishAndClaim`, logged on its own so specs see when a worker claimed. */
   claim(_manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]> {
     this.db.log('tasks.claim()');
     const now = this.db.nowMs;

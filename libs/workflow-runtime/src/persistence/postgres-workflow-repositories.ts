@@ -431,10 +431,6 @@ interface ClaimedRow {
 class PostgresTasks implements TaskRepository {
   constructor(private readonly tables: WorkflowTables) {}
 
-  async claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]> {
-    return this.finishAndClaim(manager, [], limit, leaseGraceMs);
-  }
-
   // Three updates of disjoint rows: running ones done, pending ones of succeeded runs superseded, other
   // pending ones claimed (the claim reads the rows as they were before the statement, so it leaves out the
   // superseded ones itself). TypeORM answers UPDATE … RETURNING with [rows, count]; the final SELECT makes

@@ -176,13 +176,10 @@ export interface FinishedTask {
 /** The task queue (ADR 0005): attempts queued by transitions, claimed by workers, timed out by the poller. */
 export interface TaskRepository {
   /**
-   * Marks up to `limit` queued attempts running with a lease (their start-to-close or heartbeat timeout plus
-   * `leaseGraceMs`), skipping rows other transactions hold: it never waits on an instance's transaction.
-   */
-  claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]>;
-  /**
    * In one statement: marks the attempts done (after a success, also supersedes the queued attempts of its
-   * run), then claims up to `limit` queued attempts as `claim` does — never one it just superseded.
+   * run; none given: a claim alone), then marks up to `limit` queued attempts running with a lease (their
+   * start-to-close or heartbeat timeout plus `leaseGraceMs`) — never one it just superseded — skipping rows
+   * other transactions hold: it never waits on an instance's transaction.
    */
   finishAndClaim(
     manager: EntityManager,
