@@ -4,6 +4,16 @@ const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
 /**
+ * How a service reaches governance's API (`GovernanceArtifacts`): its URL and a machine client's API key, both
+ * optional here; the schema that needs them says when (`refineReleasesConfig`, ingestion's schema registry).
+ */
+export const governanceClientConfigSchema = z.object({
+  GOVERNANCE_URL: optional(z.url()),
+  GOVERNANCE_API_KEY: optional(z.string().min(1)),
+  GOVERNANCE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+});
+
+/**
  * How a service applies governance's releases. With `KEEL_RELEASE_TENANT` it runs that tenant's releases:
  * each promoted or rolled-back step on `keel.governance.releases.v1` is applied with the contents fetched
  * from `GOVERNANCE_URL` under a token minted from `GOVERNANCE_API_KEY` (a machine client of that tenant;
@@ -12,9 +22,7 @@ const optional = <T extends z.ZodType>(schema: T) =>
  */
 export const releasesConfigSchema = z.object({
   KEEL_RELEASE_TENANT: optional(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'a tenant id')),
-  GOVERNANCE_URL: optional(z.url()),
-  GOVERNANCE_API_KEY: optional(z.string().min(1)),
-  GOVERNANCE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  ...governanceClientConfigSchema.shape,
   /** How often a replica checks whether another replica applied a release (one indexed read). */
   RELEASES_REFRESH_MS: z.coerce.number().int().min(50).default(1_000),
 });

@@ -1,10 +1,7 @@
 import { accessConfigSchema, refineAccessConfig } from '@keel/access';
 import { serviceConfigSchema } from '@keel/config';
+import { governanceClientConfigSchema } from '@keel/releases';
 import { z } from 'zod';
-
-// An empty variable is unset, as everywhere in config.
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
 /** The ingestion service's settings: the common ones, access, plus its limits. */
 export const ingestionConfigSchema = serviceConfigSchema(3001)
@@ -35,9 +32,7 @@ export const ingestionConfigSchema = serviceConfigSchema(3001)
      * Governance, whose registry versions of kind `event-schema` ingestion adopts (both or neither): its URL
      * and a machine client's API key of the tenant whose registry governs the sources (viewer is enough).
      */
-    GOVERNANCE_URL: optional(z.url()),
-    GOVERNANCE_API_KEY: optional(z.string().min(1)),
-    GOVERNANCE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+    ...governanceClientConfigSchema.shape,
     /** How often the registry and the stored schema versions are looked at. */
     INGESTION_SCHEMA_REFRESH_MS: z.coerce.number().int().min(50).default(2_000),
   })
