@@ -39,14 +39,12 @@ export class GovernanceArtifacts implements ArtifactSource {
 
   async content(kind: ArtifactKind, name: string, version: number): Promise<unknown> {
     const path = `/v1/artifacts/${encodeURIComponent(kind)}/${encodeURIComponent(name)}/versions/${version}`;
-    let response = await this.call('GET', path, await this.bearer());
-    if (response.status === 401) {
-      // A token revoked or expired early (clock skew): one fresh token, then the answer stands.
-      this.token = undefined;
-      response = await this.call('GET', path, await this.bearer());
-    }
+    const response = await this.get(path);
     if (response.status === 404) {
-      throw new ReleasesError('artifact-missing', `governance holds no version ${version} of ${kind} '${name}'`);
+      throw new ReleasesError(
+        'artifact-missing',
+        `governance holds no version ${version} of ${kind} '${name}'`,
+      );
     }
     const body = await this.answered(response, `GET ${path}`, 'artifact-missing');
     if (typeof body !== 'object' || body === null || !('content' in body)) {
@@ -60,18 +58,25 @@ export class GovernanceArtifacts implements ArtifactSource {
    * versions): the JSON answer, with failures classed as `content`'s are.
    */
   async read(path: string): Promise<unknown> {
-    let response = await this.call('GET', path, await this.bearer());
-    if (response.status === 401) {
-      this.token = undefined;
-      response = await this.call('GET', path, await this.bearer());
-    }
-    return this.answered(response, `GET ${path}`, 'artifact-missing');
+    return this.answered(await this.get(path), `GET ${path}`, 'artifact-missing');
+  }
+
+  /** A GET under the machine token; a 401 (a token revoked or expired early: clock skew) gets one fresh token. */
+  private async get(path: string): Promise<Response> {
+    const response = await this.call('GET', path, await this.bearer());
+    if (response.status !== 401) return response;
+    this.token = undefined;
+    return this.call('GET', path, await this.bearer());
   }
 
   private async bearer(): Promise<string> {
     if (this.token !== undefined && this.now() < this.token.renewAt) return this.token.value;
     const response = await this.call('POST', '/v1/tokens', undefined, { apiKey: this.options.apiKey });
-    const minted = (await this.answered(response, 'POST /v1/tokens', 'governance-refused')) as Partial<MintedToken>;
+    const minted = (await this.answered(
+      response,
+      'POST /v1/tokens',
+      'governance-refused',
+    )) as Partial<MintedToken>;
     if (typeof minted.access_token !== 'string' || typeof minted.expires_in !== 'number') {
       throw new ReleasesError('governance-unavailable', 'POST /v1/tokens: answer without a token');
     }
