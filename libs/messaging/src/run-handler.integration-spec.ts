@@ -1,6 +1,13 @@
 import { type CaseEvent, type CloudEvent, deadLetterTopicName, topics } from '@keel/contracts';
 import { type EventRunContext, subscribeRuns } from '@keel/messaging';
-import { isolatedTopic, messagingTestBed, readTopic, sequencedCaseEvent, waitFor } from '@keel/testing';
+import {
+  isolatedTopic,
+  messagingTestBed,
+  readTopic,
+  recordHeader,
+  sequencedCaseEvent,
+  waitFor,
+} from '@keel/testing';
 
 describe('EventConsumer with a run handler (subscribeRuns)', () => {
   const bed = messagingTestBed({ schemaPrefix: 'runs' });
@@ -63,7 +70,7 @@ describe('EventConsumer with a run handler (subscribeRuns)', () => {
     });
     expect(applied).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
     const [deadLetter] = await readTopic(bed.kafka, deadLetterTopicName(topic.name), 1);
-    expect(deadLetter?.headers?.ce_id?.toString()).toBe('case-f-5');
+    expect(recordHeader(deadLetter, 'ce_id')).toBe('case-f-5');
     // Once in the failed run, once when the run was redone a record at a time, then its second attempt.
     expect(calls.get('case-f-5')).toBe(3);
   });
