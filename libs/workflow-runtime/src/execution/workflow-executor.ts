@@ -152,9 +152,8 @@ export class WorkflowExecutor {
     for (const instanceId of buried.keys()) {
       if (inserted.delete(instanceId)) await instances.discard(manager, instanceId);
     }
-    const existingIds = [...candidates.keys()].filter((id) => !inserted.has(id) && !buried.has(id)).sort();
-    const existing =
-      existingIds.length > 0 ? await instances.lockAll(manager, existingIds) : new Map<string, StoredInstance>();
+    const existingIds = [...candidates.keys()].filter((id) => !inserted.has(id) && !buried.has(id));
+    const existing = await instances.lockAll(manager, existingIds);
     const writes = new TransitionWrites();
     const outcomes: TransitionOutcome[] = [];
     for (const start of prepared) {
@@ -247,10 +246,9 @@ export class WorkflowExecutor {
    * the transaction back and applies them one by one.
    */
   async applyAll(manager: EntityManager, inputs: readonly InstanceInput[]): Promise<TransitionOutcome[]> {
-    const locked = await this.deps.repositories.instances.lockAll(
-      manager,
-      [...new Set(inputs.map(({ instanceId }) => instanceId))].sort(),
-    );
+    const locked = await this.deps.repositories.instances.lockAll(manager, [
+      ...new Set(inputs.map(({ instanceId }) => instanceId)),
+    ]);
     const writes = new TransitionWrites();
     const outcomes: TransitionOutcome[] = [];
     for (const item of inputs) {

@@ -154,6 +154,7 @@ class FakeInstances implements InstanceRepository {
   }
 
   lockAll(_manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>> {
+    if (instanceIds.length === 0) return Promise.resolve(new Map<string, StoredInstance>());
     const ids = [...instanceIds].sort();
     this.db.log(`instances.lock(${ids.join(',')})`);
     const locked = new Map<string, StoredInstance>();

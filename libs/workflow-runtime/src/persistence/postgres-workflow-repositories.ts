@@ -239,6 +239,7 @@ class PostgresInstances implements InstanceRepository {
     manager: EntityManager,
     instanceIds: readonly string[],
   ): Promise<Map<string, StoredInstance>> {
+    if (instanceIds.length === 0) return new Map();
     // LockRows sits above the sort: rows are locked in id order.
     const rows = await manager.query<
       Array<{
