@@ -1,57 +1,24 @@
-import { join } from 'node:path';
 import { namespacedTopics } from '@keel/contracts';
 import { ensureTopics, topicSpecsWithDeadLetters } from '@keel/messaging';
 import {
+  callJson,
   scratchDatabase,
   type ScratchDatabase,
-  startTsProcess,
-  testAccessEnv,
   testKafka,
-  testKafkaBrokers,
-  type TestProcess,
   testTokens,
   testTopicScope,
   waitFor,
-  freePort,
 } from '@keel/testing';
+import { ServiceProcess } from '../../../test/e2e/fixtures/service.process';
 import orderSystemV2 from '../../../libs/ingestion/domain/src/sources/order-system.v2.json';
 
 const tenant = 'acme';
 
-/** A service's `main.ts` as a process on a fixed port, ready when `/health/ready` answers. */
-async function startService(entry: string, env: Record<string, string>): Promise<TestProcess> {
-  const service = startTsProcess(join(__dirname, entry), {
-    ...testAccessEnv,
-    KAFKA_BROKERS: testKafkaBrokers.join(','),
-    LOG_LEVEL: 'warn',
-    ...env,
+async function call(url: string, method: string, role: 'operator' | 'admin' | 'viewer', body?: unknown) {
+  return callJson<Record<string, unknown>>(method, url, {
+    authorization: await testTokens.bearer(tenant, role),
+    body,
   });
-  await waitFor(
-    async () => {
-      if (service.child.exitCode !== null) throw new Error(`${entry} exited:\n${service.output()}`);
-      return (await fetch(`http://127.0.0.1:${env.PORT}/health/ready`).catch(() => undefined))?.ok === true;
-    },
-    { timeoutMs: 120_000, intervalMs: 250, what: `${entry} ready` },
-  );
-  return service;
-}
-
-async function call(
-  url: string,
-  method: string,
-  role: 'operator' | 'admin' | 'viewer',
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method,
-    headers: {
-      ...(await testTokens.headers(tenant, role)),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
 /** An order of order-system in the payload shape of `schemaVersion` (v1; v2 and the v3 registered here). */
@@ -83,49 +50,38 @@ describe('ingestion follows event-schema versions in governance', () => {
   const namespace = testTopicScope('schemas');
   let governanceDb: ScratchDatabase;
   let ingestionDb: ScratchDatabase;
-  let governance: TestProcess | undefined;
-  let ingestion: TestProcess | undefined;
-  let governanceUrl = '';
-  let ingestionUrl = '';
-  const ingestionEnv: Record<string, string> = {};
-
-  const startIngestion = async () => {
-    const port = await freePort();
-    ingestionUrl = `http://127.0.0.1:${port}`;
-    ingestion = await startService('main.ts', { ...ingestionEnv, PORT: String(port) });
-  };
-  const post = (body: unknown) => call(`${ingestionUrl}/v1/events`, 'POST', 'operator', body);
+  let governance: ServiceProcess | undefined;
+  let ingestion: ServiceProcess | undefined;
+  const post = (body: unknown) => call(`${ingestion?.url}/v1/events`, 'POST', 'operator', body);
 
   beforeAll(async () => {
     await ensureTopics(testKafka(), topicSpecsWithDeadLetters(Object.values(namespacedTopics(namespace))));
     governanceDb = await scratchDatabase('keel_governance_schemas');
     ingestionDb = await scratchDatabase('keel_ingestion_schemas');
-    const governancePort = await freePort();
-    governanceUrl = `http://127.0.0.1:${governancePort}`;
-    governance = await startService('../../governance/src/main.ts', {
-      PORT: String(governancePort),
+    governance = new ServiceProcess('governance', {
       DATABASE_URL: governanceDb.url,
       KEEL_TOPIC_NAMESPACE: namespace,
       GOVERNANCE_AUDIT_KEY: 'ingestion-schemas-audit-key-0123456789',
       GOVERNANCE_RATE_LIMIT: '100000',
     });
-    const key = await call(`${governanceUrl}/v1/api-keys`, 'POST', 'admin', {
+    await governance.start();
+    const key = await call(`${governance.url}/v1/api-keys`, 'POST', 'admin', {
       client: 'ingestion-service',
       roles: ['viewer'],
     });
-    Object.assign(ingestionEnv, {
+    ingestion = new ServiceProcess('ingestion', {
       DATABASE_URL: ingestionDb.url,
       KEEL_TOPIC_NAMESPACE: namespace,
-      GOVERNANCE_URL: governanceUrl,
+      GOVERNANCE_URL: governance.url,
       GOVERNANCE_API_KEY: String(key.body.key),
       INGESTION_SCHEMA_REFRESH_MS: '200',
     });
-    await startIngestion();
+    await ingestion.start();
   }, 300_000);
 
   afterAll(async () => {
-    await ingestion?.kill('SIGTERM');
-    await governance?.kill('SIGTERM');
+    await ingestion?.stop();
+    await governance?.stop();
     await ingestionDb?.drop();
     await governanceDb?.drop();
   });
@@ -143,7 +99,7 @@ describe('ingestion follows event-schema versions in governance', () => {
 
     const v3 = { ...orderSystemV2, version: 3, description: 'Order system v3: v2 with an optional channel.' };
     const registered = await call(
-      `${governanceUrl}/v1/artifacts/event-schema/order-system/versions`,
+      `${governance?.url}/v1/artifacts/event-schema/order-system/versions`,
       'POST',
       'operator',
       { content: v3 },
@@ -166,25 +122,25 @@ describe('ingestion follows event-schema versions in governance', () => {
     // The versions already in force stay live beside it: a submission names the one it is built for.
     expect(await post(order('v1-after', 1))).toMatchObject({ status: 202 });
     expect(await post(order('v2-after', 2))).toMatchObject({ status: 202 });
-    const sources = (await fetch(`${ingestionUrl}/v1/sources`, {
+    const sources = (await fetch(`${ingestion?.url}/v1/sources`, {
       headers: await testTokens.headers(tenant, 'viewer'),
     }).then((response) => response.json())) as Array<{ system: string; versions: number[] }>;
     expect(sources.find((source) => source.system === 'order-system')?.versions).toEqual([1, 2, 3]);
-    expect(await (await fetch(`${ingestionUrl}/metrics`)).text()).toMatch(
+    expect(await (await fetch(`${ingestion?.url}/metrics`)).text()).toMatch(
       /^keel_ingestion_schema_versions_total\{[^}]*outcome="adopted"[^}]*\} 1$/m,
     );
   });
 
   it('refuses a registry version that would change a version already in force, keeping the old one', async () => {
     const changed = { ...orderSystemV2, version: 3, eventTypes: ['order.cancelled'] };
-    await call(`${governanceUrl}/v1/artifacts/event-schema/order-system/versions`, 'POST', 'operator', {
+    await call(`${governance?.url}/v1/artifacts/event-schema/order-system/versions`, 'POST', 'operator', {
       content: changed,
     });
 
     await waitFor(
       async () =>
         /^keel_ingestion_schema_versions_total\{[^}]*outcome="conflict"[^}]*\} 1$/m.test(
-          await (await fetch(`${ingestionUrl}/metrics`)).text(),
+          await (await fetch(`${ingestion?.url}/metrics`)).text(),
         ),
       { timeoutMs: 10_000, intervalMs: 100, what: 'the conflicting version looked at' },
     );
@@ -192,10 +148,10 @@ describe('ingestion follows event-schema versions in governance', () => {
   });
 
   it('admits the adopted version after a restart with governance gone, from its own schema', async () => {
-    await governance?.kill('SIGTERM');
+    await governance?.stop();
     governance = undefined;
-    await ingestion?.kill('SIGTERM');
-    await startIngestion();
+    await ingestion?.stop();
+    await ingestion?.start();
 
     expect(await post(order('v3-restarted', 3))).toMatchObject({ status: 202 });
     expect(await post(order('v4-restarted', 4))).toMatchObject({
