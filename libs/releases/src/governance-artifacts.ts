@@ -41,10 +41,7 @@ export class GovernanceArtifacts implements ArtifactSource {
     const path = `/v1/artifacts/${encodeURIComponent(kind)}/${encodeURIComponent(name)}/versions/${version}`;
     const response = await this.get(path);
     if (response.status === 404) {
-      throw new ReleasesError(
-        'artifact-missing',
-        `governance holds no version ${version} of ${kind} '${name}'`,
-      );
+      throw new ReleasesError('artifact-missing', `governance holds no version ${version} of ${kind} '${name}'`);
     }
     const body = await this.answered(response, `GET ${path}`, 'artifact-missing');
     if (typeof body !== 'object' || body === null || !('content' in body)) {
@@ -72,11 +69,7 @@ export class GovernanceArtifacts implements ArtifactSource {
   private async bearer(): Promise<string> {
     if (this.token !== undefined && this.now() < this.token.renewAt) return this.token.value;
     const response = await this.call('POST', '/v1/tokens', undefined, { apiKey: this.options.apiKey });
-    const minted = (await this.answered(
-      response,
-      'POST /v1/tokens',
-      'governance-refused',
-    )) as Partial<MintedToken>;
+    const minted = (await this.answered(response, 'POST /v1/tokens', 'governance-refused')) as Partial<MintedToken>;
     if (typeof minted.access_token !== 'string' || typeof minted.expires_in !== 'number') {
       throw new ReleasesError('governance-unavailable', 'POST /v1/tokens: answer without a token');
     }

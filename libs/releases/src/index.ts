@@ -1,16 +1,8 @@
 /** Governance's releases as a service applies them: consumed, verified, persisted, in force (see README). */
-export {
-  type AppliedReleases,
-  PostgresAppliedReleases,
-  type ReleaseState,
-} from './applied-releases.repository';
+export { type AppliedReleases, PostgresAppliedReleases, type ReleaseState } from './applied-releases.repository';
 export { canonicalJson, contentHashOf } from './content-hash';
 export { CurrentRelease, type ReleaseHealth, type ReleaseSummary } from './current-release';
-export {
-  type ArtifactSource,
-  GovernanceArtifacts,
-  type GovernanceArtifactsOptions,
-} from './governance-artifacts';
+export { type ArtifactSource, GovernanceArtifacts, type GovernanceArtifactsOptions } from './governance-artifacts';
 export {
   type AppliedRelease,
   type ArtifactKind,
