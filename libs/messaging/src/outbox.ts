@@ -2,6 +2,7 @@ import type { CloudEvent, TopicData, TopicDefinition } from '@keel/contracts';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import type { MessagingSchema } from './messaging-tables';
 import { outgoingRecord } from './outgoing-record';
+import type { OutgoingRecord } from './record-sender';
 
 /**
  * Transactions that wrote outbox rows and have not ended yet, with the outbox tables they wrote: a relay on
@@ -12,6 +13,18 @@ const outboxesWrittenBy = new WeakMap<QueryRunner, Set<string>>();
 /** Whether the transaction of `queryRunner` wrote to `outbox`; forgets it (the transaction has ended). */
 export function takeOutboxWrite(queryRunner: QueryRunner, outbox: string): boolean {
   return outboxesWrittenBy.get(queryRunner)?.delete(outbox) ?? false;
+}
+
+/**
+ * Encoded outbox rows and the insert that stores them, for a writer that makes the insert part of a statement
+ * of its own (a data-modifying CTE): under load every round trip waits for a core, so a transaction that
+ * writes its state in one statement can write its events in the same one.
+ */
+export interface OutboxInsert {
+  readonly rows: number;
+  /** The INSERT of the rows (no trailing semicolon), its parameters numbered from `$first`. */
+  statement(first: number): string;
+  readonly parameters: readonly unknown[];
 }
 
 /**
@@ -26,19 +39,45 @@ export class OutboxWriter {
     topic: T,
     events: ReadonlyArray<CloudEvent<TopicData<T>>>,
   ): Promise<void> {
-    if (events.length === 0) return;
-    const params: unknown[] = [];
-    const rows = events.map((event) => {
-      const record = outgoingRecord(topic, event);
-      params.push(record.topic, record.key, record.value, JSON.stringify(record.headers));
-      const base = params.length - 4;
-      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}::jsonb)`;
-    });
-    await manager.query(
-      `INSERT INTO ${this.tables.outbox} (topic, message_key, value, headers) VALUES ${rows.join(', ')}`,
-      params,
-    );
-    // A manager without a query runner of its own wrote outside a transaction: the relay's poll finds it.
+    const insert = this.insert(this.records(topic, events));
+    if (insert.rows === 0) return;
+    await manager.query(insert.statement(1), [...insert.parameters]);
+    this.written(manager);
+  }
+
+  /** The events encoded as the outbox stores them, for `insert`. */
+  records<T extends TopicDefinition>(
+    topic: T,
+    events: ReadonlyArray<CloudEvent<TopicData<T>>>,
+  ): OutgoingRecord[] {
+    return events.map((event) => outgoingRecord(topic, event));
+  }
+
+  /**
+   * The insert of `records`, in their order (ids grow in it), as four array parameters however many rows:
+   * run it inside the transaction, then call `written`.
+   */
+  insert(records: readonly OutgoingRecord[]): OutboxInsert {
+    const outbox = this.tables.outbox;
+    return {
+      rows: records.length,
+      statement: (first) =>
+        `INSERT INTO ${outbox} (topic, message_key, value, headers)
+         SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bytea[], $${first + 3}::jsonb[])`,
+      parameters: [
+        records.map(({ topic }) => topic),
+        records.map(({ key }) => key),
+        records.map(({ value }) => value),
+        records.map(({ headers }) => JSON.stringify(headers)),
+      ],
+    };
+  }
+
+  /**
+   * Rows were inserted in `manager`'s transaction: the relay on the same data source publishes them as it
+   * commits. A manager without a query runner of its own wrote outside a transaction: the relay's poll finds it.
+   */
+  written(manager: EntityManager): void {
     const runner = manager.queryRunner;
     if (runner?.isTransactionActive) {
       const written = outboxesWrittenBy.get(runner) ?? new Set<string>();
