@@ -19,6 +19,7 @@ export function orchestration(
   definitions: readonly WorkflowDefinition[],
   answer: (context: ConnectorCallContext) => Promise<ConnectorResult> = () =>
     Promise.resolve({ outcome: 'succeeded', output: { ok: true } }),
+  concurrency?: number,
 ) {
   const repositories = new InMemoryWorkflowRepositories();
   const transactions = new InMemoryTransactions();
@@ -48,6 +49,7 @@ export function orchestration(
     connectors: new ConnectorRegistry([http]),
     executor,
     leaseGraceMs: 100,
+    ...(concurrency === undefined ? {} : { concurrency }),
   });
   const poller = new TimerPoller({ transactions, repositories, executor, now });
   const start = (instanceId: string, workflow: string) =>

@@ -11,6 +11,18 @@ const book = workflow('book', 1)
   .end('done')
   .build();
 
+const ship = workflow('ship', 1)
+  .task('pick', {
+    connector: { type: 'http', service: 'warehouse', method: 'POST', path: '/pick' },
+    next: 'send',
+  })
+  .task('send', {
+    connector: { type: 'http', service: 'carrier', method: 'POST', path: '/send' },
+    next: 'done',
+  })
+  .end('done')
+  .build();
+
 /** Ticks until nothing is left in flight: a group a tick starts may commit during a later one. */
 async function tickUntilIdle(worker: { tick(): Promise<boolean> }): Promise<void> {
   while (await worker.tick());
@@ -38,17 +50,17 @@ describe('TaskWorker over in-memory repositories', () => {
     ]);
     expect(calls[0]?.timeoutMs).toBeLessThanOrEqual(5_000);
     expect(calls[0]?.timeoutMs).toBeGreaterThan(4_000);
-    // One transaction for the result: the instance locked first, the attempt marked done, then the next
-    // attempts claimed for the free slot.
+    // One transaction for the result: the instance locked first, then one checkpoint that also marks the
+    // attempt done and claims attempts for the free slots.
     expect(transactions.opened).toBe(opened + 1);
     expect(repositories.calls).toEqual([
       'tasks.claim()',
       'instances.lock(b-1)',
       'instances.update(b-1)',
+      'tasks.finish(b-1)',
       'transitions.append(b-1)',
       'timers.cancelAll(b-1)',
       'tasks.abandonQueued(b-1)',
-      'tasks.finish(b-1)',
       'tasks.claim()',
     ]);
     expect(repositories.instanceRows.get('b-1')?.state.status).toBe('completed');
@@ -69,10 +81,10 @@ describe('TaskWorker over in-memory repositories', () => {
       'tasks.claim()',
       'instances.lock(b-1,b-2,b-3)',
       'instances.update(b-2,b-1,b-3)',
+      'tasks.finish(b-2,b-1,b-3)',
       'transitions.append(b-2,b-1,b-3)',
       'timers.cancelAll(b-2,b-1,b-3)',
       'tasks.abandonQueued(b-2,b-1,b-3)',
-      'tasks.finish(b-2,b-1,b-3)',
       'tasks.claim()',
     ]);
     expect([...repositories.instanceRows.values()].map((row) => row.state.status)).toEqual([
@@ -122,5 +134,28 @@ describe('TaskWorker over in-memory repositories', () => {
     ]);
     // The back-off is a timer: the next attempt is queued when it fires.
     expect([...repositories.timerRows.values()]).toMatchObject([{ instanceId: 'b-1', status: 'scheduled' }]);
+  });
+
+  it("claims an instance's next step in the checkpoint that queues it, so the instances under way finish before queued ones start", async () => {
+    const { repositories, worker, start, calls, transactions } = orchestration([ship], undefined, 1);
+    for (const id of ['s-1', 's-2']) await start(id, 'ship');
+    repositories.calls.length = 0;
+    const opened = transactions.opened;
+
+    await tickUntilIdle(worker);
+
+    // One slot: s-1's second step runs before s-2's first, though s-2's was queued earlier.
+    expect(calls.map(({ idempotencyKey }) => idempotencyKey.split(':').slice(0, 2).join(':'))).toEqual([
+      's-1:pick',
+      's-1:send',
+      's-2:pick',
+      's-2:send',
+    ]);
+    // A transaction per result, and no claim of older attempts between the steps of an instance (the
+    // checkpoint that queued the next step claimed it): only the worker's first, and those of the checkpoints
+    // that finished s-1 (it took s-2's first step) and s-2.
+    expect(transactions.opened).toBe(opened + 4);
+    expect(repositories.calls.filter((call) => call === 'tasks.claim()')).toHaveLength(3);
+    expect(repositories.taskRows.every(({ status }) => status === 'done')).toBe(true);
   });
 });

@@ -1,14 +1,8 @@
 import { SpanKind, activeTraceparent, inTraceOf } from '@keel/tracing';
 import type { WorkflowInput } from '@keel/workflow-engine';
-import type { EntityManager } from 'typeorm';
 import type { ConnectorRegistry } from '../connectors/connector.registry';
 import type { ConnectorResult } from '../connectors/connector';
-import type {
-  ClaimedTask,
-  FinishedTask,
-  TaskRepository,
-  Transactions,
-} from '../persistence/workflow-repositories';
+import type { ClaimedTask, TaskRepository, Transactions } from '../persistence/workflow-repositories';
 import type { WorkflowMetrics } from '../workflow.metrics';
 import type { WorkflowExecutor } from './workflow-executor';
 
@@ -71,6 +65,11 @@ export class TaskWorker {
   private readonly batchPatienceMs: number;
   private readonly maxGroup: number;
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Connector calls not yet answered: a slot frees as its answer comes, before the rest of its run settles, so
+   * the group applying that answer may claim the next step into it.
+   */
+  private calling = 0;
   /** Answers not yet applied, in the order they came. */
   private readonly answered: Answered[] = [];
   private readonly failures: unknown[] = [];
@@ -114,8 +113,8 @@ export class TaskWorker {
       // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
       const claimedAtMs = Date.now();
       // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
-      const tasks = await this.claim(this.options.transactions.outside, this.freeSlots());
-      for (const task of tasks) void this.track(this.run(task, claimedAtMs));
+      const tasks = await this.claim(this.freeSlots());
+      for (const task of tasks) this.startCall(task, claimedAtMs);
     }
     // A wanted claim with free slots comes first (the next tick, at once); otherwise wait for something.
     const claimNext = this.claimWanted && this.freeSlots() > 0 && this.groups.size === 0;
@@ -137,29 +136,28 @@ export class TaskWorker {
 
   /** Slots neither running a call nor promised to a group's claim that has not committed yet. */
   private freeSlots(): number {
-    return this.concurrency - this.inFlight.size - this.reservedSlots;
+    return this.concurrency - this.calling - this.reservedSlots;
+  }
+
+  /** Claims attempts for `free` slots on its own, outside any transaction. */
+  private async claim(free: number): Promise<ClaimedTask[]> {
+    this.claimStarted();
+    const tasks = await this.options.tasks.claim(this.options.transactions.outside, free, this.leaseGraceMs);
+    this.claimAnswered(free, tasks.length);
+    return tasks;
+  }
+
+  private claimStarted(): void {
+    this.claimWanted = false;
+    this.lastClaimAtMs = Date.now();
   }
 
   /**
-   * Claims attempts for `free` slots. A claim that fills them all may have left more queued; one that comes
-   * back short saw the queue empty, so none is wanted until a nudge (or the poll for other replicas).
+   * A claim that filled every slot it had may have left more queued; one that came back short saw the queue
+   * empty, so none is wanted until a nudge (or the poll for other replicas).
    */
-  private claim(manager: EntityManager, free: number): Promise<ClaimedTask[]> {
-    return this.finishAndClaim(manager, [], free);
-  }
-
-  /** Marks answered attempts done and claims for `free` slots (none: only marks), in one statement. */
-  private async finishAndClaim(
-    manager: EntityManager,
-    finished: readonly FinishedTask[],
-    free: number,
-  ): Promise<ClaimedTask[]> {
-    if (free <= 0) return this.options.tasks.finishAndClaim(manager, finished, 0, this.leaseGraceMs);
-    this.claimWanted = false;
-    this.lastClaimAtMs = Date.now();
-    const tasks = await this.options.tasks.finishAndClaim(manager, finished, free, this.leaseGraceMs);
-    if (tasks.length === free) this.claimWanted = true;
-    return tasks;
+  private claimAnswered(free: number, claimed: number): void {
+    if (claimed === free) this.claimWanted = true;
   }
 
   /**
@@ -225,50 +223,51 @@ export class TaskWorker {
   }
 
   /**
-   * Applies results in one transaction; the statement that marks their attempts done also claims, with
-   * `claim`, attempts for the free slots — the next steps those results just queued among them — so a step
-   * costs no claim of its own and no wait for the next poll. The claim comes last, after the instance locks,
-   * and skips locked rows, so it never waits; its budget counts from before the transaction began, so it ends
-   * no later than the lease.
+   * Applies results in one transaction; the statement that checkpoints them also marks their attempts done and
+   * claims, with `claim`, attempts for the free slots — the next steps those results queue first — so a step
+   * costs no claim of its own and no wait for the next poll. The claim comes after the instance locks and
+   * skips locked rows, so it never waits; its budget counts from before the transaction began, so it ends no
+   * later than the lease.
    */
   private async apply(group: readonly Answered[], claim: boolean): Promise<void> {
     const claimedAtMs = Date.now();
     // Slots this group's claim may fill, held until it commits (another group may claim meanwhile).
-    let reserved = 0;
+    const reserved = claim ? Math.max(0, this.freeSlots()) : 0;
+    this.reservedSlots += reserved;
     try {
-      const claimed = await this.options.transactions.run(async (manager) => {
-        await this.options.executor.applyAll(
+      if (reserved > 0) this.claimStarted();
+      const { claimed } = await this.options.transactions.run((manager) =>
+        this.options.executor.applyAll(
           manager,
           group.map(({ task, result, traceparent }) => ({
             instanceId: task.instanceId,
             input: resultInput(task, result),
             ...(traceparent ? { traceparent } : {}),
           })),
-        );
-        // After a success no other attempt of the run is worth running; a failure's retry was just queued.
-        const finished: FinishedTask[] = group.map(({ task, result }) => ({
-          task,
-          succeeded: result.outcome === 'succeeded',
-        }));
-        reserved = claim ? Math.max(0, this.freeSlots()) : 0;
-        this.reservedSlots += reserved;
-        return this.finishAndClaim(manager, finished, reserved);
-      });
+          {
+            // After a success no other attempt of the run is worth running; a failure's retry was just queued.
+            finished: group.map(({ task, result }) => ({ task, succeeded: result.outcome === 'succeeded' })),
+            claim: reserved,
+            leaseGraceMs: this.leaseGraceMs,
+          },
+        ),
+      );
+      if (reserved > 0) this.claimAnswered(reserved, claimed.length);
       // Started once committed: before, the claim (and the instances' new state) could still roll back.
-      for (const task of claimed) void this.track(this.run(task, claimedAtMs));
+      for (const task of claimed) this.startCall(task, claimedAtMs);
     } finally {
       this.reservedSlots -= reserved;
     }
   }
 
-  private track(run: Promise<void>): Promise<void> {
-    const tracked: Promise<void> = run
+  private startCall(task: ClaimedTask, claimedAtMs: number): void {
+    this.calling++;
+    const tracked: Promise<void> = this.run(task, claimedAtMs)
       .catch((error: unknown) => {
         this.failures.push(error);
       })
       .finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
-    return tracked;
   }
 
   private reportFailures(): void {
@@ -299,7 +298,12 @@ export class TaskWorker {
   }
 
   private async callAndApply(task: ClaimedTask, claimedAtMs: number): Promise<void> {
-    const result = await this.call(task, claimedAtMs);
+    let result: ConnectorResult;
+    try {
+      result = await this.call(task, claimedAtMs);
+    } finally {
+      this.calling--;
+    }
     const traceparent = activeTraceparent();
     this.answered.push({ task, result, ...(traceparent ? { traceparent } : {}) });
     this.wake?.();

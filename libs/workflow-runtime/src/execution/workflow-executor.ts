@@ -20,10 +20,12 @@ import {
 import type { EntityManager } from 'typeorm';
 import type { DefinitionRegistry } from '../persistence/definition.registry';
 import type {
+  ClaimedTask,
   InstanceOwner,
   QueuedTask,
   StoredInstance,
   TransitionRecord,
+  WorkerTurn,
   WorkflowRepositories,
 } from '../persistence/workflow-repositories';
 import type { WorkflowMetrics } from '../workflow.metrics';
@@ -88,7 +90,7 @@ class TransitionWrites {
 export interface WorkflowExecutorDeps {
   readonly registry: DefinitionRegistry;
   readonly repositories: Pick<WorkflowRepositories, 'checkpoints' | 'instances' | 'tombstones' | 'timers'>;
-  readonly outbox: Pick<OutboxWriter, 'enqueue'>;
+  readonly outbox: Pick<OutboxWriter, 'records' | 'insert' | 'written'>;
   readonly topics: Pick<typeof registryTopics, 'workflowEvents' | 'approvals'>;
   readonly now: () => Date;
   readonly source: string;
@@ -241,11 +243,16 @@ export class WorkflowExecutor {
   /**
    * Applies many inputs in the caller's transaction (a group commit): every instance named is locked first,
    * all in one statement and in id order, then the inputs are applied in the order given (several for one
-   * instance, one after the other on its state), and each table gets one statement for all of them. Throws
-   * when any input cannot be applied (an unknown instance, a definition not resolvable): the caller rolls
-   * the transaction back and applies them one by one.
+   * instance, one after the other on its state), and everything they write goes in one statement, with the
+   * task worker's turn (`worker`: the attempts these results finish, the slots to claim). Throws when any input
+   * cannot be applied (an unknown instance, a definition not resolvable): the caller rolls the transaction back
+   * and applies them one by one.
    */
-  async applyAll(manager: EntityManager, inputs: readonly InstanceInput[]): Promise<TransitionOutcome[]> {
+  async applyAll(
+    manager: EntityManager,
+    inputs: readonly InstanceInput[],
+    worker?: WorkerTurn,
+  ): Promise<{ outcomes: TransitionOutcome[]; claimed: ClaimedTask[] }> {
     const locked = await this.deps.repositories.instances.lockAll(manager, [
       ...new Set(inputs.map(({ instanceId }) => instanceId)),
     ]);
@@ -260,8 +267,8 @@ export class WorkflowExecutor {
       locked.set(item.instanceId, { state, owner: stored.owner });
       outcomes.push(outcome);
     }
-    await this.flush(manager, writes);
-    return outcomes;
+    const claimed = await this.flush(manager, writes, worker);
+    return { outcomes, claimed };
   }
 
   /** Runs the engine on a locked instance and gathers what the transition writes. */
@@ -299,19 +306,30 @@ export class WorkflowExecutor {
   }
 
   /**
-   * Writes what the transitions gathered: checkpoints, queued attempts, the log and what finished instances
-   * leave behind (a finished instance waits for nothing: leftover timers and attempts can never matter
-   * again) in one statement, then the outbox rows — none for what has nothing to write.
+   * Writes what the transitions gathered — checkpoints, queued attempts, the log, what finished instances leave
+   * behind (a finished instance waits for nothing: leftover timers and attempts can never matter again), the
+   * events for the outbox, and the worker's turn — in one statement; answers the attempts it claimed.
    */
-  private async flush(manager: EntityManager, writes: TransitionWrites): Promise<void> {
-    await this.deps.repositories.checkpoints.write(manager, {
+  private async flush(
+    manager: EntityManager,
+    writes: TransitionWrites,
+    worker?: WorkerTurn,
+  ): Promise<ClaimedTask[]> {
+    const { outbox, topics } = this.deps;
+    const events = outbox.insert([
+      ...outbox.records(topics.workflowEvents, writes.events),
+      ...outbox.records(topics.approvals, writes.approvals),
+    ]);
+    const claimed = await this.deps.repositories.checkpoints.write(manager, {
       states: [...writes.checkpoints.values()],
       tasks: writes.tasks,
       log: writes.log,
       finished: [...writes.finished],
+      outbox: events,
+      ...(worker ? { worker } : {}),
     });
-    await this.deps.outbox.enqueue(manager, this.deps.topics.workflowEvents, writes.events);
-    await this.deps.outbox.enqueue(manager, this.deps.topics.approvals, writes.approvals);
+    if (events.rows > 0) outbox.written(manager);
+    return claimed;
   }
 
   private async record(

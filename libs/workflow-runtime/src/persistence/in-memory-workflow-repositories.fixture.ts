@@ -1,6 +1,7 @@
 import type { CloudEvent, TopicDefinition } from '@keel/contracts';
 import { activeTraceparent } from '@keel/tracing';
 import type { CancelTimerCommand, ScheduleTimerCommand, WorkflowInstanceState } from '@keel/workflow-engine';
+import type { OutboxInsert, OutgoingRecord } from '@keel/messaging';
 import type { EntityManager } from 'typeorm';
 import type {
   CheckpointRepository,
@@ -31,6 +32,7 @@ import type {
   TransitionRepository,
   WorkflowRepositories,
 } from './workflow-repositories';
+import { checkpointClaims } from './workflow-repositories';
 
 /**
  * The workflow repositories in memory, for unit tests of what orchestrates them (executor, worker, poller,
@@ -82,17 +84,38 @@ export class InMemoryTransactions implements Transactions {
   }
 }
 
-/** Keeps what the executor puts in the outbox, by topic name. */
+/** Keeps what the executor puts in the outbox, by topic name, as it inserts it (nothing rolls back here). */
 export class InMemoryOutbox {
   readonly events: Array<{ topic: string; event: CloudEvent }> = [];
+  private readonly eventOf = new WeakMap<OutgoingRecord, CloudEvent>();
 
   enqueue<T extends TopicDefinition>(
     _manager: EntityManager,
     topic: T,
     events: readonly CloudEvent[],
   ): Promise<void> {
-    for (const event of events) this.events.push({ topic: topic.name, event });
+    this.insert(this.records(topic, events));
     return Promise.resolve();
+  }
+
+  records<T extends TopicDefinition>(topic: T, events: readonly CloudEvent[]): OutgoingRecord[] {
+    return events.map((event) => {
+      const record = { topic: topic.name, key: event.subject ?? '', value: Buffer.alloc(0), headers: {} };
+      this.eventOf.set(record, event);
+      return record;
+    });
+  }
+
+  insert(records: readonly OutgoingRecord[]): OutboxInsert {
+    for (const record of records) {
+      const event = this.eventOf.get(record);
+      if (event) this.events.push({ topic: record.topic, event });
+    }
+    return { rows: records.length, statement: () => '', parameters: [] };
+  }
+
+  written(): void {
+    // The relay's wake-up: nothing publishes here.
   }
 }
 
@@ -135,12 +158,28 @@ const copy = <T>(value: T): T => structuredClone(value);
 class FakeCheckpoints implements CheckpointRepository {
   constructor(private readonly db: InMemoryWorkflowRepositories) {}
 
-  async write(manager: EntityManager, writes: CheckpointWrites): Promise<void> {
+  async write(manager: EntityManager, writes: CheckpointWrites): Promise<ClaimedTask[]> {
+    const { worker } = writes;
+    const claims = checkpointClaims(writes);
     await this.db.instances.update(manager, writes.states);
-    await this.db.tasks.enqueue(manager, writes.tasks);
+    if (worker) this.db.tasks.finish(worker.finished);
+    const claimedAtOnce = this.db.tasks.enqueue(
+      writes.tasks,
+      claims.claimedAtOnce,
+      worker?.leaseGraceMs ?? 0,
+    );
     await this.db.transitions.append(manager, writes.log);
     await this.db.timers.cancelAll(manager, writes.finished);
     await this.db.tasks.abandonQueued(manager, writes.finished);
+    const touched = new Set([
+      ...writes.states.map(({ instanceId }) => instanceId),
+      ...writes.tasks.map(({ instanceId }) => instanceId),
+      ...(worker?.finished ?? []).map(({ task }) => task.instanceId),
+      ...writes.finished,
+    ]);
+    const older =
+      claims.older > 0 ? this.db.tasks.claimOlder(claims.older, worker?.leaseGraceMs ?? 0, touched) : [];
+    return [...claimedAtOnce, ...older];
   }
 }
 
@@ -328,15 +367,21 @@ class FakeTasks implements TaskRepository {
 
   constructor(private readonly db: InMemoryWorkflowRepositories) {}
 
-  enqueue(_manager: EntityManager, queued: readonly QueuedTask[]): Promise<void> {
-    if (queued.length === 0) return Promise.resolve();
+  /** Queues the attempts; those `claimedAtOnce` marks are inserted running and returned. */
+  enqueue(
+    queued: readonly QueuedTask[],
+    claimedAtOnce: readonly boolean[],
+    leaseGraceMs: number,
+  ): ClaimedTask[] {
+    if (queued.length === 0) return [];
     this.db.log(`tasks.enqueue(${queued.map(({ instanceId }) => instanceId).join(',')})`);
-    for (const { instanceId, command, traceparent } of queued)
-      this.enqueueOne(instanceId, command, traceparent);
-    return Promise.resolve();
+    return queued.flatMap(({ instanceId, command, traceparent }, index) => {
+      const row = this.enqueueOne(instanceId, command, traceparent);
+      return row && claimedAtOnce[index] ? this.claimRow(row, leaseGraceMs) : [];
+    });
   }
 
-  private enqueueOne(instanceId: string, command: TaskCommand, traceparent?: string): void {
+  private enqueueOne(instanceId: string, command: TaskCommand, traceparent?: string): TaskRow | undefined {
     const kind = command.type === 'executeTask' ? 'task' : 'compensation';
     for (const row of this.db.taskRows) {
       const older = row.run < command.run || (row.run === command.run && row.attempt < command.attempt);
@@ -357,9 +402,9 @@ class FakeTasks implements TaskRepository {
         row.run === command.run &&
         row.attempt === command.attempt,
     );
-    if (exists) return;
+    if (exists) return undefined;
     const { startToCloseMs, scheduleToStartMs, heartbeatTimeoutMs } = command.timeouts;
-    this.db.taskRows.push({
+    const row: TaskRow = {
       id: String(this.nextId++),
       instanceId,
       kind,
@@ -375,7 +420,9 @@ class FakeTasks implements TaskRepository {
       claimedAtMs: null,
       leaseUntilMs: null,
       status: 'pending',
-    });
+    };
+    this.db.taskRows.push(row);
+    return row;
   }
 
   abandonQueued(_manager: EntityManager, instanceIds: readonly string[]): Promise<void> {
@@ -386,71 +433,70 @@ class FakeTasks implements TaskRepository {
     return Promise.resolve();
   }
 
-  /** The claim half of `finishAndClaim`, logged on its own so specs see when a worker claimed. */
   claim(_manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]> {
+    return Promise.resolve(limit > 0 ? this.claimOlder(limit, leaseGraceMs, new Set()) : []);
+  }
+
+  /** Claims up to `limit` queued attempts, oldest first, of instances not `excluded`. */
+  claimOlder(limit: number, leaseGraceMs: number, excluded: ReadonlySet<string>): ClaimedTask[] {
     this.db.log('tasks.claim()');
     const now = this.db.nowMs;
-    const claimable = this.db.taskRows
+    return this.db.taskRows
       .filter(
         (row) =>
-          row.status === 'pending' && (row.scheduleDeadlineMs === null || row.scheduleDeadlineMs > now),
+          row.status === 'pending' &&
+          !excluded.has(row.instanceId) &&
+          (row.scheduleDeadlineMs === null || row.scheduleDeadlineMs > now),
       )
-      .slice(0, limit);
-    const claimed = claimable.flatMap((row) => {
-      const instance = this.db.instanceRows.get(row.instanceId);
-      if (!instance) return [];
-      row.status = 'running';
-      row.claimedAtMs = now;
-      row.leaseUntilMs =
-        now + Math.min(row.timeoutMs, row.heartbeatTimeoutMs ?? row.timeoutMs) + leaseGraceMs;
-      return [
-        {
-          id: row.id,
-          instanceId: row.instanceId,
-          kind: row.kind,
-          stepId: row.stepId,
-          run: row.run,
-          attempt: row.attempt,
-          idempotencyKey: row.idempotencyKey,
-          call: row.call,
-          timeoutMs: row.timeoutMs,
-          heartbeatTimeoutMs: row.heartbeatTimeoutMs,
-          traceparent: row.traceparent,
-          workflow: instance.state.workflow.name,
-          caseId: instance.owner.caseId,
-          tenant: instance.owner.tenant,
-          correlationId: instance.owner.correlationId,
-        },
-      ];
-    });
-    return Promise.resolve(claimed);
+      .slice(0, limit)
+      .flatMap((row) => this.claimRow(row, leaseGraceMs));
   }
 
-  finishAndClaim(
-    manager: EntityManager,
-    finished: readonly FinishedTask[],
-    limit: number,
-    leaseGraceMs: number,
-  ): Promise<ClaimedTask[]> {
-    if (finished.length > 0) {
-      this.db.log(`tasks.finish(${finished.map(({ task }) => task.instanceId).join(',')})`);
-      for (const { task, succeeded } of finished) this.finishOne(task, succeeded);
-    }
-    return limit > 0 ? this.claim(manager, limit, leaseGraceMs) : Promise.resolve([]);
+  private claimRow(row: TaskRow, leaseGraceMs: number): ClaimedTask[] {
+    const instance = this.db.instanceRows.get(row.instanceId);
+    if (!instance) return [];
+    const now = this.db.nowMs;
+    row.status = 'running';
+    row.claimedAtMs = now;
+    row.leaseUntilMs = now + Math.min(row.timeoutMs, row.heartbeatTimeoutMs ?? row.timeoutMs) + leaseGraceMs;
+    return [
+      {
+        id: row.id,
+        instanceId: row.instanceId,
+        kind: row.kind,
+        stepId: row.stepId,
+        run: row.run,
+        attempt: row.attempt,
+        idempotencyKey: row.idempotencyKey,
+        call: row.call,
+        timeoutMs: row.timeoutMs,
+        heartbeatTimeoutMs: row.heartbeatTimeoutMs,
+        traceparent: row.traceparent,
+        workflow: instance.state.workflow.name,
+        caseId: instance.owner.caseId,
+        tenant: instance.owner.tenant,
+        correlationId: instance.owner.correlationId,
+      },
+    ];
   }
 
-  private finishOne(task: ClaimedTask, succeeded: boolean): void {
-    for (const row of this.db.taskRows) {
-      if (row.id === task.id && row.status === 'running') row.status = 'done';
-      else if (
-        succeeded &&
-        row.instanceId === task.instanceId &&
-        row.kind === task.kind &&
-        row.stepId === task.stepId &&
-        row.run === task.run &&
-        row.status === 'pending'
-      )
-        row.status = 'superseded';
+  /** Marks the attempts done; after a success, supersedes the attempts of its run still queued. */
+  finish(finished: readonly FinishedTask[]): void {
+    if (finished.length === 0) return;
+    this.db.log(`tasks.finish(${finished.map(({ task }) => task.instanceId).join(',')})`);
+    for (const { task, succeeded } of finished) {
+      for (const row of this.db.taskRows) {
+        if (row.id === task.id && row.status === 'running') row.status = 'done';
+        else if (
+          succeeded &&
+          row.instanceId === task.instanceId &&
+          row.kind === task.kind &&
+          row.stepId === task.stepId &&
+          row.run === task.run &&
+          row.status === 'pending'
+        )
+          row.status = 'superseded';
+      }
     }
   }
 

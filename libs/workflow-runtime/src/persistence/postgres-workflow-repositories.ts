@@ -15,7 +15,6 @@ import type {
   DueSchedule,
   DueWork,
   DueWorkRepository,
-  FinishedTask,
   InstanceFilter,
   InstanceRepository,
   InstanceSummary,
@@ -32,6 +31,7 @@ import type {
   TransitionRepository,
   WorkflowRepositories,
 } from './workflow-repositories';
+import { checkpointClaims } from './workflow-repositories';
 
 /** The tables of the workflow schema, quoted, for a schema name checked once. */
 class WorkflowTables {
@@ -128,14 +128,47 @@ class PostgresCheckpoints implements CheckpointRepository {
   constructor(private readonly tables: WorkflowTables) {}
 
   // Each part is a data-modifying CTE over rows that travel as JSON arrays (one parameter, one parse each).
-  // All parts see the rows as they were before the statement, so none may depend on another's rows: the
-  // attempts queued for an instance that finished in the same transaction are inserted abandoned, and older
-  // attempts are superseded only for instances still running (a finished one's are abandoned instead).
-  async write(manager: EntityManager, writes: CheckpointWrites): Promise<void> {
-    const { states, tasks, log, finished } = writes;
-    if (states.length === 0 && tasks.length === 0 && log.length === 0 && finished.length === 0) return;
+  // All parts see the rows as they were before the statement, and two parts never update one row (Postgres
+  // leaves it undefined which wins): attempts finished are running rows; superseded and abandoned ones are
+  // queued rows of this transaction's instances, split by whether the instance finished; the claim of older
+  // attempts leaves this transaction's instances out. Attempts it queues for an instance that finished are
+  // inserted abandoned, and the ones the worker claims at once are inserted running.
+  async write(manager: EntityManager, writes: CheckpointWrites): Promise<ClaimedTask[]> {
+    const { states, tasks, log, finished, outbox, worker } = writes;
+    const attemptsFinished = worker?.finished ?? [];
+    if (
+      states.length === 0 &&
+      tasks.length === 0 &&
+      log.length === 0 &&
+      finished.length === 0 &&
+      attemptsFinished.length === 0 &&
+      (outbox?.rows ?? 0) === 0
+    )
+      return [];
     const traceparent = activeTraceparent() ?? null;
-    await manager.query(
+    const claims = checkpointClaims(writes);
+    const queued = tasks.map(({ instanceId, command, traceparent: continued }, index) => ({
+      instance_id: instanceId,
+      kind: command.type === 'executeTask' ? 'task' : 'compensation',
+      step_id: command.stepId,
+      run: command.run,
+      attempt: command.attempt,
+      idempotency_key: command.idempotencyKey,
+      call: command.call,
+      timeout_ms: command.timeouts.startToCloseMs,
+      heartbeat_timeout_ms: command.timeouts.heartbeatTimeoutMs ?? null,
+      schedule_to_start_ms: command.timeouts.scheduleToStartMs ?? null,
+      traceparent: continued ?? traceparent,
+      claim: claims.claimedAtOnce[index] ?? false,
+    }));
+    const touched = new Set([
+      ...states.map(({ instanceId }) => instanceId),
+      ...tasks.map(({ instanceId }) => instanceId),
+      ...attemptsFinished.map(({ task }) => task.instanceId),
+      ...finished,
+    ]);
+    const outboxPart = outbox && outbox.rows > 0 ? `, outboxed AS (${outbox.statement(9)} RETURNING 1)` : '';
+    const rows = await manager.query<ClaimedRow[]>(
       `WITH checkpoints AS (
          UPDATE ${this.tables.instances} AS i
          SET status = u.status, seq = u.seq, state = u.state, updated_at = now(), finished_at = u.finished_at
@@ -145,25 +178,43 @@ class PostgresCheckpoints implements CheckpointRepository {
        queued AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS q(instance_id text, kind text, step_id text, run int,
            attempt int, idempotency_key text, call jsonb, timeout_ms int, heartbeat_timeout_ms int,
-           schedule_to_start_ms int, traceparent text)),
+           schedule_to_start_ms int, traceparent text, claim boolean)),
+       attempts_finished AS (
+         SELECT * FROM jsonb_to_recordset($5::jsonb)
+           AS f(id bigint, succeeded boolean, instance_id text, kind text, step_id text, run int)),
+       done AS (
+         UPDATE ${this.tables.tasks} AS t SET status = 'done', finished_at = now()
+         FROM attempts_finished f WHERE t.id = f.id AND t.status = 'running' RETURNING 1),
        superseded AS (
-         -- Re-running a queued older attempt would only be deduplicated downstream; a running one's result
-         -- still counts. A first attempt of a first run has nothing to supersede.
+         -- Re-running a queued attempt would only be deduplicated downstream: a new attempt of its step retires
+         -- the older ones (a first attempt of a first run has none), a success the rest of its run.
          UPDATE ${this.tables.tasks} AS t SET status = 'superseded', finished_at = now()
-         FROM queued q
-         WHERE (q.attempt > 1 OR q.run > 1) AND q.instance_id <> ALL($4::text[])
-           AND t.instance_id = q.instance_id AND t.kind = q.kind AND t.step_id = q.step_id
-           AND t.status = 'pending' AND (t.run < q.run OR (t.run = q.run AND t.attempt < q.attempt))
+         FROM (SELECT instance_id, kind, step_id, run, attempt, false AS whole_run FROM queued
+               WHERE attempt > 1 OR run > 1
+               UNION ALL
+               SELECT instance_id, kind, step_id, run, 0, true FROM attempts_finished WHERE succeeded) s
+         WHERE s.instance_id <> ALL($4::text[])
+           AND t.instance_id = s.instance_id AND t.kind = s.kind AND t.step_id = s.step_id
+           AND t.status = 'pending'
+           AND CASE WHEN s.whole_run THEN t.run = s.run
+                    ELSE t.run < s.run OR (t.run = s.run AND t.attempt < s.attempt) END
          RETURNING 1),
        inserted AS (
          INSERT INTO ${this.tables.tasks} (instance_id, kind, step_id, run, attempt, idempotency_key, call,
-           timeout_ms, heartbeat_timeout_ms, schedule_deadline, traceparent, status, finished_at)
+           timeout_ms, heartbeat_timeout_ms, schedule_deadline, traceparent, status, finished_at, claimed_at,
+           lease_until)
          SELECT instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms, heartbeat_timeout_ms,
                 now() + schedule_to_start_ms * interval '1 millisecond', traceparent,
-                CASE WHEN instance_id = ANY($4::text[]) THEN 'abandoned' ELSE 'pending' END,
-                CASE WHEN instance_id = ANY($4::text[]) THEN now() END
+                CASE WHEN instance_id = ANY($4::text[]) THEN 'abandoned' WHEN claim THEN 'running'
+                     ELSE 'pending' END,
+                CASE WHEN instance_id = ANY($4::text[]) THEN now() END,
+                CASE WHEN claim THEN now() END,
+                CASE WHEN claim THEN now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + $7)
+                                              * interval '1 millisecond') END
          FROM queued
-         ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING RETURNING 1),
+         ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING
+         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+                   heartbeat_timeout_ms, traceparent, status),
        logged AS (
          INSERT INTO ${this.tables.transitions} (instance_id, seq, input, status, events)
          SELECT instance_id, seq, input, status, events
@@ -174,8 +225,15 @@ class PostgresCheckpoints implements CheckpointRepository {
          WHERE instance_id = ANY($4::text[]) AND status = 'pending' RETURNING 1),
        timers_cancelled AS (
          UPDATE ${this.tables.timers} SET status = 'cancelled'
-         WHERE instance_id = ANY($4::text[]) AND status = 'scheduled' RETURNING 1)
-       SELECT (SELECT count(*) FROM checkpoints) AS checkpoints, (SELECT count(*) FROM inserted) AS queued`,
+         WHERE instance_id = ANY($4::text[]) AND status = 'scheduled' RETURNING 1),
+       claimed AS (${claimStatement(this.tables, '$6', '$7', 't.instance_id <> ALL($8::text[])')})
+       ${outboxPart}
+       SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
+       FROM (SELECT id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+                    heartbeat_timeout_ms, traceparent
+             FROM inserted WHERE status = 'running'
+             UNION ALL SELECT * FROM claimed) c
+       JOIN ${this.tables.instances} i ON i.id = c.instance_id`,
       [
         JSON.stringify(
           states.map((state) => ({
@@ -186,21 +244,7 @@ class PostgresCheckpoints implements CheckpointRepository {
             finished_at: state.endedAt ?? null,
           })),
         ),
-        JSON.stringify(
-          tasks.map(({ instanceId, command, traceparent: continued }) => ({
-            instance_id: instanceId,
-            kind: command.type === 'executeTask' ? 'task' : 'compensation',
-            step_id: command.stepId,
-            run: command.run,
-            attempt: command.attempt,
-            idempotency_key: command.idempotencyKey,
-            call: command.call,
-            timeout_ms: command.timeouts.startToCloseMs,
-            heartbeat_timeout_ms: command.timeouts.heartbeatTimeoutMs ?? null,
-            schedule_to_start_ms: command.timeouts.scheduleToStartMs ?? null,
-            traceparent: continued ?? traceparent,
-          })),
-        ),
+        JSON.stringify(queued),
         JSON.stringify(
           log.map(({ state, input, events }) => ({
             instance_id: state.instanceId,
@@ -211,10 +255,26 @@ class PostgresCheckpoints implements CheckpointRepository {
           })),
         ),
         finished,
+        JSON.stringify(
+          attemptsFinished.map(({ task, succeeded }) => ({
+            id: task.id,
+            succeeded,
+            instance_id: task.instanceId,
+            kind: task.kind,
+            step_id: task.stepId,
+            run: task.run,
+          })),
+        ),
+        claims.older,
+        worker?.leaseGraceMs ?? 0,
+        [...touched],
+        ...(outboxPart ? (outbox?.parameters ?? []) : []),
       ],
     );
     const runner = manager.queryRunner;
-    if (tasks.length > 0 && runner?.isTransactionActive) tasksQueuedBy.add(runner);
+    // Attempts left queued wake the worker at commit; the ones it claimed here it starts itself.
+    if (claims.leftQueued > 0 && runner?.isTransactionActive) tasksQueuedBy.add(runner);
+    return rows.map(claimedTask);
   }
 }
 
@@ -429,81 +489,55 @@ interface ClaimedRow {
   correlation_id: string;
 }
 
+/**
+ * Marks up to `limit` queued attempts (oldest first, within their schedule-to-start, matching `where`) running
+ * with a lease, skipping rows other transactions hold; returns the claimed rows without their instance's part.
+ */
+function claimStatement(tables: WorkflowTables, limit: string, leaseGraceMs: string, where: string): string {
+  return `UPDATE ${tables.tasks}
+         SET status = 'running', claimed_at = now(),
+             lease_until = now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + ${leaseGraceMs})
+                                    * interval '1 millisecond')
+         WHERE id IN (
+           SELECT t.id FROM ${tables.tasks} t
+           WHERE t.status = 'pending' AND (t.schedule_deadline IS NULL OR t.schedule_deadline > now()) AND ${where}
+           ORDER BY t.id LIMIT ${limit} FOR UPDATE OF t SKIP LOCKED)
+         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+                   heartbeat_timeout_ms, traceparent`;
+}
+
+function claimedTask(row: ClaimedRow): ClaimedTask {
+  return {
+    id: row.id,
+    instanceId: row.instance_id,
+    kind: row.kind,
+    stepId: row.step_id,
+    run: row.run,
+    attempt: row.attempt,
+    idempotencyKey: row.idempotency_key,
+    call: row.call,
+    timeoutMs: row.timeout_ms,
+    heartbeatTimeoutMs: row.heartbeat_timeout_ms,
+    traceparent: row.traceparent,
+    workflow: row.workflow_name,
+    caseId: row.case_id,
+    tenant: row.tenant,
+    correlationId: row.correlation_id,
+  };
+}
+
 class PostgresTasks implements TaskRepository {
   constructor(private readonly tables: WorkflowTables) {}
 
-  // Three updates of disjoint rows: running ones done, pending ones of succeeded runs superseded, other
-  // pending ones claimed (the claim reads the rows as they were before the statement, so it leaves out the
-  // superseded ones itself). TypeORM answers UPDATE … RETURNING with [rows, count]; the final SELECT makes
-  // it answer with rows.
-  async finishAndClaim(
-    manager: EntityManager,
-    finished: readonly FinishedTask[],
-    limit: number,
-    leaseGraceMs: number,
-  ): Promise<ClaimedTask[]> {
-    if (finished.length === 0 && limit <= 0) return [];
+  async claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]> {
+    if (limit <= 0) return [];
     const rows = await manager.query<ClaimedRow[]>(
-      `WITH finished AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb)
-           AS f(id bigint, succeeded boolean, instance_id text, kind text, step_id text, run int)),
-       done AS (
-         UPDATE ${this.tables.tasks} AS t SET status = 'done', finished_at = now()
-         FROM finished f WHERE t.id = f.id AND t.status = 'running' RETURNING 1),
-       superseded AS (
-         UPDATE ${this.tables.tasks} AS t SET status = 'superseded', finished_at = now()
-         FROM finished f
-         WHERE f.succeeded AND t.instance_id = f.instance_id AND t.kind = f.kind AND t.step_id = f.step_id
-           AND t.run = f.run AND t.status = 'pending' RETURNING 1),
-       claimed AS (
-         UPDATE ${this.tables.tasks}
-         SET status = 'running', claimed_at = now(),
-             lease_until = now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + $3)
-                                    * interval '1 millisecond')
-         WHERE id IN (
-           SELECT t.id FROM ${this.tables.tasks} t
-           WHERE t.status = 'pending' AND (t.schedule_deadline IS NULL OR t.schedule_deadline > now())
-             AND NOT EXISTS (
-               SELECT 1 FROM finished f
-               WHERE f.succeeded AND t.instance_id = f.instance_id AND t.kind = f.kind
-                 AND t.step_id = f.step_id AND t.run = f.run)
-           ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED)
-         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-                   heartbeat_timeout_ms, traceparent)
+      `WITH claimed AS (${claimStatement(this.tables, '$1', '$2', 'true')})
        SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
        FROM claimed c JOIN ${this.tables.instances} i ON i.id = c.instance_id`,
-      [
-        JSON.stringify(
-          finished.map(({ task, succeeded }) => ({
-            id: task.id,
-            succeeded,
-            instance_id: task.instanceId,
-            kind: task.kind,
-            step_id: task.stepId,
-            run: task.run,
-          })),
-        ),
-        Math.max(0, limit),
-        leaseGraceMs,
-      ],
+      [limit, leaseGraceMs],
     );
-    return rows.map((row) => ({
-      id: row.id,
-      instanceId: row.instance_id,
-      kind: row.kind,
-      stepId: row.step_id,
-      run: row.run,
-      attempt: row.attempt,
-      idempotencyKey: row.idempotency_key,
-      call: row.call,
-      timeoutMs: row.timeout_ms,
-      heartbeatTimeoutMs: row.heartbeat_timeout_ms,
-      traceparent: row.traceparent,
-      workflow: row.workflow_name,
-      caseId: row.case_id,
-      tenant: row.tenant,
-      correlationId: row.correlation_id,
-    }));
+    return rows.map(claimedTask);
   }
 
   async heartbeat(manager: EntityManager, taskId: string, leaseGraceMs: number): Promise<void> {

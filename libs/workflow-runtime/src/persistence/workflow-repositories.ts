@@ -6,6 +6,7 @@ import type {
   ScheduleTimerCommand,
   WorkflowInstanceState,
 } from '@keel/workflow-engine';
+import type { OutboxInsert } from '@keel/messaging';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -176,17 +177,11 @@ export interface FinishedTask {
 /** The task queue (ADR 0005): attempts queued by transitions, claimed by workers, timed out by the poller. */
 export interface TaskRepository {
   /**
-   * In one statement: marks the attempts done (after a success, also supersedes the queued attempts of its
-   * run; none given: a claim alone), then marks up to `limit` queued attempts running with a lease (their
-   * start-to-close or heartbeat timeout plus `leaseGraceMs`) — never one it just superseded — skipping rows
-   * other transactions hold: it never waits on an instance's transaction.
+   * Marks up to `limit` queued attempts running with a lease (their start-to-close or heartbeat timeout plus
+   * `leaseGraceMs`), oldest first, skipping rows other transactions hold: it never waits on an instance's
+   * transaction. (A worker's results are marked done, and the next attempts claimed, by the checkpoint.)
    */
-  finishAndClaim(
-    manager: EntityManager,
-    finished: readonly FinishedTask[],
-    limit: number,
-    leaseGraceMs: number,
-  ): Promise<ClaimedTask[]>;
+  claim(manager: EntityManager, limit: number, leaseGraceMs: number): Promise<ClaimedTask[]>;
   /** Renews a running attempt's lease, never past its start-to-close. */
   heartbeat(manager: EntityManager, taskId: string, leaseGraceMs: number): Promise<void>;
   /** Marks the attempt timed out if it still is overdue; false when something else won. */
@@ -263,7 +258,23 @@ export interface DefinitionRepository {
   ): Promise<void>;
 }
 
-/** What the transitions of one transaction write to the workflow schema. */
+/**
+ * A task worker's part of a checkpoint: the attempts whose results the transaction applied, and the slots it
+ * has free for more.
+ */
+export interface WorkerTurn {
+  /** Marked done; after a success, the attempts of its run still queued are superseded. */
+  readonly finished: readonly FinishedTask[];
+  /**
+   * Attempts to claim: first the ones this checkpoint queues (an instance's next step starts without waiting
+   * for a claim of its own, and the instances under way finish before new ones start), then the oldest queued
+   * of other instances.
+   */
+  readonly claim: number;
+  readonly leaseGraceMs: number;
+}
+
+/** What the transitions of one transaction write to the workflow schema, and the events they emit. */
 export interface CheckpointWrites {
   /** The new state of each instance that moved (locked by this transaction). */
   readonly states: readonly WorkflowInstanceState[];
@@ -272,18 +283,53 @@ export interface CheckpointWrites {
   readonly log: readonly TransitionRecord[];
   /** Instances that finished: their scheduled timers are cancelled and their queued attempts abandoned. */
   readonly finished: readonly string[];
+  /** The outbox rows of the events the transitions emit. */
+  readonly outbox?: OutboxInsert;
+  readonly worker?: WorkerTurn;
+}
+
+/** How a checkpoint spends the worker's free slots (`WorkerTurn.claim`). */
+export interface CheckpointClaims {
+  /** Per queued attempt, in order: claimed at once (inserted running) or left queued. */
+  readonly claimedAtOnce: readonly boolean[];
+  /** Slots left for the oldest queued attempts of other instances. */
+  readonly older: number;
+  /** Attempts left queued for instances still running: a worker's claim must find them. */
+  readonly leftQueued: number;
+}
+
+/**
+ * The first `claim` attempts the checkpoint queues for instances still running are claimed at once, in the
+ * order they were queued; an instance that finished has its attempts abandoned instead.
+ */
+export function checkpointClaims(writes: CheckpointWrites): CheckpointClaims {
+  const finished = new Set(writes.finished);
+  let free = writes.worker?.claim ?? 0;
+  let leftQueued = 0;
+  const claimedAtOnce = writes.tasks.map(({ instanceId }) => {
+    if (finished.has(instanceId)) return false;
+    if (free > 0) {
+      free--;
+      return true;
+    }
+    leftQueued++;
+    return false;
+  });
+  return { claimedAtOnce, older: free, leftQueued };
 }
 
 /**
  * The checkpoint of a transaction's transitions, written across the instance, task, transition and timer
- * tables in one statement: under load every round trip waits for a core, so a step costs as few as it can.
+ * tables and the outbox in one statement: under load every round trip waits for a core, so a step costs as few
+ * as it can.
  */
 export interface CheckpointRepository {
   /**
    * Stores the states, queues the attempts (a new attempt supersedes older ones of its step still queued,
-   * never a running one), appends the log, and leaves finished instances nothing scheduled or queued.
+   * never a running one), appends the log, leaves finished instances nothing scheduled or queued, inserts the
+   * outbox rows, and takes the worker's turn; answers the attempts it claimed for the worker.
    */
-  write(manager: EntityManager, writes: CheckpointWrites): Promise<void>;
+  write(manager: EntityManager, writes: CheckpointWrites): Promise<ClaimedTask[]>;
 }
 
 export interface WorkflowRepositories {
