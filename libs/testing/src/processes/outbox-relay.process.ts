@@ -1,6 +1,7 @@
-// An outbox relay run as its own process by the outbox test. With KILL_AFTER_FIRST_SEND it SIGKILLs
+// An outbox relay run as its own process by the outbox tests. With KILL_AFTER_FIRST_SEND it SIGKILLs
 // itself right after the broker acknowledged its first batch and before that batch is marked published:
-// the crash window that forces republishing.
+// the crash window that forces republishing. SIGTERM stops it as a service stops: the batch in flight is
+// finished and marked, and the lead goes to another relay.
 import {
   KafkaRecordSender,
   MessagingSchema,
@@ -39,6 +40,9 @@ async function main(): Promise<void> {
     onError: (error) => console.error(error),
   });
   relay.start();
+  process.once('SIGTERM', () => {
+    void relay.stop().then(() => process.exit(0));
+  });
   console.log('relay running');
 }
 
