@@ -116,7 +116,8 @@ export class OutboxRelay {
     if (!session) return;
     try {
       // Unlocked rather than left to the session's end, which the server finishes after the client let go.
-      if (session.leading) {
+      // A data source destroyed before the relay stopped has closed the session (and dropped the lock) itself.
+      if (session.leading && !session.runner.isReleased) {
         await session.runner.query(
           `WITH marked AS (
              UPDATE ${this.options.tables.outbox} SET published_at = now() WHERE id = ANY($1::bigint[]))
