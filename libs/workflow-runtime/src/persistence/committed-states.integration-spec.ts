@@ -1,0 +1,91 @@
+import { scratchDatabase } from '@keel/testing';
+import { type WorkflowInstanceState, workflow } from '@keel/workflow-engine';
+import type { EntitySubscriberInterface } from 'typeorm';
+import { RuntimeFixture, ScriptedConnector } from '../execution/workflow-runtime.fixture';
+import { endCheckpoints, postgresWorkflowRepositories } from './postgres-workflow-repositories';
+
+/**
+ * Locking an instance this process moved last reads its `seq` only and takes the state it committed; any
+ * other writer moves `seq` on, and a state whose transaction rolled back is never taken.
+ */
+describe('committed states kept by the Postgres repositories', () => {
+  const held = workflow('held', 1)
+    .task('work', {
+      connector: { type: 'http', service: 'svc', method: 'POST', path: '/work' },
+      next: 'done',
+    })
+    .end('done')
+    .build();
+  const repositories = postgresWorkflowRepositories('workflow');
+  const commits: EntitySubscriberInterface = {
+    afterTransactionCommit: ({ queryRunner }) => {
+      if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, true);
+    },
+    afterTransactionRollback: ({ queryRunner }) => {
+      if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, false);
+    },
+  };
+  let fixture: RuntimeFixture;
+
+  beforeAll(async () => {
+    const connector = new ScriptedConnector(() => Promise.resolve({ outcome: 'succeeded', output: {} }));
+    fixture = await RuntimeFixture.create(await scratchDatabase('keel_wf_states'), [held], [connector]);
+    fixture.dataSource.subscribers.push(commits);
+    for (const id of ['h-1', 'h-2']) await fixture.start(id, 'held');
+  });
+  afterAll(() => fixture.close());
+
+  const locked = (id = 'h-1') =>
+    fixture.dataSource.transaction(async (manager) => {
+      const state = (await repositories.instances.lockAll(manager, [id])).get(id)?.state;
+      if (!state) throw new Error(`${id} is not stored`);
+      return state;
+    });
+  const checkpoint = (state: WorkflowInstanceState) =>
+    fixture.dataSource.transaction((manager) =>
+      repositories.checkpoints.write(manager, { states: [state], tasks: [], log: [], finished: [] }),
+    );
+  // A change of the row's document that no transition made: it shows which copy a lock answered with.
+  const markStoredDocument = (id = 'h-1') =>
+    fixture.dataSource.query(
+      `UPDATE workflow.instances SET state = jsonb_set(state, '{marked}', 'true') WHERE id = $1`,
+      [id],
+    );
+
+  it('answers with the state it committed while the row keeps its seq, and with the row once another writer moved it', async () => {
+    const stored = await locked();
+    const moved = { ...stored, seq: stored.seq + 1 };
+    await checkpoint(moved);
+    await markStoredDocument();
+
+    expect(await locked()).toEqual(moved);
+
+    await fixture.dataSource.query(`UPDATE workflow.instances SET seq = seq + 1 WHERE id = 'h-1'`);
+    expect(await locked()).toMatchObject({ marked: true, seq: moved.seq });
+  });
+
+  it('never answers with a state whose transaction rolled back', async () => {
+    const stored = await locked('h-2');
+    const next = stored.seq + 1;
+    const rolledBack = new Error('rolled back');
+    await expect(
+      fixture.dataSource.transaction(async (manager) => {
+        await repositories.checkpoints.write(manager, {
+          states: [{ ...stored, seq: next }],
+          tasks: [],
+          log: [],
+          finished: [],
+        });
+        throw rolledBack;
+      }),
+    ).rejects.toBe(rolledBack);
+    // Another writer then takes the row to the same seq with a document of its own.
+    await markStoredDocument('h-2');
+    await fixture.dataSource.query(
+      `UPDATE workflow.instances SET seq = $1, state = jsonb_set(state, '{seq}', to_jsonb($1::int)) WHERE id = 'h-2'`,
+      [next],
+    );
+
+    expect(await locked('h-2')).toMatchObject({ marked: true, seq: next });
+  });
+});
