@@ -1,8 +1,7 @@
-import type { Notification, PoolClient } from 'pg';
+import { SessionLeadership } from '@keel/persistence';
 import type {
   DataSource,
   EntitySubscriberInterface,
-  QueryRunner,
   TransactionCommitEvent,
   TransactionRollbackEvent,
 } from 'typeorm';
@@ -36,16 +35,6 @@ interface OutboxRow {
 }
 
 /**
- * A connection of the relay's own: its session holds the table's advisory lock while this relay leads, and
- * LISTENs for the commits of the other replicas.
- */
-interface RelaySession {
-  readonly runner: QueryRunner;
-  readonly client: PoolClient;
-  leading: boolean;
-}
-
-/**
  * Publishes outbox rows in id order, which per key is commit order (ADR 0006). Every replica may run a
  * relay on the same table: a session-level advisory lock per table, held on a connection of the relay's
  * own, elects one to publish for as long as that connection lives, so batches never overlap or overtake
@@ -60,12 +49,11 @@ interface RelaySession {
  */
 export class OutboxRelay {
   private readonly batchSize: number;
-  private readonly leaderLockKey: string;
   /** Marks the rows of the batch before published and reads the next batch: a leader's one statement. */
   private readonly markAndRead: string;
   private readonly loop: PollingLoop;
+  private readonly leadership: SessionLeadership;
   private readonly commits: EntitySubscriberInterface;
-  private session: RelaySession | undefined;
   /** Rows of the last batch, acknowledged by the broker: the leader's next statement marks them published. */
   private sentIds: string[] = [];
   /** Rows written here committed since the last tick: a follower tells the leader. */
@@ -74,7 +62,6 @@ export class OutboxRelay {
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
-    this.leaderLockKey = `keel.outbox-relay.${options.tables.schema}`;
     // A statement and its CTE share one snapshot, in which the rows being marked still look unpublished.
     this.markAndRead = `WITH marked AS (
         UPDATE ${options.tables.outbox} SET published_at = now() WHERE id = ANY($1::bigint[]))
@@ -83,6 +70,17 @@ export class OutboxRelay {
     this.loop = new PollingLoop(() => this.tick(), {
       intervalMs: options.pollIntervalMs ?? 200,
       ...(options.onError ? { onError: options.onError } : {}),
+    });
+    this.leadership = new SessionLeadership({
+      dataSource: options.dataSource,
+      key: `keel.outbox-relay.${options.tables.schema}`,
+      // Another replica committed rows: the follower that saw the commit passes it on.
+      onNotify: () => this.loop.nudge(),
+      onLost: (error) => {
+        // What the last batch sent and did not mark, the next leader republishes.
+        this.sentIds = [];
+        options.onError?.(error);
+      },
     });
     const outbox = options.tables.outbox;
     const ended = ({ queryRunner }: TransactionCommitEvent | TransactionRollbackEvent) =>
@@ -112,21 +110,17 @@ export class OutboxRelay {
     const index = subscribers.indexOf(this.commits);
     if (index >= 0) subscribers.splice(index, 1);
     await this.loop.stop();
-    const session = this.session;
-    if (!session) return;
     try {
-      // Unlocked rather than left to the session's end, which the server finishes after the client let go.
-      // A data source destroyed before the relay stopped has closed the session (and dropped the lock) itself.
-      if (session.leading && !session.runner.isReleased) {
-        await session.runner.query(
-          `WITH marked AS (
-             UPDATE ${this.options.tables.outbox} SET published_at = now() WHERE id = ANY($1::bigint[]))
-           SELECT pg_advisory_unlock(hashtext($2))`,
-          [this.sentIds, this.leaderLockKey],
+      // Marked before the unlock, so the next leader's first read finds these rows published.
+      if (this.sentIds.length > 0 && this.leadership.isLeader) {
+        await this.leadership.query(
+          `UPDATE ${this.options.tables.outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`,
+          [this.sentIds],
         );
       }
     } finally {
-      await this.endSession(session);
+      this.sentIds = [];
+      await this.leadership.release();
     }
   }
 
@@ -140,13 +134,14 @@ export class OutboxRelay {
    * statement); returns how many rows it sent.
    */
   async publishBatch(): Promise<number> {
-    const session = await this.leaderSession();
-    if (!session) return 0;
-    const rows = await this.onSession(
-      session,
-      () => session.runner.query(this.markAndRead, [this.sentIds, this.batchSize]) as Promise<OutboxRow[]>,
-    );
-    this.sentIds = [];
+    if (!(await this.lead())) return 0;
+    let rows: OutboxRow[];
+    try {
+      rows = await this.leadership.query<OutboxRow[]>(this.markAndRead, [this.sentIds, this.batchSize]);
+    } finally {
+      // Marked now; or the statement failed, its session (and the lock) ended, and the next leader republishes.
+      this.sentIds = [];
+    }
     if (rows.length === 0) return 0;
     await this.options.sender.send(rows.map(toOutgoingRecord));
     this.sentIds = rows.map((row) => row.id);
@@ -171,73 +166,14 @@ export class OutboxRelay {
     return published === this.batchSize;
   }
 
-  /** The session while this relay leads, once it was elected; undefined while another relay leads. */
-  private async leaderSession(): Promise<RelaySession | undefined> {
+  /** Whether this relay leads, trying to once it does not. */
+  private async lead(): Promise<boolean> {
     const committed = this.committedSinceTick;
     this.committedSinceTick = false;
-    if (this.session?.leading) return this.session;
-    const session = this.session ?? (await this.openSession());
     // The lock is taken in a statement before the first read (ADR 0006): that read's snapshot then starts
     // after the previous leader's session ended, with every row it marked. A relay that is not elected and
     // has just committed rows wakes the leader instead.
-    const [{ elected }] = await this.onSession(
-      session,
-      () =>
-        session.runner.query(
-          committed
-            ? "SELECT pg_try_advisory_lock(hashtext($1)) AS elected, pg_notify($1, '')"
-            : 'SELECT pg_try_advisory_lock(hashtext($1)) AS elected',
-          [this.leaderLockKey],
-        ) as Promise<[{ elected: boolean }]>,
-    );
-    if (!elected) return undefined;
-    await this.onSession(session, () => session.runner.query(`LISTEN "${this.leaderLockKey}"`));
-    session.leading = true;
-    return session;
-  }
-
-  private async openSession(): Promise<RelaySession> {
-    const runner = this.options.dataSource.createQueryRunner();
-    try {
-      const client = (await runner.connect()) as PoolClient;
-      const session: RelaySession = { runner, client, leading: false };
-      client.on('notification', (message: Notification) => {
-        if (message.channel === this.leaderLockKey) this.loop.nudge();
-      });
-      // The lock lives as long as the session: a leader cut off by a network partition must lose it within
-      // seconds (5 s idle, then 4 probes 5 s apart), not after the OS's two hours. No-ops over a Unix socket.
-      await runner.query(
-        'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 4',
-      );
-      this.session = session;
-      return session;
-    } catch (error) {
-      await runner.release();
-      throw error;
-    }
-  }
-
-  /** Runs a statement of the session; when it fails, the session ends (and its lock with it). */
-  private async onSession<T>(session: RelaySession, statement: () => Promise<T>): Promise<T> {
-    try {
-      return await statement();
-    } catch (error) {
-      await this.endSession(session);
-      throw error;
-    }
-  }
-
-  /**
-   * Ends the session rather than returning its connection to the pool, so the lock, the LISTEN and the
-   * keepalive settings end with it; what the last batch sent and did not mark, the next leader republishes.
-   */
-  private async endSession(session: RelaySession): Promise<void> {
-    if (this.session === session) this.session = undefined;
-    this.sentIds = [];
-    const ended = session.client.end().catch(() => undefined);
-    // pg-pool drops a client that is ending instead of lending it out again.
-    await session.runner.release();
-    await ended;
+    return this.leadership.acquire({ wakeLeader: committed });
   }
 }
 

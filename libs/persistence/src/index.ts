@@ -14,4 +14,5 @@ export {
   type MigrationStatus,
 } from './service-migrations';
 export { assertSchemaName } from './schema-name';
+export { SessionLeadership, type SessionLeadershipOptions } from './session-leadership';
 export { serviceSchemaMigration } from './service-schema.migration';

@@ -9,6 +9,7 @@ import {
 } from '@keel/decisioning-agent';
 import { type AgentPolicy, type DecisionArtifacts, currentArtifacts } from '@keel/decisioning-domain';
 import { OutboxWriter, TOPICS, type Topics } from '@keel/messaging';
+import { SessionLeadership } from '@keel/persistence';
 import { CurrentRelease, ReleaseAppliers } from '@keel/releases';
 import { METRICS_REGISTRY, PortCallTimer } from '@keel/observability';
 import {
@@ -34,7 +35,6 @@ import { type DecisioningConfig } from './decisioning.config';
 import { createDecisioningMetrics } from './decisioning.metrics';
 import { CaseMemoryRepository } from './persistence/case-memory.repository';
 import { DecisionQueueCommits } from './persistence/decision-queue.commits';
-import { DecisionQueueLeadership } from './persistence/decision-queue.leadership';
 import { DecisionQueueRepository } from './persistence/decision-queue.repository';
 
 export interface DecisioningModuleOptions {
@@ -293,7 +293,9 @@ export class DecisioningModule {
                   queue.pending(dataSource.manager, limit, excluding, historyLimit),
                 markFailed: (decisionId, error) => queue.markFailed(dataSource.manager, decisionId, error),
               },
-              leadership: new DecisionQueueLeadership(dataSource, queue.channel, {
+              leadership: new SessionLeadership({
+                dataSource,
+                key: queue.channel,
                 onNotify: () => worker.nudge(),
                 onLost: (error) =>
                   logger.warn('decision queue lock lost; trying to lead again', { error: String(error) }),

@@ -28,7 +28,6 @@ export {
 } from './decisioning-service.error';
 export { CaseMemoryRepository, type RememberedEvent } from './persistence/case-memory.repository';
 export { DecisioningDecisionQueue1764400000100 } from './persistence/decision-queue.migration';
-export { DecisionQueueLeadership } from './persistence/decision-queue.leadership';
 export {
   DecisionQueueRepository,
   type PendingTrigger,

@@ -1,0 +1,147 @@
+import type { Notification, PoolClient } from 'pg';
+import type { DataSource, QueryRunner } from 'typeorm';
+
+export interface SessionLeadershipOptions {
+  readonly dataSource: DataSource;
+  /** Names the advisory lock (`hashtext(key)`) and the channel the leader LISTENs on. */
+  readonly key: string;
+  /** A NOTIFY on the key's channel reached the leader. */
+  readonly onNotify: () => void;
+  /**
+   * The leader's session ended while none of its statements ran (a statement that meets the end throws
+   * instead): the lock went with it, and another contender may take it at its next try.
+   */
+  readonly onLost: (error: unknown) => void;
+}
+
+interface LeadershipSession {
+  readonly runner: QueryRunner;
+  readonly client: PoolClient;
+  leading: boolean;
+  /** Statements of ours on the session not yet answered: their callers learn of a loss from them. */
+  running: number;
+  /** Set once the connection is being closed: by a failed statement, its loss, or release(). */
+  closed: Promise<void> | undefined;
+}
+
+/**
+ * One contender at a time leads, across replicas: the one whose session holds a session-level advisory lock
+ * on a connection of its own, taken from the data source at the first try and kept. The lock lives as long
+ * as that session, so it goes with the process or the connection, and the next contender to try takes it;
+ * the leader also LISTENs on the key's channel, for work committed elsewhere. Needs a session-pooled (or
+ * direct) connection: behind transaction pooling, the lock and the statements run on different sessions.
+ */
+export class SessionLeadership {
+  private session: LeadershipSession | undefined;
+
+  constructor(private readonly options: SessionLeadershipOptions) {}
+
+  get isLeader(): boolean {
+    const session = this.session;
+    // A data source destroyed while this led has closed the session (and dropped the lock) itself.
+    return session?.leading === true && !session.runner.isReleased;
+  }
+
+  /**
+   * Tries to lead; true when this contender holds the lock (now or already: then no statement runs).
+   * `wakeLeader` notifies the channel in the same statement, for a contender that has work for the leader.
+   */
+  async acquire({ wakeLeader = false }: { readonly wakeLeader?: boolean } = {}): Promise<boolean> {
+    if (this.isLeader) return true;
+    const session = this.session ?? (await this.open());
+    const [{ elected }] = await this.run<[{ elected: boolean }]>(
+      session,
+      wakeLeader
+        ? "SELECT pg_try_advisory_lock(hashtext($1)) AS elected, pg_notify($1, '')"
+        : 'SELECT pg_try_advisory_lock(hashtext($1)) AS elected',
+      [this.options.key],
+    );
+    if (!elected) return false;
+    await this.run(session, `LISTEN "${this.options.key}"`);
+    session.leading = true;
+    return true;
+  }
+
+  /**
+   * Runs a statement on the session holding the lock, for what only the leader may do. When it fails, the
+   * session is closed (the lock with it) and the error thrown.
+   */
+  async query<T>(statement: string, parameters?: unknown[]): Promise<T> {
+    const session = this.session;
+    if (!session || !this.isLeader) throw new Error(`not the leader of ${this.options.key}`);
+    return this.run<T>(session, statement, parameters);
+  }
+
+  /** Unlocks and closes the session. */
+  async release(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    try {
+      // Unlocked rather than left to the session's end, which the server finishes after the client let go.
+      if (this.isLeader) {
+        await session.runner.query('SELECT pg_advisory_unlock(hashtext($1))', [this.options.key]);
+      }
+    } finally {
+      await this.close(session);
+    }
+  }
+
+  private async open(): Promise<LeadershipSession> {
+    const runner = this.options.dataSource.createQueryRunner();
+    let client: PoolClient;
+    try {
+      client = (await runner.connect()) as PoolClient;
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+    const session: LeadershipSession = { runner, client, leading: false, running: 0, closed: undefined };
+    client.on('notification', (message: Notification) => {
+      if (message.channel === this.options.key) this.options.onNotify();
+    });
+    const lost = (error: unknown) => {
+      if (this.session !== session) return;
+      const unnoticed = session.leading && session.running === 0;
+      void this.close(session);
+      if (unnoticed) this.options.onLost(error);
+    };
+    client.on('error', lost);
+    client.on('end', () => lost(new Error(`the session leading ${this.options.key} ended`)));
+    this.session = session;
+    // A leader cut off by a network partition must lose the lock within seconds (5 s idle, then 4 probes
+    // 5 s apart), not after the OS's two hours. No-ops over a Unix socket.
+    await this.run(
+      session,
+      'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 4',
+    );
+    return session;
+  }
+
+  private async run<T>(session: LeadershipSession, statement: string, parameters?: unknown[]): Promise<T> {
+    session.running += 1;
+    try {
+      return (await session.runner.query(statement, parameters)) as T;
+    } catch (error) {
+      await this.close(session);
+      throw error;
+    } finally {
+      session.running -= 1;
+    }
+  }
+
+  /**
+   * Closes the connection rather than returning it to the pool, so the lock, the LISTEN and the keepalive
+   * settings end with it.
+   */
+  private close(session: LeadershipSession): Promise<void> {
+    if (this.session === session) this.session = undefined;
+    session.leading = false;
+    session.closed ??= (async () => {
+      const ended = session.client.end().catch(() => undefined);
+      // pg-pool drops a client that is ending instead of lending it out again.
+      await session.runner.release();
+      await ended;
+    })();
+    return session.closed;
+  }
+}
