@@ -57,15 +57,62 @@ class WorkflowTables {
 }
 
 /**
- * Transactions that queued task attempts and have not ended yet: the task worker on the same data source is
- * woken as soon as one commits (a commit subscriber, no statement added), instead of at its next poll.
+ * The states this process committed last, by instance, so that locking an instance it moved last reads only
+ * its `seq`, not its whole state document: under load the worker locks the same instances step after step.
+ * A state is known only once its transaction committed, and is used only while the row's `seq` still
+ * matches; any other writer (another replica, an API command) moves `seq` on.
  */
-const tasksQueuedBy = new WeakSet<QueryRunner>();
+class CommittedStates {
+  private readonly states = new Map<string, WorkflowInstanceState>();
 
-/** Whether the transaction of `queryRunner` queued task attempts; forgets it (the transaction has ended). */
-export function takeTaskWrite(queryRunner: QueryRunner): boolean {
-  return tasksQueuedBy.delete(queryRunner);
+  constructor(private readonly capacity: number) {}
+
+  get(instanceId: string): WorkflowInstanceState | undefined {
+    return this.states.get(instanceId);
+  }
+
+  remember(states: readonly WorkflowInstanceState[]): void {
+    for (const state of states) {
+      // Re-inserted, so the Map's order is least recently written first.
+      this.states.delete(state.instanceId);
+      this.states.set(state.instanceId, state);
+    }
+    for (const oldest of this.states.keys()) {
+      if (this.states.size <= this.capacity) break;
+      this.states.delete(oldest);
+    }
+  }
 }
+
+/** What a transaction's checkpoints leave for when it ends. */
+interface CheckpointsWritten {
+  /** Task attempts were left queued: the worker on the same data source is woken when it commits. */
+  tasksQueued: boolean;
+  readonly states: WorkflowInstanceState[];
+  readonly committedStates: CommittedStates;
+}
+
+/** Transactions that wrote checkpoints and have not ended yet (a commit subscriber ends them). */
+const checkpointsOf = new WeakMap<QueryRunner, CheckpointsWritten>();
+
+/**
+ * The transaction of `queryRunner` ended: once committed, the states its checkpoints wrote are known to this
+ * process; answers whether it left task attempts queued (a commit does not need a statement to wake the worker).
+ */
+export function endCheckpoints(queryRunner: QueryRunner, committed: boolean): boolean {
+  const written = checkpointsOf.get(queryRunner);
+  if (!written) return false;
+  checkpointsOf.delete(queryRunner);
+  if (!committed) return false;
+  written.committedStates.remember(written.states);
+  return written.tasksQueued;
+}
+
+/**
+ * Instances whose committed state this process keeps: twice the default task concurrency (ADR 0021), which is
+ * about the working set of a worker that finishes the instances under way first (ADR 0026).
+ */
+const committedStatesKept = 256;
 
 export class DataSourceTransactions implements Transactions {
   constructor(private readonly dataSource: DataSource) {}
@@ -82,9 +129,10 @@ export class DataSourceTransactions implements Transactions {
 /** The workflow service's repositories on Postgres, in `schema`. */
 export function postgresWorkflowRepositories(schema: string): WorkflowRepositories {
   const tables = new WorkflowTables(schema);
+  const committedStates = new CommittedStates(committedStatesKept);
   return {
-    checkpoints: new PostgresCheckpoints(tables),
-    instances: new PostgresInstances(tables),
+    checkpoints: new PostgresCheckpoints(tables, committedStates),
+    instances: new PostgresInstances(tables, committedStates),
     transitions: new PostgresTransitions(tables),
     tombstones: new PostgresTombstones(tables),
     tasks: new PostgresTasks(tables),
@@ -125,7 +173,10 @@ function summary(row: InstanceRow): InstanceSummary {
 }
 
 class PostgresCheckpoints implements CheckpointRepository {
-  constructor(private readonly tables: WorkflowTables) {}
+  constructor(
+    private readonly tables: WorkflowTables,
+    private readonly committedStates: CommittedStates,
+  ) {}
 
   // Each part is a data-modifying CTE over rows that travel as JSON arrays (one parameter, one parse each).
   // All parts see the rows as they were before the statement, and two parts never update one row (Postgres
@@ -272,14 +323,26 @@ class PostgresCheckpoints implements CheckpointRepository {
       ],
     );
     const runner = manager.queryRunner;
-    // Attempts left queued wake the worker at commit; the ones it claimed here it starts itself.
-    if (claims.leftQueued > 0 && runner?.isTransactionActive) tasksQueuedBy.add(runner);
+    if (runner?.isTransactionActive) {
+      const written = checkpointsOf.get(runner) ?? {
+        tasksQueued: false,
+        states: [],
+        committedStates: this.committedStates,
+      };
+      written.states.push(...states);
+      // Attempts left queued wake the worker at commit; the ones it claimed here it starts itself.
+      written.tasksQueued ||= claims.leftQueued > 0;
+      checkpointsOf.set(runner, written);
+    }
     return rows.map(claimedTask);
   }
 }
 
 class PostgresInstances implements InstanceRepository {
-  constructor(private readonly tables: WorkflowTables) {}
+  constructor(
+    private readonly tables: WorkflowTables,
+    private readonly committedStates: CommittedStates,
+  ) {}
 
   async lock(manager: EntityManager, instanceId: string): Promise<StoredInstance | undefined> {
     const [row] = await manager.query<
@@ -295,33 +358,41 @@ class PostgresInstances implements InstanceRepository {
     };
   }
 
+  // The state document travels only for an instance whose committed state this process does not know (the
+  // engine copies the state it is given, so the kept one is never changed).
   async lockAll(
     manager: EntityManager,
     instanceIds: readonly string[],
   ): Promise<Map<string, StoredInstance>> {
     if (instanceIds.length === 0) return new Map();
+    const known = instanceIds.flatMap((id) => {
+      const state = this.committedStates.get(id);
+      return state ? [state] : [];
+    });
     // LockRows sits above the sort: rows are locked in id order.
     const rows = await manager.query<
       Array<{
         id: string;
-        state: WorkflowInstanceState;
+        state: WorkflowInstanceState | null;
         case_id: string;
         tenant: string;
         correlation_id: string;
       }>
     >(
-      `SELECT id, state, case_id, tenant, correlation_id FROM ${this.tables.instances}
-       WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-      [instanceIds],
+      `SELECT i.id, CASE WHEN i.seq = k.seq THEN NULL ELSE i.state END AS state,
+              i.case_id, i.tenant, i.correlation_id
+       FROM ${this.tables.instances} i
+         LEFT JOIN unnest($2::text[], $3::int[]) AS k(id, seq) ON k.id = i.id
+       WHERE i.id = ANY($1::text[]) ORDER BY i.id FOR UPDATE OF i`,
+      [instanceIds, known.map(({ instanceId }) => instanceId), known.map(({ seq }) => seq)],
     );
     return new Map(
-      rows.map((row) => [
-        row.id,
-        {
-          state: row.state,
-          owner: { caseId: row.case_id, tenant: row.tenant, correlationId: row.correlation_id },
-        },
-      ]),
+      rows.flatMap((row) => {
+        const state = row.state ?? this.committedStates.get(row.id);
+        if (!state) return [];
+        const owner = { caseId: row.case_id, tenant: row.tenant, correlationId: row.correlation_id };
+        return [[row.id, { state, owner }] as const];
+      }),
     );
   }
 
