@@ -52,6 +52,13 @@ describe('outbox relay leadership and marking', () => {
     return relay;
   };
 
+  /** Writes the events of one case, one transaction each, through the data source given. */
+  const caseWriter = (topic: typeof topics.caseEvents, caseId: string) => {
+    const outbox = new OutboxWriter(bed.tables);
+    return (dataSource: DataSource, seq: number) =>
+      dataSource.transaction((manager) => outbox.enqueue(manager, topic, [sequencedCaseEvent(caseId, seq)]));
+  };
+
   const eventIds = async (topic: string, count: number) =>
     (await readTopic(bed.kafka, topic, count)).map(
       (record) => fromKafkaRecord({ key: record.key, value: record.value, headers: record.headers ?? {} }).id,
@@ -60,11 +67,8 @@ describe('outbox relay leadership and marking', () => {
   it('marks a batch sent while idle published at its next poll', async () => {
     const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
     startRelay(bed.dataSource, 300);
-    const outbox = new OutboxWriter(bed.tables);
 
-    await bed.dataSource.transaction((manager) =>
-      outbox.enqueue(manager, topic, [sequencedCaseEvent('case-i', 1)]),
-    );
+    await caseWriter(topic, 'case-i')(bed.dataSource, 1);
 
     await waitFor(async () => (await recordsOnTopic(bed.kafka, topic.name)) === 1, { what: 'the record' });
     await waitFor(async () => (await unmarked()) === 0, { what: 'the row marked', timeoutMs: 3_000 });
@@ -73,11 +77,7 @@ describe('outbox relay leadership and marking', () => {
 
   it('marks what it sent when stopped and hands the lead to the next relay, which publishes nothing twice', async () => {
     const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
-    const outbox = new OutboxWriter(bed.tables);
-    const write = (dataSource: DataSource, seq: number) =>
-      dataSource.transaction((manager) =>
-        outbox.enqueue(manager, topic, [sequencedCaseEvent('case-s', seq)]),
-      );
+    const write = caseWriter(topic, 'case-s');
     // No poll within the test: only a commit, or stopping, makes the relay run a statement.
     const first = startRelay(bed.dataSource, 120_000);
     await write(bed.dataSource, 1);
@@ -100,11 +100,7 @@ describe('outbox relay leadership and marking', () => {
 
   it('lets a follower take over when the leader’s session ends, and the old leader carries on as a follower', async () => {
     const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
-    const outbox = new OutboxWriter(bed.tables);
-    const write = (dataSource: DataSource, seq: number) =>
-      dataSource.transaction((manager) =>
-        outbox.enqueue(manager, topic, [sequencedCaseEvent('case-f', seq)]),
-      );
+    const write = caseWriter(topic, 'case-f');
     const leaderErrors: unknown[] = [];
     const leaderSource = await replicaDataSource();
     const followerSource = await replicaDataSource();
@@ -158,11 +154,7 @@ describe('outbox relay leadership and marking', () => {
     const proxy = await FaultProxy.inFrontOf(testDatabaseUrl);
     bed.afterwards(() => proxy.close());
     const topic = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
-    const outbox = new OutboxWriter(bed.tables);
-    const write = (dataSource: DataSource, seq: number) =>
-      dataSource.transaction((manager) =>
-        outbox.enqueue(manager, topic, [sequencedCaseEvent('case-c', seq)]),
-      );
+    const write = caseWriter(topic, 'case-c');
     const errors: unknown[] = [];
     const proxied = await replicaDataSource(proxy.url(testDatabaseUrl));
     startRelay(proxied, 100, (error) => errors.push(error));
