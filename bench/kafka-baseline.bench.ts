@@ -208,8 +208,8 @@ async function throughMessaging(mode: Mode, count: number, handling: Handling): 
 
 /**
  * How many replicas write the outbox and run a relay on it (every service process runs one): alone, a
- * commit wakes its own relay; with two, the relays take turns, and a commit in one replica may find the
- * other's relay publishing.
+ * commit wakes its own relay; with two, one relay leads for as long as its session holds the table's lock
+ * (ADR 0025), and a commit in the other replica reaches it by NOTIFY from the follower's relay.
  */
 type OutboxReplicas = 1 | 2;
 const outboxPollMs = 200; // OUTBOX_POLL_MS's default
