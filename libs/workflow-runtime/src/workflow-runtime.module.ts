@@ -40,7 +40,7 @@ import {
 import {
   DataSourceTransactions,
   postgresWorkflowRepositories,
-  takeTaskWrite,
+  endCheckpoints,
 } from './persistence/postgres-workflow-repositories';
 import type { Transactions, WorkflowRepositories } from './persistence/workflow-repositories';
 import { WORKFLOW_REPOSITORIES, WORKFLOW_TRANSACTIONS } from './persistence/workflow-repositories.tokens';
@@ -123,16 +123,17 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     });
     const taskLoop = new PollingLoop(() => this.tasks.tick(), { intervalMs: 25, onError });
     // A transaction of this process that queued attempts wakes the worker as it commits (the inbox's starts,
-    // the API's commands, the poller's retries); the 25 ms poll is left for other replicas' rows.
+    // the API's commands, the poller's retries); the 25 ms poll is left for other replicas' rows. Its commit
+    // also lets the repositories keep the states it wrote (locking those instances again reads only `seq`).
     this.taskCommits = {
       afterTransactionCommit: ({ queryRunner }) => {
         // A savepoint ending leaves the transaction open; only its end counts.
-        if (queryRunner.isTransactionActive || !takeTaskWrite(queryRunner)) return;
+        if (queryRunner.isTransactionActive || !endCheckpoints(queryRunner, true)) return;
         taskLoop.nudge();
         this.tasks.nudge();
       },
       afterTransactionRollback: ({ queryRunner }) => {
-        if (!queryRunner.isTransactionActive) takeTaskWrite(queryRunner);
+        if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, false);
       },
     };
     this.loops = [
@@ -203,7 +204,8 @@ export class WorkflowRuntimeModule {
           provide: DefinitionRegistry,
           inject: [WORKFLOW_REPOSITORIES],
           // The definitions are registered at bootstrap, once it is known whether a release is in force.
-          useFactory: (repositories: WorkflowRepositories) => new DefinitionRegistry(repositories.definitions),
+          useFactory: (repositories: WorkflowRepositories) =>
+            new DefinitionRegistry(repositories.definitions),
         },
         {
           provide: WORKFLOW_METRICS,
