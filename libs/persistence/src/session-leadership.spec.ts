@@ -119,6 +119,15 @@ describe('SessionLeadership', () => {
     expect([leadership.isLeader, connection.ended, connection.isReleased]).toEqual([false, true, true]);
   });
 
+  it('forgets, without reporting a loss, a session its pool ended (its data source destroyed)', async () => {
+    const { leadership, connections, lost } = leadershipOn();
+    await leadership.acquire();
+
+    connections[0].emit('end');
+
+    expect([leadership.isLeader, connections[0].ended, lost]).toEqual([false, true, []]);
+  });
+
   it('leaves a loss met by a statement to that statement’s error, and reports none for a follower', async () => {
     const { leadership, election, connections, lost } = leadershipOn();
     await leadership.acquire();
@@ -132,7 +141,7 @@ describe('SessionLeadership', () => {
     await expect(running).rejects.toThrow('connection terminated');
     election.elected = false;
     expect(await leadership.acquire()).toBe(false);
-    connections[1].emit('end');
+    connections[1].emit('error', new Error('connection terminated'));
     expect(lost).toEqual([]);
   });
 

@@ -99,14 +99,17 @@ export class SessionLeadership {
     client.on('notification', (message: Notification) => {
       if (message.channel === this.options.key) this.options.onNotify();
     });
-    const lost = (error: unknown) => {
+    client.on('error', (error: Error) => {
       if (this.session !== session) return;
       const unnoticed = session.leading && session.running === 0;
       void this.close(session);
       if (unnoticed) this.options.onLost(error);
-    };
-    client.on('error', lost);
-    client.on('end', () => lost(new Error(`the session leading ${this.options.key} ended`)));
+    });
+    // pg emits an error before an end it did not ask for; an end alone was asked for by the pool, as its data
+    // source is destroyed (its owner going with it): nothing to report.
+    client.on('end', () => {
+      if (this.session === session) void this.close(session);
+    });
     this.session = session;
     // A leader cut off by a network partition must lose the lock within seconds (5 s idle, then 4 probes
     // 5 s apart), not after the OS's two hours. No-ops over a Unix socket.
