@@ -22,8 +22,11 @@ export function takeOutboxWrite(queryRunner: QueryRunner, outbox: string): boole
  */
 export interface OutboxInsert {
   readonly rows: number;
-  /** The INSERT of the rows (no trailing semicolon), its parameters numbered from `$first`. */
-  statement(first: number): string;
+  /**
+   * The INSERT of the rows (no trailing semicolon), its parameters numbered from `$first`; with `condition` (an
+   * SQL boolean of the caller's statement) it inserts them only where that holds.
+   */
+  statement(first: number, condition?: string): string;
   readonly parameters: readonly unknown[];
 }
 
@@ -32,7 +35,16 @@ export interface OutboxInsert {
  * announces commit together; the relay publishes them afterwards.
  */
 export class OutboxWriter {
+  /** Told of rows written outside a transaction: they are committed already, and no commit event comes. */
+  private readonly outsideTransactionListeners = new Set<() => void>();
+
   constructor(private readonly tables: MessagingSchema) {}
+
+  /** Calls `listener` whenever rows were written outside a transaction; returns the unsubscribe. */
+  whenWrittenOutsideTransaction(listener: () => void): () => void {
+    this.outsideTransactionListeners.add(listener);
+    return () => this.outsideTransactionListeners.delete(listener);
+  }
 
   async enqueue<T extends TopicDefinition>(
     manager: EntityManager,
@@ -61,9 +73,10 @@ export class OutboxWriter {
     const outbox = this.tables.outbox;
     return {
       rows: records.length,
-      statement: (first) =>
+      statement: (first, condition) =>
         `INSERT INTO ${outbox} (topic, message_key, value, headers)
-         SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bytea[], $${first + 3}::jsonb[])`,
+         SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bytea[], $${first + 3}::jsonb[])
+         ${condition ? `WHERE ${condition}` : ''}`,
       parameters: [
         records.map(({ topic }) => topic),
         records.map(({ key }) => key),
@@ -74,8 +87,8 @@ export class OutboxWriter {
   }
 
   /**
-   * Rows were inserted in `manager`'s transaction: the relay on the same data source publishes them as it
-   * commits. A manager without a query runner of its own wrote outside a transaction: the relay's poll finds it.
+   * Rows were inserted through `manager`: in a transaction, the relay on the same data source publishes them
+   * as it commits; outside one (the statement committed as it returned), the listeners hear of it now.
    */
   written(manager: EntityManager): void {
     const runner = manager.queryRunner;
@@ -83,6 +96,8 @@ export class OutboxWriter {
       const written = outboxesWrittenBy.get(runner) ?? new Set<string>();
       written.add(this.tables.outbox);
       outboxesWrittenBy.set(runner, written);
+    } else {
+      for (const listener of this.outsideTransactionListeners) listener();
     }
   }
 }

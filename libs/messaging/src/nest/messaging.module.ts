@@ -52,6 +52,7 @@ export type Topics = typeof registryTopics;
 class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly relay: OutboxRelay;
   private readonly retention: PollingLoop;
+  private stopHearingWrites: (() => void) | undefined;
 
   constructor(
     dataSource: DataSource,
@@ -59,6 +60,7 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     tables: MessagingSchema,
     sender: KafkaRecordSender,
     @Inject(MESSAGING_METRICS) metrics: MessagingMetrics,
+    private readonly writer: OutboxWriter,
   ) {
     const logger = new Logger('OutboxRelay');
     this.relay = new OutboxRelay({
@@ -83,11 +85,14 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   onApplicationBootstrap(): void {
+    // Commits of this data source wake the relay; rows written outside a transaction have no commit event.
+    this.stopHearingWrites = this.writer.whenWrittenOutsideTransaction(() => this.relay.nudge());
     this.relay.start();
     this.retention.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopHearingWrites?.();
     await Promise.all([this.relay.stop(), this.retention.stop()]);
   }
 }

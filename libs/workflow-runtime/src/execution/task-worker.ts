@@ -236,22 +236,22 @@ export class TaskWorker {
     this.reservedSlots += reserved;
     try {
       if (reserved > 0) this.claimStarted();
-      const { claimed } = await this.options.transactions.run((manager) =>
-        this.options.executor.applyAll(
-          manager,
-          group.map(({ task, result, traceparent }) => ({
-            instanceId: task.instanceId,
-            input: resultInput(task, result),
-            ...(traceparent ? { traceparent } : {}),
-          })),
-          {
-            // After a success no other attempt of the run is worth running; a failure's retry was just queued.
-            finished: group.map(({ task, result }) => ({ task, succeeded: result.outcome === 'succeeded' })),
-            claim: reserved,
-            leaseGraceMs: this.leaseGraceMs,
-          },
-        ),
-      );
+      const inputs = group.map(({ task, result, traceparent }) => ({
+        instanceId: task.instanceId,
+        input: resultInput(task, result),
+        ...(traceparent ? { traceparent } : {}),
+      }));
+      const turn = {
+        // After a success no other attempt of the run is worth running; a failure's retry was just queued.
+        finished: group.map(({ task, result }) => ({ task, succeeded: result.outcome === 'succeeded' })),
+        claim: reserved,
+        leaseGraceMs: this.leaseGraceMs,
+      };
+      const { transactions, executor } = this.options;
+      // One statement when this process committed every instance's current state; a transaction otherwise.
+      const { claimed } =
+        (await executor.applyAllKept(transactions.outside, inputs, turn)) ??
+        (await transactions.run((manager) => executor.applyAll(manager, inputs, turn)));
       if (reserved > 0) this.claimAnswered(reserved, claimed.length);
       // Started once committed: before, the claim (and the instances' new state) could still roll back.
       for (const task of claimed) this.startCall(task, claimedAtMs);

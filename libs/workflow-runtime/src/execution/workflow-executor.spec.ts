@@ -11,6 +11,21 @@ const ship = workflow('ship', 1)
   .end('done')
   .build();
 
+const relay = workflow('relay', 1)
+  .task('pick', {
+    connector: { type: 'http', service: 'warehouse', method: 'POST', path: '/pick' },
+    next: 'send',
+  })
+  .task('send', {
+    connector: { type: 'http', service: 'carrier', method: 'POST', path: '/send' },
+    next: 'done',
+  })
+  .end('done')
+  .build();
+
+const picked = { type: 'task.succeeded', stepId: 'pick', run: 1, attempt: 1, output: {} } as const;
+const noTurn = { finished: [], claim: 0, leaseGraceMs: 100 };
+
 describe('WorkflowExecutor over in-memory repositories', () => {
   it('starts an instance: the row, its first task, the transition and its events, in one transaction', async () => {
     const { repositories, outbox, transactions, start } = orchestration([ship]);
@@ -159,5 +174,64 @@ describe('WorkflowExecutor over in-memory repositories', () => {
 
     repositories.tombstoneRows.set('gone', { status: 'completed', finishedAt: new Date('2026-11-01Z') });
     expect(await cancel('gone')).toMatchObject({ status: 'completed', ignored: { code: 'terminal' } });
+  });
+
+  describe('applyAllKept: a group on the states this process committed, in one statement', () => {
+    it('writes without a lock of its own, in a checkpoint that expects each instance still at its kept seq', async () => {
+      const { repositories, transactions, executor, start } = orchestration([relay]);
+      await start('r-1', 'relay');
+      repositories.keepCommitted('r-1');
+      const seq = repositories.instanceRows.get('r-1')?.state.seq ?? -1;
+      repositories.calls.length = 0;
+
+      const applied = await executor.applyAllKept(
+        transactions.outside,
+        [{ instanceId: 'r-1', input: picked }],
+        noTurn,
+      );
+
+      expect(applied?.outcomes).toEqual([{ instanceId: 'r-1', status: 'running' }]);
+      expect(repositories.calls).toEqual([
+        'instances.kept(r-1)',
+        'checkpoints.expect(r-1)',
+        'instances.update(r-1)',
+        'tasks.enqueue(r-1)',
+        'transitions.append(r-1)',
+      ]);
+      expect(repositories.instanceRows.get('r-1')?.state.seq).toBe(seq + 1);
+    });
+
+    it('writes nothing and answers undefined when another writer moved an instance on, or one is not kept', async () => {
+      const { repositories, transactions, executor, start } = orchestration([relay]);
+      for (const id of ['r-1', 'r-2']) await start(id, 'relay');
+      repositories.keepCommitted('r-1');
+      await transactions.run((manager) =>
+        executor.apply(manager, 'r-1', { type: 'cancel', reason: 'operator' }),
+      );
+      const moved = structuredClone(repositories.instanceRows.get('r-1'));
+      const transitions = repositories.transitionRows.length;
+
+      expect(
+        await executor.applyAllKept(transactions.outside, [{ instanceId: 'r-1', input: picked }], noTurn),
+      ).toBeUndefined();
+      expect(
+        await executor.applyAllKept(transactions.outside, [{ instanceId: 'r-2', input: picked }], noTurn),
+      ).toBeUndefined();
+      expect(repositories.instanceRows.get('r-1')).toEqual(moved);
+      expect(repositories.transitionRows).toHaveLength(transitions);
+    });
+
+    it('leaves a transition that arms a timer to the locking way (a timer row is a statement of its own)', async () => {
+      const { repositories, transactions, executor, start } = orchestration([ship]);
+      await start('ship-1', 'ship');
+      repositories.keepCommitted('ship-1');
+      repositories.calls.length = 0;
+      const booked = { type: 'task.succeeded', stepId: 'book', run: 1, attempt: 1, output: {} } as const;
+
+      expect(
+        await executor.applyAllKept(transactions.outside, [{ instanceId: 'ship-1', input: booked }], noTurn),
+      ).toBeUndefined();
+      expect(repositories.calls).toEqual(['instances.kept(ship-1)']);
+    });
   });
 });

@@ -20,6 +20,7 @@ import {
 import type { EntityManager } from 'typeorm';
 import type { DefinitionRegistry } from '../persistence/definition.registry';
 import type {
+  CheckpointResult,
   ClaimedTask,
   InstanceOwner,
   QueuedTask,
@@ -80,6 +81,13 @@ export interface InstanceInput {
  */
 class TransitionWrites {
   readonly checkpoints = new Map<string, WorkflowInstanceState>();
+  /** Timer rows armed or cancelled, each a statement of its own before the checkpoint. */
+  readonly timers: Array<{
+    readonly instanceId: string;
+    readonly command: Extract<EngineCommand, { type: 'scheduleTimer' | 'cancelTimer' }>;
+  }> = [];
+  /** Counted once the checkpoint is written (a transition run on a kept state may be run again). */
+  readonly counted: Array<() => void> = [];
   readonly tasks: QueuedTask[] = [];
   readonly log: TransitionRecord[] = [];
   readonly events: Array<CloudEvent<WorkflowEvent>> = [];
@@ -174,8 +182,7 @@ export class WorkflowExecutor {
         });
       } else if (candidates.get(instanceId) === start && inserted.has(instanceId)) {
         this.deps.metrics?.started.inc({ template: definition.name });
-        await this.record(
-          manager,
+        this.record(
           writes,
           definition,
           result.state,
@@ -256,19 +263,53 @@ export class WorkflowExecutor {
     const locked = await this.deps.repositories.instances.lockAll(manager, [
       ...new Set(inputs.map(({ instanceId }) => instanceId)),
     ]);
+    const { outcomes, writes } = await this.transitionAll(manager, locked, inputs);
+    const { claimed } = await this.flush(manager, writes, worker);
+    return { outcomes, claimed };
+  }
+
+  /**
+   * Applies a task worker's group without a transaction of its own when this process committed the current
+   * state of each of its instances (ADR 0026): the engine runs on the kept states, and one autocommitted
+   * statement locks the instances in id order, checks that each still has the kept `seq`, and writes all or
+   * nothing. Undefined when it could not — an instance not kept, a transition that arms or cancels a timer (a
+   * statement of its own), another writer moved an instance on — and the caller applies the group with
+   * `applyAll` in a transaction instead. `manager` must be outside any transaction.
+   */
+  async applyAllKept(
+    manager: EntityManager,
+    inputs: readonly InstanceInput[],
+    worker: WorkerTurn,
+  ): Promise<{ outcomes: TransitionOutcome[]; claimed: ClaimedTask[] } | undefined> {
+    const kept = this.deps.repositories.instances.kept([
+      ...new Set(inputs.map(({ instanceId }) => instanceId)),
+    ]);
+    if (!kept) return undefined;
+    const expected = new Map([...kept].map(([instanceId, { state }]) => [instanceId, state.seq]));
+    const { outcomes, writes } = await this.transitionAll(manager, kept, inputs);
+    if (writes.timers.length > 0) return undefined;
+    const { written, claimed } = await this.flush(manager, writes, worker, expected);
+    return written ? { outcomes, claimed } : undefined;
+  }
+
+  /** Runs the engine on each input in the order given, on the instances' states (several for one, in turn). */
+  private async transitionAll(
+    manager: EntityManager,
+    instances: Map<string, StoredInstance>,
+    inputs: readonly InstanceInput[],
+  ): Promise<{ outcomes: TransitionOutcome[]; writes: TransitionWrites }> {
     const writes = new TransitionWrites();
     const outcomes: TransitionOutcome[] = [];
     for (const item of inputs) {
-      const stored = locked.get(item.instanceId);
+      const stored = instances.get(item.instanceId);
       if (!stored) {
         throw new WorkflowRuntimeError('unknown-instance', `no workflow instance '${item.instanceId}'`);
       }
       const { outcome, state } = await this.transitionLocked(manager, writes, stored, item);
-      locked.set(item.instanceId, { state, owner: stored.owner });
+      instances.set(item.instanceId, { state, owner: stored.owner });
       outcomes.push(outcome);
     }
-    const claimed = await this.flush(manager, writes, worker);
-    return { outcomes, claimed };
+    return { outcomes, writes };
   }
 
   /** Runs the engine on a locked instance and gathers what the transition writes. */
@@ -291,8 +332,7 @@ export class WorkflowExecutor {
       };
     }
     writes.checkpoints.set(instanceId, result.state);
-    await this.record(
-      manager,
+    this.record(
       writes,
       definition,
       result.state,
@@ -314,26 +354,34 @@ export class WorkflowExecutor {
     manager: EntityManager,
     writes: TransitionWrites,
     worker?: WorkerTurn,
-  ): Promise<ClaimedTask[]> {
+    expected?: ReadonlyMap<string, number>,
+  ): Promise<CheckpointResult> {
     const { outbox, topics } = this.deps;
+    const { timers } = this.deps.repositories;
+    for (const { instanceId, command } of writes.timers) {
+      if (command.type === 'scheduleTimer') await timers.schedule(manager, instanceId, command);
+      else await timers.cancel(manager, instanceId, command);
+    }
     const events = outbox.insert([
       ...outbox.records(topics.workflowEvents, writes.events),
       ...outbox.records(topics.approvals, writes.approvals),
     ]);
-    const claimed = await this.deps.repositories.checkpoints.write(manager, {
+    const result = await this.deps.repositories.checkpoints.write(manager, {
       states: [...writes.checkpoints.values()],
       tasks: writes.tasks,
       log: writes.log,
       finished: [...writes.finished],
       outbox: events,
       ...(worker ? { worker } : {}),
+      ...(expected ? { expected } : {}),
     });
+    if (!result.written) return result;
     if (events.rows > 0) outbox.written(manager);
-    return claimed;
+    for (const count of writes.counted) count();
+    return result;
   }
 
-  private async record(
-    manager: EntityManager,
+  private record(
     writes: TransitionWrites,
     definition: WorkflowDefinition,
     state: WorkflowInstanceState,
@@ -342,8 +390,7 @@ export class WorkflowExecutor {
     commands: readonly EngineCommand[],
     causationId: string | undefined,
     traceparent?: string,
-  ): Promise<void> {
-    const { timers } = this.deps.repositories;
+  ): void {
     const events: Array<CloudEvent<WorkflowEvent>> = [];
     const approvals = writes.approvals;
     const envelope = (index: number, type: string) => ({
@@ -388,14 +435,13 @@ export class WorkflowExecutor {
             ...(traceparent ? { traceparent } : {}),
           });
           if (command.type === 'executeCompensation')
-            this.deps.metrics?.compensations.inc({ template: definition.name });
-          else if (command.attempt > 1) this.deps.metrics?.retries.inc({ template: definition.name });
+            writes.counted.push(() => this.deps.metrics?.compensations.inc({ template: definition.name }));
+          else if (command.attempt > 1)
+            writes.counted.push(() => this.deps.metrics?.retries.inc({ template: definition.name }));
           break;
         case 'scheduleTimer':
-          await timers.schedule(manager, state.instanceId, command);
-          break;
         case 'cancelTimer':
-          await timers.cancel(manager, state.instanceId, command);
+          writes.timers.push({ instanceId: state.instanceId, command });
           break;
         case 'requestApproval':
           approvals.push(
@@ -433,7 +479,9 @@ export class WorkflowExecutor {
           events.push(workflowEvent(index, command.event, command.detail, command.stepId));
           break;
         case 'complete':
-          this.deps.metrics?.finished.inc({ template: definition.name, status: command.status });
+          writes.counted.push(() =>
+            this.deps.metrics?.finished.inc({ template: definition.name, status: command.status }),
+          );
           break;
       }
     }

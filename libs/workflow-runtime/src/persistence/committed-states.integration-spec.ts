@@ -31,7 +31,7 @@ describe('committed states kept by the Postgres repositories', () => {
     const connector = new ScriptedConnector(() => Promise.resolve({ outcome: 'succeeded', output: {} }));
     fixture = await RuntimeFixture.create(await scratchDatabase('keel_wf_states'), [held], [connector]);
     fixture.dataSource.subscribers.push(commits);
-    for (const id of ['h-1', 'h-2']) await fixture.start(id, 'held');
+    for (const id of ['h-1', 'h-2', 'h-3']) await fixture.start(id, 'held');
   });
   afterAll(() => fixture.close());
 
@@ -87,5 +87,53 @@ describe('committed states kept by the Postgres repositories', () => {
     );
 
     expect(await locked('h-2')).toMatchObject({ marked: true, seq: next });
+  });
+
+  it('writes a transition of a kept state in one statement without a transaction while the seq holds, and nothing once another writer moved it', async () => {
+    const outside = fixture.dataSource.manager;
+    const stored = await locked('h-3');
+    const moved = { ...stored, seq: stored.seq + 1 };
+    await checkpoint(moved);
+    expect(repositories.instances.kept(['h-3'])?.get('h-3')?.state).toEqual(moved);
+
+    const next = { ...moved, seq: moved.seq + 1 };
+    const written = await repositories.checkpoints.write(outside, {
+      states: [next],
+      tasks: [],
+      log: [{ state: next, input: { type: 'cancel' }, events: [] }],
+      finished: [],
+      expected: new Map([['h-3', moved.seq]]),
+    });
+    expect(written).toEqual({ written: true, claimed: [] });
+    expect(repositories.instances.kept(['h-3'])?.get('h-3')?.state).toEqual(next);
+
+    await fixture.dataSource.query(`UPDATE workflow.instances SET seq = seq + 1 WHERE id = 'h-3'`);
+    const stale = { ...next, seq: next.seq + 1 };
+    const refused = await repositories.checkpoints.write(outside, {
+      states: [stale],
+      tasks: [],
+      log: [{ state: stale, input: { type: 'cancel' }, events: [] }],
+      finished: [],
+      expected: new Map([['h-3', next.seq]]),
+    });
+    expect(refused).toEqual({ written: false, claimed: [] });
+    const [row] = await fixture.dataSource.query<Array<{ seq: number; logged: number }>>(
+      `SELECT seq, (SELECT count(*)::int FROM workflow.transitions WHERE instance_id = 'h-3') AS logged
+       FROM workflow.instances WHERE id = 'h-3'`,
+    );
+    // The other writer's seq; the log holds the start's row and the first write's, not the refused one's.
+    expect(row).toEqual({ seq: next.seq + 1, logged: 2 });
+  });
+
+  it('keeps a started instance once the transaction that inserted it commits', async () => {
+    const first = await locked('h-1');
+    const state = { ...first, instanceId: 'h-4', seq: 0 };
+    const owner = { caseId: 'case-h-4', tenant: 'acme', correlationId: 'h-4' };
+    await fixture.dataSource.transaction(async (manager) => {
+      await repositories.instances.insertAll(manager, [{ state, owner }]);
+      expect(repositories.instances.kept(['h-4'])).toBeUndefined();
+    });
+
+    expect(repositories.instances.kept(['h-4'])?.get('h-4')).toEqual({ state, owner });
   });
 });

@@ -5,6 +5,7 @@ import type { OutboxInsert, OutgoingRecord } from '@keel/messaging';
 import type { EntityManager } from 'typeorm';
 import type {
   CheckpointRepository,
+  CheckpointResult,
   CheckpointWrites,
   ClaimedTask,
   DefinitionRepository,
@@ -53,6 +54,8 @@ export class InMemoryWorkflowRepositories implements WorkflowRepositories {
   readonly timerRows = new Map<string, TimerRow>();
   readonly scheduleRows = new Map<string, DueSchedule>();
   readonly definitionRows = new Map<string, { name: string; version: number; definition: unknown }>();
+  /** What `instances.kept` answers: the states a test says this process committed (`keepCommitted`). */
+  readonly keptRows = new Map<string, StoredInstance>();
 
   readonly instances = new FakeInstances(this);
   readonly transitions = new FakeTransitions(this);
@@ -66,6 +69,12 @@ export class InMemoryWorkflowRepositories implements WorkflowRepositories {
 
   now(): Date {
     return new Date(this.nowMs);
+  }
+
+  /** As if this process had just committed the instance's current state. */
+  keepCommitted(instanceId: string): void {
+    const row = this.instanceRows.get(instanceId);
+    if (row) this.keptRows.set(instanceId, { state: copy(row.state), owner: row.owner });
   }
 
   log(call: string): void {
@@ -158,8 +167,13 @@ const copy = <T>(value: T): T => structuredClone(value);
 class FakeCheckpoints implements CheckpointRepository {
   constructor(private readonly db: InMemoryWorkflowRepositories) {}
 
-  async write(manager: EntityManager, writes: CheckpointWrites): Promise<ClaimedTask[]> {
-    const { worker } = writes;
+  async write(manager: EntityManager, writes: CheckpointWrites): Promise<CheckpointResult> {
+    const { worker, expected } = writes;
+    if (expected) {
+      this.db.log(`checkpoints.expect(${[...expected.keys()].join(',')})`);
+      const moved = [...expected].some(([id, seq]) => this.db.instanceRows.get(id)?.state.seq !== seq);
+      if (moved) return { written: false, claimed: [] };
+    }
     const claims = checkpointClaims(writes);
     await this.db.instances.update(manager, writes.states);
     if (worker) this.db.tasks.finish(worker.finished);
@@ -179,7 +193,7 @@ class FakeCheckpoints implements CheckpointRepository {
     ]);
     const older =
       claims.older > 0 ? this.db.tasks.claimOlder(claims.older, worker?.leaseGraceMs ?? 0, touched) : [];
-    return [...claimedAtOnce, ...older];
+    return { written: true, claimed: [...claimedAtOnce, ...older] };
   }
 }
 
@@ -190,6 +204,17 @@ class FakeInstances implements InstanceRepository {
     this.db.log(`instances.lock(${instanceId})`);
     const row = this.db.instanceRows.get(instanceId);
     return Promise.resolve(row && { state: copy(row.state), owner: row.owner });
+  }
+
+  kept(instanceIds: readonly string[]): Map<string, StoredInstance> | undefined {
+    this.db.log(`instances.kept(${instanceIds.join(',')})`);
+    const kept = new Map<string, StoredInstance>();
+    for (const id of instanceIds) {
+      const stored = this.db.keptRows.get(id);
+      if (!stored) return undefined;
+      kept.set(id, { state: copy(stored.state), owner: stored.owner });
+    }
+    return kept;
   }
 
   lockAll(_manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>> {

@@ -9,6 +9,7 @@ import type {
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type {
   CheckpointRepository,
+  CheckpointResult,
   CheckpointWrites,
   ClaimedTask,
   DefinitionRepository,
@@ -16,6 +17,7 @@ import type {
   DueWork,
   DueWorkRepository,
   InstanceFilter,
+  InstanceOwner,
   InstanceRepository,
   InstanceSummary,
   InstanceTombstone,
@@ -64,11 +66,25 @@ class WorkflowTables {
  */
 class CommittedStates {
   private readonly states = new Map<string, WorkflowInstanceState>();
+  /** Whom each instance works for, learned when it is locked: it never changes. */
+  private readonly owners = new Map<string, InstanceOwner>();
 
   constructor(private readonly capacity: number) {}
 
   get(instanceId: string): WorkflowInstanceState | undefined {
     return this.states.get(instanceId);
+  }
+
+  /** The instance as this process committed it last, when it knows both its state and its owner. */
+  stored(instanceId: string): StoredInstance | undefined {
+    const state = this.states.get(instanceId);
+    const owner = this.owners.get(instanceId);
+    return state && owner && { state, owner };
+  }
+
+  learnOwner(instanceId: string, owner: InstanceOwner): void {
+    if (!this.owners.has(instanceId)) this.owners.set(instanceId, owner);
+    this.evict(this.owners);
   }
 
   remember(states: readonly WorkflowInstanceState[]): void {
@@ -77,9 +93,13 @@ class CommittedStates {
       this.states.delete(state.instanceId);
       this.states.set(state.instanceId, state);
     }
-    for (const oldest of this.states.keys()) {
-      if (this.states.size <= this.capacity) break;
-      this.states.delete(oldest);
+    this.evict(this.states);
+  }
+
+  private evict(entries: Map<string, unknown>): void {
+    for (const oldest of entries.keys()) {
+      if (entries.size <= this.capacity) break;
+      entries.delete(oldest);
     }
   }
 }
@@ -106,6 +126,27 @@ export function endCheckpoints(queryRunner: QueryRunner, committed: boolean): bo
   if (!committed) return false;
   written.committedStates.remember(written.states);
   return written.tasksQueued;
+}
+
+/**
+ * `states` become known when `manager`'s transaction commits (outside a transaction, the statement that wrote
+ * them committed as it returned: known now); `tasksQueued` wakes the worker at that commit.
+ */
+function rememberOnCommit(
+  manager: EntityManager,
+  committedStates: CommittedStates,
+  states: readonly WorkflowInstanceState[],
+  tasksQueued: boolean,
+): void {
+  const runner = manager.queryRunner;
+  if (!runner?.isTransactionActive) {
+    committedStates.remember(states);
+    return;
+  }
+  const written = checkpointsOf.get(runner) ?? { tasksQueued: false, states: [], committedStates };
+  written.states.push(...states);
+  written.tasksQueued ||= tasksQueued;
+  checkpointsOf.set(runner, written);
 }
 
 /**
@@ -184,8 +225,13 @@ class PostgresCheckpoints implements CheckpointRepository {
   // queued rows of this transaction's instances, split by whether the instance finished; the claim of older
   // attempts leaves this transaction's instances out. Attempts it queues for an instance that finished are
   // inserted abandoned, and the ones the worker claims at once are inserted running.
-  async write(manager: EntityManager, writes: CheckpointWrites): Promise<ClaimedTask[]> {
-    const { states, tasks, log, finished, outbox, worker } = writes;
+  //
+  // With `expected` (transitions run on kept states, outside a transaction) the statement takes the instance
+  // locks itself, in id order, and every part is conditional on each instance still having its expected
+  // `seq`: the lock waits for any transaction holding the row and then sees its latest version, so either
+  // nothing changed the instance since this process committed it, or nothing is written.
+  async write(manager: EntityManager, writes: CheckpointWrites): Promise<CheckpointResult> {
+    const { states, tasks, log, finished, outbox, worker, expected } = writes;
     const attemptsFinished = worker?.finished ?? [];
     if (
       states.length === 0 &&
@@ -195,7 +241,7 @@ class PostgresCheckpoints implements CheckpointRepository {
       attemptsFinished.length === 0 &&
       (outbox?.rows ?? 0) === 0
     )
-      return [];
+      return { written: true, claimed: [] };
     const traceparent = activeTraceparent() ?? null;
     const claims = checkpointClaims(writes);
     const queued = tasks.map(({ instanceId, command, traceparent: continued }, index) => ({
@@ -218,21 +264,37 @@ class PostgresCheckpoints implements CheckpointRepository {
       ...attemptsFinished.map(({ task }) => task.instanceId),
       ...finished,
     ]);
-    const outboxPart = outbox && outbox.rows > 0 ? `, outboxed AS (${outbox.statement(9)} RETURNING 1)` : '';
-    const rows = await manager.query<ClaimedRow[]>(
-      `WITH checkpoints AS (
+    // Every part but the lock is conditional on `current.ok`; without `expected` it is simply true.
+    const current = expected
+      ? `expected AS (SELECT * FROM unnest($9::text[], $10::int[]) AS e(id, seq)),
+       locked AS (
+         SELECT i.id, i.seq FROM ${this.tables.instances} i
+         WHERE i.id IN (SELECT id FROM expected) ORDER BY i.id FOR UPDATE),
+       current AS (
+         SELECT count(*) = (SELECT count(*) FROM expected) AS ok FROM locked JOIN expected USING (id, seq)),`
+      : 'current AS (SELECT true AS ok),';
+    const ok = '(SELECT ok FROM current)';
+    const outboxPart =
+      outbox && outbox.rows > 0
+        ? `, outboxed AS (${outbox.statement(expected ? 11 : 9, ok)} RETURNING 1)`
+        : '';
+    const rows = await manager.query<Array<Partial<ClaimedRow> & { ok: boolean }>>(
+      `WITH ${current}
+       checkpoints AS (
          UPDATE ${this.tables.instances} AS i
          SET status = u.status, seq = u.seq, state = u.state, updated_at = now(), finished_at = u.finished_at
          FROM jsonb_to_recordset($1::jsonb)
            AS u(id text, status text, seq int, state jsonb, finished_at timestamptz)
-         WHERE i.id = u.id RETURNING 1),
+         WHERE i.id = u.id AND ${ok} RETURNING 1),
        queued AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS q(instance_id text, kind text, step_id text, run int,
            attempt int, idempotency_key text, call jsonb, timeout_ms int, heartbeat_timeout_ms int,
-           schedule_to_start_ms int, traceparent text, claim boolean)),
+           schedule_to_start_ms int, traceparent text, claim boolean)
+         WHERE ${ok}),
        attempts_finished AS (
          SELECT * FROM jsonb_to_recordset($5::jsonb)
-           AS f(id bigint, succeeded boolean, instance_id text, kind text, step_id text, run int)),
+           AS f(id bigint, succeeded boolean, instance_id text, kind text, step_id text, run int)
+         WHERE ${ok}),
        done AS (
          UPDATE ${this.tables.tasks} AS t SET status = 'done', finished_at = now()
          FROM attempts_finished f WHERE t.id = f.id AND t.status = 'running' RETURNING 1),
@@ -270,21 +332,23 @@ class PostgresCheckpoints implements CheckpointRepository {
          INSERT INTO ${this.tables.transitions} (instance_id, seq, input, status, events)
          SELECT instance_id, seq, input, status, events
          FROM jsonb_to_recordset($3::jsonb) AS l(instance_id text, seq int, input jsonb, status text, events jsonb)
+         WHERE ${ok}
          RETURNING 1),
        abandoned AS (
          UPDATE ${this.tables.tasks} SET status = 'abandoned', finished_at = now()
-         WHERE instance_id = ANY($4::text[]) AND status = 'pending' RETURNING 1),
+         WHERE instance_id = ANY($4::text[]) AND status = 'pending' AND ${ok} RETURNING 1),
        timers_cancelled AS (
          UPDATE ${this.tables.timers} SET status = 'cancelled'
-         WHERE instance_id = ANY($4::text[]) AND status = 'scheduled' RETURNING 1),
-       claimed AS (${claimStatement(this.tables, '$6', '$7', 't.instance_id <> ALL($8::text[])')})
+         WHERE instance_id = ANY($4::text[]) AND status = 'scheduled' AND ${ok} RETURNING 1),
+       claimed AS (${claimStatement(this.tables, '$6', '$7', `t.instance_id <> ALL($8::text[]) AND ${ok}`)})
        ${outboxPart}
-       SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
-       FROM (SELECT id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-                    heartbeat_timeout_ms, traceparent
-             FROM inserted WHERE status = 'running'
-             UNION ALL SELECT * FROM claimed) c
-       JOIN ${this.tables.instances} i ON i.id = c.instance_id`,
+       SELECT current.ok, c.* FROM current LEFT JOIN (
+         SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
+         FROM (SELECT id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+                      heartbeat_timeout_ms, traceparent
+               FROM inserted WHERE status = 'running'
+               UNION ALL SELECT * FROM claimed) c
+         JOIN ${this.tables.instances} i ON i.id = c.instance_id) c ON true`,
       [
         JSON.stringify(
           states.map((state) => ({
@@ -319,22 +383,17 @@ class PostgresCheckpoints implements CheckpointRepository {
         claims.older,
         worker?.leaseGraceMs ?? 0,
         [...touched],
+        ...(expected ? [[...expected.keys()], [...expected.values()]] : []),
         ...(outboxPart ? (outbox?.parameters ?? []) : []),
       ],
     );
-    const runner = manager.queryRunner;
-    if (runner?.isTransactionActive) {
-      const written = checkpointsOf.get(runner) ?? {
-        tasksQueued: false,
-        states: [],
-        committedStates: this.committedStates,
-      };
-      written.states.push(...states);
-      // Attempts left queued wake the worker at commit; the ones it claimed here it starts itself.
-      written.tasksQueued ||= claims.leftQueued > 0;
-      checkpointsOf.set(runner, written);
-    }
-    return rows.map(claimedTask);
+    if (rows[0]?.ok !== true) return { written: false, claimed: [] };
+    const claimed = rows.flatMap((row) =>
+      row.id === undefined || row.id === null ? [] : [claimedTask(row as ClaimedRow)],
+    );
+    // Attempts left queued wake the worker at commit; the ones it claimed here it starts itself.
+    rememberOnCommit(manager, this.committedStates, states, claims.leftQueued > 0);
+    return { written: true, claimed };
   }
 }
 
@@ -391,9 +450,20 @@ class PostgresInstances implements InstanceRepository {
         const state = row.state ?? this.committedStates.get(row.id);
         if (!state) return [];
         const owner = { caseId: row.case_id, tenant: row.tenant, correlationId: row.correlation_id };
+        this.committedStates.learnOwner(row.id, owner);
         return [[row.id, { state, owner }] as const];
       }),
     );
+  }
+
+  kept(instanceIds: readonly string[]): Map<string, StoredInstance> | undefined {
+    const kept = new Map<string, StoredInstance>();
+    for (const id of instanceIds) {
+      const stored = this.committedStates.stored(id);
+      if (!stored) return undefined;
+      kept.set(id, stored);
+    }
+    return kept;
   }
 
   // One parameter for all rows (`jsonb_to_recordset`): a run of starts costs one statement however long.
@@ -427,7 +497,17 @@ class PostgresInstances implements InstanceRepository {
         ),
       ],
     );
-    return new Set(inserted.map(({ id }) => id));
+    const ids = new Set(inserted.map(({ id }) => id));
+    // A start's first state is its row's until a transition moves it: the worker's first result finds it kept.
+    const started = instances.filter(({ state }) => ids.has(state.instanceId));
+    for (const { state, owner } of started) this.committedStates.learnOwner(state.instanceId, owner);
+    rememberOnCommit(
+      manager,
+      this.committedStates,
+      started.map(({ state }) => state),
+      false,
+    );
+    return ids;
   }
 
   async discard(manager: EntityManager, instanceId: string): Promise<void> {

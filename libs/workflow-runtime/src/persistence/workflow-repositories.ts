@@ -83,6 +83,11 @@ export interface InstanceRepository {
    */
   lockAll(manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>>;
   /**
+   * The state this process committed last of each instance, without a statement; undefined unless it knows
+   * every one of them (a checkpoint that expects their `seq` then writes them without a lock of its own).
+   */
+  kept(instanceIds: readonly string[]): Map<string, StoredInstance> | undefined;
+  /**
    * Inserts new instances in one statement, each naming the governance release it starts under (if one is
    * in force); returns the ids inserted — an id that exists already (a redelivered start) is left out. The
    * ids must be distinct.
@@ -286,6 +291,18 @@ export interface CheckpointWrites {
   /** The outbox rows of the events the transitions emit. */
   readonly outbox?: OutboxInsert;
   readonly worker?: WorkerTurn;
+  /**
+   * The `seq` each instance must still have, for transitions run on kept states outside a transaction: the
+   * statement then locks the instances itself, in id order, and writes nothing unless every one still has it.
+   */
+  readonly expected?: ReadonlyMap<string, number>;
+}
+
+/** What a checkpoint did: nothing when an instance no longer had its expected `seq`. */
+export interface CheckpointResult {
+  readonly written: boolean;
+  /** The attempts it claimed for the worker. */
+  readonly claimed: ClaimedTask[];
 }
 
 /** How a checkpoint spends the worker's free slots (`WorkerTurn.claim`). */
@@ -329,7 +346,7 @@ export interface CheckpointRepository {
    * never a running one), appends the log, leaves finished instances nothing scheduled or queued, inserts the
    * outbox rows, and takes the worker's turn; answers the attempts it claimed for the worker.
    */
-  write(manager: EntityManager, writes: CheckpointWrites): Promise<ClaimedTask[]>;
+  write(manager: EntityManager, writes: CheckpointWrites): Promise<CheckpointResult>;
 }
 
 export interface WorkflowRepositories {
