@@ -50,11 +50,12 @@ describe('TaskWorker over in-memory repositories', () => {
     ]);
     expect(calls[0]?.timeoutMs).toBeLessThanOrEqual(5_000);
     expect(calls[0]?.timeoutMs).toBeGreaterThan(4_000);
-    // One transaction for the result: the instance locked first, then one checkpoint that also marks the
-    // attempt done and claims attempts for the free slots.
+    // Its state not kept, one transaction for the result: the instance locked first, then one checkpoint that
+    // also marks the attempt done and claims attempts for the free slots.
     expect(transactions.opened).toBe(opened + 1);
     expect(repositories.calls).toEqual([
       'tasks.claim()',
+      'instances.kept(b-1)',
       'instances.lock(b-1)',
       'instances.update(b-1)',
       'tasks.finish(b-1)',
@@ -79,6 +80,7 @@ describe('TaskWorker over in-memory repositories', () => {
     expect(transactions.opened).toBe(opened + 1);
     expect(repositories.calls).toEqual([
       'tasks.claim()',
+      'instances.kept(b-2,b-1,b-3)',
       'instances.lock(b-1,b-2,b-3)',
       'instances.update(b-2,b-1,b-3)',
       'tasks.finish(b-2,b-1,b-3)',
@@ -157,5 +159,29 @@ describe('TaskWorker over in-memory repositories', () => {
     expect(transactions.opened).toBe(opened + 4);
     expect(repositories.calls.filter((call) => call === 'tasks.claim()')).toHaveLength(3);
     expect(repositories.taskRows.every(({ status }) => status === 'done')).toBe(true);
+  });
+
+  it('applies a result on the state this process committed without a transaction: one checkpoint expecting its seq', async () => {
+    const { repositories, worker, start, transactions } = orchestration([book]);
+    await start('b-1', 'book');
+    repositories.keepCommitted('b-1');
+    repositories.calls.length = 0;
+    const opened = transactions.opened;
+
+    await tickUntilIdle(worker);
+
+    expect(transactions.opened).toBe(opened);
+    expect(repositories.calls).toEqual([
+      'tasks.claim()',
+      'instances.kept(b-1)',
+      'checkpoints.expect(b-1)',
+      'instances.update(b-1)',
+      'tasks.finish(b-1)',
+      'transitions.append(b-1)',
+      'timers.cancelAll(b-1)',
+      'tasks.abandonQueued(b-1)',
+      'tasks.claim()',
+    ]);
+    expect(repositories.instanceRows.get('b-1')?.state.status).toBe('completed');
   });
 });
