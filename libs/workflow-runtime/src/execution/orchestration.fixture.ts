@@ -1,5 +1,5 @@
 import { topics } from '@keel/contracts';
-import type { WorkflowDefinition } from '@keel/workflow-engine';
+import { type WorkflowDefinition, workflow } from '@keel/workflow-engine';
 import type { Connector, ConnectorCallContext, ConnectorResult } from '../connectors/connector';
 import { ConnectorRegistry } from '../connectors/connector.registry';
 import { DefinitionRegistry } from '../persistence/definition.registry';
@@ -13,6 +13,19 @@ import { TimerPoller } from './timer-poller';
 import { WorkflowExecutor } from './workflow-executor';
 
 export const owner = { caseId: 'case-1', tenant: 'acme', correlationId: 'corr-1' };
+
+/** Two HTTP tasks one after the other: `pick`, then `send`. */
+export const pickThenSend = workflow('pick-then-send', 1)
+  .task('pick', {
+    connector: { type: 'http', service: 'warehouse', method: 'POST', path: '/pick' },
+    next: 'send',
+  })
+  .task('send', {
+    connector: { type: 'http', service: 'carrier', method: 'POST', path: '/send' },
+    next: 'done',
+  })
+  .end('done')
+  .build();
 
 /** The executor, worker and poller over in-memory repositories, on the repositories' clock. */
 export function orchestration(

@@ -1,5 +1,5 @@
 import { workflow } from '@keel/workflow-engine';
-import { orchestration } from './orchestration.fixture';
+import { orchestration, pickThenSend } from './orchestration.fixture';
 
 const book = workflow('book', 1)
   .task('reserve', {
@@ -11,17 +11,14 @@ const book = workflow('book', 1)
   .end('done')
   .build();
 
-const ship = workflow('ship', 1)
-  .task('pick', {
-    connector: { type: 'http', service: 'warehouse', method: 'POST', path: '/pick' },
-    next: 'send',
-  })
-  .task('send', {
-    connector: { type: 'http', service: 'carrier', method: 'POST', path: '/send' },
-    next: 'done',
-  })
-  .end('done')
-  .build();
+/** The parts of one checkpoint statement over the in-memory fakes, in the order they take effect. */
+const checkpointOf = (ids: string) => [
+  `instances.update(${ids})`,
+  `tasks.finish(${ids})`,
+  `transitions.append(${ids})`,
+  `timers.cancelAll(${ids})`,
+  `tasks.abandonQueued(${ids})`,
+];
 
 /** Ticks until nothing is left in flight: a group a tick starts may commit during a later one. */
 async function tickUntilIdle(worker: { tick(): Promise<boolean> }): Promise<void> {
@@ -57,11 +54,7 @@ describe('TaskWorker over in-memory repositories', () => {
       'tasks.claim()',
       'instances.kept(b-1)',
       'instances.lock(b-1)',
-      'instances.update(b-1)',
-      'tasks.finish(b-1)',
-      'transitions.append(b-1)',
-      'timers.cancelAll(b-1)',
-      'tasks.abandonQueued(b-1)',
+      ...checkpointOf('b-1'),
       'tasks.claim()',
     ]);
     expect(repositories.instanceRows.get('b-1')?.state.status).toBe('completed');
@@ -82,11 +75,7 @@ describe('TaskWorker over in-memory repositories', () => {
       'tasks.claim()',
       'instances.kept(b-2,b-1,b-3)',
       'instances.lock(b-1,b-2,b-3)',
-      'instances.update(b-2,b-1,b-3)',
-      'tasks.finish(b-2,b-1,b-3)',
-      'transitions.append(b-2,b-1,b-3)',
-      'timers.cancelAll(b-2,b-1,b-3)',
-      'tasks.abandonQueued(b-2,b-1,b-3)',
+      ...checkpointOf('b-2,b-1,b-3'),
       'tasks.claim()',
     ]);
     expect([...repositories.instanceRows.values()].map((row) => row.state.status)).toEqual([
@@ -139,8 +128,8 @@ describe('TaskWorker over in-memory repositories', () => {
   });
 
   it("claims an instance's next step in the checkpoint that queues it, so the instances under way finish before queued ones start", async () => {
-    const { repositories, worker, start, calls, transactions } = orchestration([ship], undefined, 1);
-    for (const id of ['s-1', 's-2']) await start(id, 'ship');
+    const { repositories, worker, start, calls, transactions } = orchestration([pickThenSend], undefined, 1);
+    for (const id of ['s-1', 's-2']) await start(id, 'pick-then-send');
     repositories.calls.length = 0;
     const opened = transactions.opened;
 
@@ -175,11 +164,7 @@ describe('TaskWorker over in-memory repositories', () => {
       'tasks.claim()',
       'instances.kept(b-1)',
       'checkpoints.expect(b-1)',
-      'instances.update(b-1)',
-      'tasks.finish(b-1)',
-      'transitions.append(b-1)',
-      'timers.cancelAll(b-1)',
-      'tasks.abandonQueued(b-1)',
+      ...checkpointOf('b-1'),
       'tasks.claim()',
     ]);
     expect(repositories.instanceRows.get('b-1')?.state.status).toBe('completed');

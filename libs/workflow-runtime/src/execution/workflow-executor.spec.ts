@@ -1,6 +1,6 @@
 import { workflow } from '@keel/workflow-engine';
 import { WorkflowRuntimeError } from '../workflow-runtime.error';
-import { orchestration, owner } from './orchestration.fixture';
+import { orchestration, owner, pickThenSend } from './orchestration.fixture';
 
 const ship = workflow('ship', 1)
   .task('book', {
@@ -8,18 +8,6 @@ const ship = workflow('ship', 1)
     next: 'cool',
   })
   .wait('cool', { durationMs: 60_000, next: 'done' })
-  .end('done')
-  .build();
-
-const relay = workflow('relay', 1)
-  .task('pick', {
-    connector: { type: 'http', service: 'warehouse', method: 'POST', path: '/pick' },
-    next: 'send',
-  })
-  .task('send', {
-    connector: { type: 'http', service: 'carrier', method: 'POST', path: '/send' },
-    next: 'done',
-  })
   .end('done')
   .build();
 
@@ -178,8 +166,8 @@ describe('WorkflowExecutor over in-memory repositories', () => {
 
   describe('applyAllKept: a group on the states this process committed, in one statement', () => {
     it('writes without a lock of its own, in a checkpoint that expects each instance still at its kept seq', async () => {
-      const { repositories, transactions, executor, start } = orchestration([relay]);
-      await start('r-1', 'relay');
+      const { repositories, transactions, executor, start } = orchestration([pickThenSend]);
+      await start('r-1', 'pick-then-send');
       repositories.keepCommitted('r-1');
       const seq = repositories.instanceRows.get('r-1')?.state.seq ?? -1;
       repositories.calls.length = 0;
@@ -202,8 +190,8 @@ describe('WorkflowExecutor over in-memory repositories', () => {
     });
 
     it('writes nothing and answers undefined when another writer moved an instance on, or one is not kept', async () => {
-      const { repositories, transactions, executor, start } = orchestration([relay]);
-      for (const id of ['r-1', 'r-2']) await start(id, 'relay');
+      const { repositories, transactions, executor, start } = orchestration([pickThenSend]);
+      for (const id of ['r-1', 'r-2']) await start(id, 'pick-then-send');
       repositories.keepCommitted('r-1');
       await transactions.run((manager) =>
         executor.apply(manager, 'r-1', { type: 'cancel', reason: 'operator' }),

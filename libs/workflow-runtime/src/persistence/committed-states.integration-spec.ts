@@ -90,33 +90,28 @@ describe('committed states kept by the Postgres repositories', () => {
   });
 
   it('writes a transition of a kept state in one statement without a transaction while the seq holds, and nothing once another writer moved it', async () => {
-    const outside = fixture.dataSource.manager;
     const stored = await locked('h-3');
     const moved = { ...stored, seq: stored.seq + 1 };
     await checkpoint(moved);
     expect(repositories.instances.kept(['h-3'])?.get('h-3')?.state).toEqual(moved);
 
+    // One transition on the kept state, written outside a transaction, expecting the seq it was kept at.
+    const moveOn = (from: WorkflowInstanceState) => {
+      const to = { ...from, seq: from.seq + 1 };
+      return repositories.checkpoints.write(fixture.dataSource.manager, {
+        states: [to],
+        tasks: [],
+        log: [{ state: to, input: { type: 'cancel' }, events: [] }],
+        finished: [],
+        expected: new Map([['h-3', from.seq]]),
+      });
+    };
+    expect(await moveOn(moved)).toEqual({ written: true, claimed: [] });
     const next = { ...moved, seq: moved.seq + 1 };
-    const written = await repositories.checkpoints.write(outside, {
-      states: [next],
-      tasks: [],
-      log: [{ state: next, input: { type: 'cancel' }, events: [] }],
-      finished: [],
-      expected: new Map([['h-3', moved.seq]]),
-    });
-    expect(written).toEqual({ written: true, claimed: [] });
     expect(repositories.instances.kept(['h-3'])?.get('h-3')?.state).toEqual(next);
 
     await fixture.dataSource.query(`UPDATE workflow.instances SET seq = seq + 1 WHERE id = 'h-3'`);
-    const stale = { ...next, seq: next.seq + 1 };
-    const refused = await repositories.checkpoints.write(outside, {
-      states: [stale],
-      tasks: [],
-      log: [{ state: stale, input: { type: 'cancel' }, events: [] }],
-      finished: [],
-      expected: new Map([['h-3', next.seq]]),
-    });
-    expect(refused).toEqual({ written: false, claimed: [] });
+    expect(await moveOn(next)).toEqual({ written: false, claimed: [] });
     const [row] = await fixture.dataSource.query<Array<{ seq: number; logged: number }>>(
       `SELECT seq, (SELECT count(*)::int FROM workflow.transitions WHERE instance_id = 'h-3') AS logged
        FROM workflow.instances WHERE id = 'h-3'`,
