@@ -18,7 +18,8 @@ export function takeOutboxWrite(queryRunner: QueryRunner, outbox: string): boole
 /**
  * Encoded outbox rows and the insert that stores them, for a writer that makes the insert part of a statement
  * of its own (a data-modifying CTE): under load every round trip waits for a core, so a transaction that
- * writes its state in one statement can write its events in the same one.
+ * writes its state in one statement can write its events in the same one. The insert's parameters come last
+ * in that statement (their count grows with the rows).
  */
 export interface OutboxInsert {
   readonly rows: number;
@@ -66,23 +67,28 @@ export class OutboxWriter {
   }
 
   /**
-   * The insert of `records`, in their order (ids grow in it), as four array parameters however many rows:
-   * run it inside the transaction, then call `written`.
+   * The insert of `records`, in their order (ids grow in it), four parameters a row: a value travels as bytes
+   * (a binary parameter), not as text to escape and parse. Run it inside the transaction, then call `written`.
    */
   insert(records: readonly OutgoingRecord[]): OutboxInsert {
     const outbox = this.tables.outbox;
     return {
       rows: records.length,
-      statement: (first, condition) =>
-        `INSERT INTO ${outbox} (topic, message_key, value, headers)
-         SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bytea[], $${first + 3}::jsonb[])
-         ${condition ? `WHERE ${condition}` : ''}`,
-      parameters: [
-        records.map(({ topic }) => topic),
-        records.map(({ key }) => key),
-        records.map(({ value }) => value),
-        records.map(({ headers }) => JSON.stringify(headers)),
-      ],
+      statement: (first, condition) => {
+        const rows = records.map((_, index) => {
+          const at = first + index * 4;
+          return `($${at}, $${at + 1}, $${at + 2}::bytea, $${at + 3}::jsonb)`;
+        });
+        return `INSERT INTO ${outbox} (topic, message_key, value, headers)
+         SELECT * FROM (VALUES ${rows.join(', ')}) AS outgoing (topic, message_key, value, headers)
+         ${condition ? `WHERE ${condition}` : ''}`;
+      },
+      parameters: records.flatMap(({ topic, key, value, headers }) => [
+        topic,
+        key,
+        value,
+        JSON.stringify(headers),
+      ]),
     };
   }
 
