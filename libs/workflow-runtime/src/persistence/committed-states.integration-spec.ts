@@ -41,9 +41,11 @@ describe('committed states kept by the Postgres repositories', () => {
       if (!state) throw new Error(`${id} is not stored`);
       return state;
     });
+  // The task worker's checkpoints are the ones kept: they carry its turn.
+  const worker = { finished: [], claim: 0, leaseGraceMs: 0 };
   const checkpoint = (state: WorkflowInstanceState) =>
     fixture.dataSource.transaction((manager) =>
-      repositories.checkpoints.write(manager, { states: [state], tasks: [], log: [], finished: [] }),
+      repositories.checkpoints.write(manager, { states: [state], tasks: [], log: [], finished: [], worker }),
     );
   // A change of the row's document that no transition made: it shows which copy a lock answered with.
   const markStoredDocument = (id = 'h-1') =>
@@ -75,6 +77,7 @@ describe('committed states kept by the Postgres repositories', () => {
           tasks: [],
           log: [],
           finished: [],
+          worker,
         });
         throw rolledBack;
       }),
@@ -103,6 +106,7 @@ describe('committed states kept by the Postgres repositories', () => {
         tasks: [],
         log: [{ state: to, input: { type: 'cancel' }, events: [] }],
         finished: [],
+        worker,
         expected: new Map([['h-3', from.seq]]),
       });
     };
@@ -120,15 +124,23 @@ describe('committed states kept by the Postgres repositories', () => {
     expect(row).toEqual({ seq: next.seq + 1, logged: 2 });
   });
 
-  it('keeps a started instance once the transaction that inserted it commits', async () => {
+  it("keeps only the task worker's checkpoints: a start or another writer's checkpoint may sit under a savepoint no commit event reports", async () => {
     const first = await locked('h-1');
     const state = { ...first, instanceId: 'h-4', seq: 0 };
     const owner = { caseId: 'case-h-4', tenant: 'acme', correlationId: 'h-4' };
-    await fixture.dataSource.transaction(async (manager) => {
-      await repositories.instances.insertAll(manager, [{ state, owner }]);
-      expect(repositories.instances.kept(['h-4'])).toBeUndefined();
-    });
+    await fixture.dataSource.transaction((manager) =>
+      repositories.instances.insertAll(manager, [{ state, owner }]),
+    );
+    await locked('h-4');
+    await fixture.dataSource.transaction((manager) =>
+      repositories.checkpoints.write(manager, {
+        states: [{ ...state, seq: 1 }],
+        tasks: [],
+        log: [],
+        finished: [],
+      }),
+    );
 
-    expect(repositories.instances.kept(['h-4'])?.get('h-4')).toEqual({ state, owner });
+    expect(repositories.instances.kept(['h-4'])).toBeUndefined();
   });
 });

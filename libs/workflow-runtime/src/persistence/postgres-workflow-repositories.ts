@@ -59,10 +59,10 @@ class WorkflowTables {
 }
 
 /**
- * The states this process committed last, by instance, so that locking an instance it moved last reads only
- * its `seq`, not its whole state document: under load the worker locks the same instances step after step.
- * A state is known only once its transaction committed, and is used only while the row's `seq` still
- * matches; any other writer (another replica, an API command) moves `seq` on.
+ * The states this process's task worker committed last, by instance, so that locking an instance it moved last
+ * reads only its `seq`, not its whole state document: under load the worker locks the same instances step
+ * after step. A state is known only once its transaction committed, and is used only while the row's `seq`
+ * still matches; any other writer (another replica, an API command, the inbox) moves `seq` on.
  */
 class CommittedStates {
   private readonly states = new Map<string, WorkflowInstanceState>();
@@ -391,8 +391,10 @@ class PostgresCheckpoints implements CheckpointRepository {
     const claimed = rows.flatMap((row) =>
       row.id === undefined || row.id === null ? [] : [claimedTask(row as ClaimedRow)],
     );
-    // Attempts left queued wake the worker at commit; the ones it claimed here it starts itself.
-    rememberOnCommit(manager, this.committedStates, states, claims.leftQueued > 0);
+    // Attempts left queued wake the worker at commit; the ones it claimed here it starts itself. Only the task
+    // worker's checkpoints are kept: its transactions take no savepoints, whereas a consumer's retry path rolls
+    // records back to savepoints no commit event reports, which would leave a state kept that never committed.
+    rememberOnCommit(manager, this.committedStates, worker ? states : [], claims.leftQueued > 0);
     return { written: true, claimed };
   }
 }
@@ -497,17 +499,7 @@ class PostgresInstances implements InstanceRepository {
         ),
       ],
     );
-    const ids = new Set(inserted.map(({ id }) => id));
-    // A start's first state is its row's until a transition moves it: the worker's first result finds it kept.
-    const started = instances.filter(({ state }) => ids.has(state.instanceId));
-    for (const { state, owner } of started) this.committedStates.learnOwner(state.instanceId, owner);
-    rememberOnCommit(
-      manager,
-      this.committedStates,
-      started.map(({ state }) => state),
-      false,
-    );
-    return ids;
+    return new Set(inserted.map(({ id }) => id));
   }
 
   async discard(manager: EntityManager, instanceId: string): Promise<void> {

@@ -83,8 +83,9 @@ export interface InstanceRepository {
    */
   lockAll(manager: EntityManager, instanceIds: readonly string[]): Promise<Map<string, StoredInstance>>;
   /**
-   * The state this process committed last of each instance, without a statement; undefined unless it knows
-   * every one of them (a checkpoint that expects their `seq` then writes them without a lock of its own).
+   * The state this process's task worker committed last of each instance (a checkpoint with a `WorkerTurn`),
+   * without a statement; undefined unless it knows every one of them (a checkpoint that expects their `seq`
+   * then writes them without a lock of its own).
    */
   kept(instanceIds: readonly string[]): Map<string, StoredInstance> | undefined;
   /**
