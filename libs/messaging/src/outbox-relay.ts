@@ -88,9 +88,7 @@ export class OutboxRelay {
       !queryRunner.isTransactionActive && takeOutboxWrite(queryRunner, outbox);
     this.commits = {
       afterTransactionCommit: (event) => {
-        if (!ended(event)) return;
-        this.committedSinceTick = true;
-        this.loop.nudge();
+        if (ended(event)) this.nudge();
       },
       afterTransactionRollback: (event) => {
         ended(event);
@@ -124,8 +122,12 @@ export class OutboxRelay {
     }
   }
 
-  /** Publish now rather than at the next poll (call after committing outbox rows). */
+  /**
+   * Rows of this process were committed (its commits call it; so do rows written outside a transaction):
+   * publish now rather than at the next poll, or, not leading, wake the leader.
+   */
   nudge(): void {
+    this.committedSinceTick = true;
     this.loop.nudge();
   }
 

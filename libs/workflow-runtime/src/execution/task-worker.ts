@@ -249,10 +249,12 @@ export class TaskWorker {
       };
       const { transactions, executor } = this.options;
       // One statement when this process committed every instance's current state; a transaction otherwise.
-      const { claimed } =
+      const { claimed, attemptsLeftQueued } =
         (await executor.applyAllKept(transactions.outside, inputs, turn)) ??
         (await transactions.run((manager) => executor.applyAll(manager, inputs, turn)));
       if (reserved > 0) this.claimAnswered(reserved, claimed.length);
+      // A commit would have nudged the worker; a statement outside a transaction has no commit to watch.
+      if (attemptsLeftQueued) this.claimWanted = true;
       // Started once committed: before, the claim (and the instances' new state) could still roll back.
       for (const task of claimed) this.startCall(task, claimedAtMs);
     } finally {
@@ -261,7 +263,6 @@ export class TaskWorker {
   }
 
   private startCall(task: ClaimedTask, claimedAtMs: number): void {
-    this.calling++;
     const tracked: Promise<void> = this.run(task, claimedAtMs)
       .catch((error: unknown) => {
         this.failures.push(error);
@@ -297,7 +298,9 @@ export class TaskWorker {
     );
   }
 
+  // Runs synchronously up to the call, inside `startCall`: the slot is taken before anything else can count it.
   private async callAndApply(task: ClaimedTask, claimedAtMs: number): Promise<void> {
+    this.calling++;
     let result: ConnectorResult;
     try {
       result = await this.call(task, claimedAtMs);

@@ -63,6 +63,13 @@ interface PreparedStart {
   readonly result: Awaited<ReturnType<typeof transition>>;
 }
 
+/** What a group applied: each input's outcome, the attempts claimed for the worker, whether some were left queued. */
+export interface AppliedGroup {
+  readonly outcomes: TransitionOutcome[];
+  readonly claimed: ClaimedTask[];
+  readonly attemptsLeftQueued: boolean;
+}
+
 /** An input for `applyAll`: one of many applied in the same transaction. */
 export interface InstanceInput {
   readonly instanceId: string;
@@ -259,13 +266,13 @@ export class WorkflowExecutor {
     manager: EntityManager,
     inputs: readonly InstanceInput[],
     worker?: WorkerTurn,
-  ): Promise<{ outcomes: TransitionOutcome[]; claimed: ClaimedTask[] }> {
+  ): Promise<AppliedGroup> {
     const locked = await this.deps.repositories.instances.lockAll(manager, [
       ...new Set(inputs.map(({ instanceId }) => instanceId)),
     ]);
     const { outcomes, writes } = await this.transitionAll(manager, locked, inputs);
-    const { claimed } = await this.flush(manager, writes, worker);
-    return { outcomes, claimed };
+    const { claimed, attemptsLeftQueued } = await this.flush(manager, writes, worker);
+    return { outcomes, claimed, attemptsLeftQueued };
   }
 
   /**
@@ -280,7 +287,7 @@ export class WorkflowExecutor {
     manager: EntityManager,
     inputs: readonly InstanceInput[],
     worker: WorkerTurn,
-  ): Promise<{ outcomes: TransitionOutcome[]; claimed: ClaimedTask[] } | undefined> {
+  ): Promise<AppliedGroup | undefined> {
     const kept = this.deps.repositories.instances.kept([
       ...new Set(inputs.map(({ instanceId }) => instanceId)),
     ]);
@@ -288,8 +295,8 @@ export class WorkflowExecutor {
     const expected = new Map([...kept].map(([instanceId, { state }]) => [instanceId, state.seq]));
     const { outcomes, writes } = await this.transitionAll(manager, kept, inputs);
     if (writes.timers.length > 0) return undefined;
-    const { written, claimed } = await this.flush(manager, writes, worker, expected);
-    return written ? { outcomes, claimed } : undefined;
+    const { written, claimed, attemptsLeftQueued } = await this.flush(manager, writes, worker, expected);
+    return written ? { outcomes, claimed, attemptsLeftQueued } : undefined;
   }
 
   /** Runs the engine on each input in the order given, on the instances' states (several for one, in turn). */

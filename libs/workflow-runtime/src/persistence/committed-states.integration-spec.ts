@@ -110,12 +110,12 @@ describe('committed states kept by the Postgres repositories', () => {
         expected: new Map([['h-3', from.seq]]),
       });
     };
-    expect(await moveOn(moved)).toEqual({ written: true, claimed: [] });
+    expect(await moveOn(moved)).toEqual({ written: true, claimed: [], attemptsLeftQueued: false });
     const next = { ...moved, seq: moved.seq + 1 };
     expect(repositories.instances.kept(['h-3'])?.get('h-3')?.state).toEqual(next);
 
     await fixture.dataSource.query(`UPDATE workflow.instances SET seq = seq + 1 WHERE id = 'h-3'`);
-    expect(await moveOn(next)).toEqual({ written: false, claimed: [] });
+    expect(await moveOn(next)).toEqual({ written: false, claimed: [], attemptsLeftQueued: false });
     const [row] = await fixture.dataSource.query<Array<{ seq: number; logged: number }>>(
       `SELECT seq, (SELECT count(*)::int FROM workflow.transitions WHERE instance_id = 'h-3') AS logged
        FROM workflow.instances WHERE id = 'h-3'`,

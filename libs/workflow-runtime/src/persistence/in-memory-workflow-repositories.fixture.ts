@@ -172,7 +172,7 @@ class FakeCheckpoints implements CheckpointRepository {
     if (expected) {
       this.db.log(`checkpoints.expect(${[...expected.keys()].join(',')})`);
       const moved = [...expected].some(([id, seq]) => this.db.instanceRows.get(id)?.state.seq !== seq);
-      if (moved) return { written: false, claimed: [] };
+      if (moved) return { written: false, claimed: [], attemptsLeftQueued: false };
     }
     const claims = checkpointClaims(writes);
     await this.db.instances.update(manager, writes.states);
@@ -193,7 +193,11 @@ class FakeCheckpoints implements CheckpointRepository {
     ]);
     const older =
       claims.older > 0 ? this.db.tasks.claimOlder(claims.older, worker?.leaseGraceMs ?? 0, touched) : [];
-    return { written: true, claimed: [...claimedAtOnce, ...older] };
+    return {
+      written: true,
+      claimed: [...claimedAtOnce, ...older],
+      attemptsLeftQueued: claims.leftQueued > 0,
+    };
   }
 }
 

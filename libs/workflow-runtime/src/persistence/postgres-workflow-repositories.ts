@@ -89,6 +89,8 @@ class CommittedStates {
 
   remember(states: readonly WorkflowInstanceState[]): void {
     for (const state of states) {
+      // A commit reported after a later one's (two groups at once) brings nothing newer.
+      if ((this.states.get(state.instanceId)?.seq ?? -1) >= state.seq) continue;
       // Re-inserted, so the Map's order is least recently written first.
       this.states.delete(state.instanceId);
       this.states.set(state.instanceId, state);
@@ -241,7 +243,7 @@ class PostgresCheckpoints implements CheckpointRepository {
       attemptsFinished.length === 0 &&
       (outbox?.rows ?? 0) === 0
     )
-      return { written: true, claimed: [] };
+      return { written: true, claimed: [], attemptsLeftQueued: false };
     const traceparent = activeTraceparent() ?? null;
     const claims = checkpointClaims(writes);
     const queued = tasks.map(({ instanceId, command, traceparent: continued }, index) => ({
@@ -387,7 +389,7 @@ class PostgresCheckpoints implements CheckpointRepository {
         ...(outboxPart ? (outbox?.parameters ?? []) : []),
       ],
     );
-    if (rows[0]?.ok !== true) return { written: false, claimed: [] };
+    if (rows[0]?.ok !== true) return { written: false, claimed: [], attemptsLeftQueued: false };
     const claimed = rows.flatMap((row) =>
       row.id === undefined || row.id === null ? [] : [claimedTask(row as ClaimedRow)],
     );
@@ -395,7 +397,7 @@ class PostgresCheckpoints implements CheckpointRepository {
     // worker's checkpoints are kept: its transactions take no savepoints, whereas a consumer's retry path rolls
     // records back to savepoints no commit event reports, which would leave a state kept that never committed.
     rememberOnCommit(manager, this.committedStates, worker ? states : [], claims.leftQueued > 0);
-    return { written: true, claimed };
+    return { written: true, claimed, attemptsLeftQueued: claims.leftQueued > 0 };
   }
 }
 
@@ -426,10 +428,13 @@ class PostgresInstances implements InstanceRepository {
     instanceIds: readonly string[],
   ): Promise<Map<string, StoredInstance>> {
     if (instanceIds.length === 0) return new Map();
-    const known = instanceIds.flatMap((id) => {
-      const state = this.committedStates.get(id);
-      return state ? [state] : [];
-    });
+    // Taken before the statement: what another group commits meanwhile (and evicts) must not change them.
+    const known = new Map(
+      instanceIds.flatMap((id) => {
+        const state = this.committedStates.get(id);
+        return state ? [[id, state] as const] : [];
+      }),
+    );
     // LockRows sits above the sort: rows are locked in id order.
     const rows = await manager.query<
       Array<{
@@ -445,11 +450,11 @@ class PostgresInstances implements InstanceRepository {
        FROM ${this.tables.instances} i
          LEFT JOIN unnest($2::text[], $3::int[]) AS k(id, seq) ON k.id = i.id
        WHERE i.id = ANY($1::text[]) ORDER BY i.id FOR UPDATE OF i`,
-      [instanceIds, known.map(({ instanceId }) => instanceId), known.map(({ seq }) => seq)],
+      [instanceIds, [...known.keys()], [...known.values()].map(({ seq }) => seq)],
     );
     return new Map(
       rows.flatMap((row) => {
-        const state = row.state ?? this.committedStates.get(row.id);
+        const state = row.state ?? known.get(row.id);
         if (!state) return [];
         const owner = { caseId: row.case_id, tenant: row.tenant, correlationId: row.correlation_id };
         this.committedStates.learnOwner(row.id, owner);

@@ -304,6 +304,8 @@ export interface CheckpointResult {
   readonly written: boolean;
   /** The attempts it claimed for the worker. */
   readonly claimed: ClaimedTask[];
+  /** It left attempts queued for a claim to find (a commit wakes the worker; a write outside one cannot). */
+  readonly attemptsLeftQueued: boolean;
 }
 
 /** How a checkpoint spends the worker's free slots (`WorkerTurn.claim`). */
