@@ -266,22 +266,22 @@ class PostgresCheckpoints implements CheckpointRepository {
       ...attemptsFinished.map(({ task }) => task.instanceId),
       ...finished,
     ]);
-    // Every part but the lock is conditional on `current.ok`; without `expected` it is simply true.
-    const current = expected
+    // Every part but the lock is conditional on `seq_holds.ok`; without `expected` it is simply true.
+    const seqHolds = expected
       ? `expected AS (SELECT * FROM unnest($9::text[], $10::int[]) AS e(id, seq)),
        locked AS (
          SELECT i.id, i.seq FROM ${this.tables.instances} i
          WHERE i.id IN (SELECT id FROM expected) ORDER BY i.id FOR UPDATE),
-       current AS (
+       seq_holds AS (
          SELECT count(*) = (SELECT count(*) FROM expected) AS ok FROM locked JOIN expected USING (id, seq)),`
-      : 'current AS (SELECT true AS ok),';
-    const ok = '(SELECT ok FROM current)';
+      : 'seq_holds AS (SELECT true AS ok),';
+    const ok = '(SELECT ok FROM seq_holds)';
     const outboxPart =
       outbox && outbox.rows > 0
         ? `, outboxed AS (${outbox.statement(expected ? 11 : 9, ok)} RETURNING 1)`
         : '';
     const rows = await manager.query<Array<Partial<ClaimedRow> & { ok: boolean }>>(
-      `WITH ${current}
+      `WITH ${seqHolds}
        checkpoints AS (
          UPDATE ${this.tables.instances} AS i
          SET status = u.status, seq = u.seq, state = u.state, updated_at = now(), finished_at = u.finished_at
@@ -344,7 +344,7 @@ class PostgresCheckpoints implements CheckpointRepository {
          WHERE instance_id = ANY($4::text[]) AND status = 'scheduled' AND ${ok} RETURNING 1),
        claimed AS (${claimStatement(this.tables, '$6', '$7', `t.instance_id <> ALL($8::text[]) AND ${ok}`)})
        ${outboxPart}
-       SELECT current.ok, c.* FROM current LEFT JOIN (
+       SELECT seq_holds.ok, c.* FROM seq_holds LEFT JOIN (
          SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
          FROM (SELECT id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
                       heartbeat_timeout_ms, traceparent
