@@ -267,9 +267,7 @@ export class WorkflowExecutor {
     inputs: readonly InstanceInput[],
     worker?: WorkerTurn,
   ): Promise<AppliedGroup> {
-    const locked = await this.deps.repositories.instances.lockAll(manager, [
-      ...new Set(inputs.map(({ instanceId }) => instanceId)),
-    ]);
+    const locked = await this.deps.repositories.instances.lockAll(manager, instanceIdsOf(inputs));
     const { outcomes, writes } = await this.transitionAll(manager, locked, inputs);
     const { claimed, attemptsLeftQueued } = await this.flush(manager, writes, worker);
     return { outcomes, claimed, attemptsLeftQueued };
@@ -288,9 +286,7 @@ export class WorkflowExecutor {
     inputs: readonly InstanceInput[],
     worker: WorkerTurn,
   ): Promise<AppliedGroup | undefined> {
-    const kept = this.deps.repositories.instances.kept([
-      ...new Set(inputs.map(({ instanceId }) => instanceId)),
-    ]);
+    const kept = this.deps.repositories.instances.kept(instanceIdsOf(inputs));
     if (!kept) return undefined;
     const expected = new Map([...kept].map(([instanceId, { state }]) => [instanceId, state.seq]));
     const { outcomes, writes } = await this.transitionAll(manager, kept, inputs);
@@ -496,4 +492,9 @@ export class WorkflowExecutor {
     writes.events.push(...events);
     if (isTerminal(state.status)) writes.finished.add(state.instanceId);
   }
+}
+
+/** The instances a group's inputs are for, each once. */
+function instanceIdsOf(inputs: readonly InstanceInput[]): string[] {
+  return [...new Set(inputs.map(({ instanceId }) => instanceId))];
 }

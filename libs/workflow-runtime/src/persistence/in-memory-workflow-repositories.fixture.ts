@@ -185,14 +185,10 @@ class FakeCheckpoints implements CheckpointRepository {
     await this.db.transitions.append(manager, writes.log);
     await this.db.timers.cancelAll(manager, writes.finished);
     await this.db.tasks.abandonQueued(manager, writes.finished);
-    const touched = new Set([
-      ...writes.states.map(({ instanceId }) => instanceId),
-      ...writes.tasks.map(({ instanceId }) => instanceId),
-      ...(worker?.finished ?? []).map(({ task }) => task.instanceId),
-      ...writes.finished,
-    ]);
     const older =
-      claims.older > 0 ? this.db.tasks.claimOlder(claims.older, worker?.leaseGraceMs ?? 0, touched) : [];
+      claims.older > 0
+        ? this.db.tasks.claimOlder(claims.older, worker?.leaseGraceMs ?? 0, claims.touched)
+        : [];
     return {
       written: true,
       claimed: [...claimedAtOnce, ...older],

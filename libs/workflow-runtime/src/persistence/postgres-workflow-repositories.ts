@@ -65,43 +65,50 @@ class WorkflowTables {
  * still matches; any other writer (another replica, an API command, the inbox) moves `seq` on.
  */
 class CommittedStates {
-  private readonly states = new Map<string, WorkflowInstanceState>();
-  /** Whom each instance works for, learned when it is locked: it never changes. */
-  private readonly owners = new Map<string, InstanceOwner>();
+  /**
+   * By instance, least recently written first: whom it works for (learned when it is locked; it never changes)
+   * and, once the worker committed it, its state. One entry each, so an instance's owner and state go together.
+   */
+  private readonly instances = new Map<
+    string,
+    { readonly owner: InstanceOwner; readonly state?: WorkflowInstanceState }
+  >();
 
   constructor(private readonly capacity: number) {}
 
   get(instanceId: string): WorkflowInstanceState | undefined {
-    return this.states.get(instanceId);
+    return this.instances.get(instanceId)?.state;
   }
 
-  /** The instance as this process committed it last, when it knows both its state and its owner. */
+  /** The instance as this process committed it last, when it knows its state. */
   stored(instanceId: string): StoredInstance | undefined {
-    const state = this.states.get(instanceId);
-    const owner = this.owners.get(instanceId);
-    return state && owner && { state, owner };
+    const { owner, state } = this.instances.get(instanceId) ?? {};
+    return owner && state && { state, owner };
   }
 
   learnOwner(instanceId: string, owner: InstanceOwner): void {
-    if (!this.owners.has(instanceId)) this.owners.set(instanceId, owner);
-    this.evict(this.owners);
+    if (this.instances.has(instanceId)) return;
+    this.instances.set(instanceId, { owner });
+    this.evict();
   }
 
+  /** Keeps the states of instances it learned the owner of (the worker locks an instance before it moves it). */
   remember(states: readonly WorkflowInstanceState[]): void {
     for (const state of states) {
+      const entry = this.instances.get(state.instanceId);
       // A commit reported after a later one's (two groups at once) brings nothing newer.
-      if ((this.states.get(state.instanceId)?.seq ?? -1) >= state.seq) continue;
+      if (!entry || (entry.state?.seq ?? -1) >= state.seq) continue;
       // Re-inserted, so the Map's order is least recently written first.
-      this.states.delete(state.instanceId);
-      this.states.set(state.instanceId, state);
+      this.instances.delete(state.instanceId);
+      this.instances.set(state.instanceId, { owner: entry.owner, state });
     }
-    this.evict(this.states);
+    this.evict();
   }
 
-  private evict(entries: Map<string, unknown>): void {
-    for (const oldest of entries.keys()) {
-      if (entries.size <= this.capacity) break;
-      entries.delete(oldest);
+  private evict(): void {
+    for (const oldest of this.instances.keys()) {
+      if (this.instances.size <= this.capacity) break;
+      this.instances.delete(oldest);
     }
   }
 }
@@ -260,12 +267,6 @@ class PostgresCheckpoints implements CheckpointRepository {
       traceparent: continued ?? traceparent,
       claim: claims.claimedAtOnce[index] ?? false,
     }));
-    const touched = new Set([
-      ...states.map(({ instanceId }) => instanceId),
-      ...tasks.map(({ instanceId }) => instanceId),
-      ...attemptsFinished.map(({ task }) => task.instanceId),
-      ...finished,
-    ]);
     // Every part but the lock is conditional on `seq_holds.ok`; without `expected` it is simply true.
     const seqHolds = expected
       ? `expected AS (SELECT * FROM unnest($9::text[], $10::int[]) AS e(id, seq)),
@@ -276,9 +277,46 @@ class PostgresCheckpoints implements CheckpointRepository {
          SELECT count(*) = (SELECT count(*) FROM expected) AS ok FROM locked JOIN expected USING (id, seq)),`
       : 'seq_holds AS (SELECT true AS ok),';
     const ok = '(SELECT ok FROM seq_holds)';
+    const parameters: unknown[] = [
+      JSON.stringify(
+        states.map((state) => ({
+          id: state.instanceId,
+          status: state.status,
+          seq: state.seq,
+          state,
+          finished_at: state.endedAt ?? null,
+        })),
+      ),
+      JSON.stringify(queued),
+      JSON.stringify(
+        log.map(({ state, input, events }) => ({
+          instance_id: state.instanceId,
+          seq: state.seq,
+          input,
+          status: state.status,
+          events,
+        })),
+      ),
+      finished,
+      JSON.stringify(
+        attemptsFinished.map(({ task, succeeded }) => ({
+          id: task.id,
+          succeeded,
+          instance_id: task.instanceId,
+          kind: task.kind,
+          step_id: task.stepId,
+          run: task.run,
+        })),
+      ),
+      claims.older,
+      worker?.leaseGraceMs ?? 0,
+      [...claims.touched],
+      ...(expected ? [[...expected.keys()], [...expected.values()]] : []),
+    ];
+    // The outbox rows' parameters come last: their count grows with the rows.
     const outboxPart =
       outbox && outbox.rows > 0
-        ? `, outboxed AS (${outbox.statement(expected ? 11 : 9, ok)} RETURNING 1)`
+        ? `, outboxed AS (${outbox.statement(parameters.length + 1, ok)} RETURNING 1)`
         : '';
     const rows = await manager.query<Array<Partial<ClaimedRow> & { ok: boolean }>>(
       `WITH ${seqHolds}
@@ -324,12 +362,10 @@ class PostgresCheckpoints implements CheckpointRepository {
                      ELSE 'pending' END,
                 CASE WHEN instance_id = ANY($4::text[]) THEN now() END,
                 CASE WHEN claim THEN now() END,
-                CASE WHEN claim THEN now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + $7)
-                                              * interval '1 millisecond') END
+                CASE WHEN claim THEN ${leaseFromNow('$7')} END
          FROM queued
          ON CONFLICT (instance_id, kind, step_id, run, attempt) DO NOTHING
-         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-                   heartbeat_timeout_ms, traceparent, status),
+         RETURNING ${claimedColumns}, status),
        logged AS (
          INSERT INTO ${this.tables.transitions} (instance_id, seq, input, status, events)
          SELECT instance_id, seq, input, status, events
@@ -344,50 +380,11 @@ class PostgresCheckpoints implements CheckpointRepository {
          WHERE instance_id = ANY($4::text[]) AND status = 'scheduled' AND ${ok} RETURNING 1),
        claimed AS (${claimStatement(this.tables, '$6', '$7', `t.instance_id <> ALL($8::text[]) AND ${ok}`)})
        ${outboxPart}
-       SELECT seq_holds.ok, c.* FROM seq_holds LEFT JOIN (
-         SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
-         FROM (SELECT id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-                      heartbeat_timeout_ms, traceparent
-               FROM inserted WHERE status = 'running'
-               UNION ALL SELECT * FROM claimed) c
-         JOIN ${this.tables.instances} i ON i.id = c.instance_id) c ON true`,
-      [
-        JSON.stringify(
-          states.map((state) => ({
-            id: state.instanceId,
-            status: state.status,
-            seq: state.seq,
-            state,
-            finished_at: state.endedAt ?? null,
-          })),
-        ),
-        JSON.stringify(queued),
-        JSON.stringify(
-          log.map(({ state, input, events }) => ({
-            instance_id: state.instanceId,
-            seq: state.seq,
-            input,
-            status: state.status,
-            events,
-          })),
-        ),
-        finished,
-        JSON.stringify(
-          attemptsFinished.map(({ task, succeeded }) => ({
-            id: task.id,
-            succeeded,
-            instance_id: task.instanceId,
-            kind: task.kind,
-            step_id: task.stepId,
-            run: task.run,
-          })),
-        ),
-        claims.older,
-        worker?.leaseGraceMs ?? 0,
-        [...touched],
-        ...(expected ? [[...expected.keys()], [...expected.values()]] : []),
-        ...(outboxPart ? (outbox?.parameters ?? []) : []),
-      ],
+       SELECT seq_holds.ok, c.* FROM seq_holds LEFT JOIN (${withInstanceParts(
+         this.tables,
+         `SELECT ${claimedColumns} FROM inserted WHERE status = 'running' UNION ALL SELECT * FROM claimed`,
+       )}) c ON true`,
+      [...parameters, ...(outbox && outbox.rows > 0 ? outbox.parameters : [])],
     );
     if (rows[0]?.ok !== true) return { written: false, claimed: [], attemptsLeftQueued: false };
     const claimed = rows.flatMap((row) =>
@@ -637,21 +634,34 @@ interface ClaimedRow {
   correlation_id: string;
 }
 
+/** The columns of a claimed attempt's row (a `ClaimedRow` without its instance's part). */
+const claimedColumns = `id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
+                        heartbeat_timeout_ms, traceparent`;
+
+/** A claimed attempt's lease: its start-to-close or heartbeat timeout, plus the grace, from now. */
+function leaseFromNow(leaseGraceMs: string): string {
+  return `now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + ${leaseGraceMs})
+                   * interval '1 millisecond')`;
+}
+
+/** Claimed attempts' rows (`claimedColumns`) with their instance's part: whole `ClaimedRow`s. */
+function withInstanceParts(tables: WorkflowTables, claimed: string): string {
+  return `SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
+          FROM (${claimed}) c JOIN ${tables.instances} i ON i.id = c.instance_id`;
+}
+
 /**
  * Marks up to `limit` queued attempts (oldest first, within their schedule-to-start, matching `where`) running
  * with a lease, skipping rows other transactions hold; returns the claimed rows without their instance's part.
  */
 function claimStatement(tables: WorkflowTables, limit: string, leaseGraceMs: string, where: string): string {
   return `UPDATE ${tables.tasks}
-         SET status = 'running', claimed_at = now(),
-             lease_until = now() + ((least(timeout_ms, coalesce(heartbeat_timeout_ms, timeout_ms)) + ${leaseGraceMs})
-                                    * interval '1 millisecond')
+         SET status = 'running', claimed_at = now(), lease_until = ${leaseFromNow(leaseGraceMs)}
          WHERE id IN (
            SELECT t.id FROM ${tables.tasks} t
            WHERE t.status = 'pending' AND (t.schedule_deadline IS NULL OR t.schedule_deadline > now()) AND ${where}
            ORDER BY t.id LIMIT ${limit} FOR UPDATE OF t SKIP LOCKED)
-         RETURNING id, instance_id, kind, step_id, run, attempt, idempotency_key, call, timeout_ms,
-                   heartbeat_timeout_ms, traceparent`;
+         RETURNING ${claimedColumns}`;
 }
 
 function claimedTask(row: ClaimedRow): ClaimedTask {
@@ -681,8 +691,7 @@ class PostgresTasks implements TaskRepository {
     if (limit <= 0) return [];
     const rows = await manager.query<ClaimedRow[]>(
       `WITH claimed AS (${claimStatement(this.tables, '$1', '$2', 'true')})
-       SELECT c.*, i.workflow_name, i.case_id, i.tenant, i.correlation_id
-       FROM claimed c JOIN ${this.tables.instances} i ON i.id = c.instance_id`,
+       ${withInstanceParts(this.tables, 'SELECT * FROM claimed')}`,
       [limit, leaseGraceMs],
     );
     return rows.map(claimedTask);

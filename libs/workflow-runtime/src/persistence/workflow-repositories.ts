@@ -316,6 +316,8 @@ export interface CheckpointClaims {
   readonly older: number;
   /** Attempts left queued for instances still running: a worker's claim must find them. */
   readonly leftQueued: number;
+  /** Every instance whose rows the checkpoint writes: the claim of older attempts leaves them out. */
+  readonly touched: ReadonlySet<string>;
 }
 
 /**
@@ -335,7 +337,13 @@ export function checkpointClaims(writes: CheckpointWrites): CheckpointClaims {
     leftQueued++;
     return false;
   });
-  return { claimedAtOnce, older: free, leftQueued };
+  const touched = new Set([
+    ...writes.states.map(({ instanceId }) => instanceId),
+    ...writes.tasks.map(({ instanceId }) => instanceId),
+    ...(writes.worker?.finished ?? []).map(({ task }) => task.instanceId),
+    ...writes.finished,
+  ]);
+  return { claimedAtOnce, older: free, leftQueued, touched };
 }
 
 /**
