@@ -73,6 +73,9 @@ class PipelineWatch {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...byName.keys()], fromBeginning: true });
     await this.consumer.run({
+      // A watch of its own, read from the beginning: committing its offsets would only load the broker the
+      // services share (it committed after every batch, more often than all five services together).
+      autoCommit: false,
       partitionsConsumedConcurrently: 6,
       eachMessage: ({ topic, message }) => {
         const definition = byName.get(topic);
