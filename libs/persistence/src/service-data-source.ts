@@ -1,5 +1,6 @@
 import { DataSource, type MigrationInterface } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { preparingClient } from './preparing-client';
 import { assertSchemaName } from './schema-name';
 
 export type MigrationClass = new () => MigrationInterface;
@@ -39,6 +40,8 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     applicationName: options.applicationName ?? options.schema,
     poolSize: options.poolSize ?? 10,
     extra: {
+      // Each connection prepares its parameterised statements once (see preparingClient).
+      Client: preparingClient(),
       // Fail a connection attempt fast, so readiness reports the database down instead of hanging.
       connectionTimeoutMillis: 5000,
       options: `-c search_path=${options.schema},public`,
