@@ -53,6 +53,23 @@ describe('preparingClient (real Postgres)', () => {
     expect(rows).toEqual([{ word: 'after' }]);
   });
 
+  it("sends a text past the pool's capacity for texts unnamed", async () => {
+    const PreparingClient = preparingClient(2, 1);
+    const another = new PreparingClient({ connectionString: testDatabaseUrl });
+    await another.connect();
+    try {
+      await another.query('SELECT $1::int AS first', [1]);
+      const { rows } = await another.query<{ second: number }>('SELECT $1::int AS second', [2]);
+      expect(rows).toEqual([{ second: 2 }]);
+      const prepared = await another.query<{ statement: string }>(
+        'SELECT statement FROM pg_prepared_statements',
+      );
+      expect(prepared.rows).toEqual([{ statement: 'SELECT $1::int AS first' }]);
+    } finally {
+      await another.end();
+    }
+  });
+
   it('reports a failing statement and prepares the next use afresh', async () => {
     await expect(client.query('SELECT $1::int / 0 AS never', [1])).rejects.toThrow('division by zero');
     await expect(client.query('SELECT nonsense FROM $1', [1])).rejects.toThrow('syntax error');

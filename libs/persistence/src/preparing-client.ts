@@ -3,6 +3,9 @@ import { Client, type ClientConfig } from 'pg';
 /** Named statements a connection keeps by default; the least recently used one is deallocated past it. */
 export const preparedStatementsPerConnection = 128;
 
+/** Distinct statement texts a pool prepares at most: past it, a new text goes unnamed, as a one-off. */
+export const preparedTextsPerPool = 512;
+
 /** The part of node-pg's connection the client consults before it sends a statement's Parse. */
 interface ParsedStatements {
   readonly parsedStatements: Record<string, string>;
@@ -23,8 +26,20 @@ type Query = (...args: QueryArguments) => unknown;
  * Statements without parameters (`BEGIN`, migrations, which may hold several statements) go as before. A
  * statement prepared inside a transaction that rolls back stays prepared: protocol-level Parse is not
  * transactional. Postgres re-plans a prepared statement itself when a table it reads changes.
+ *
+ * The pool's connections share one copy of each text (some are tens of kilobytes; a pool of ten kept ten).
  */
-export function preparingClient(capacity = preparedStatementsPerConnection): typeof Client {
+export function preparingClient(
+  capacity = preparedStatementsPerConnection,
+  textCapacity = preparedTextsPerPool,
+): typeof Client {
+  const texts = new Map<string, string>();
+  const shared = (text: string): string | undefined => {
+    const known = texts.get(text);
+    if (known !== undefined || texts.size >= textCapacity) return known;
+    texts.set(text, text);
+    return text;
+  };
   return class PreparingClient extends Client {
     /** Statement text → its name on this connection, least recently used first. */
     private readonly names = new Map<string, string>();
@@ -33,10 +48,15 @@ export function preparingClient(capacity = preparedStatementsPerConnection): typ
     constructor(config?: string | ClientConfig) {
       super(config);
       const query = super.query.bind(this) as Query;
-      const prepared: Query = (config, values, callback) =>
-        typeof config === 'string' && Array.isArray(values) && values.length > 0
-          ? query({ name: this.nameOf(config, query), text: config, values }, callback)
-          : query(config, values, callback);
+      const prepared: Query = (config, values, callback) => {
+        const text =
+          typeof config === 'string' && Array.isArray(values) && values.length > 0
+            ? shared(config)
+            : undefined;
+        return text === undefined
+          ? query(config, values, callback)
+          : query({ name: this.nameOf(text, query), text, values }, callback);
+      };
       this.query = prepared as Client['query'];
     }
 
