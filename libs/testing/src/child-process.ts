@@ -4,6 +4,9 @@ import { join, relative } from 'node:path';
 
 const root = join(__dirname, '..', '..', '..');
 
+/** The image's heap bound (the Dockerfile's NODE_OPTIONS), so a bench's resident sizes are the image's. */
+const serviceHeapOption = '--max-old-space-size=384';
+
 /**
  * How to run `entry`: its TypeScript through the dev loader, or — with `KEEL_SERVICES_FROM_DIST=1`, for a bench
  * whose figures (resident size above all: the loader holds ~80 MB) should be the image's — a service's
@@ -16,7 +19,7 @@ function nodeArguments(entry: string): string[] {
   const compiled = join(root, 'dist', relative(root, entry)).replace(/\.ts$/, '.js');
   if (!existsSync(compiled))
     throw new Error(`KEEL_SERVICES_FROM_DIST=1 but ${compiled} is missing: run npm run build`);
-  return [compiled];
+  return [serviceHeapOption, compiled];
 }
 
 /** A TypeScript entry point run as a separate Node process, so a test can SIGKILL it like a crash. */
