@@ -309,9 +309,15 @@ export class EventConsumer {
     } catch (error) {
       // Stopping or rebalancing while a dependency was away: what is durable gets committed below, the
       // rest is redelivered to whoever holds the partition next.
-      if (!(error instanceof PartitionReleased)) throw error;
+      if (!(error instanceof PartitionReleased)) {
+        // A rebalance (kafkajs rejects the heartbeat) or a crash: what is durable is committed before the
+        // partitions go, as kafkajs's own auto-commit does, so the next owner replays only the run in flight.
+        await commit(true).catch(() => undefined);
+        await this.commits.settle();
+        throw error;
+      }
     }
-    // A partition leaving this member (a rebalance, a stop) takes its commit with it now.
+    // Stopping, or a partition dealt elsewhere meanwhile: its commit goes now.
     await commit(!turn.holds());
     this.options.metrics?.consumerLag.set(
       { consumergroup: this.options.groupId, topic: batch.topic, partition: String(partition) },

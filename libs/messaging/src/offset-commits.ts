@@ -47,6 +47,8 @@ export class OffsetCommits {
     const owed = [...this.owed.values()];
     this.owed.clear();
     for (const commit of owed) await this.run(commit).catch(this.onLateFailure);
+    // A commit the timer started may still be on its way: the group must not be left before it lands.
+    await this.chain;
   }
 
   private arm(): void {
