@@ -3,44 +3,59 @@ import { Client, type ClientConfig } from 'pg';
 /** Named statements a connection keeps by default; the least recently used one is deallocated past it. */
 export const preparedStatementsPerConnection = 128;
 
-/** Distinct statement texts a pool prepares at most: past it, a new text goes unnamed, as a one-off. */
-export const preparedTextsPerPool = 512;
+/** Statement texts a pool remembers by default (one copy each), least recently used forgotten past it. */
+export const statementTextsPerPool = 1024;
 
 /** The part of node-pg's connection the client consults before it sends a statement's Parse. */
 interface ParsedStatements {
-  readonly parsedStatements: Record<string, string>;
+  readonly parsedStatements: Record<string, string | undefined>;
 }
 
 type QueryArguments = [config: unknown, values?: unknown, callback?: unknown];
 type Query = (...args: QueryArguments) => unknown;
 
+/** Postgres refusing a prepared statement whose tables changed their row type (a migration meanwhile). */
+const cachedPlanChangedResultType = '0A000';
+
+/** A map used as a least-recently-used list: `touch` moves a key to the end, `oldest` is the first. */
+function touch<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+}
+
 /**
- * A pg client that prepares every statement that has parameters, once per connection, and from then on sends
- * only its parameters (Bind and Execute): Postgres neither parses, analyses nor plans it again.
+ * A pg client that prepares a statement with parameters the second time a connection runs it, and from then
+ * on sends only its parameters (Bind and Execute): Postgres neither parses, analyses nor plans it again.
  *
  * The services' statements are few texts run many times, and large: data-modifying CTEs over whole runs of
- * events. As unnamed statements each was parsed, analysed and planned on every call — in the pipeline bench
- * about a third of the Postgres backends' CPU went outside execution, and preparing every statement took the
- * backends from ~0.57 to ~0.48 of a core at the same load while they ran 40 % more statements.
+ * events. As unnamed statements each was parsed, analysed and planned on every call, about a third of the
+ * Postgres backends' CPU in the pipeline bench (pg_stat_statements: 3.7 s planning beside 7.6 s executing).
  *
- * Statements without parameters (`BEGIN`, migrations, which may hold several statements) go as before. A
- * statement prepared inside a transaction that rolls back stays prepared: protocol-level Parse is not
- * transactional. Postgres re-plans a prepared statement itself when a table it reads changes.
- *
- * The pool's connections share one copy of each text (some are tens of kilobytes; a pool of ten kept ten).
+ * - Statements without parameters (`BEGIN`, migrations, which may hold several statements) and calls with a
+ *   callback go as before. Texts that vary with their data (a VALUES row per record) are mostly run once: a
+ *   text is named only on its second run on a connection, so one-offs never take a prepared slot.
+ * - A statement prepared inside a transaction that rolls back stays prepared (Parse is not transactional).
+ * - When a table a statement reads changes its row type, Postgres refuses the prepared statement
+ *   (`cached plan must not change result type`); the client forgets it, so the next run prepares it afresh.
+ * - Names are per connection (`keel_<n>`, never reused), so a pooler that shares one server session between
+ *   clients in transaction mode cannot be put in front of it.
+ * - The pool's connections share one copy of each text (some are tens of kilobytes).
  */
 export function preparingClient(
   capacity = preparedStatementsPerConnection,
-  textCapacity = preparedTextsPerPool,
+  textCapacity = statementTextsPerPool,
 ): typeof Client {
   const texts = new Map<string, string>();
-  const shared = (text: string): string | undefined => {
-    const known = texts.get(text);
-    if (known !== undefined || texts.size >= textCapacity) return known;
-    texts.set(text, text);
-    return text;
+  const shared = (text: string): string => {
+    const known = texts.get(text) ?? text;
+    touch(texts, known, known);
+    if (texts.size > textCapacity) texts.delete(texts.keys().next().value as string);
+    return known;
   };
+
   return class PreparingClient extends Client {
+    /** Texts this connection ran once, unnamed; a second run names them. */
+    private readonly ranOnce = new Map<string, true>();
     /** Statement text → its name on this connection, least recently used first. */
     private readonly names = new Map<string, string>();
     private nextName = 1;
@@ -49,40 +64,51 @@ export function preparingClient(
       super(config);
       const query = super.query.bind(this) as Query;
       const prepared: Query = (config, values, callback) => {
-        const text =
-          typeof config === 'string' && Array.isArray(values) && values.length > 0
-            ? shared(config)
-            : undefined;
-        return text === undefined
-          ? query(config, values, callback)
-          : query({ name: this.nameOf(text, query), text, values }, callback);
+        if (typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || callback)
+          return query(config, values, callback);
+        const text = shared(config);
+        const name = this.nameOf(text, query);
+        if (name === undefined) return query(text, values);
+        return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+          if ((error as { code?: string }).code === cachedPlanChangedResultType)
+            this.forget(text, name, query);
+          throw error;
+        });
       };
       this.query = prepared as Client['query'];
     }
 
-    private nameOf(text: string, query: Query): string {
+    private nameOf(text: string, query: Query): string | undefined {
       const known = this.names.get(text);
       if (known !== undefined) {
-        this.names.delete(text);
-        this.names.set(text, known);
+        touch(this.names, text, known);
         return known;
       }
+      if (!this.ranOnce.has(text)) {
+        touch(this.ranOnce, text, true);
+        if (this.ranOnce.size > capacity) this.ranOnce.delete(this.ranOnce.keys().next().value as string);
+        return undefined;
+      }
+      this.ranOnce.delete(text);
       if (this.names.size >= capacity) {
         const [oldestText, oldest] = this.names.entries().next().value as [string, string];
-        this.names.delete(oldestText);
-        // Queued behind whatever already uses it; forgotten by the client only once the server has let it go.
-        void (query(`DEALLOCATE ${oldest}`) as Promise<unknown>)
-          .then(
-            () =>
-              delete (this as unknown as { connection: ParsedStatements }).connection.parsedStatements[
-                oldest
-              ],
-          )
-          .catch(() => undefined);
+        this.forget(oldestText, oldest, query);
       }
       const name = `keel_${this.nextName++}`;
       this.names.set(text, name);
       return name;
+    }
+
+    /** Drops a name; the server lets it go behind whatever already uses it. */
+    private forget(text: string, name: string, query: Query): void {
+      if (this.names.get(text) === name) this.names.delete(text);
+      const { parsedStatements } = (this as unknown as { connection: ParsedStatements }).connection;
+      // Never parsed (its Parse failed, or was never sent): the server has nothing to let go of, and a
+      // DEALLOCATE of it would fail — and abort the transaction the next statement runs in.
+      if (parsedStatements[name] === undefined) return;
+      void (query(`DEALLOCATE ${name}`) as Promise<unknown>)
+        .then(() => delete parsedStatements[name])
+        .catch(() => undefined);
     }
   };
 }
