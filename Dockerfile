@@ -26,10 +26,6 @@ RUN npm ci --omit=dev --ignore-scripts
 FROM node:22-slim AS runtime
 ARG SERVICE=workflow
 ENV NODE_ENV=production TZ=UTC HOST=0.0.0.0 SERVICE=${SERVICE}
-# A heap bound of three quarters of the pods' 512 MiB limit (deploy/k8s). Without one, V8 sizes the heap from
-# the host's memory and lets garbage pile up: under the pipeline bench the workflow and governance services
-# reached ~300 MB resident; with it, ~180 MB, for ~10 % more CPU in a burst (ADR 0027). Override per service.
-ENV NODE_OPTIONS=--max-old-space-size=384
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
