@@ -11,8 +11,16 @@ export const governanceService: BootstrapOptions<GovernanceServiceConfig> = {
   module: (config) => AppModule.forRoot(config),
   description: 'Registry, releases, replay gate, audit log, lineage, approvals inbox and machine tokens',
   // Runs of 500 records per transaction: the audit log appends a run at its commit under the tenant's head
-  // lock, so longer runs amortise the lock and the commit (ADR 0015; bench/governance-audit).
+  // lock, so longer runs amortise the lock and the commit (ADR 0015; bench/governance-audit). Governance is on
+  // no case's path, so a fetch gathers 64 KiB (or waits 250 ms) before it is answered: runs stay long at a
+  // paced load too (ADR 0027).
   microservices: (app) => [
-    { strategy: kafkaEventTransport(app, { recordsPerTransaction: 500, commitEveryRecords: 500 }) },
+    {
+      strategy: kafkaEventTransport(app, {
+        recordsPerTransaction: 500,
+        commitEveryRecords: 500,
+        fetchMinBytes: 64 * 1024,
+      }),
+    },
   ],
 };

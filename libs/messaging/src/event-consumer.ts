@@ -140,6 +140,11 @@ export interface EventConsumerOptions {
    */
   readonly commitIntervalMs?: number;
   /**
+   * Bytes the broker gathers before it answers a fetch, waiting at most 250 ms (default 1: at once). For a
+   * consumer that is not on a case's path, longer runs cost fewer statements per record than a quick answer.
+   */
+  readonly fetchMinBytes?: number;
+  /**
    * Consecutive records of a partition applied in one Postgres transaction (one commit for the run).
    * Default 200: a run's fixed cost (its delivery count, processed ids, commit and fsync) over 200 records
    * instead of 50 cut run handlers' CPU per record by ~20 % in this process and ~45 % in Postgres in the
@@ -204,6 +209,7 @@ export class EventConsumer {
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       maxWaitTimeInMs: 250,
+      ...(options.fetchMinBytes ? { minBytes: options.fetchMinBytes } : {}),
       allowAutoTopicCreation: false,
     });
   }

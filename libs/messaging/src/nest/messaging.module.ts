@@ -172,7 +172,10 @@ export class MessagingModule {
 export function kafkaEventTransport(
   app: INestApplicationContext,
   /** A service's own run size: e.g. the audit log amortises its chain head's lock over longer runs. */
-  tuning: Pick<KafkaEventTransportOptions, 'recordsPerTransaction' | 'commitEveryRecords'> = {},
+  tuning: Pick<
+    KafkaEventTransportOptions,
+    'recordsPerTransaction' | 'commitEveryRecords' | 'fetchMinBytes'
+  > = {},
 ): KafkaEventTransport {
   const options = app.get<MessagingModuleOptions>(MESSAGING_OPTIONS);
   const logger = new Logger('EventConsumer');
