@@ -141,3 +141,19 @@ describe('Prometheus scrape config', () => {
     }
   });
 });
+
+describe('service memory limits', () => {
+  it('gives each service the same memory limit in docker-compose as in its pod, so Node sizes its heap alike', () => {
+    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { mem_limit?: string }>;
+    };
+    for (const service of Object.keys(keelServices)) {
+      const pod = readFileSync(join(deploy, 'k8s', `${service}.yaml`), 'utf8');
+      const podLimit = /limits: \{ memory: (\d+)Mi \}/.exec(pod)?.[1];
+      expect({ service, compose: compose.services[service]?.mem_limit }).toEqual({
+        service,
+        compose: `${podLimit}m`,
+      });
+    }
+  });
+});
