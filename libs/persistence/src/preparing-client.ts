@@ -17,10 +17,17 @@ type Query = (...args: QueryArguments) => unknown;
 /** Postgres refusing a prepared statement whose tables changed their row type (a migration meanwhile). */
 const cachedPlanChangedResultType = '0A000';
 
-/** A map used as a least-recently-used list: `touch` moves a key to the end, `oldest` is the first. */
-function touch<V>(map: Map<string, V>, key: string, value: V): void {
+/**
+ * Puts `key` last in `map`, a least-recently-used list, and drops the first entry once the list holds more than
+ * `capacity`; returns the dropped entry.
+ */
+function touch<V>(map: Map<string, V>, key: string, value: V, capacity: number): [string, V] | undefined {
   map.delete(key);
   map.set(key, value);
+  if (map.size <= capacity) return undefined;
+  const oldest = map.entries().next().value as [string, V];
+  map.delete(oldest[0]);
+  return oldest;
 }
 
 /**
@@ -48,8 +55,7 @@ export function preparingClient(
   const texts = new Map<string, string>();
   const shared = (text: string): string => {
     const known = texts.get(text) ?? text;
-    touch(texts, known, known);
-    if (texts.size > textCapacity) texts.delete(texts.keys().next().value as string);
+    touch(texts, known, known, textCapacity);
     return known;
   };
 
@@ -59,54 +65,52 @@ export function preparingClient(
     /** Statement text → its name on this connection, least recently used first. */
     private readonly names = new Map<string, string>();
     private nextName = 1;
+    /** node-pg's own query: every statement, named or not, goes through it in order. */
+    private readonly send: Query;
 
     constructor(config?: string | ClientConfig) {
       super(config);
-      const query = super.query.bind(this) as Query;
+      this.send = super.query.bind(this);
       const prepared: Query = (config, values, callback) => {
         if (typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || callback)
-          return query(config, values, callback);
+          return this.send(config, values, callback);
         const text = shared(config);
-        const name = this.nameOf(text, query);
-        if (name === undefined) return query(text, values);
-        return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
-          if ((error as { code?: string }).code === cachedPlanChangedResultType)
-            this.forget(text, name, query);
+        const name = this.nameOf(text);
+        if (name === undefined) return this.send(text, values);
+        return (this.send({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+          if ((error as { code?: string }).code === cachedPlanChangedResultType) {
+            if (this.names.get(text) === name) this.names.delete(text);
+            this.deallocate(name);
+          }
           throw error;
         });
       };
       this.query = prepared as Client['query'];
     }
 
-    private nameOf(text: string, query: Query): string | undefined {
+    private nameOf(text: string): string | undefined {
       const known = this.names.get(text);
       if (known !== undefined) {
-        touch(this.names, text, known);
+        touch(this.names, text, known, capacity);
         return known;
       }
-      if (!this.ranOnce.has(text)) {
-        touch(this.ranOnce, text, true);
-        if (this.ranOnce.size > capacity) this.ranOnce.delete(this.ranOnce.keys().next().value as string);
+      if (!this.ranOnce.delete(text)) {
+        touch(this.ranOnce, text, true, capacity);
         return undefined;
       }
-      this.ranOnce.delete(text);
-      if (this.names.size >= capacity) {
-        const [oldestText, oldest] = this.names.entries().next().value as [string, string];
-        this.forget(oldestText, oldest, query);
-      }
       const name = `keel_${this.nextName++}`;
-      this.names.set(text, name);
+      const evicted = touch(this.names, text, name, capacity);
+      if (evicted) this.deallocate(evicted[1]);
       return name;
     }
 
-    /** Drops a name; the server lets it go behind whatever already uses it. */
-    private forget(text: string, name: string, query: Query): void {
-      if (this.names.get(text) === name) this.names.delete(text);
+    /** Lets a name go on the server, behind whatever already uses it. */
+    private deallocate(name: string): void {
       const { parsedStatements } = (this as unknown as { connection: ParsedStatements }).connection;
       // Never parsed (its Parse failed, or was never sent): the server has nothing to let go of, and a
       // DEALLOCATE of it would fail — and abort the transaction the next statement runs in.
       if (parsedStatements[name] === undefined) return;
-      void (query(`DEALLOCATE ${name}`) as Promise<unknown>)
+      void (this.send(`DEALLOCATE ${name}`) as Promise<unknown>)
         .then(() => delete parsedStatements[name])
         .catch(() => undefined);
     }

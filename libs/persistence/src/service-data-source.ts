@@ -40,7 +40,7 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     applicationName: options.applicationName ?? options.schema,
     poolSize: options.poolSize ?? 10,
     extra: {
-      // Each connection prepares its parameterised statements once (see preparingClient).
+      // A connection prepares a statement with parameters on its second run of it (see preparingClient).
       Client: preparingClient(),
       // Fail a connection attempt fast, so readiness reports the database down instead of hanging.
       connectionTimeoutMillis: 5000,
