@@ -314,10 +314,10 @@ class PostgresCheckpoints implements CheckpointRepository {
       ...(expected ? [[...expected.keys()], [...expected.values()]] : []),
     ];
     // The outbox rows' parameters come last: their count grows with the rows.
-    const outboxPart =
-      outbox && outbox.rows > 0
-        ? `, outboxed AS (${outbox.statement(parameters.length + 1, ok)} RETURNING 1)`
-        : '';
+    const outboxed = outbox && outbox.rows > 0 ? outbox : undefined;
+    const outboxPart = outboxed
+      ? `, outboxed AS (${outboxed.statement(parameters.length + 1, ok)} RETURNING 1)`
+      : '';
     const rows = await manager.query<Array<Partial<ClaimedRow> & { ok: boolean }>>(
       `WITH ${seqHolds}
        checkpoints AS (
@@ -384,7 +384,7 @@ class PostgresCheckpoints implements CheckpointRepository {
          this.tables,
          `SELECT ${claimedColumns} FROM inserted WHERE status = 'running' UNION ALL SELECT * FROM claimed`,
        )}) c ON true`,
-      [...parameters, ...(outbox && outbox.rows > 0 ? outbox.parameters : [])],
+      [...parameters, ...(outboxed?.parameters ?? [])],
     );
     if (rows[0]?.ok !== true) return { written: false, claimed: [], attemptsLeftQueued: false };
     const claimed = rows.flatMap((row) =>
