@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** utime + stime of a process in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
@@ -6,6 +6,32 @@ export function processCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * utime + stime so far of every process whose command line `matches`, by pid: a set of processes (Postgres's
+ * backends, which come and go with connections) is measured by the pids it has at both ends of a run.
+ */
+export function processesCpuSeconds(matches: (commandLine: string) => boolean): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (matches(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')))
+        seconds.set(pid, processCpuSeconds(pid));
+    } catch {
+      // Gone between the listing and the read: it is not part of the run's end.
+    }
+  }
+  return seconds;
+}
+
+/** CPU seconds between two `processesCpuSeconds` readings; a process that started meanwhile counts whole. */
+export function cpuSecondsBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** Throughput and latency figures of one run, printed the same way by every bench. */

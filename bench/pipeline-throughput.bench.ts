@@ -20,7 +20,7 @@ import { isolatedTopic, testKafka, testTokens, uniqueName, waitFor } from '@keel
 import type { Consumer, IHeaders } from 'kafkajs';
 import { Client } from 'pg';
 import { PipelinePlatform, completableOrder, pipelineServices } from '../test/e2e/fixtures/pipeline-platform';
-import { processCpuSeconds } from './bench-stats';
+import { cpuSecondsBetween, processCpuSeconds, processesCpuSeconds } from './bench-stats';
 
 const tenant = 'acme';
 const burstCases = Number(process.env.BENCH_CASES ?? 1_000);
@@ -134,11 +134,23 @@ const quantile = (values: number[], q: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 };
 
-/** Peak resident size and CPU seconds of every service process while a run lasts. */
+/** Processes beside the services whose CPU a case costs too: together they are the whole machine's work. */
+const sharedProcesses: ReadonlyArray<{ label: string; matches: (commandLine: string) => boolean }> = [
+  { label: 'postgres (every process)', matches: (line) => line.startsWith('postgres') },
+  { label: 'kafka broker', matches: (line) => line.includes('kafka.Kafka') },
+];
+
+/**
+ * Peak resident size and CPU seconds of every service process while a run lasts, and the CPU seconds of
+ * Postgres, the broker and this bench over the same span.
+ */
 class ProcessSampler {
   private readonly peakRssKb = new Map<string, number>();
   private readonly cpuStart = new Map<string, number>();
   private readonly cpuEnd = new Map<string, number>();
+  private sharedStart: Array<Map<number, number>> = [];
+  private shared: Array<{ label: string; cpuSeconds: number }> = [];
+  private benchStart = process.cpuUsage();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly processes: ReadonlyArray<{ label: string; pid: number }>) {}
@@ -155,14 +167,29 @@ class ProcessSampler {
 
   start(): void {
     for (const { label, pid } of this.processes) this.cpuStart.set(label, processCpuSeconds(pid));
+    this.sharedStart = sharedProcesses.map(({ matches }) => processesCpuSeconds(matches));
+    this.benchStart = process.cpuUsage();
     this.sample();
     this.timer = setInterval(() => this.sample(), 250);
+  }
+
+  /** CPU seconds from `start` to `stop` of Postgres, the broker and this bench. */
+  sharedCpuSeconds(): ReadonlyArray<{ label: string; cpuSeconds: number }> {
+    return this.shared;
   }
 
   stop(): Array<{ label: string; peakRssMb: number; cpuSeconds: number }> {
     clearInterval(this.timer);
     this.sample();
     for (const { label, pid } of this.processes) this.cpuEnd.set(label, processCpuSeconds(pid));
+    const bench = process.cpuUsage(this.benchStart);
+    this.shared = [
+      ...sharedProcesses.map(({ label, matches }, index) => ({
+        label,
+        cpuSeconds: cpuSecondsBetween(this.sharedStart[index] ?? new Map(), processesCpuSeconds(matches)),
+      })),
+      { label: 'bench (senders, watch, simulated systems)', cpuSeconds: (bench.user + bench.system) / 1e6 },
+    ];
     return this.processes.map(({ label }) => ({
       label,
       peakRssMb: (this.peakRssKb.get(label) ?? Number.NaN) / 1024,
@@ -482,6 +509,33 @@ async function main(): Promise<void> {
         met(peak <= targets.rssMb),
       );
     }
+    // The machine's whole CPU per case: with every core busy at that cost, no more cases fit in a second.
+    const perCaseMs = (seconds: number, cases: number) => (1000 * seconds) / cases;
+    const burstShared = burstSampler.sharedCpuSeconds();
+    const pacedShared = pacedSampler.sharedCpuSeconds();
+    for (const [index, { label, cpuSeconds }] of burstShared.entries())
+      row(
+        `${label} CPU s burst / paced`,
+        `${cpuSeconds.toFixed(1)} / ${(pacedShared[index]?.cpuSeconds ?? 0).toFixed(1)}`,
+        '',
+        '',
+      );
+    const totalOf = (usage: ReadonlyArray<{ cpuSeconds: number }>) =>
+      usage.reduce((sum, { cpuSeconds }) => sum + cpuSeconds, 0);
+    const burstMsPerCase = perCaseMs(totalOf(burstUsage) + totalOf(burstShared), burstCases);
+    const pacedMsPerCase = perCaseMs(totalOf(pacedUsage) + totalOf(pacedShared), pacedCount);
+    row(
+      'CPU ms per case, all processes, burst / paced',
+      `${burstMsPerCase.toFixed(1)} / ${pacedMsPerCase.toFixed(1)}`,
+      '',
+      '',
+    );
+    row(
+      `  cases/s ${cpus().length} cores fit at the burst's cost`,
+      ((cpus().length * 1000) / burstMsPerCase).toFixed(0),
+      '',
+      '',
+    );
     if (demo !== undefined)
       row(
         'embedded demo wall time on the bundled data (s)',
