@@ -60,7 +60,14 @@ class PipelineWatch {
   async start(): Promise<void> {
     const { caseEvents, decisions, workflowEvents } = this.topics;
     const watched = [caseEvents, decisions, workflowEvents].map((topic) => topic.name);
-    this.consumer = testKafka().consumer({ groupId: uniqueName('pipeline-watch'), maxWaitTimeInMs: 50 });
+    // The figures are the records' own timestamps (their producer's clock), not when the watch reads them: it
+    // has the broker gather 1 MiB or wait half a second per fetch, so that it does not share the cores with the
+    // services for a fetch (and a broker answer) per record.
+    this.consumer = testKafka().consumer({
+      groupId: uniqueName('pipeline-watch'),
+      minBytes: 1024 * 1024,
+      maxWaitTimeInMs: 500,
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: watched, fromBeginning: true });
     await this.consumer.run({
