@@ -26,12 +26,17 @@ export const eventRunsExtra = 'keelEventRuns';
 /** The `@EventPattern` extra holding the subscription's `accepts` filter (read by `KafkaEventTransport`). */
 export const eventFilterExtra = 'keelAccepts';
 
+/** The `@EventPattern` extra holding the subscription's `gatherMs` (read by `KafkaEventTransport`). */
+export const eventGatherExtra = 'keelGatherMs';
+
 export interface EventPatternOptions<Data = unknown> {
   /**
    * Only events it accepts reach the handler; the others are passed over without a delivery count or a
    * processed-event row, and a run of only those costs no Postgres statement (`SubscriptionOptions.accepts`).
    */
   readonly accepts?: EventFilter<Data>;
+  /** Each partition fetched at most once in this many ms, its records gathered meanwhile (`SubscriptionOptions.gatherMs`). */
+  readonly gatherMs?: number;
 }
 
 /**
@@ -51,7 +56,11 @@ export function acceptingOnly<Data>(accepts: EventFilter<Data>): Record<string, 
  */
 export function EventRunPattern<Data = unknown>(
   topicKey: string,
-  { accepts }: EventPatternOptions<Data> = {},
+  { accepts, gatherMs }: EventPatternOptions<Data> = {},
 ): MethodDecorator {
-  return EventPattern(topicKey, { [eventRunsExtra]: true, ...(accepts && acceptingOnly(accepts)) });
+  return EventPattern(topicKey, {
+    [eventRunsExtra]: true,
+    ...(accepts && acceptingOnly(accepts)),
+    ...(gatherMs === undefined ? {} : { [eventGatherExtra]: gatherMs }),
+  });
 }

@@ -13,7 +13,7 @@ import {
 } from '../event-consumer';
 import { assertDeduplicationCovers } from '../deduplication-window';
 import { ensureTopics, topicSpecsWithDeadLetters } from '../topic-provisioner';
-import { eventFilterExtra, eventRunsExtra } from './kafka-event-handlers.decorator';
+import { eventFilterExtra, eventGatherExtra, eventRunsExtra } from './kafka-event-handlers.decorator';
 import { KafkaEventContext, KafkaEventRunContext } from './kafka-event.context';
 
 export interface KafkaEventTransportOptions extends Omit<EventConsumerOptions, 'subscriptions'> {
@@ -53,13 +53,15 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       const topic = topics[pattern];
       if (!topic) throw new Error(`@EventPattern('${pattern}') names no topic key of the registry`);
       const extras = this.messageHandlers.get(pattern)?.extras;
-      const accepts = extras?.[eventFilterExtra] as EventFilter<unknown> | undefined;
+      const gatherMs = extras?.[eventGatherExtra] as number | undefined;
+      const options = {
+        accepts: extras?.[eventFilterExtra] as EventFilter<unknown> | undefined,
+        ...(gatherMs === undefined ? {} : { gatherMs }),
+      };
       // `@EventRunPattern` handlers take a partition's run of fresh events in one call.
       if (extras?.[eventRunsExtra] === true)
-        return subscribeRuns(topic, (events, context) => this.dispatchRun(pattern, events, context), {
-          accepts,
-        });
-      return subscribe(topic, (event, context) => this.dispatch(pattern, event, context), { accepts });
+        return subscribeRuns(topic, (events, context) => this.dispatchRun(pattern, events, context), options);
+      return subscribe(topic, (event, context) => this.dispatch(pattern, event, context), options);
     });
     assertDeduplicationCovers(
       this.options.deduplicationWindowMs,

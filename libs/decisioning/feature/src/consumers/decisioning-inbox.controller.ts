@@ -14,6 +14,13 @@ import { DecisionQueueRepository } from '../persistence/decision-queue.repositor
  * their triggers, with the processed-event marks — a whole run of a partition in one statement; the decision is
  * made outside it by the `DecisionWorker`, so a slow model never holds a transaction or a pool connection.
  */
+/**
+ * How long a workflow-events partition waits between fetches: a decision request waits up to this much longer
+ * (an agent's answer takes longer than that), and the ~12 other events of a case come in a fetch or two instead
+ * of a fetch each (ADR 0028).
+ */
+const workflowEventsGatherMs = 200;
+
 @KafkaEventHandlers()
 export class DecisioningInboxController {
   constructor(
@@ -38,7 +45,7 @@ export class DecisioningInboxController {
     await this.queue.enqueueAll(context.manager, items, this.notify);
   }
 
-  @EventRunPattern('workflowEvents', { accepts: isDecisionRequest })
+  @EventRunPattern('workflowEvents', { accepts: isDecisionRequest, gatherMs: workflowEventsGatherMs })
   async onWorkflowEvents(
     @Payload() events: ReadonlyArray<CloudEvent<WorkflowEvent>>,
     @Ctx() context: KafkaEventRunContext,
