@@ -59,11 +59,12 @@ export interface SubscriptionOptions<Data> {
    */
   readonly accepts?: EventFilter<Data>;
   /**
-   * When set, each of the topic's partitions is fetched at most once in this many ms: after a batch the
-   * partition is paused that long, and what arrives meanwhile comes in one fetch and one run instead of a fetch
-   * each (at a paced load a fetch otherwise brings a record or two, and costs both sides a request). Its
-   * events wait up to this much longer; the consumer's other topics are fetched as before. For topics off a
-   * case's latency path that a consumer reads mostly to pass over (decisioning's workflow events).
+   * When set, a partition read to its end is left out of fetches for this many ms after a batch, and what
+   * arrives meanwhile comes in one fetch and one run instead of a fetch each (at a paced load a fetch otherwise
+   * brings a record or two, and costs both sides a request). Its events wait up to this much longer, plus a
+   * fetch's wait (250 ms) when it ends during one; a partition with records waiting is not held back, and the
+   * consumer's other topics are fetched as before. For topics off a case's latency path that a consumer reads
+   * mostly to pass over (decisioning's workflow events).
    */
   readonly gatherMs?: number;
 }
@@ -227,6 +228,7 @@ export class EventConsumer {
   }
 
   async start(): Promise<void> {
+    this.stopping = false;
     await this.deliveries.assertTable();
     await this.consumer.connect();
     // A new group starts at the beginning: events published before it first joined must not be missed.
@@ -243,14 +245,14 @@ export class EventConsumer {
   async stop(): Promise<void> {
     // From here on a batch ends with its commit; what earlier batches owe is paid before leaving.
     this.stopping = true;
-    // Resumed now, so that a consumer started again fetches every partition.
-    for (const [timer, resume] of this.gathering) {
-      clearTimeout(timer);
-      resume();
-    }
+    const paused = [...this.gathering.values()];
+    for (const timer of this.gathering.keys()) clearTimeout(timer);
     this.gathering.clear();
     await this.commits.settle();
     await this.consumer.disconnect();
+    // Resumed once nothing fetches any more, so that this consumer started again reads every partition (the
+    // in-process bus keeps a consumer's pauses across runs; kafkajs starts each run afresh).
+    for (const resume of paused) resume();
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
@@ -347,7 +349,13 @@ export class EventConsumer {
       { consumergroup: this.options.groupId, topic: batch.topic, partition: String(partition) },
       Number(batch.offsetLag()),
     );
-    if (subscription.gatherMs !== undefined && turn.holds() && !this.stopping)
+    // Only a partition read to its end is gathered: one with records waiting (a backlog, a replay) goes on.
+    if (
+      subscription.gatherMs !== undefined &&
+      turn.holds() &&
+      !this.stopping &&
+      Number(batch.offsetLag()) === 0
+    )
       this.gather(payload, subscription.gatherMs);
   }
 

@@ -1,6 +1,6 @@
-import { type CaseEvent, type CloudEvent, topics } from '@keel/contracts';
-import { type EventRunContext, subscribeRuns } from '@keel/messaging';
-import { isolatedTopic, messagingTestBed, sequencedCaseEvent, waitFor } from '@keel/testing';
+import { type CaseEvent, type CloudEvent, encodeEvent, topics } from '@keel/contracts';
+import { type EventRunContext, InProcessBus, subscribeRuns } from '@keel/messaging';
+import { isolatedTopic, messagingTestBed, sequencedCaseEvent, uniqueName, waitFor } from '@keel/testing';
 
 /** A subscription that gathers its topic's records (`gatherMs`) beside one that does not, in one consumer. */
 describe('EventConsumer gathering a topic between fetches', () => {
@@ -56,31 +56,41 @@ describe('EventConsumer gathering a topic between fetches', () => {
     expect(await bed.appliedSeqs()).toEqual([1, 100, 2, 3, 4, 5]);
   });
 
-  it('resumes a paused partition when stopped, so that the consumer started again reads it at once', async () => {
-    const gathered = await isolatedTopic(bed.kafka, topics.caseEvents, 1);
+  it('resumes what it paused once stopped, so that the consumer started again reads at once (in-process bus, which keeps pauses across runs)', async () => {
+    const bus = new InProcessBus();
+    const kafka = bus.client('gather');
+    const topic = { ...topics.caseEvents, name: uniqueName('gather-bus') };
+    await kafka.admin().createTopics({ topics: [{ topic: topic.name, numPartitions: 1 }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    const publish = (seq: number) =>
+      producer.sendBatch({
+        topicMessages: [
+          { topic: topic.name, messages: [encodeEvent(topic, sequencedCaseEvent('case-s', seq))] },
+        ],
+      });
     const handled: number[] = [];
-    const subscriptions = [
-      subscribeRuns(
-        gathered,
-        async (events: ReadonlyArray<CloudEvent<CaseEvent>>, context: EventRunContext) => {
-          handled.push(...events.map((event) => Number(event.data.attributes.seq)));
-          await insertEffects(events, context);
-        },
-        { gatherMs: 60_000 },
-      ),
-    ];
-    const first = await bed.startConsumer({ subscriptions });
-    await bed.publisher.publish(gathered, [sequencedCaseEvent('case-s', 1)]);
-    await waitFor(() => Promise.resolve(handled.length === 1), { what: 'the first record' });
-    // A minute's pause would outlast the test: the stop must resume the partition rather than leave it paused.
-    await first.stop();
-    await bed.publisher.publish(gathered, [sequencedCaseEvent('case-s', 2)]);
-    await first.start();
-
-    await waitFor(() => Promise.resolve(handled.includes(2)), {
-      what: 'the record after the restart',
-      timeoutMs: 30_000,
+    const consumer = await bed.startConsumer({
+      kafka,
+      subscriptions: [
+        subscribeRuns(
+          topic,
+          async (events: ReadonlyArray<CloudEvent<CaseEvent>>, context: EventRunContext) => {
+            handled.push(...events.map((event) => Number(event.data.attributes.seq)));
+            await insertEffects(events, context);
+          },
+          // Far longer than the test: only the stop's resume lets the second record through.
+          { gatherMs: 600_000 },
+        ),
+      ],
     });
+    await publish(1);
+    await waitFor(() => Promise.resolve(handled.length === 1), { what: 'the first record' });
+    await consumer.stop();
+    await publish(2);
+    await consumer.start();
+
+    await waitFor(() => Promise.resolve(handled.includes(2)), { what: 'the record after the restart', timeoutMs: 10_000 });
     expect(await bed.appliedSeqs()).toEqual([1, 2]);
   });
 });

@@ -212,4 +212,33 @@ describe('KafkaEventTransport in a Nest microservice', () => {
     }
     expect(seen).toEqual({ single: [2, 4, 6, 8], runs: [2, 4, 6, 8] });
   });
+
+  it('gathers the topic of an @EventRunPattern with gatherMs between fetches', async () => {
+    const { kafka, publisher } = bed;
+    const gatherMs = 3_000;
+    const runs: Array<{ seqs: number[]; at: number }> = [];
+
+    @KafkaEventHandlers()
+    class GatheringController {
+      @EventRunPattern('caseEvents', { gatherMs })
+      onCaseEvents(@Payload() events: ReadonlyArray<CloudEvent<CaseEvent>>): Promise<void> {
+        runs.push({ seqs: events.map((event) => event.data.attributes.seq as number), at: Date.now() });
+        return Promise.resolve();
+      }
+    }
+    @Module({ controllers: [GatheringController] })
+    class GatheringModule {}
+    const topic = await isolatedTopic(kafka, topics.caseEvents, 1);
+    await listen(GatheringModule, topic, uniqueName('nestgather'));
+    await publisher.publish(topic, [sequencedCaseEvent('case-n', 1)]);
+    await waitFor(() => Promise.resolve(runs.length === 1), { what: 'the first run' });
+    for (const seq of [2, 3, 4]) await publisher.publish(topic, [sequencedCaseEvent('case-n', seq)]);
+
+    await waitFor(() => Promise.resolve(runs.flatMap((run) => run.seqs).length === 4), {
+      what: 'the gathered run',
+      timeoutMs: 20_000,
+    });
+    expect(runs.map((run) => run.seqs)).toEqual([[1], [2, 3, 4]]);
+    expect((runs[1]?.at ?? 0) - (runs[0]?.at ?? 0)).toBeGreaterThanOrEqual(gatherMs - 500);
+  });
 });

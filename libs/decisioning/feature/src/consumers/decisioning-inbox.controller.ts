@@ -8,19 +8,19 @@ import { DecisionWorker } from '../decision-worker';
 import { DecisionQueueRepository } from '../persistence/decision-queue.repository';
 
 /**
+ * How long a workflow-events partition read to its end waits between fetches: a decision request waits up to
+ * this much longer, plus a fetch's wait (an agent's answer takes longer than that), and the other events of a
+ * case come in a fetch or two instead of a fetch each (ADR 0028).
+ */
+const workflowEventsGatherMs = 200;
+
+/**
  * What the decisioning service consumes: every normalized case event, and the workflow's decision requests
  * (every other workflow transition, most of that topic, is passed over by the consumer: no processed-event
  * mark, no delivery count, no transaction). The consumer's transaction only remembers the events and queues
  * their triggers, with the processed-event marks — a whole run of a partition in one statement; the decision is
  * made outside it by the `DecisionWorker`, so a slow model never holds a transaction or a pool connection.
  */
-/**
- * How long a workflow-events partition waits between fetches: a decision request waits up to this much longer
- * (an agent's answer takes longer than that), and the ~12 other events of a case come in a fetch or two instead
- * of a fetch each (ADR 0028).
- */
-const workflowEventsGatherMs = 200;
-
 @KafkaEventHandlers()
 export class DecisioningInboxController {
   constructor(
