@@ -9,8 +9,10 @@ export function processCpuSeconds(pid: number): number {
 }
 
 /**
- * utime + stime so far of every process whose command line `matches`, by pid: a set of processes (Postgres's
- * backends, which come and go with connections) is measured by the pids it has at both ends of a run.
+ * CPU seconds so far of every process whose command line `matches`, by pid: its own (utime + stime) and that
+ * of its children it reaped (cutime + cstime), so that Postgres's backends, which come and go with
+ * connections, still count once they have exited (the postmaster reaps them). Measured by the pids at both
+ * ends of a run (`cpuSecondsBetween`).
  */
 export function processesCpuSeconds(matches: (commandLine: string) => boolean): Map<number, number> {
   const seconds = new Map<number, number>();
@@ -18,8 +20,10 @@ export function processesCpuSeconds(matches: (commandLine: string) => boolean): 
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
-      if (matches(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')))
-        seconds.set(pid, processCpuSeconds(pid));
+      if (!matches(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '))) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds.set(pid, fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100);
     } catch {
       // Gone between the listing and the read: it is not part of the run's end.
     }
@@ -27,11 +31,27 @@ export function processesCpuSeconds(matches: (commandLine: string) => boolean): 
   return seconds;
 }
 
-/** CPU seconds between two `processesCpuSeconds` readings; a process that started meanwhile counts whole. */
+/**
+ * CPU seconds between two `processesCpuSeconds` readings. A process that started meanwhile counts whole; one
+ * that exited took its CPU to its parent's reaped share, so what it had at the start is taken off again.
+ * NaN when no process matched: nothing was measured, which is not the same as nothing spent.
+ */
 export function cpuSecondsBetween(before: Map<number, number>, after: Map<number, number>): number {
+  if (after.size === 0) return Number.NaN;
   let total = 0;
   for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  for (const [pid, seconds] of before) if (!after.has(pid)) total -= seconds;
   return total;
+}
+
+/**
+ * Busy CPU seconds of the whole machine so far, every core together: user, nice, system, irq and softirq of
+ * `/proc/stat` (guest time is inside user already; idle, iowait and steal are not work done here).
+ */
+export function machineBusySeconds(): number {
+  const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+  const [user, nice, system, , , irq, softirq] = (cpu ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / 100;
 }
 
 /** Throughput and latency figures of one run, printed the same way by every bench. */

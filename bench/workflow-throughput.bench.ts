@@ -51,8 +51,9 @@ interface Measured {
   readonly allCpuMsPerInstance: number;
 }
 
-/** Postgres's processes and the broker: with the service and this bench, the whole machine's work. */
-const postgresAndBroker = (line: string) => line.startsWith('postgres') || line.includes('kafka.Kafka');
+/** Postgres's processes (the postmaster reaping exited backends) and the broker, beside the service and this bench. */
+const postgresAndBroker = (line: string) =>
+  line.startsWith('postgres') || line.includes('/bin/postgres ') || line.includes('kafka.Kafka');
 
 /** The service process's CPU seconds so far (NaN before it runs). */
 function cpuSeconds(pid: number | undefined): number {
