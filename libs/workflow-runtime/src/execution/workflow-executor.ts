@@ -93,7 +93,10 @@ class TransitionWrites {
     readonly instanceId: string;
     readonly command: Extract<EngineCommand, { type: 'scheduleTimer' | 'cancelTimer' }>;
   }> = [];
-  /** Counted once the checkpoint is written (a transition run on a kept state may be run again). */
+  /**
+   * Counted once the checkpoint's transaction commits: a transition run on a kept state may be run again, and
+   * a consumer's run that rolls back is redone.
+   */
   readonly counted: Array<() => void> = [];
   readonly tasks: QueuedTask[] = [];
   readonly log: TransitionRecord[] = [];
@@ -178,7 +181,9 @@ export class WorkflowExecutor {
       const { instanceId } = request;
       const tombstone = buried.get(instanceId);
       if (tombstone) {
-        this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'pruned' });
+        writes.counted.push(() =>
+          this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'pruned' }),
+        );
         outcomes.push({
           instanceId,
           status: tombstone.status,
@@ -188,7 +193,7 @@ export class WorkflowExecutor {
           },
         });
       } else if (candidates.get(instanceId) === start && inserted.has(instanceId)) {
-        this.deps.metrics?.started.inc({ template: definition.name });
+        writes.counted.push(() => this.deps.metrics?.started.inc({ template: definition.name }));
         this.record(
           writes,
           definition,
@@ -201,7 +206,9 @@ export class WorkflowExecutor {
         );
         outcomes.push({ instanceId, status: result.state.status });
       } else {
-        this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'already-started' });
+        writes.counted.push(() =>
+          this.deps.metrics?.startsIgnored.inc({ template: definition.name, reason: 'already-started' }),
+        );
         const status = inserted.has(instanceId)
           ? candidates.get(instanceId)?.result.state.status
           : existing.get(instanceId)?.state.status;
@@ -377,10 +384,10 @@ export class WorkflowExecutor {
       outbox: events,
       ...(worker ? { worker } : {}),
       ...(expected ? { expected } : {}),
+      committed: writes.counted,
     });
     if (!result.written) return result;
     if (events.rows > 0) outbox.written(manager);
-    for (const count of writes.counted) count();
     return result;
   }
 

@@ -6,6 +6,7 @@ import {
   type WorkflowDefinition,
   type WorkflowInput,
 } from '@keel/workflow-engine';
+import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { Connector, ConnectorCallContext, ConnectorResult } from '../connectors/connector';
 import { ConnectorRegistry } from '../connectors/connector.registry';
@@ -21,6 +22,7 @@ import { WorkflowTaskTimeouts1764000000300 } from '../persistence/workflow-task-
 import { WorkflowTaskTraceContext1765000000000 } from '../persistence/task-trace-context.migration';
 import { TaskWorker } from './task-worker';
 import { TimerPoller } from './timer-poller';
+import { createWorkflowMetrics } from '../workflow.metrics';
 import { type TransitionOutcome, WorkflowExecutor } from './workflow-executor';
 
 /** One call a scripted connector received, with when it started and ended (ms since the epoch). */
@@ -94,10 +96,13 @@ export class RuntimeFixture {
     readonly dataSource: DataSource,
     registry: DefinitionRegistry,
     connectors: readonly Connector[],
-    options: { leaseGraceMs: number; concurrency: number },
+    options: { leaseGraceMs: number; concurrency: number; metricsRegistry?: Registry },
   ) {
     const repositories = postgresWorkflowRepositories('workflow');
     const transactions = new DataSourceTransactions(dataSource);
+    const metrics =
+      options.metricsRegistry &&
+      createWorkflowMetrics(options.metricsRegistry, transactions, repositories.instances);
     this.executor = new WorkflowExecutor({
       registry,
       repositories,
@@ -105,6 +110,7 @@ export class RuntimeFixture {
       topics,
       now: () => new Date(),
       source: 'urn:keel:test',
+      ...(metrics ? { metrics } : {}),
     });
     this.worker = new TaskWorker({
       transactions,
@@ -126,7 +132,13 @@ export class RuntimeFixture {
     database: ScratchDatabase,
     definitions: readonly WorkflowDefinition[],
     connectors: readonly Connector[],
-    options: { leaseGraceMs?: number; concurrency?: number; poolSize?: number } = {},
+    options: {
+      leaseGraceMs?: number;
+      concurrency?: number;
+      poolSize?: number;
+      /** Where the executor's metrics register; without it, it counts nothing. */
+      metricsRegistry?: Registry;
+    } = {},
   ): Promise<RuntimeFixture> {
     const dataSource = await new DataSource({
       type: 'postgres',
@@ -148,6 +160,7 @@ export class RuntimeFixture {
     return new RuntimeFixture(database, dataSource, registry, connectors, {
       leaseGraceMs: options.leaseGraceMs ?? 100,
       concurrency: options.concurrency ?? 16,
+      ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     });
   }
 

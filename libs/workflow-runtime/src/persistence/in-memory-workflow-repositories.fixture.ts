@@ -189,6 +189,8 @@ class FakeCheckpoints implements CheckpointRepository {
       claims.older > 0
         ? this.db.tasks.claimOlder(claims.older, worker?.leaseGraceMs ?? 0, claims.touched)
         : [];
+    // The fakes do not roll back, so what a checkpoint counts is counted as it is written.
+    for (const run of writes.committed ?? []) run();
     return {
       written: true,
       claimed: [...claimedAtOnce, ...older],

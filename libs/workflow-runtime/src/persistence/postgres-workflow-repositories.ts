@@ -119,6 +119,8 @@ interface CheckpointsWritten {
   tasksQueued: boolean;
   readonly states: WorkflowInstanceState[];
   readonly committedStates: CommittedStates;
+  /** `CheckpointWrites.committed` of the transaction's checkpoints, in the order written. */
+  readonly committed: Array<() => void>;
 }
 
 /** Transactions that wrote checkpoints and have not ended yet (a commit subscriber ends them). */
@@ -134,26 +136,35 @@ export function endCheckpoints(queryRunner: QueryRunner, committed: boolean): bo
   checkpointsOf.delete(queryRunner);
   if (!committed) return false;
   written.committedStates.remember(written.states);
+  for (const run of written.committed) run();
   return written.tasksQueued;
 }
 
 /**
- * `states` become known when `manager`'s transaction commits (outside a transaction, the statement that wrote
- * them committed as it returned: known now); `tasksQueued` wakes the worker at that commit.
+ * `states` become known, and `committed` runs, when `manager`'s transaction commits (outside a transaction, the
+ * statement that wrote them committed as it returned: now); `tasksQueued` wakes the worker at that commit.
  */
 function rememberOnCommit(
   manager: EntityManager,
   committedStates: CommittedStates,
   states: readonly WorkflowInstanceState[],
   tasksQueued: boolean,
+  committed: ReadonlyArray<() => void> = [],
 ): void {
   const runner = manager.queryRunner;
   if (!runner?.isTransactionActive) {
     committedStates.remember(states);
+    for (const run of committed) run();
     return;
   }
-  const written = checkpointsOf.get(runner) ?? { tasksQueued: false, states: [], committedStates };
+  const written = checkpointsOf.get(runner) ?? {
+    tasksQueued: false,
+    states: [],
+    committedStates,
+    committed: [],
+  };
   written.states.push(...states);
+  written.committed.push(...committed);
   written.tasksQueued ||= tasksQueued;
   checkpointsOf.set(runner, written);
 }
@@ -249,8 +260,10 @@ class PostgresCheckpoints implements CheckpointRepository {
       finished.length === 0 &&
       attemptsFinished.length === 0 &&
       (outbox?.rows ?? 0) === 0
-    )
+    ) {
+      rememberOnCommit(manager, this.committedStates, [], false, writes.committed);
       return { written: true, claimed: [], attemptsLeftQueued: false };
+    }
     const traceparent = activeTraceparent() ?? null;
     const claims = checkpointClaims(writes);
     const queued = tasks.map(({ instanceId, command, traceparent: continued }, index) => ({
@@ -393,7 +406,13 @@ class PostgresCheckpoints implements CheckpointRepository {
     // Attempts left queued wake the worker at commit; the ones it claimed here it starts itself. Only the task
     // worker's checkpoints are kept: its transactions take no savepoints, whereas a consumer's retry path rolls
     // records back to savepoints no commit event reports, which would leave a state kept that never committed.
-    rememberOnCommit(manager, this.committedStates, worker ? states : [], claims.leftQueued > 0);
+    rememberOnCommit(
+      manager,
+      this.committedStates,
+      worker ? states : [],
+      claims.leftQueued > 0,
+      writes.committed,
+    );
     return { written: true, claimed, attemptsLeftQueued: claims.leftQueued > 0 };
   }
 }

@@ -297,6 +297,11 @@ export interface CheckpointWrites {
    * statement then locks the instances itself, in id order, and writes nothing unless every one still has it.
    */
   readonly expected?: ReadonlyMap<string, number>;
+  /**
+   * Run once the transaction that writes the checkpoint commits (at once when it is written outside one),
+   * never when it rolls back: what the transitions count (metrics) counts only what stays.
+   */
+  readonly committed?: ReadonlyArray<() => void>;
 }
 
 /** What a checkpoint did: nothing when an instance no longer had its expected `seq`. */
