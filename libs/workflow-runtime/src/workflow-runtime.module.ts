@@ -40,7 +40,7 @@ import {
 import {
   DataSourceTransactions,
   postgresWorkflowRepositories,
-  endCheckpoints,
+  checkpointCommits,
 } from './persistence/postgres-workflow-repositories';
 import type { Transactions, WorkflowRepositories } from './persistence/workflow-repositories';
 import { WORKFLOW_REPOSITORIES, WORKFLOW_TRANSACTIONS } from './persistence/workflow-repositories.tokens';
@@ -125,17 +125,10 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     // A transaction of this process that queued attempts wakes the worker as it commits (the inbox's starts,
     // the API's commands, the poller's retries); the 25 ms poll is left for other replicas' rows. Its commit
     // also lets the repositories keep the states it wrote (locking those instances again reads only `seq`).
-    this.taskCommits = {
-      afterTransactionCommit: ({ queryRunner }) => {
-        // A savepoint ending leaves the transaction open; only its end counts.
-        if (queryRunner.isTransactionActive || !endCheckpoints(queryRunner, true)) return;
-        taskLoop.nudge();
-        this.tasks.nudge();
-      },
-      afterTransactionRollback: ({ queryRunner }) => {
-        if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, false);
-      },
-    };
+    this.taskCommits = checkpointCommits(() => {
+      taskLoop.nudge();
+      this.tasks.nudge();
+    });
     this.loops = [
       taskLoop,
       new PollingLoop(() => timers.tick(), { intervalMs: 250, onError }),
@@ -168,11 +161,12 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.loops.map((loop) => loop.stop()));
+    // Calls that outlasted their tick's patience are still running: let them apply their results (their
+    // commits still end their checkpoints, so what they count is counted).
+    await this.tasks.drain();
     const subscribers = this.dataSource.subscribers;
     if (subscribers.includes(this.taskCommits)) subscribers.splice(subscribers.indexOf(this.taskCommits), 1);
-    await Promise.all(this.loops.map((loop) => loop.stop()));
-    // Calls that outlasted their tick's patience are still running: let them apply their results.
-    await this.tasks.drain();
   }
 }
 

@@ -1,31 +1,28 @@
 import { scratchDatabase, waitFor } from '@keel/testing';
 import { workflow } from '@keel/workflow-engine';
 import { Registry } from 'prom-client';
-import type { EntitySubscriberInterface } from 'typeorm';
-import { endCheckpoints } from '../persistence/postgres-workflow-repositories';
+import { checkpointCommits } from '../persistence/postgres-workflow-repositories';
 import { RuntimeFixture, ScriptedConnector } from './workflow-runtime.fixture';
 
 /**
- * The workflow counters count what committed: a start whose transaction rolls back (a consumer's run that
- * failed further on, and is redone) counts nothing, and counts once when it is redone and commits.
+ * The workflow counters count what committed. A start whose transaction rolls back — as a consumer's run does
+ * when a later record fails, before it is redone, and as a failed group commit does before its results are
+ * applied one by one — counts nothing, and counts once when it commits.
  */
 describe('workflow counters counted on commit', () => {
-  const oneStep = workflow('one-step', 1)
-    .task('work', {
-      connector: { type: 'http', service: 'svc', method: 'POST', path: '/work' },
+  // Two steps: the first result of an instance is applied in a transaction, the second on the state the worker
+  // kept, in a statement outside one.
+  const twoSteps = workflow('two-steps', 1)
+    .task('first', {
+      connector: { type: 'http', service: 'svc', method: 'POST', path: '/first' },
+      next: 'second',
+    })
+    .task('second', {
+      connector: { type: 'http', service: 'svc', method: 'POST', path: '/second' },
       next: 'done',
     })
     .end('done')
     .build();
-  // The service's own commit subscriber (WorkflowRuntimeModule) ends each transaction's checkpoints so.
-  const commits: EntitySubscriberInterface = {
-    afterTransactionCommit: ({ queryRunner }) => {
-      if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, true);
-    },
-    afterTransactionRollback: ({ queryRunner }) => {
-      if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, false);
-    },
-  };
   const registry = new Registry();
   let fixture: RuntimeFixture;
 
@@ -44,51 +41,57 @@ describe('workflow counters counted on commit', () => {
       await fixture.executor.startAll(manager, [
         {
           instanceId,
-          workflow: 'one-step',
+          workflow: 'two-steps',
           input: {},
           owner: { caseId: instanceId, tenant: 'acme', correlationId: instanceId },
         },
       ]);
       if (thenFail) throw new Error('a later record of the run failed');
     });
+  const completed = async () => {
+    const [row] = await fixture.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM workflow.instances WHERE status = 'completed'`,
+    );
+    return row?.n ?? 0;
+  };
 
   beforeAll(async () => {
     const connector = new ScriptedConnector(() => Promise.resolve({ outcome: 'succeeded', output: {} }));
-    fixture = await RuntimeFixture.create(await scratchDatabase('keel_wf_counted'), [oneStep], [connector], {
+    fixture = await RuntimeFixture.create(await scratchDatabase('keel_wf_counted'), [twoSteps], [connector], {
       metricsRegistry: registry,
     });
-    fixture.dataSource.subscribers.push(commits);
+    // The subscriber the service installs (WorkflowRuntimeModule), here without waking a worker.
+    fixture.dataSource.subscribers.push(checkpointCommits(() => undefined));
   });
   afterAll(() => fixture.close());
 
   it('counts a start once its transaction commits, and not a start that rolled back', async () => {
     await expect(startIn('c-1', true)).rejects.toThrow('a later record of the run failed');
-    expect(await counted('keel_workflow_instances_started_total', { template: 'one-step' })).toBe(0);
+    expect(await counted('keel_workflow_instances_started_total', { template: 'two-steps' })).toBe(0);
 
     await startIn('c-1', false);
-    expect(await counted('keel_workflow_instances_started_total', { template: 'one-step' })).toBe(1);
+    expect(await counted('keel_workflow_instances_started_total', { template: 'two-steps' })).toBe(1);
 
     // A redelivered start changes nothing and counts as ignored, once committed.
     await expect(startIn('c-1', true)).rejects.toThrow('a later record of the run failed');
     await startIn('c-1', false);
-    expect(await counted('keel_workflow_instances_started_total', { template: 'one-step' })).toBe(1);
+    expect(await counted('keel_workflow_instances_started_total', { template: 'two-steps' })).toBe(1);
     expect(
       await counted('keel_workflow_starts_ignored_total', {
-        template: 'one-step',
+        template: 'two-steps',
         reason: 'already-started',
       }),
     ).toBe(1);
   });
 
-  it('counts an instance finished by the worker once', async () => {
-    await startIn('c-2', false);
+  it('counts each instance the worker finishes once, in a transaction or on a kept state', async () => {
+    for (const id of ['c-2', 'c-3']) await startIn(id, false);
+    const started = await counted('keel_workflow_instances_started_total', { template: 'two-steps' });
     fixture.run();
-    await waitFor(
-      async () => (await counted('keel_workflow_instances_finished_total', { template: 'one-step' })) === 2,
-      { what: 'both instances finished' },
-    );
+    await waitFor(async () => (await completed()) === started, { what: 'every instance completed' });
+
     expect(
-      await counted('keel_workflow_instances_finished_total', { template: 'one-step', status: 'completed' }),
-    ).toBe(2);
+      await counted('keel_workflow_instances_finished_total', { template: 'two-steps', status: 'completed' }),
+    ).toBe(started);
   });
 });

@@ -1,8 +1,7 @@
 import { scratchDatabase } from '@keel/testing';
 import { type WorkflowInstanceState, workflow } from '@keel/workflow-engine';
-import type { EntitySubscriberInterface } from 'typeorm';
 import { RuntimeFixture, ScriptedConnector } from '../execution/workflow-runtime.fixture';
-import { endCheckpoints, postgresWorkflowRepositories } from './postgres-workflow-repositories';
+import { checkpointCommits, postgresWorkflowRepositories } from './postgres-workflow-repositories';
 
 /**
  * Locking an instance this process moved last reads its `seq` only and takes the state it committed; any
@@ -17,14 +16,7 @@ describe('committed states kept by the Postgres repositories', () => {
     .end('done')
     .build();
   const repositories = postgresWorkflowRepositories('workflow');
-  const commits: EntitySubscriberInterface = {
-    afterTransactionCommit: ({ queryRunner }) => {
-      if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, true);
-    },
-    afterTransactionRollback: ({ queryRunner }) => {
-      if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, false);
-    },
-  };
+  const commits = checkpointCommits(() => undefined);
   let fixture: RuntimeFixture;
 
   beforeAll(async () => {

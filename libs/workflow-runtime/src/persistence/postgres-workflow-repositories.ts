@@ -6,7 +6,7 @@ import type {
   ScheduleTimerCommand,
   WorkflowInstanceState,
 } from '@keel/workflow-engine';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
 import type {
   CheckpointRepository,
   CheckpointResult,
@@ -136,8 +136,35 @@ export function endCheckpoints(queryRunner: QueryRunner, committed: boolean): bo
   checkpointsOf.delete(queryRunner);
   if (!committed) return false;
   written.committedStates.remember(written.states);
-  for (const run of written.committed) run();
+  countCommitted(written.committed);
   return written.tasksQueued;
+}
+
+/**
+ * Ends the checkpoints of each transaction of a data source as it ends (`endCheckpoints`); `onTasksQueued`
+ * when one that committed left task attempts queued. The workflow runtime installs it on its data source.
+ */
+export function checkpointCommits(onTasksQueued: () => void): EntitySubscriberInterface {
+  return {
+    afterTransactionCommit: ({ queryRunner }) => {
+      // A savepoint ending leaves the transaction open; only its end counts.
+      if (!queryRunner.isTransactionActive && endCheckpoints(queryRunner, true)) onTasksQueued();
+    },
+    afterTransactionRollback: ({ queryRunner }) => {
+      if (!queryRunner.isTransactionActive) endCheckpoints(queryRunner, false);
+    },
+  };
+}
+
+/** A count that throws (a label the metrics refuse) must not make a committed transaction look failed. */
+function countCommitted(counts: ReadonlyArray<() => void>): void {
+  for (const count of counts) {
+    try {
+      count();
+    } catch {
+      // The transaction committed: losing one count is the lesser harm.
+    }
+  }
 }
 
 /**
@@ -154,7 +181,7 @@ function rememberOnCommit(
   const runner = manager.queryRunner;
   if (!runner?.isTransactionActive) {
     committedStates.remember(states);
-    for (const run of committed) run();
+    countCommitted(committed);
     return;
   }
   const written = checkpointsOf.get(runner) ?? {
