@@ -1,7 +1,7 @@
 import { scratchDatabase, waitFor } from '@keel/testing';
-import { workflow } from '@keel/workflow-engine';
 import { Registry } from 'prom-client';
 import { checkpointCommits } from '../persistence/postgres-workflow-repositories';
+import { pickThenSend } from './orchestration.fixture';
 import { RuntimeFixture, ScriptedConnector } from './workflow-runtime.fixture';
 
 /**
@@ -12,17 +12,7 @@ import { RuntimeFixture, ScriptedConnector } from './workflow-runtime.fixture';
 describe('workflow counters counted on commit', () => {
   // Two steps: the first result of an instance is applied in a transaction, the second on the state the worker
   // kept, in a statement outside one.
-  const twoSteps = workflow('two-steps', 1)
-    .task('first', {
-      connector: { type: 'http', service: 'svc', method: 'POST', path: '/first' },
-      next: 'second',
-    })
-    .task('second', {
-      connector: { type: 'http', service: 'svc', method: 'POST', path: '/second' },
-      next: 'done',
-    })
-    .end('done')
-    .build();
+  const template = pickThenSend.name;
   const registry = new Registry();
   let fixture: RuntimeFixture;
 
@@ -41,7 +31,7 @@ describe('workflow counters counted on commit', () => {
       await fixture.executor.startAll(manager, [
         {
           instanceId,
-          workflow: 'two-steps',
+          workflow: template,
           input: {},
           owner: { caseId: instanceId, tenant: 'acme', correlationId: instanceId },
         },
@@ -57,9 +47,14 @@ describe('workflow counters counted on commit', () => {
 
   beforeAll(async () => {
     const connector = new ScriptedConnector(() => Promise.resolve({ outcome: 'succeeded', output: {} }));
-    fixture = await RuntimeFixture.create(await scratchDatabase('keel_wf_counted'), [twoSteps], [connector], {
-      metricsRegistry: registry,
-    });
+    fixture = await RuntimeFixture.create(
+      await scratchDatabase('keel_wf_counted'),
+      [pickThenSend],
+      [connector],
+      {
+        metricsRegistry: registry,
+      },
+    );
     // The subscriber the service installs (WorkflowRuntimeModule), here without waking a worker.
     fixture.dataSource.subscribers.push(checkpointCommits(() => undefined));
   });
@@ -67,18 +62,18 @@ describe('workflow counters counted on commit', () => {
 
   it('counts a start once its transaction commits, and not a start that rolled back', async () => {
     await expect(startIn('c-1', true)).rejects.toThrow('a later record of the run failed');
-    expect(await counted('keel_workflow_instances_started_total', { template: 'two-steps' })).toBe(0);
+    expect(await counted('keel_workflow_instances_started_total', { template })).toBe(0);
 
     await startIn('c-1', false);
-    expect(await counted('keel_workflow_instances_started_total', { template: 'two-steps' })).toBe(1);
+    expect(await counted('keel_workflow_instances_started_total', { template })).toBe(1);
 
     // A redelivered start changes nothing and counts as ignored, once committed.
     await expect(startIn('c-1', true)).rejects.toThrow('a later record of the run failed');
     await startIn('c-1', false);
-    expect(await counted('keel_workflow_instances_started_total', { template: 'two-steps' })).toBe(1);
+    expect(await counted('keel_workflow_instances_started_total', { template })).toBe(1);
     expect(
       await counted('keel_workflow_starts_ignored_total', {
-        template: 'two-steps',
+        template,
         reason: 'already-started',
       }),
     ).toBe(1);
@@ -86,12 +81,12 @@ describe('workflow counters counted on commit', () => {
 
   it('counts each instance the worker finishes once, in a transaction or on a kept state', async () => {
     for (const id of ['c-2', 'c-3']) await startIn(id, false);
-    const started = await counted('keel_workflow_instances_started_total', { template: 'two-steps' });
+    const started = await counted('keel_workflow_instances_started_total', { template });
     fixture.run();
     await waitFor(async () => (await completed()) === started, { what: 'every instance completed' });
 
-    expect(
-      await counted('keel_workflow_instances_finished_total', { template: 'two-steps', status: 'completed' }),
-    ).toBe(started);
+    expect(await counted('keel_workflow_instances_finished_total', { template, status: 'completed' })).toBe(
+      started,
+    );
   });
 });
