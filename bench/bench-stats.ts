@@ -1,12 +1,24 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The fields of /proc/<pid>/stat after the command name, from the state on (field 3). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime + stime of a process in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
 export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/** The postmaster (`…/bin/postgres -D …`) and its backends (`postgres: 15/main: …`), whose exits it reaps. */
+export const isPostgresProcess = (commandLine: string) =>
+  commandLine.startsWith('postgres') || commandLine.includes('/bin/postgres ');
+
+/** The local Kafka broker's JVM. */
+export const isKafkaBroker = (commandLine: string) => commandLine.includes('kafka.Kafka');
 
 /**
  * CPU seconds so far of every process whose command line `matches`, by pid: its own (utime + stime) and that
@@ -21,9 +33,12 @@ export function processesCpuSeconds(matches: (commandLine: string) => boolean): 
     if (!Number.isInteger(pid)) continue;
     try {
       if (!matches(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '))) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      seconds.set(pid, fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100);
+      seconds.set(
+        pid,
+        statFields(pid)
+          .slice(11, 15)
+          .reduce((sum, ticks) => sum + Number(ticks), 0) / 100,
+      );
     } catch {
       // Gone between the listing and the read: it is not part of the run's end.
     }

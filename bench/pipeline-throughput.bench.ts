@@ -20,7 +20,14 @@ import { isolatedTopic, testKafka, testTokens, uniqueName, waitFor } from '@keel
 import type { Consumer, IHeaders } from 'kafkajs';
 import { Client } from 'pg';
 import { PipelinePlatform, completableOrder, pipelineServices } from '../test/e2e/fixtures/pipeline-platform';
-import { cpuSecondsBetween, machineBusySeconds, processCpuSeconds, processesCpuSeconds } from './bench-stats';
+import {
+  cpuSecondsBetween,
+  isKafkaBroker,
+  isPostgresProcess,
+  machineBusySeconds,
+  processCpuSeconds,
+  processesCpuSeconds,
+} from './bench-stats';
 
 const tenant = 'acme';
 const burstCases = Number(process.env.BENCH_CASES ?? 1_000);
@@ -143,12 +150,8 @@ const quantile = (values: number[], q: number): number => {
 
 /** Processes beside the services whose CPU a case costs too: together they are the whole machine's work. */
 const sharedProcesses: ReadonlyArray<{ label: string; matches: (commandLine: string) => boolean }> = [
-  // The postmaster (`…/bin/postgres -D …`) and its backends (`postgres: 15/main: …`), whose exits it reaps.
-  {
-    label: 'postgres (every process)',
-    matches: (line) => line.startsWith('postgres') || line.includes('/bin/postgres '),
-  },
-  { label: 'kafka broker', matches: (line) => line.includes('kafka.Kafka') },
+  { label: 'postgres (every process)', matches: isPostgresProcess },
+  { label: 'kafka broker', matches: isKafkaBroker },
 ];
 
 /**

@@ -11,6 +11,8 @@ import { WorkflowE2eContext } from '../test/e2e/fixtures/workflow-e2e.context';
 import {
   cpuSecondsBetween,
   figures,
+  isKafkaBroker,
+  isPostgresProcess,
   loadFigures,
   printFigures,
   processCpuSeconds,
@@ -52,8 +54,7 @@ interface Measured {
 }
 
 /** Postgres's processes (the postmaster reaping exited backends) and the broker, beside the service and this bench. */
-const postgresAndBroker = (line: string) =>
-  line.startsWith('postgres') || line.includes('/bin/postgres ') || line.includes('kafka.Kafka');
+const postgresAndBroker = (line: string) => isPostgresProcess(line) || isKafkaBroker(line);
 
 /** The service process's CPU seconds so far (NaN before it runs). */
 function cpuSeconds(pid: number | undefined): number {
