@@ -78,6 +78,14 @@ export interface Subscription<T extends TopicDefinition = TopicDefinition> exten
   readonly runHandler?: EventRunHandler<TopicData<T>>;
 }
 
+/** The options a subscription carries, typed for any topic's data. */
+function subscriptionOptions<Data>(options: SubscriptionOptions<Data>): SubscriptionOptions<unknown> {
+  return {
+    accepts: options.accepts as EventFilter<unknown> | undefined,
+    ...(options.gatherMs === undefined ? {} : { gatherMs: options.gatherMs }),
+  };
+}
+
 /** Binds a handler to a topic with the topic's data type inferred. */
 export function subscribe<T extends TopicDefinition>(
   topic: T,
@@ -87,8 +95,7 @@ export function subscribe<T extends TopicDefinition>(
   return {
     topic,
     handler: handler as EventHandler<unknown>,
-    accepts: options.accepts as EventFilter<unknown> | undefined,
-    ...(options.gatherMs === undefined ? {} : { gatherMs: options.gatherMs }),
+    ...subscriptionOptions(options),
   };
 }
 
@@ -110,8 +117,7 @@ export function subscribeRuns<T extends TopicDefinition>(
     topic,
     handler: (event, { offset: _offset, ...context }) => handleRun([event], context),
     runHandler: handleRun,
-    accepts: options.accepts as EventFilter<unknown> | undefined,
-    ...(options.gatherMs === undefined ? {} : { gatherMs: options.gatherMs }),
+    ...subscriptionOptions(options),
   };
 }
 
@@ -345,17 +351,13 @@ export class EventConsumer {
     }
     // Stopping, or a partition dealt elsewhere meanwhile: its commit goes now.
     await commit(!turn.holds());
+    const lag = Number(batch.offsetLag());
     this.options.metrics?.consumerLag.set(
       { consumergroup: this.options.groupId, topic: batch.topic, partition: String(partition) },
-      Number(batch.offsetLag()),
+      lag,
     );
     // Only a partition read to its end is gathered: one with records waiting (a backlog, a replay) goes on.
-    if (
-      subscription.gatherMs !== undefined &&
-      turn.holds() &&
-      !this.stopping &&
-      Number(batch.offsetLag()) === 0
-    )
+    if (subscription.gatherMs !== undefined && lag === 0 && turn.holds() && !this.stopping)
       this.gather(payload, subscription.gatherMs);
   }
 

@@ -20,9 +20,9 @@ import { WorkflowInstanceTombstones1764000000500 } from '../persistence/instance
 import { WorkflowInstanceRelease1764300000000 } from '../persistence/instance-release.migration';
 import { WorkflowTaskTimeouts1764000000300 } from '../persistence/workflow-task-timeouts.migration';
 import { WorkflowTaskTraceContext1765000000000 } from '../persistence/task-trace-context.migration';
+import { createWorkflowMetrics } from '../workflow.metrics';
 import { TaskWorker } from './task-worker';
 import { TimerPoller } from './timer-poller';
-import { createWorkflowMetrics } from '../workflow.metrics';
 import { type TransitionOutcome, WorkflowExecutor } from './workflow-executor';
 
 /** One call a scripted connector received, with when it started and ended (ms since the epoch). */
