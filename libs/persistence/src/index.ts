@@ -1,3 +1,4 @@
+export { ChannelListener, type ChannelListenerOptions } from './channel-listener';
 export { dataSourceReadinessCheck } from './data-source.readiness';
 export { classifyPostgresFailure, type PostgresFailureKind } from './postgres-failure';
 export { PersistenceModule, type PersistenceModuleOptions } from './persistence.module';

@@ -29,7 +29,8 @@ import type { PostgresStatement } from './persistence/postgres-statements-file';
 import { WorkflowInboxController } from './consumers/workflow-inbox.controller';
 import { CronScheduler } from './execution/cron-scheduler';
 import { RetentionPruner } from './execution/retention-pruner';
-import { TaskWorker } from './execution/task-worker';
+import { ReplicaWakeups } from './execution/replica-wakeups';
+import { TaskWorker, defaultOtherReplicasPollMs } from './execution/task-worker';
 import { TimerPoller } from './execution/timer-poller';
 import { WorkflowExecutor } from './execution/workflow-executor';
 import {
@@ -80,6 +81,7 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
   private readonly tasks: TaskWorker;
   private readonly loops: PollingLoop[];
   private readonly taskCommits: EntitySubscriberInterface;
+  private readonly wakeups: ReplicaWakeups;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -97,6 +99,19 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     appliers?.register(releasedTemplatesApplier(registry));
     const onError = (error: unknown) =>
       this.logger.error(error instanceof Error ? error.stack : String(error));
+    const taskLoop = new PollingLoop(() => this.tasks.tick(), {
+      intervalMs: defaultOtherReplicasPollMs,
+      onError,
+    });
+    this.wakeups = new ReplicaWakeups({
+      dataSource,
+      schema: options.schema,
+      onWake: () => {
+        taskLoop.nudge();
+        this.tasks.otherReplicaQueued();
+      },
+      onError: (error) => this.logger.warn(`task wake-ups between replicas: ${String(error)}`),
+    });
     this.tasks = new TaskWorker({
       transactions,
       tasks: repositories.tasks,
@@ -105,6 +120,7 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
       concurrency: options.taskConcurrency,
       leaseGraceMs: options.taskLeaseGraceMs,
       metrics,
+      wakeOtherReplicas: () => this.wakeups.wakeOthers(),
     });
     const timers = new TimerPoller({ transactions, repositories, executor, now });
     this.scheduler = new CronScheduler({
@@ -121,10 +137,10 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
       retentionMs: options.retentionMs,
       tombstoneRetentionMs: options.tombstoneRetentionMs,
     });
-    const taskLoop = new PollingLoop(() => this.tasks.tick(), { intervalMs: 25, onError });
     // A transaction of this process that queued attempts wakes the worker as it commits (the inbox's starts,
-    // the API's commands, the poller's retries); the 25 ms poll is left for other replicas' rows. Its commit
-    // also lets the repositories keep the states it wrote (locking those instances again reads only `seq`).
+    // the API's commands, the poller's retries), other replicas' wake-ups come through the channel, and the
+    // poll is left for what a missed wake-up left. Its commit also lets the repositories keep the states it
+    // wrote (locking those instances again reads only `seq`).
     this.taskCommits = checkpointCommits(() => {
       taskLoop.nudge();
       this.tasks.nudge();
@@ -157,6 +173,7 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     });
     await this.scheduler.arm();
     this.dataSource.subscribers.push(this.taskCommits);
+    await this.wakeups.start();
     for (const loop of this.loops) loop.start();
   }
 
@@ -165,6 +182,7 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
     // Calls that outlasted their tick's patience are still running: let them apply their results (their
     // commits still end their checkpoints, so what they count is counted).
     await this.tasks.drain();
+    await this.wakeups.stop();
     const subscribers = this.dataSource.subscribers;
     if (subscribers.includes(this.taskCommits)) subscribers.splice(subscribers.indexOf(this.taskCommits), 1);
   }

@@ -7,17 +7,14 @@ import type { WorkflowMetrics } from '../workflow.metrics';
 import type { WorkflowExecutor } from './workflow-executor';
 
 /**
- * How often a worker with calls in flight also claims on its own: attempts this process queued wake it at
- * their commit, other replicas' are only found by a claim (a group's, or this one).
- */
-const otherReplicasPollMs = 20;
-
-/**
  * Group transactions run at once. Two never wait on each other in a cycle: each locks all its instances in
  * one statement in id order, and claims skip locked rows; a second one lets answers that come while the first
  * commits start theirs.
  */
 const maxGroupsAtOnce = 2;
+
+/** The claim on the worker's own when no wake-up came (`TaskWorkerOptions.otherReplicasPollMs`). */
+export const defaultOtherReplicasPollMs = 1_000;
 
 export interface TaskWorkerOptions {
   readonly transactions: Transactions;
@@ -38,6 +35,14 @@ export interface TaskWorkerOptions {
   readonly batchPatienceMs?: number;
   /** Most results applied in one transaction. */
   readonly maxGroup?: number;
+  /**
+   * How often the worker claims on its own: attempts this process queued wake it at their commit, and other
+   * replicas wake it when they queue attempts they cannot take (`wakeOtherReplicas`); the poll finds what a
+   * missed wake-up left.
+   */
+  readonly otherReplicasPollMs?: number;
+  /** This process left attempts queued that it cannot take now (no free slot, or draining). */
+  readonly wakeOtherReplicas?: () => void;
   readonly metrics?: WorkflowMetrics;
 }
 
@@ -64,6 +69,7 @@ export class TaskWorker {
   private readonly leaseGraceMs: number;
   private readonly batchPatienceMs: number;
   private readonly maxGroup: number;
+  private readonly otherReplicasPollMs: number;
   private readonly inFlight = new Set<Promise<void>>();
   /**
    * Connector calls not yet answered: a slot frees as its answer comes, before the rest of its run settles, so
@@ -90,10 +96,20 @@ export class TaskWorker {
     this.leaseGraceMs = options.leaseGraceMs ?? 5_000;
     this.batchPatienceMs = options.batchPatienceMs ?? 1_000;
     this.maxGroup = options.maxGroup ?? 256;
+    this.otherReplicasPollMs = options.otherReplicasPollMs ?? defaultOtherReplicasPollMs;
   }
 
-  /** Attempts were queued (a transaction that queued them committed): a waiting tick claims them now. */
+  /**
+   * This process queued attempts (a transaction that queued them committed): a waiting tick claims them now,
+   * and other replicas are woken when this one has no slot for them.
+   */
   nudge(): void {
+    this.attemptsQueued();
+    this.wake?.();
+  }
+
+  /** Another replica queued attempts it cannot take: a waiting tick claims them now. */
+  otherReplicaQueued(): void {
     this.claimWanted = true;
     this.wake?.();
   }
@@ -108,7 +124,7 @@ export class TaskWorker {
    */
   async tick(): Promise<boolean> {
     let started = this.startGroups();
-    const claimDue = this.claimWanted || Date.now() - this.lastClaimAtMs >= otherReplicasPollMs;
+    const claimDue = this.claimWanted || Date.now() - this.lastClaimAtMs >= this.otherReplicasPollMs;
     if (started === 0 && this.groups.size === 0 && this.freeSlots() > 0 && claimDue) {
       // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
       const claimedAtMs = Date.now();
@@ -158,6 +174,11 @@ export class TaskWorker {
    */
   private claimAnswered(free: number, claimed: number): void {
     if (claimed === free) this.claimWanted = true;
+  }
+
+  private attemptsQueued(): void {
+    this.claimWanted = true;
+    if (this.draining || this.freeSlots() <= 0) this.options.wakeOtherReplicas?.();
   }
 
   /**
@@ -234,6 +255,7 @@ export class TaskWorker {
     // Slots this group's claim may fill, held until it commits (another group may claim meanwhile).
     const reserved = claim ? Math.max(0, this.freeSlots()) : 0;
     this.reservedSlots += reserved;
+    let leftQueued = false;
     try {
       if (reserved > 0) this.claimStarted();
       const inputs = group.map(({ task, result, traceparent }) => ({
@@ -253,13 +275,15 @@ export class TaskWorker {
         (await executor.applyAllKept(transactions.outside, inputs, turn)) ??
         (await transactions.run((manager) => executor.applyAll(manager, inputs, turn)));
       if (reserved > 0) this.claimAnswered(reserved, claimed.length);
-      // A commit would have nudged the worker; a statement outside a transaction has no commit to watch.
-      if (attemptsLeftQueued) this.claimWanted = true;
+      leftQueued = attemptsLeftQueued;
       // Started once committed: before, the claim (and the instances' new state) could still roll back.
       for (const task of claimed) this.startCall(task, claimedAtMs);
     } finally {
       this.reservedSlots -= reserved;
     }
+    // A commit would have nudged the worker; a statement outside a transaction has no commit to watch. Once
+    // this group's reservation is given back, the free slots say whether this process can take them.
+    if (leftQueued) this.attemptsQueued();
   }
 
   private startCall(task: ClaimedTask, claimedAtMs: number): void {

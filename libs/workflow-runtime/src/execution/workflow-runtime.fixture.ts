@@ -13,6 +13,7 @@ import { ConnectorRegistry } from '../connectors/connector.registry';
 import { DefinitionRegistry } from '../persistence/definition.registry';
 import {
   DataSourceTransactions,
+  checkpointCommits,
   postgresWorkflowRepositories,
 } from '../persistence/postgres-workflow-repositories';
 import { WorkflowTables1764000000100 } from '../persistence/workflow-tables.migration';
@@ -21,6 +22,7 @@ import { WorkflowInstanceRelease1764300000000 } from '../persistence/instance-re
 import { WorkflowTaskTimeouts1764000000300 } from '../persistence/workflow-task-timeouts.migration';
 import { WorkflowTaskTraceContext1765000000000 } from '../persistence/task-trace-context.migration';
 import { createWorkflowMetrics } from '../workflow.metrics';
+import { ReplicaWakeups } from './replica-wakeups';
 import { TaskWorker } from './task-worker';
 import { TimerPoller } from './timer-poller';
 import { type TransitionOutcome, WorkflowExecutor } from './workflow-executor';
@@ -90,13 +92,20 @@ export class RuntimeFixture {
   readonly poller: TimerPoller;
   private readonly loops: PollingLoop[] = [];
   readonly errors: unknown[] = [];
+  /** With `listenForReplicas`: the channel through which this runtime and others on its database wake each other. */
+  private wakeups: ReplicaWakeups | undefined;
 
   private constructor(
     readonly database: ScratchDatabase,
     readonly dataSource: DataSource,
     registry: DefinitionRegistry,
     connectors: readonly Connector[],
-    options: { leaseGraceMs: number; concurrency: number; metricsRegistry?: Registry },
+    options: {
+      leaseGraceMs: number;
+      concurrency: number;
+      otherReplicasPollMs: number;
+      metricsRegistry?: Registry;
+    },
   ) {
     const repositories = postgresWorkflowRepositories('workflow');
     const transactions = new DataSourceTransactions(dataSource);
@@ -119,6 +128,8 @@ export class RuntimeFixture {
       executor: this.executor,
       concurrency: options.concurrency,
       leaseGraceMs: options.leaseGraceMs,
+      otherReplicasPollMs: options.otherReplicasPollMs,
+      wakeOtherReplicas: () => this.wakeups?.wakeOthers(),
     });
     this.poller = new TimerPoller({
       transactions,
@@ -136,6 +147,8 @@ export class RuntimeFixture {
       leaseGraceMs?: number;
       concurrency?: number;
       poolSize?: number;
+      /** The worker's own claims without a wake-up; the fixture's default polls fast, as its loops do. */
+      otherReplicasPollMs?: number;
       /** Where the executor's metrics register; without it, it counts nothing. */
       metricsRegistry?: Registry;
     } = {},
@@ -160,6 +173,7 @@ export class RuntimeFixture {
     return new RuntimeFixture(database, dataSource, registry, connectors, {
       leaseGraceMs: options.leaseGraceMs ?? 100,
       concurrency: options.concurrency ?? 16,
+      otherReplicasPollMs: options.otherReplicasPollMs ?? 20,
       ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     });
   }
@@ -177,6 +191,28 @@ export class RuntimeFixture {
 
   apply(instanceId: string, input: WorkflowInput): Promise<TransitionOutcome> {
     return this.dataSource.transaction((manager) => this.executor.apply(manager, instanceId, input));
+  }
+
+  /**
+   * Wires the worker as the service does for replicas: this process's commits that queued attempts nudge it,
+   * and it wakes, and is woken by, the other runtimes on the database through their channel. Returns how many
+   * wake-ups it received.
+   */
+  async listenForReplicas(): Promise<() => number> {
+    let woken = 0;
+    this.dataSource.subscribers.push(checkpointCommits(() => this.worker.nudge()));
+    this.wakeups = new ReplicaWakeups({
+      dataSource: this.dataSource,
+      schema: 'workflow',
+      onWake: () => {
+        woken += 1;
+        this.worker.otherReplicaQueued();
+        for (const loop of this.loops) loop.nudge();
+      },
+      onError: (error) => this.errors.push(error),
+    });
+    await this.wakeups.start();
+    return () => woken;
   }
 
   /** Runs the worker and the poller in the background, as the service does (but polling faster). */
@@ -225,6 +261,7 @@ export class RuntimeFixture {
 
   async close(): Promise<void> {
     await this.stopLoops();
+    await this.wakeups?.stop();
     await this.dataSource.destroy();
     await this.database.drop();
   }

@@ -1,0 +1,134 @@
+import { ChannelListener } from '@keel/persistence';
+import { testDatabaseUrl, uniqueName, waitFor } from '@keel/testing';
+import { DataSource } from 'typeorm';
+
+/** A channel as Postgres delivers it: at the sender's commit, to a listener that listens again when cut off. */
+describe('channel listener', () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  let channel: string;
+  let sender: DataSource;
+  beforeEach(async () => {
+    channel = uniqueName('channel');
+    sender = await dataSource();
+  });
+
+  async function dataSource(): Promise<DataSource> {
+    const source = await new DataSource({
+      type: 'postgres',
+      url: testDatabaseUrl,
+      extra: { max: 2, connectionTimeoutMillis: 2_000 },
+    }).initialize();
+    cleanups.push(async () => source.isInitialized && (await source.destroy()));
+    return source;
+  }
+
+  async function listener(retryMs = 100) {
+    const heard: string[] = [];
+    const errors: unknown[] = [];
+    let listening = 0;
+    const channelListener = new ChannelListener({
+      dataSource: await dataSource(),
+      channel,
+      onNotify: (payload) => heard.push(payload),
+      onListening: () => (listening += 1),
+      onError: (error) => errors.push(error),
+      retryMs,
+    });
+    cleanups.push(() => channelListener.stop());
+    return { channelListener, heard, errors, listening: () => listening };
+  }
+
+  /** The backend listening on the channel, known by its last statement. */
+  const listeningBackends = async () =>
+    (
+      await sender.query<Array<{ pid: number }>>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [
+        `LISTEN "${channel}"`,
+      ])
+    ).map(({ pid }) => pid);
+
+  it('hears what another session notifies, at its commit and not before', async () => {
+    const { channelListener, heard, listening } = await listener();
+    await channelListener.start();
+    expect(listening()).toBe(1);
+
+    const runner = sender.createQueryRunner();
+    await runner.startTransaction();
+    await runner.query('SELECT pg_notify($1, $2)', [channel, 'in a transaction']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heard).toEqual([]);
+    await runner.commitTransaction();
+    await runner.release();
+    await waitFor(() => heard.length === 1, { timeoutMs: 5_000, what: 'the committed notification' });
+
+    const other = await listener();
+    await other.channelListener.start();
+    await other.channelListener.notify('outside one');
+    await waitFor(() => heard.length === 2 && other.heard.length === 1, {
+      timeoutMs: 5_000,
+      what: 'both listeners heard it',
+    });
+    expect(heard).toEqual(['in a transaction', 'outside one']);
+    expect(other.heard).toEqual(['outside one']);
+  });
+
+  it('listens again when its connection is cut, and says so', async () => {
+    const { channelListener, heard, errors, listening } = await listener();
+    await channelListener.start();
+    const [backend] = await listeningBackends();
+    await sender.query('SELECT pg_terminate_backend($1)', [backend]);
+
+    await waitFor(() => listening() === 2, { timeoutMs: 10_000, what: 'listening again' });
+    expect(errors).toHaveLength(1);
+    const [again] = await listeningBackends();
+    expect(again).not.toBe(backend);
+    await channelListener.notify('after the cut');
+    await waitFor(() => heard.includes('after the cut'), { timeoutMs: 5_000, what: 'heard after the cut' });
+  });
+
+  it('keeps trying while the database refuses it, and stops with its connection closed', async () => {
+    const errors: unknown[] = [];
+    let listening = 0;
+    const source = await dataSource();
+    const refusing = new ChannelListener({
+      dataSource: source,
+      channel,
+      onNotify: () => undefined,
+      onListening: () => (listening += 1),
+      onError: (error) => errors.push(error),
+      retryMs: 50,
+    });
+    cleanups.push(() => refusing.stop());
+    // Every connection the pool lends is held elsewhere, so the listener's connect times out, and again.
+    const held = await Promise.all(
+      [source.createQueryRunner(), source.createQueryRunner()].map(async (runner) => {
+        await runner.connect();
+        return runner;
+      }),
+    );
+    await refusing.start();
+    await waitFor(() => errors.length >= 2, { timeoutMs: 15_000, what: 'two failed tries' });
+    expect(listening).toBe(0);
+    for (const runner of held) await runner.release();
+    await waitFor(() => listening === 1, { timeoutMs: 10_000, what: 'listening once the pool lends' });
+
+    await refusing.stop();
+    expect(await listeningBackends()).toEqual([]);
+  });
+
+  it('refuses a channel Postgres would truncate', () => {
+    expect(
+      () =>
+        new ChannelListener({
+          dataSource: sender,
+          channel: 'x'.repeat(64),
+          onNotify: () => undefined,
+          onListening: () => undefined,
+          onError: () => undefined,
+        }),
+    ).toThrow(/1 to 63 bytes/);
+  });
+});

@@ -1,0 +1,124 @@
+import type { Notification, PoolClient } from 'pg';
+import type { DataSource, QueryRunner } from 'typeorm';
+
+export interface ChannelListenerOptions {
+  readonly dataSource: DataSource;
+  /** The channel, as `LISTEN` and `pg_notify` name it (at most 63 bytes). */
+  readonly channel: string;
+  /** A notification on the channel committed, by any session (this process's own included). */
+  readonly onNotify: (payload: string) => void;
+  /**
+   * The listener is listening: at start, and again after its connection was lost. Notifications sent while it
+   * was not are gone, so what they would have woken should look once.
+   */
+  readonly onListening: () => void;
+  /** Opening the connection or listening failed, or the connection was lost; it listens again after `retryMs`. */
+  readonly onError: (error: unknown) => void;
+  readonly retryMs?: number;
+}
+
+interface ListeningSession {
+  readonly runner: QueryRunner;
+  readonly client: PoolClient;
+}
+
+/**
+ * Hears a Postgres notification channel on a connection of its own, taken from the data source and kept
+ * (the pool lends one connection fewer), so replicas can wake each other at a commit instead of polling.
+ * A notification is a hint: one sent while the connection was being replaced is missed, which `onListening`
+ * reports. Needs a session-pooled (or direct) connection: behind transaction pooling, `LISTEN` hears nothing.
+ */
+export class ChannelListener {
+  private session: ListeningSession | undefined;
+  private opening: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly retryMs: number;
+
+  constructor(private readonly options: ChannelListenerOptions) {
+    if (options.channel.length === 0 || Buffer.byteLength(options.channel) > 63)
+      throw new Error(`channel '${options.channel}' must be 1 to 63 bytes`);
+    this.retryMs = options.retryMs ?? 1_000;
+  }
+
+  /** Listens; should that fail, reports it and tries again after `retryMs`. */
+  async start(): Promise<void> {
+    this.running = true;
+    await this.listen();
+  }
+
+  /** Notifies the channel outside any transaction (the data source's pool). */
+  async notify(payload: string): Promise<void> {
+    await this.options.dataSource.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]);
+  }
+
+  /** Stops listening and closes its connection. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    await this.opening;
+    await this.close();
+  }
+
+  private listen(): Promise<void> {
+    this.opening ??= this.open()
+      .catch(async (error: unknown) => {
+        await this.close();
+        this.options.onError(error);
+        this.listenAgainLater();
+      })
+      .finally(() => {
+        this.opening = undefined;
+      });
+    return this.opening;
+  }
+
+  private async open(): Promise<void> {
+    const runner = this.options.dataSource.createQueryRunner();
+    let client: PoolClient;
+    try {
+      client = (await runner.connect()) as PoolClient;
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+    const session: ListeningSession = { runner, client };
+    this.session = session;
+    client.on('notification', (message: Notification) => {
+      if (message.channel === this.options.channel) this.options.onNotify(message.payload ?? '');
+    });
+    // pg emits an error before an end it did not ask for; an end alone was asked for by the pool, as its data
+    // source is destroyed: nothing to listen on any more.
+    client.on('error', (error: Error) => {
+      if (this.session !== session) return;
+      this.options.onError(error);
+      void this.close().then(() => this.listenAgainLater());
+    });
+    client.on('end', () => {
+      if (this.session === session) void this.close();
+    });
+    await runner.query(`LISTEN "${this.options.channel.replaceAll('"', '""')}"`);
+    if (!this.running) return;
+    this.options.onListening();
+  }
+
+  private listenAgainLater(): void {
+    if (!this.running || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (this.running) void this.listen();
+    }, this.retryMs);
+  }
+
+  /** Closes the connection rather than returning it to the pool, so its `LISTEN` ends with it. */
+  private async close(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    const ended = session.client.end().catch(() => undefined);
+    // pg-pool drops a client that is ending instead of lending it out again.
+    await session.runner.release();
+    await ended;
+  }
+}
