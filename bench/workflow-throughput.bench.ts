@@ -41,6 +41,7 @@ interface RunResult {
   'service CPU ms/instance': string;
   'service cores': string;
   'all CPU ms/instance': string;
+  'Postgres / broker / bench CPU ms/instance': string;
   'load before / after': string;
 }
 
@@ -53,8 +54,6 @@ interface Measured {
   readonly allCpuMsPerInstance: number;
 }
 
-/** Postgres's processes (the postmaster reaping exited backends) and the broker, beside the service and this bench. */
-const postgresAndBroker = (line: string) => isPostgresProcess(line) || isKafkaBroker(line);
 
 /** The service process's CPU seconds so far (NaN before it runs). */
 function cpuSeconds(pid: number | undefined): number {
@@ -72,7 +71,9 @@ async function measure(
 ): Promise<Measured> {
   const loadBefore = load();
   const cpuBefore = cpuSeconds(context.service.pid);
-  const sharedBefore = processesCpuSeconds(postgresAndBroker);
+  // Postgres's processes include the postmaster, which reaps exited backends' CPU.
+  const postgresBefore = processesCpuSeconds(isPostgresProcess);
+  const brokerBefore = processesCpuSeconds(isKafkaBroker);
   const benchBefore = process.cpuUsage();
   const started = performance.now();
   for (let n = 0; n < count; n += perSecond ? 1 : count) {
@@ -100,11 +101,12 @@ async function measure(
   );
   const seconds = (performance.now() - started) / 1000;
   const serviceCpuSeconds = cpuSeconds(context.service.pid) - cpuBefore;
+  const postgresCpuSeconds = cpuSecondsBetween(postgresBefore, processesCpuSeconds(isPostgresProcess));
+  const brokerCpuSeconds = cpuSecondsBetween(brokerBefore, processesCpuSeconds(isKafkaBroker));
   const bench = process.cpuUsage(benchBefore);
-  const allCpuSeconds =
-    serviceCpuSeconds +
-    cpuSecondsBetween(sharedBefore, processesCpuSeconds(postgresAndBroker)) +
-    (bench.user + bench.system) / 1e6;
+  const benchCpuSeconds = (bench.user + bench.system) / 1e6;
+  const allCpuSeconds = serviceCpuSeconds + postgresCpuSeconds + brokerCpuSeconds + benchCpuSeconds;
+  const msPerInstance = (cpuSeconds: number) => ((cpuSeconds * 1000) / count).toFixed(2);
   // Step latency on this process's clock, after commit: step k+1's call can reach the far side only once
   // step k's result was applied and committed and the next attempt claimed, so the gap between an instance's
   // consecutive first calls is one whole step. Completed steps are distinct keys; attempts are all calls.
@@ -143,10 +145,13 @@ async function measure(
       'step p50 ms': steps.p50Ms.toFixed(1),
       'step p99 ms': steps.p99Ms.toFixed(1),
       // CPU per unit of work survives a loaded machine better than wall-clock rates do.
-      'service CPU ms/instance': ((serviceCpuSeconds * 1000) / count).toFixed(2),
+      'service CPU ms/instance': msPerInstance(serviceCpuSeconds),
       // Near 1, the service's one JavaScript thread is what limits the run.
       'service cores': (serviceCpuSeconds / seconds).toFixed(2),
-      'all CPU ms/instance': ((allCpuSeconds * 1000) / count).toFixed(2),
+      'all CPU ms/instance': msPerInstance(allCpuSeconds),
+      'Postgres / broker / bench CPU ms/instance': [postgresCpuSeconds, brokerCpuSeconds, benchCpuSeconds]
+        .map(msPerInstance)
+        .join(' / '),
       'load before / after': `${loadBefore} / ${load()}`,
     },
     instancesPerSecond: count / seconds,
