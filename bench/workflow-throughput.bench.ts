@@ -54,7 +54,6 @@ interface Measured {
   readonly allCpuMsPerInstance: number;
 }
 
-
 /** The service process's CPU seconds so far (NaN before it runs). */
 function cpuSeconds(pid: number | undefined): number {
   return pid === undefined ? Number.NaN : processCpuSeconds(pid);
