@@ -33,6 +33,8 @@ export class ChannelListener {
   private opening: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private running = false;
+  /** The last connection's closing, which a `stop` racing a lost connection waits for too. */
+  private closing: Promise<void> | undefined;
   private readonly retryMs: number;
 
   constructor(private readonly options: ChannelListenerOptions) {
@@ -47,9 +49,15 @@ export class ChannelListener {
     await this.listen();
   }
 
-  /** Notifies the channel outside any transaction (the data source's pool). */
+  /**
+   * Notifies the channel outside any transaction: on the listening session, which is idle, so a busy pool
+   * does not hold the notification up; on the data source's pool while that session is being replaced.
+   */
   async notify(payload: string): Promise<void> {
-    await this.options.dataSource.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]);
+    const statement = 'SELECT pg_notify($1, $2)';
+    const session = this.session;
+    if (session && !this.opening) await session.runner.query(statement, [this.options.channel, payload]);
+    else await this.options.dataSource.query(statement, [this.options.channel, payload]);
   }
 
   /** Stops listening and closes its connection. */
@@ -65,7 +73,7 @@ export class ChannelListener {
     this.opening ??= this.open()
       .catch(async (error: unknown) => {
         await this.close();
-        this.options.onError(error);
+        this.report(error);
         this.listenAgainLater();
       })
       .finally(() => {
@@ -86,39 +94,63 @@ export class ChannelListener {
     const session: ListeningSession = { runner, client };
     this.session = session;
     client.on('notification', (message: Notification) => {
-      if (message.channel === this.options.channel) this.options.onNotify(message.payload ?? '');
+      if (message.channel !== this.options.channel) return;
+      // Called from the socket's data handler: a throw here would be uncaught.
+      try {
+        this.options.onNotify(message.payload ?? '');
+      } catch (error) {
+        this.report(error);
+      }
     });
     // pg emits an error before an end it did not ask for; an end alone was asked for by the pool, as its data
-    // source is destroyed: nothing to listen on any more.
+    // source is destroyed: nothing to listen on any more. An error while opening is the open's to report.
     client.on('error', (error: Error) => {
-      if (this.session !== session) return;
-      this.options.onError(error);
+      if (this.session !== session || this.opening) return;
+      this.report(error);
       void this.close().then(() => this.listenAgainLater());
     });
     client.on('end', () => {
       if (this.session === session) void this.close();
     });
-    await runner.query(`LISTEN "${this.options.channel.replaceAll('"', '""')}"`);
+    // A connection cut off by a network partition must fail within seconds (5 s idle, then 4 probes 5 s
+    // apart), not go deaf until the OS gives up after two hours. No-ops over a Unix socket.
+    await runner.query(
+      'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 4; ' +
+        `LISTEN "${this.options.channel.replaceAll('"', '""')}"`,
+    );
     if (!this.running) return;
     this.options.onListening();
   }
 
   private listenAgainLater(): void {
-    if (!this.running || this.retry) return;
+    if (!this.running || this.retry || !this.options.dataSource.isInitialized) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       if (this.running) void this.listen();
     }, this.retryMs);
+    // Listening again must not keep a process alive that is otherwise done.
+    this.retry.unref();
+  }
+
+  private report(error: unknown): void {
+    try {
+      this.options.onError(error);
+    } catch {
+      // Reporting failed; the listener still listens again.
+    }
   }
 
   /** Closes the connection rather than returning it to the pool, so its `LISTEN` ends with it. */
-  private async close(): Promise<void> {
+  private close(): Promise<void> {
     const session = this.session;
-    if (!session) return;
+    if (!session) return this.closing ?? Promise.resolve();
     this.session = undefined;
-    const ended = session.client.end().catch(() => undefined);
-    // pg-pool drops a client that is ending instead of lending it out again.
-    await session.runner.release();
-    await ended;
+    this.closing = (async () => {
+      const ended = session.client.end().catch(() => undefined);
+      // pg-pool drops a client that is ending instead of lending it out again.
+      await session.runner.release();
+      await ended;
+    })();
+    return this.closing;
   }
 }

@@ -120,6 +120,7 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
       concurrency: options.taskConcurrency,
       leaseGraceMs: options.taskLeaseGraceMs,
       metrics,
+      otherReplicasPollMs: defaultOtherReplicasPollMs,
       wakeOtherReplicas: () => this.wakeups.wakeOthers(),
     });
     const timers = new TimerPoller({ transactions, repositories, executor, now });
@@ -178,13 +179,19 @@ export class WorkflowWorkers implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.loops.map((loop) => loop.stop()));
-    // Calls that outlasted their tick's patience are still running: let them apply their results (their
-    // commits still end their checkpoints, so what they count is counted).
-    await this.tasks.drain();
-    await this.wakeups.stop();
-    const subscribers = this.dataSource.subscribers;
-    if (subscribers.includes(this.taskCommits)) subscribers.splice(subscribers.indexOf(this.taskCommits), 1);
+    // From now on what this process queues is other replicas' to claim, and they are woken for it.
+    this.tasks.stopClaiming();
+    try {
+      await Promise.all(this.loops.map((loop) => loop.stop()));
+      // Calls that outlasted their tick's patience are still running: let them apply their results (their
+      // commits still end their checkpoints, so what they count is counted).
+      await this.tasks.drain();
+    } finally {
+      await this.wakeups.stop();
+      const subscribers = this.dataSource.subscribers;
+      if (subscribers.includes(this.taskCommits))
+        subscribers.splice(subscribers.indexOf(this.taskCommits), 1);
+    }
   }
 }
 

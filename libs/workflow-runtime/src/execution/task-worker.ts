@@ -129,8 +129,11 @@ export class TaskWorker {
       // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
       const claimedAtMs = Date.now();
       // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
-      const tasks = await this.claim(this.freeSlots());
+      const free = this.freeSlots();
+      const tasks = await this.claim(free);
       for (const task of tasks) this.startCall(task, claimedAtMs);
+      // Counted once the calls hold their slots: whether any is left for what the full claim left queued.
+      if (tasks.length === free) this.attemptsQueued();
     }
     // A wanted claim with free slots comes first (the next tick, at once); otherwise wait for something.
     const claimNext = this.claimWanted && this.freeSlots() > 0 && this.groups.size === 0;
@@ -172,13 +175,28 @@ export class TaskWorker {
    * A claim that filled every slot it had may have left more queued; one that came back short saw the queue
    * empty, so none is wanted until a nudge (or the poll for other replicas).
    */
-  private claimAnswered(free: number, claimed: number): void {
-    if (claimed === free) this.claimWanted = true;
+  private claimAnswered(free: number, claimed: number): boolean {
+    const full = claimed === free;
+    if (full) this.claimWanted = true;
+    return full;
   }
 
+  /**
+   * Attempts may be queued: this worker claims next, and other replicas are woken when it has no slot for
+   * them (every slot taken, a claim that came back full, or draining).
+   */
   private attemptsQueued(): void {
     this.claimWanted = true;
     if (this.draining || this.freeSlots() <= 0) this.options.wakeOtherReplicas?.();
+  }
+
+  /**
+   * Shutting down: claims nothing more from now on, and wakes other replicas for what may be queued (and for
+   * what this process queues until it is gone).
+   */
+  stopClaiming(): void {
+    this.draining = true;
+    if (this.claimWanted) this.options.wakeOtherReplicas?.();
   }
 
   /**
@@ -186,7 +204,7 @@ export class TaskWorker {
    * what failed to apply.
    */
   async drain(): Promise<void> {
-    this.draining = true;
+    this.stopClaiming();
     await Promise.all(this.inFlight);
     while (this.answered.length > 0 || this.groups.size > 0) {
       this.startGroups();
@@ -232,7 +250,7 @@ export class TaskWorker {
       await this.apply(group, !this.draining);
     } catch {
       // The group's claim rolled back with it: what it took is queued again.
-      this.claimWanted = true;
+      this.attemptsQueued();
       // One result the group could not take (an instance whose definition is not resolvable, a deadlock with
       // a transaction locking in another order) must not hold up the rest: each alone, its own error kept.
       for (const answer of group) {
@@ -274,8 +292,8 @@ export class TaskWorker {
       const { claimed, attemptsLeftQueued } =
         (await executor.applyAllKept(transactions.outside, inputs, turn)) ??
         (await transactions.run((manager) => executor.applyAll(manager, inputs, turn)));
-      if (reserved > 0) this.claimAnswered(reserved, claimed.length);
-      leftQueued = attemptsLeftQueued;
+      const full = reserved > 0 && this.claimAnswered(reserved, claimed.length);
+      leftQueued = attemptsLeftQueued || full;
       // Started once committed: before, the claim (and the instances' new state) could still roll back.
       for (const task of claimed) this.startCall(task, claimedAtMs);
     } finally {
