@@ -92,6 +92,19 @@ describe('channel listener', () => {
     await waitFor(() => heard.includes('after the cut'), { timeoutMs: 5_000, what: 'heard after the cut' });
   });
 
+  it('listens afresh when its owner finds it deaf, on a new backend', async () => {
+    const { channelListener, heard, errors, listening } = await listener();
+    await channelListener.start();
+    const [backend] = await listeningBackends();
+    await channelListener.listenAfresh();
+
+    expect(listening()).toBe(2);
+    expect(errors).toEqual([]);
+    expect(await listeningBackends()).not.toContain(backend);
+    await channelListener.notify('afresh');
+    await waitFor(() => heard.includes('afresh'), { timeoutMs: 5_000, what: 'heard on the new backend' });
+  });
+
   it('keeps trying while the database refuses it, and stops with its connection closed', async () => {
     const errors: unknown[] = [];
     let listening = 0;

@@ -1,5 +1,6 @@
-import type { Notification, PoolClient } from 'pg';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { Notification } from 'pg';
+import type { DataSource } from 'typeorm';
+import { type DedicatedConnection, dedicatedConnection, fastKeepalives } from './dedicated-connection';
 
 export interface ChannelListenerOptions {
   readonly dataSource: DataSource;
@@ -17,11 +18,6 @@ export interface ChannelListenerOptions {
   readonly retryMs?: number;
 }
 
-interface ListeningSession {
-  readonly runner: QueryRunner;
-  readonly client: PoolClient;
-}
-
 /**
  * Hears a Postgres notification channel on a connection of its own, taken from the data source and kept
  * (the pool lends one connection fewer), so replicas can wake each other at a commit instead of polling.
@@ -29,7 +25,7 @@ interface ListeningSession {
  * reports. Needs a session-pooled (or direct) connection: behind transaction pooling, `LISTEN` hears nothing.
  */
 export class ChannelListener {
-  private session: ListeningSession | undefined;
+  private session: DedicatedConnection | undefined;
   private opening: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private running = false;
@@ -50,14 +46,22 @@ export class ChannelListener {
   }
 
   /**
-   * Notifies the channel outside any transaction: on the listening session, which is idle, so a busy pool
-   * does not hold the notification up; on the data source's pool while that session is being replaced.
+   * Notifies the channel outside any transaction, on the data source's pool: never on the listening session,
+   * whose socket may be the one that is dead.
    */
   async notify(payload: string): Promise<void> {
-    const statement = 'SELECT pg_notify($1, $2)';
-    const session = this.session;
-    if (session && !this.opening) await session.runner.query(statement, [this.options.channel, payload]);
-    else await this.options.dataSource.query(statement, [this.options.channel, payload]);
+    await this.options.dataSource.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]);
+  }
+
+  /**
+   * Replaces the listening connection: for an owner that found it deaf (a notification it sent itself never
+   * came back), which a client whose peer vanished in a partition cannot tell by itself.
+   */
+  async listenAfresh(): Promise<void> {
+    if (!this.running) return;
+    await this.opening;
+    await this.close();
+    await this.listen();
   }
 
   /** Stops listening and closes its connection. */
@@ -83,15 +87,8 @@ export class ChannelListener {
   }
 
   private async open(): Promise<void> {
-    const runner = this.options.dataSource.createQueryRunner();
-    let client: PoolClient;
-    try {
-      client = (await runner.connect()) as PoolClient;
-    } catch (error) {
-      await runner.release();
-      throw error;
-    }
-    const session: ListeningSession = { runner, client };
+    const session = await dedicatedConnection(this.options.dataSource);
+    const { runner, client } = session;
     this.session = session;
     client.on('notification', (message: Notification) => {
       if (message.channel !== this.options.channel) return;
@@ -112,12 +109,9 @@ export class ChannelListener {
     client.on('end', () => {
       if (this.session === session) void this.close();
     });
-    // A connection cut off by a network partition must fail within seconds (5 s idle, then 4 probes 5 s
-    // apart), not go deaf until the OS gives up after two hours. No-ops over a Unix socket.
-    await runner.query(
-      'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 4; ' +
-        `LISTEN "${this.options.channel.replaceAll('"', '""')}"`,
-    );
+    // The server drops the session of a client cut off by a partition within seconds (its lock, its LISTEN);
+    // the client side is `listenAfresh`'s.
+    await runner.query(`${fastKeepalives}; LISTEN "${this.options.channel.replaceAll('"', '""')}"`);
     if (!this.running) return;
     this.options.onListening();
   }

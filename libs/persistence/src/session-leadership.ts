@@ -1,5 +1,6 @@
 import type { Notification, PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { dedicatedConnection, fastKeepalives } from './dedicated-connection';
 
 export interface SessionLeadershipOptions {
   readonly dataSource: DataSource;
@@ -87,14 +88,7 @@ export class SessionLeadership {
   }
 
   private async open(): Promise<LeadershipSession> {
-    const runner = this.options.dataSource.createQueryRunner();
-    let client: PoolClient;
-    try {
-      client = (await runner.connect()) as PoolClient;
-    } catch (error) {
-      await runner.release();
-      throw error;
-    }
+    const { runner, client } = await dedicatedConnection(this.options.dataSource);
     const session: LeadershipSession = { runner, client, leading: false, running: 0, closed: undefined };
     client.on('notification', (message: Notification) => {
       if (message.channel === this.options.key) this.options.onNotify();
@@ -111,12 +105,8 @@ export class SessionLeadership {
       if (this.session === session) void this.close(session);
     });
     this.session = session;
-    // A leader cut off by a network partition must lose the lock within seconds (5 s idle, then 4 probes
-    // 5 s apart), not after the OS's two hours. No-ops over a Unix socket.
-    await this.run(
-      session,
-      'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 4',
-    );
+    // A leader cut off by a network partition must lose the lock within seconds, not hours.
+    await this.run(session, fastKeepalives);
     return session;
   }
 
