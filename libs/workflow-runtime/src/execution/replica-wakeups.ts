@@ -36,6 +36,9 @@ export class ReplicaWakeups {
   private readonly peers = new Map<string, number>();
   private lastWakeAtMs = Number.NEGATIVE_INFINITY;
   private presence: NodeJS.Timeout | undefined;
+  private stopped = true;
+  /** When this replica last heard its own message: its listener is deaf when that stops. */
+  private selfHeardAtMs = 0;
   /** A wake-up due once `minIntervalMs` since the last one is up. */
   private trailing: NodeJS.Timeout | undefined;
 
@@ -55,25 +58,28 @@ export class ReplicaWakeups {
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
+    this.selfHeardAtMs = Date.now();
     await this.listener.start();
-    this.presence = setInterval(() => this.send('here'), this.presenceMs);
+    this.presence = setInterval(() => this.keepPresence(), this.presenceMs);
     // Saying it is there must not keep a process alive that is otherwise done.
     this.presence.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.presence);
     this.presence = undefined;
+    await this.listener.stop();
+    // A data source already destroyed (its module shut down first) leaves the others to forget this one.
+    if (!this.options.dataSource.isInitialized) return;
     // A wake-up still due is sent now: it may be the last for what a draining replica left queued.
     if (this.trailing) {
       clearTimeout(this.trailing);
       this.trailing = undefined;
-      this.send('wake');
+      await this.notify('wake');
     }
-    await this.listener.stop();
-    // A data source already destroyed (its module shut down first) leaves the others to forget this one.
-    if (this.options.dataSource.isInitialized)
-      await this.listener.notify(`gone:${this.replica}`).catch(this.options.onError);
+    await this.notify('gone');
   }
 
   /**
@@ -81,7 +87,7 @@ export class ReplicaWakeups {
    * is sent when the interval is up (the attempts queued since would otherwise wait for a poll).
    */
   wakeOthers(): void {
-    if (this.trailing) return;
+    if (this.stopped || this.trailing) return;
     const now = performance.now();
     if (!this.knowsPeers(Date.now())) return;
     const waitMs = this.lastWakeAtMs + this.minIntervalMs - now;
@@ -102,7 +108,11 @@ export class ReplicaWakeups {
     const separator = payload.indexOf(':');
     const kind = payload.slice(0, separator) as Message;
     const sender = payload.slice(separator + 1);
-    if (separator < 0 || sender === this.replica) return;
+    if (separator < 0) return;
+    if (sender === this.replica) {
+      this.selfHeardAtMs = Date.now();
+      return;
+    }
     if (kind === 'gone') {
       this.peers.delete(sender);
       return;
@@ -122,7 +132,25 @@ export class ReplicaWakeups {
     return false;
   }
 
+  /**
+   * Says it is there, forgets peers not heard from, and listens afresh when its own `here` did not come back
+   * (a listening socket whose server went away in a partition hears nothing and is never told).
+   */
+  private keepPresence(): void {
+    const now = Date.now();
+    this.knowsPeers(now);
+    if (now - this.selfHeardAtMs > 2.5 * this.presenceMs) {
+      this.selfHeardAtMs = now;
+      this.listener.listenAfresh().catch(this.options.onError);
+    }
+    this.send('here');
+  }
+
   private send(kind: Message): void {
-    this.listener.notify(`${kind}:${this.replica}`).catch(this.options.onError);
+    if (!this.stopped) void this.notify(kind);
+  }
+
+  private notify(kind: Message): Promise<void> {
+    return this.listener.notify(`${kind}:${this.replica}`).catch(this.options.onError);
   }
 }

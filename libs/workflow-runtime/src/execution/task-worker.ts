@@ -125,7 +125,7 @@ export class TaskWorker {
   async tick(): Promise<boolean> {
     let started = this.startGroups();
     const claimDue = this.claimWanted || Date.now() - this.lastClaimAtMs >= this.otherReplicasPollMs;
-    if (started === 0 && this.groups.size === 0 && this.freeSlots() > 0 && claimDue) {
+    if (started === 0 && this.groups.size === 0 && this.freeSlots() > 0 && claimDue && !this.draining) {
       // Taken before the claim: the budget the connector gets ends no later than the lease the claim sets.
       const claimedAtMs = Date.now();
       // The claim locks task rows only and skips locked ones, so it never waits on an instance's transaction.
