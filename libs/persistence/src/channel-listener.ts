@@ -134,17 +134,12 @@ export class ChannelListener {
     }
   }
 
-  /** Closes the connection rather than returning it to the pool, so its `LISTEN` ends with it. */
+  /** Closes the connection, so its `LISTEN` ends with it. */
   private close(): Promise<void> {
     const session = this.session;
     if (!session) return this.closing ?? Promise.resolve();
     this.session = undefined;
-    this.closing = (async () => {
-      const ended = session.client.end().catch(() => undefined);
-      // pg-pool drops a client that is ending instead of lending it out again.
-      await session.runner.release();
-      await ended;
-    })();
+    this.closing = session.close();
     return this.closing;
   }
 }

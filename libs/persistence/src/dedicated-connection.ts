@@ -5,6 +5,11 @@ import type { DataSource, QueryRunner } from 'typeorm';
 export interface DedicatedConnection {
   readonly runner: QueryRunner;
   readonly client: PoolClient;
+  /**
+   * Closes the connection rather than giving it back to the pool, so the session ends with it (its lock, its
+   * `LISTEN`, its settings); once, however often it is called.
+   */
+  readonly close: () => Promise<void>;
 }
 
 /**
@@ -13,12 +18,22 @@ export interface DedicatedConnection {
  */
 export async function dedicatedConnection(dataSource: DataSource): Promise<DedicatedConnection> {
   const runner = dataSource.createQueryRunner();
+  let client: PoolClient;
   try {
-    return { runner, client: (await runner.connect()) as PoolClient };
+    client = (await runner.connect()) as PoolClient;
   } catch (error) {
     await runner.release();
     throw error;
   }
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      const ended = client.end().catch(() => undefined);
+      // pg-pool drops a client that is ending instead of lending it out again.
+      await runner.release();
+      await ended;
+    })());
+  return { runner, client, close };
 }
 
 /**

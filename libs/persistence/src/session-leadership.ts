@@ -1,6 +1,6 @@
-import type { Notification, PoolClient } from 'pg';
-import type { DataSource, QueryRunner } from 'typeorm';
-import { dedicatedConnection, fastKeepalives } from './dedicated-connection';
+import type { Notification } from 'pg';
+import type { DataSource } from 'typeorm';
+import { type DedicatedConnection, dedicatedConnection, fastKeepalives } from './dedicated-connection';
 
 export interface SessionLeadershipOptions {
   readonly dataSource: DataSource;
@@ -15,14 +15,11 @@ export interface SessionLeadershipOptions {
   readonly onLost: (error: unknown) => void;
 }
 
-interface LeadershipSession {
-  readonly runner: QueryRunner;
-  readonly client: PoolClient;
+/** A contender's session: its own connection, closed by a failed statement, its loss, or release(). */
+interface LeadershipSession extends DedicatedConnection {
   leading: boolean;
   /** Statements of ours on the session not yet answered: their callers learn of a loss from them. */
   running: number;
-  /** Set once the connection is being closed: by a failed statement, its loss, or release(). */
-  closed: Promise<void> | undefined;
 }
 
 /**
@@ -88,8 +85,12 @@ export class SessionLeadership {
   }
 
   private async open(): Promise<LeadershipSession> {
-    const { runner, client } = await dedicatedConnection(this.options.dataSource);
-    const session: LeadershipSession = { runner, client, leading: false, running: 0, closed: undefined };
+    const session: LeadershipSession = {
+      ...(await dedicatedConnection(this.options.dataSource)),
+      leading: false,
+      running: 0,
+    };
+    const { client } = session;
     client.on('notification', (message: Notification) => {
       if (message.channel === this.options.key) this.options.onNotify();
     });
@@ -122,19 +123,10 @@ export class SessionLeadership {
     }
   }
 
-  /**
-   * Closes the connection rather than returning it to the pool, so the lock, the LISTEN and the keepalive
-   * settings end with it.
-   */
+  /** Closes the session's connection, so the lock, the LISTEN and the keepalive settings end with it. */
   private close(session: LeadershipSession): Promise<void> {
     if (this.session === session) this.session = undefined;
     session.leading = false;
-    session.closed ??= (async () => {
-      const ended = session.client.end().catch(() => undefined);
-      // pg-pool drops a client that is ending instead of lending it out again.
-      await session.runner.release();
-      await ended;
-    })();
-    return session.closed;
+    return session.close();
   }
 }
