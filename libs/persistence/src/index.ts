@@ -16,4 +16,5 @@ export {
 } from './service-migrations';
 export { assertSchemaName } from './schema-name';
 export { SessionLeadership, type SessionLeadershipOptions } from './session-leadership';
+export { ShardLeases, type ShardLeasesOptions } from './shard-leases';
 export { serviceSchemaMigration } from './service-schema.migration';

@@ -6,6 +6,11 @@ export interface SessionLeadershipOptions {
   readonly dataSource: DataSource;
   /** Names the advisory lock (`hashtext(key)`) and the channel the leader LISTENs on. */
   readonly key: string;
+  /**
+   * Takes the key's lock shared: every contender holds it at once (a membership that `ShardLeases` counts),
+   * and none while a session holds it exclusively. Exclusive by default: one leader.
+   */
+  readonly shared?: boolean;
   /** A NOTIFY on the key's channel reached the leader. */
   readonly onNotify: () => void;
   /**
@@ -31,8 +36,11 @@ interface LeadershipSession extends DedicatedConnection {
  */
 export class SessionLeadership {
   private session: LeadershipSession | undefined;
+  private readonly lockFunction: string;
 
-  constructor(private readonly options: SessionLeadershipOptions) {}
+  constructor(private readonly options: SessionLeadershipOptions) {
+    this.lockFunction = options.shared ? 'pg_try_advisory_lock_shared' : 'pg_try_advisory_lock';
+  }
 
   get isLeader(): boolean {
     const session = this.session;
@@ -50,8 +58,8 @@ export class SessionLeadership {
     const [{ elected }] = await this.run<[{ elected: boolean }]>(
       session,
       wakeLeader
-        ? "SELECT pg_try_advisory_lock(hashtext($1)) AS elected, pg_notify($1, '')"
-        : 'SELECT pg_try_advisory_lock(hashtext($1)) AS elected',
+        ? `SELECT ${this.lockFunction}(hashtext($1)) AS elected, pg_notify($1, '')`
+        : `SELECT ${this.lockFunction}(hashtext($1)) AS elected`,
       [this.options.key],
     );
     if (!elected) return false;
@@ -77,7 +85,8 @@ export class SessionLeadership {
     try {
       // Unlocked rather than left to the session's end, which the server finishes after the client let go.
       if (this.isLeader) {
-        await session.runner.query('SELECT pg_advisory_unlock(hashtext($1))', [this.options.key]);
+        const unlock = this.options.shared ? 'pg_advisory_unlock_shared' : 'pg_advisory_unlock';
+        await session.runner.query(`SELECT ${unlock}(hashtext($1))`, [this.options.key]);
       }
     } finally {
       await this.close(session);
