@@ -6,8 +6,9 @@ import { TopicTap } from './fixtures/topic-tap';
 
 /**
  * The same code as two replicas of every service on one Kafka and one Postgres: each consumer group splits
- * the topics' partitions between its two members, the workflow replicas take task leases from one table, and
- * still every case is decided once and runs one instance to its end.
+ * the topics' partitions between its two members, the decisioning replicas split the decision queue's shards,
+ * the workflow replicas take task leases from one table, and still every case is decided once and runs one
+ * instance to its end.
  */
 const tenant = 'acme';
 const cases = 60;
@@ -84,12 +85,14 @@ describe('scale out: two replicas of every service on one Kafka and Postgres', (
     expect(caseIds().filter((caseId) => instancesOf.get(caseId)?.size !== 1)).toEqual([]);
 
     // The load was spread: both ingestion replicas admitted events, every replica of each consuming service
-    // consumed records of its group's partitions, and both workflow replicas ran task steps under their leases.
+    // consumed records of its group's partitions, both decisioning replicas decided the cases of their queue
+    // shards, and both workflow replicas ran task steps under their leases.
     const perReplica = async (service: PipelineService, name: string) =>
       Promise.all([0, 1].map((replica) => metric(service, replica, name)));
     const spread = {
       ingestion: await perReplica('ingestion', 'keel_ingestion_events_total'),
       decisioning: await perReplica('decisioning', 'keel_messages_consumed_total'),
+      decided: await perReplica('decisioning', 'keel_decisioning_decisions_total'),
       workflow: await perReplica('workflow', 'keel_messages_consumed_total'),
       governance: await perReplica('governance', 'keel_messages_consumed_total'),
       workflowSteps: await perReplica('workflow', 'keel_workflow_step_duration_seconds_count'),

@@ -160,7 +160,7 @@ describe('decisioning delivery', () => {
 
     it('two deciders racing on one trigger publish one decision', async () => {
       // Queue a trigger the way the consumer does, then decide and publish it twice at once beside the
-      // service's own worker (as a replica that lost the queue's lock mid-decision would).
+      // service's own worker (as a replica that lost the case's shard mid-decision would).
       escalateAfter(() => 200);
       const event = caseEvent('raced-1');
       const trigger = caseEventTrigger(event);
@@ -178,6 +178,7 @@ describe('decisioning delivery', () => {
         decisionId,
         trigger,
         envelope: event,
+        shard: 0,
         position: '9223372036854775807',
         history: [],
         historyLimit: 20,

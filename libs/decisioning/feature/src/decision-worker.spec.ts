@@ -11,10 +11,11 @@ class InMemoryQueue {
   readonly failed = new Map<string, string>();
   reads = 0;
 
-  add(decisionId: string, caseId: string): void {
+  add(decisionId: string, caseId: string, shard = 0): void {
     const trigger = { kind: 'case-event', eventId: decisionId, tenant: 'acme', caseId } as DecisionTrigger;
     this.rows.push({
       decisionId,
+      shard,
       trigger,
       envelope: { id: decisionId, tenant: 'acme', correlationid: caseId },
       position: String(this.rows.length + 1),
@@ -23,11 +24,21 @@ class InMemoryQueue {
     });
   }
 
-  pending(limit: number, excluding: readonly string[]): Promise<PendingTrigger[]> {
+  pending(
+    limit: number,
+    excluding: readonly string[],
+    _historyLimit: number,
+    shards: readonly number[],
+  ): Promise<PendingTrigger[]> {
     this.reads += 1;
     return Promise.resolve(
       this.rows
-        .filter((row) => !excluding.includes(row.decisionId) && !this.failed.has(row.decisionId))
+        .filter(
+          (row) =>
+            shards.includes(row.shard) &&
+            !excluding.includes(row.decisionId) &&
+            !this.failed.has(row.decisionId),
+        )
         .slice(0, limit),
     );
   }
@@ -64,7 +75,7 @@ describe('DecisionWorker', () => {
     const published: string[] = [];
     worker = new DecisionWorker({
       queue,
-      leadership: { acquire: () => Promise.resolve(true), release: () => Promise.resolve(), isLeader: true },
+      shards: { take: () => Promise.resolve([0]), release: () => Promise.resolve(), working: [0] },
       decide: (pending) => Promise.resolve(outcomeOf(pending)),
       publish: (outcomes) => {
         published.push(...outcomes.map((outcome) => outcome.decisionId));
@@ -167,21 +178,54 @@ describe('DecisionWorker', () => {
     expect([decided, tries]).toEqual([1, 2]);
   });
 
-  it('reads nothing while another replica leads', async () => {
+  it('reads nothing while it holds no shard', async () => {
     const queue = new InMemoryQueue();
     queue.add('a1', 'case-a');
     let asked = 0;
     const published = start(queue, {
-      leadership: {
-        acquire: () => {
+      shards: {
+        take: () => {
           asked += 1;
-          return Promise.resolve(false);
+          return Promise.resolve([]);
         },
         release: () => Promise.resolve(),
-        isLeader: false,
+        working: [],
       },
     });
-    await waitFor(() => asked >= 3, { what: 'leadership asked again' });
+    await waitFor(() => asked >= 3, { what: 'shards asked again' });
     expect([queue.reads, published]).toEqual([0, []]);
+  });
+
+  it('decides the shards it holds only, and names those with triggers in flight as busy', async () => {
+    const queue = new InMemoryQueue();
+    queue.add('a1', 'case-a', 0);
+    queue.add('b1', 'case-b', 1);
+    queue.add('c1', 'case-c', 2);
+    const busyAsked: number[][] = [];
+    let finish: () => void = () => undefined;
+    const decided = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const published = start(queue, {
+      shards: {
+        take: (busy) => {
+          busyAsked.push([...busy]);
+          return Promise.resolve([0, 2]);
+        },
+        release: () => Promise.resolve(),
+        working: [0, 2],
+      },
+      decide: async (pending) => {
+        if (pending.decisionId === 'a1') await decided;
+        return outcomeOf(pending);
+      },
+    });
+    await waitFor(() => published.includes('c1'), { what: 'c1 published' });
+    await waitFor(() => busyAsked.some((busy) => busy.includes(0)), { what: 'shard 0 named busy' });
+    finish();
+    await waitFor(() => published.includes('a1'), { what: 'a1 published' });
+    await waitFor(() => busyAsked.at(-1)?.length === 0, { what: 'nothing busy' });
+    expect(published.sort()).toEqual(['a1', 'c1']);
+    expect(queue.rows.map((row) => row.decisionId)).toEqual(['b1']);
   });
 });

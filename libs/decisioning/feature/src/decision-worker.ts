@@ -6,14 +6,21 @@ import { type PendingTrigger } from './persistence/decision-queue.repository';
 
 /** The queue as the worker reads it. */
 export interface DecisionQueuePort {
-  pending(limit: number, excluding: readonly string[], historyLimit: number): Promise<PendingTrigger[]>;
+  pending(
+    limit: number,
+    excluding: readonly string[],
+    historyLimit: number,
+    shards: readonly number[],
+  ): Promise<PendingTrigger[]>;
   markFailed(decisionId: string, error: string): Promise<void>;
 }
 
-export interface DecisionQueueLeadershipPort {
-  acquire(): Promise<boolean>;
+/** The queue's shards this replica decides (`ShardLeases`): one replica per shard at a time. */
+export interface DecisionQueueShardsPort {
+  /** Balances when due; answers the shards to read. `busy`: shards with triggers in flight here. */
+  take(busy: ReadonlySet<number>): Promise<readonly number[]>;
   release(): Promise<void>;
-  readonly isLeader: boolean;
+  readonly working: readonly number[];
 }
 
 export interface DecisionWorkerLogger {
@@ -23,7 +30,7 @@ export interface DecisionWorkerLogger {
 
 export interface DecisionWorkerOptions {
   readonly queue: DecisionQueuePort;
-  readonly leadership: DecisionQueueLeadershipPort;
+  readonly shards: DecisionQueueShardsPort;
   readonly decide: (pending: PendingTrigger) => Promise<DecisionOutcome>;
   /** Stores and publishes outcomes in one transaction; returns those published now (not before). */
   readonly publish: (outcomes: readonly DecisionOutcome[]) => Promise<readonly DecisionOutcome[]>;
@@ -31,7 +38,7 @@ export interface DecisionWorkerOptions {
   readonly historyLimit: () => number;
   /** Triggers being decided or published at once (model calls run concurrently, across cases). */
   readonly maxInFlight: number;
-  /** How often the queue is read without a notification, and how often a follower tries to lead. */
+  /** How often the queue is read without a notification, and how often the shards are balanced. */
   readonly pollMs: number;
   /** Attempts at deciding one trigger before it is marked failed and its case moves on. */
   readonly maxAttempts: number;
@@ -41,7 +48,7 @@ export interface DecisionWorkerOptions {
 }
 
 /**
- * Drains the decision queue while this replica holds its lock: reads the oldest triggers (with their case
+ * Drains the shards of the decision queue this replica holds (a case's triggers are all in one shard): reads the oldest triggers (with their case
  * history, one round trip), decides them outside any transaction — concurrently across cases, in queue order
  * within a case — and publishes whatever is decided in one transaction per group (a group commit: while one
  * publishes, the next group gathers). A trigger whose decision fails is retried with backoff, its case held
@@ -49,7 +56,8 @@ export interface DecisionWorkerOptions {
  */
 export class DecisionWorker {
   private readonly loop: PollingLoop;
-  private readonly inFlight = new Set<string>();
+  /** Triggers taken and not yet published, with their shards. */
+  private readonly inFlight = new Map<string, number>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly failures = new Map<string, { attempts: number; retryAt: number }>();
   /** Cases held behind a trigger waiting for its retry, until the time given. */
@@ -86,12 +94,12 @@ export class DecisionWorker {
     await this.loop.stop();
     await Promise.allSettled([...this.chains.values()]);
     await this.flushing;
-    await this.options.leadership.release();
+    await this.options.shards.release();
   }
 
-  /** Whether this replica drains the queue now (it then hears its own consumer's commits, no NOTIFY needed). */
-  get leads(): boolean {
-    return this.options.leadership.isLeader;
+  /** The shards this replica decides now: it hears its own consumer's commits of them, no NOTIFY needed. */
+  get decidedHere(): readonly number[] {
+    return this.options.shards.working;
   }
 
   /** Triggers taken and not yet published. */
@@ -101,13 +109,19 @@ export class DecisionWorker {
 
   private async tick(): Promise<boolean> {
     this.nudged = false;
-    if (!(await this.options.leadership.acquire())) return false;
+    const shards = await this.options.shards.take(new Set(this.inFlight.values()));
+    if (shards.length === 0) return false;
     const room = this.options.maxInFlight - this.inFlight.size;
     if (room <= 0) {
       this.full = true;
       return this.nudged;
     }
-    const batch = await this.options.queue.pending(room, [...this.inFlight], this.options.historyLimit());
+    const batch = await this.options.queue.pending(
+      room,
+      [...this.inFlight.keys()],
+      this.options.historyLimit(),
+      shards,
+    );
     const now = this.options.now();
     let taken = 0;
     for (const pending of batch) {
@@ -115,7 +129,7 @@ export class DecisionWorker {
       const heldUntil = this.held.get(key);
       if (heldUntil !== undefined && heldUntil > now) continue;
       this.held.delete(key);
-      this.inFlight.add(pending.decisionId);
+      this.inFlight.set(pending.decisionId, pending.shard);
       taken += 1;
       const next = (this.chains.get(key) ?? Promise.resolve()).then(() => this.decideOne(pending, key));
       this.chains.set(key, next);

@@ -13,10 +13,16 @@ export interface DecisioningMetrics {
   published(records: readonly DecisionRecord[]): void;
 }
 
-/** `queueDepth` is read on each scrape, so the gauge is true across restarts and replicas. */
+/** Read on each scrape: `queueDepth` so the gauge is true across restarts and replicas. */
+export interface DecisioningQueueReadings {
+  readonly queueDepth: () => Promise<number>;
+  /** The queue shards this replica decides now (how the deciding is spread across replicas). */
+  readonly shardsHeld: () => number;
+}
+
 export function createDecisioningMetrics(
   registry: Registry,
-  queueDepth?: () => Promise<number>,
+  queue?: DecisioningQueueReadings,
 ): DecisioningMetrics {
   const registers = [registry];
   const decisions = new Counter({
@@ -32,13 +38,21 @@ export function createDecisioningMetrics(
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
-  if (queueDepth) {
+  if (queue) {
     new Gauge({
       name: 'keel_decisioning_queue_depth',
       help: 'Triggers queued and not yet decided (failed ones excluded)',
       registers,
       async collect() {
-        this.set(await queueDepth());
+        this.set(await queue.queueDepth());
+      },
+    });
+    new Gauge({
+      name: 'keel_decisioning_queue_shards',
+      help: 'Shards of the decision queue this replica decides now',
+      registers,
+      collect() {
+        this.set(queue.shardsHeld());
       },
     });
   }

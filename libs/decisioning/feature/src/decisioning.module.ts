@@ -9,7 +9,7 @@ import {
 } from '@keel/decisioning-agent';
 import { type AgentPolicy, type DecisionArtifacts, currentArtifacts } from '@keel/decisioning-domain';
 import { OutboxWriter, TOPICS, type Topics } from '@keel/messaging';
-import { SessionLeadership } from '@keel/persistence';
+import { ShardLeases } from '@keel/persistence';
 import { CurrentRelease, ReleaseAppliers } from '@keel/releases';
 import { METRICS_REGISTRY, PortCallTimer } from '@keel/observability';
 import {
@@ -35,7 +35,7 @@ import { type DecisioningConfig } from './decisioning.config';
 import { createDecisioningMetrics } from './decisioning.metrics';
 import { CaseMemoryRepository } from './persistence/case-memory.repository';
 import { DecisionQueueCommits } from './persistence/decision-queue.commits';
-import { DecisionQueueRepository } from './persistence/decision-queue.repository';
+import { DecisionQueueRepository, decisionQueueShards } from './persistence/decision-queue.repository';
 
 export interface DecisioningModuleOptions {
   readonly config: DecisioningConfig & Partial<DecisionWorkerConfig>;
@@ -286,19 +286,25 @@ export class DecisioningModule {
             registry: Registry,
           ) => {
             const logger = new Logger('DecisionWorker');
-            const metrics = createDecisioningMetrics(registry, () => queue.depth(dataSource.manager));
+            const metrics = createDecisioningMetrics(registry, {
+              queueDepth: () => queue.depth(dataSource.manager),
+              shardsHeld: () => worker.decidedHere.length,
+            });
             const worker: DecisionWorker = new DecisionWorker({
               queue: {
-                pending: (limit, excluding, historyLimit) =>
-                  queue.pending(dataSource.manager, limit, excluding, historyLimit),
+                pending: (limit, excluding, historyLimit, shards) =>
+                  queue.pending(dataSource.manager, limit, excluding, historyLimit, shards),
                 markFailed: (decisionId, error) => queue.markFailed(dataSource.manager, decisionId, error),
               },
-              leadership: new SessionLeadership({
+              shards: new ShardLeases({
                 dataSource,
                 key: queue.channel,
+                shards: decisionQueueShards,
+                balanceEveryMs: workerConfig.DECISIONING_QUEUE_POLL_MS,
+                now: () => Date.now(),
                 onNotify: () => worker.nudge(),
                 onLost: (error) =>
-                  logger.warn('decision queue lock lost; trying to lead again', { error: String(error) }),
+                  logger.warn('decision queue shards lost; taking them again', { error: String(error) }),
               }),
               decide: (pending) => decide.execute(pending),
               publish: (outcomes) => publisher.publish(outcomes),

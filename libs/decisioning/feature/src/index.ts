@@ -9,7 +9,7 @@ export {
 export { DecisionPublisher } from './decision-publisher';
 export {
   DecisionWorker,
-  type DecisionQueueLeadershipPort,
+  type DecisionQueueShardsPort,
   type DecisionQueuePort,
   type DecisionWorkerOptions,
 } from './decision-worker';

@@ -28,9 +28,9 @@ export class DecisioningInboxController {
     @Inject(DecisionWorker) private readonly worker: DecisionWorker,
   ) {}
 
-  // Only another replica's leader needs a NOTIFY; a leader here hears the commit in process.
-  private get notify(): { notify: boolean } {
-    return { notify: !this.worker.leads };
+  // Only triggers of shards decided elsewhere need a NOTIFY; the worker here hears the commit in process.
+  private get notify(): { decidedHere: readonly number[] } {
+    return { decidedHere: this.worker.decidedHere };
   }
 
   @EventRunPattern('caseEvents')

@@ -33,8 +33,21 @@ export interface QueuedTrigger {
   readonly envelope: TriggerEnvelope;
 }
 
+/**
+ * How many shards the queue is cut into; a case's triggers are all in one (`shardOf`), decided by the one
+ * replica holding it. The same in every replica of a schema: changing it needs every replica stopped first.
+ */
+export const decisionQueueShards = 12;
+
+/** The shard of a case, as SQL over its tenant and case id columns (Postgres's `hashtext`, so one server's). */
+function shardOf(tenant: string, caseId: string): string {
+  return `mod(hashtext(${tenant} || '/' || ${caseId})::bigint + 2147483648, ${decisionQueueShards})::int`;
+}
+
 /** A queued trigger as the worker takes it: its place in the memory and the case history as of that place. */
 export interface PendingTrigger extends QueuedTrigger {
+  /** The queue shard of its case. */
+  readonly shard: number;
   /** A bigint, as Postgres returns it. */
   readonly position: string;
   /** The newest events up to the history limit asked for, oldest first, remembered at or before `position`. */
@@ -43,9 +56,10 @@ export interface PendingTrigger extends QueuedTrigger {
 }
 
 /**
- * The decision queue (schema injected): filled in the consumer's transaction, drained by the worker. The worker
- * hears of a new trigger when its transaction commits: in process through the data source's commits
- * (`DecisionQueueCommits`) when this replica leads, else by `NOTIFY` (delivered only on commit) to the leader.
+ * The decision queue (schema injected): filled in the consumer's transaction, drained by the workers, each of
+ * its shards. A worker hears of a new trigger when its transaction commits: in process through the data
+ * source's commits (`DecisionQueueCommits`) when this replica decides the trigger's shard, else by `NOTIFY`
+ * (delivered only on commit) to every replica deciding shards.
  * `NOTIFY` is avoided where it is not needed: Postgres serialises the commits of every notifying transaction.
  */
 export class DecisionQueueRepository {
@@ -69,12 +83,13 @@ export class DecisionQueueRepository {
    * caller's transaction: each trigger (and its case event) takes the next position in the given order, so a
    * trigger's history holds its own event and the run's earlier ones of its case, never a later one. A trigger
    * already queued or already decided (a redelivery past the deduplication window) is not queued again.
-   * `notify: false` when the leader is in this process (it hears the commit itself).
+   * `decidedHere`: the shards this process decides, whose worker hears the commit itself; a trigger of another
+   * shard notifies the others.
    */
   async enqueueAll(
     manager: EntityManager,
     items: ReadonlyArray<{ readonly queued: QueuedTrigger; readonly remember?: RememberedEvent }>,
-    { notify = true }: { readonly notify?: boolean } = {},
+    { decidedHere = [] }: { readonly decidedHere?: readonly number[] } = {},
   ): Promise<void> {
     if (items.length === 0) return;
     const column = <T>(pick: (item: (typeof items)[number]) => T) => items.map(pick);
@@ -100,7 +115,8 @@ export class DecisionQueueRepository {
          WHERE NOT EXISTS (SELECT 1 FROM ${this.decisions} d WHERE d.decision_id = run.decision_id)
          ON CONFLICT (decision_id) DO NOTHING
        )
-       SELECT pg_notify($10, '') WHERE $9::boolean`,
+       SELECT pg_notify($10, '')
+       WHERE EXISTS (SELECT 1 FROM run WHERE ${shardOf('run.tenant', 'run.case_id')} <> ALL($9::int[]))`,
       [
         column(({ queued }) => queued.decisionId),
         column(({ queued }) => queued.trigger.tenant),
@@ -118,7 +134,7 @@ export class DecisionQueueRepository {
               })
             : null,
         ),
-        notify,
+        decidedHere,
         this.channel,
       ],
     );
@@ -126,25 +142,28 @@ export class DecisionQueueRepository {
   }
 
   /**
-   * The oldest queued triggers (not failed, not `excluding`), in position order, each with its case history as
-   * of its position — one round trip for the whole batch instead of one history query per decision.
+   * The oldest queued triggers of the `shards` given (not failed, not `excluding`), in position order, each with
+   * its case history as of its position — one round trip for the whole batch instead of one history query per
+   * decision.
    */
   async pending(
     manager: EntityManager,
     limit: number,
     excluding: readonly string[],
     historyLimit: number,
+    shards: readonly number[],
   ): Promise<PendingTrigger[]> {
     const rows = await manager.query<
       Array<{
         decision_id: string;
+        shard: number;
         position: string;
         trigger: DecisionTrigger;
         envelope: TriggerEnvelope;
         history: HistoryRow[];
       }>
     >(
-      `SELECT q.decision_id, q.position, q.trigger, q.envelope,
+      `SELECT q.decision_id, q.shard, q.position, q.trigger, q.envelope,
          COALESCE((
            SELECT json_agg(json_build_object('event_id', h.event_id, 'event', h.event)
                            ORDER BY h.occurred_at, h.event_id)
@@ -155,14 +174,15 @@ export class DecisionQueueRepository {
              LIMIT $3
            ) h
          ), '[]'::json) AS history
-       FROM ${this.triggers} q
-       WHERE q.failed_at IS NULL AND q.decision_id <> ALL($2::text[])
+       FROM (SELECT t.*, ${shardOf('t.tenant', 't.case_id')} AS shard FROM ${this.triggers} t) q
+       WHERE q.failed_at IS NULL AND q.decision_id <> ALL($2::text[]) AND q.shard = ANY($4::int[])
        ORDER BY q.position
        LIMIT $1`,
-      [limit, excluding, historyLimit],
+      [limit, excluding, historyLimit, shards],
     );
     return rows.map((row) => ({
       decisionId: row.decision_id,
+      shard: row.shard,
       position: row.position,
       trigger: row.trigger,
       envelope: row.envelope,
