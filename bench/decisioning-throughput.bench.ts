@@ -6,7 +6,8 @@
 // at half the target gives event→decision latency without queueing.
 // Latency = the case event published → its decision record read back from keel.decisions.v1.
 // Run: npm run bench -- decisioning   (BENCH_DECISIONS, BENCH_PACED_RATES, BENCH_PACED_SECONDS;
-// BENCH_CPU_PROF_DIR=<dir> writes the service's V8 CPU profile there when it stops)
+// BENCH_REPLICAS=<n> runs n service processes, which split the queue's shards, and prints each one's decisions;
+// BENCH_CPU_PROF_DIR=<dir> writes each service's V8 CPU profile there when it stops)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +29,7 @@ const burstDecisions = Number(process.env.BENCH_DECISIONS ?? 3_000);
 // 250/s is half the target; a low rate shows the latency of one decision when nothing queues.
 const pacedRates = (process.env.BENCH_PACED_RATES ?? '250,50').split(',').map(Number);
 const pacedSeconds = Number(process.env.BENCH_PACED_SECONDS ?? 10);
+const replicas = Number(process.env.BENCH_REPLICAS ?? 1);
 
 const namespace = testTopicScope('e2e');
 const topics = namespacedTopics(namespace);
@@ -91,11 +93,15 @@ function envelope(data: CaseEvent) {
   });
 }
 
-/** Mean duration per call of each timed port and of the consumer's handling, from the service's /metrics. */
-async function portTimings(port: number): Promise<Array<{ what: string; calls: number; 'mean ms': string }>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+const metricsUrl = (port: number) => `http://127.0.0.1:${port}/metrics`;
+
+/** Mean duration per call of each timed port and of the consumer's handling, from the services' /metrics. */
+async function portTimings(
+  ports: readonly number[],
+): Promise<Array<{ what: string; calls: number; 'mean ms': string }>> {
+  const texts = await Promise.all(ports.map(async (port) => (await fetch(metricsUrl(port))).text()));
   const totals = new Map<string, { sum: number; count: number }>();
-  for (const line of text.split('\n')) {
+  for (const line of texts.join('\n').split('\n')) {
     const match =
       /^(keel_port_call_duration_seconds|keel_message_handle_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/.exec(
         line,
@@ -111,6 +117,27 @@ async function portTimings(port: number): Promise<Array<{ what: string; calls: n
   return [...totals]
     .filter(([, { count }]) => count > 0)
     .map(([what, { sum, count }]) => ({ what, calls: count, 'mean ms': ((sum / count) * 1000).toFixed(2) }));
+}
+
+/** Decision records each replica published, and the queue shards it holds now (its own /metrics). */
+async function replicaShares(
+  ports: readonly number[],
+): Promise<Array<{ replica: number; decisions: number; shards: number }>> {
+  const sum = (text: string, name: string) =>
+    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
+      (total, [, value]) => total + Number(value),
+      0,
+    );
+  return Promise.all(
+    ports.map(async (port, replica) => {
+      const text = await (await fetch(metricsUrl(port))).text();
+      return {
+        replica,
+        decisions: sum(text, 'keel_decisioning_decisions_total'),
+        shards: sum(text, 'keel_decisioning_queue_shards'),
+      };
+    }),
+  );
 }
 
 /** The service as a process; with BENCH_CPU_PROF_DIR, under V8's CPU profiler (not allowed in NODE_OPTIONS). */
@@ -171,24 +198,28 @@ async function run(label: string, prefix: string, count: number, perSecond?: num
 async function main(): Promise<void> {
   const database = await scratchDatabase('keel_decisioning_bench');
   await ensureTopics(kafka, topicSpecsWithDeadLetters(Object.values(topics)));
-  const port = await freePort();
-  const service = startService('apps/decisioning/src/main.ts', {
-    DATABASE_URL: database.url,
-    KAFKA_BROKERS: testKafkaBrokers.join(','),
-    KEEL_TOPIC_NAMESPACE: namespace,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    OUTBOX_POLL_MS: '20',
-  });
+  const ports: number[] = [];
+  for (let replica = 0; replica < replicas; replica += 1) ports.push(await freePort());
+  const services = ports.map((port) =>
+    startService('apps/decisioning/src/main.ts', {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: testKafkaBrokers.join(','),
+      KEEL_TOPIC_NAMESPACE: namespace,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      OUTBOX_POLL_MS: '20',
+    }),
+  );
   const reader = kafka.consumer({ groupId: `${namespace}.bench-reader`, maxWaitTimeInMs: 20 });
   try {
-    await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok,
-      { what: 'decisioning ready', timeoutMs: 120_000 },
-    ).catch((error: unknown) => {
-      console.error(service.output().slice(-4000));
-      throw error;
-    });
+    for (const [replica, port] of ports.entries())
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok,
+        { what: `decisioning replica ${replica} ready`, timeoutMs: 120_000 },
+      ).catch((error: unknown) => {
+        console.error(services[replica]?.output().slice(-4000));
+        throw error;
+      });
     await reader.connect();
     await reader.subscribe({ topic: topics.decisions.name, fromBeginning: true });
     await reader.run({
@@ -222,7 +253,7 @@ async function main(): Promise<void> {
     for (const rate of pacedRates)
       paced.push(await run(`paced ${rate}/s`, `paced${rate}`, rate * pacedSeconds, rate));
     console.log(
-      'Decisioning: offline planner, no retrieval, one service process, local broker + Postgres; each decision = ' +
+      `Decisioning: offline planner, no retrieval, ${replicas} service process(es), local broker + Postgres; each decision = ` +
         'its share of a consumer run (memory + queue, 1 statement) + of a worker batch (queue read with history, ' +
         'one publishing transaction per group) + outbox relay to keel.decisions.v1.',
     );
@@ -230,7 +261,11 @@ async function main(): Promise<void> {
     printFigures([burst, ...paced]);
     console.log('targets: ≥ 500 decisions/s; p99 ≤ 100 ms at half that load (250/s)');
     console.log("Where the service's time went (its own timers over all runs, mean per call):");
-    console.table(await portTimings(port));
+    console.table(await portTimings(ports));
+    if (replicas > 1) {
+      console.log("Each replica's decisions over all runs, and the queue shards it holds at the end:");
+      console.table(await replicaShares(ports));
+    }
     const baseline = loadFigures('kafka-baseline');
     if (baseline) {
       console.log('Kafka baseline (last `npm run bench -- kafka` on this machine):');
@@ -238,7 +273,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await reader.disconnect();
-    await service.kill('SIGTERM');
+    await Promise.all(services.map((service) => service.kill('SIGTERM')));
     await sender.disconnect();
     const admin = kafka.admin();
     await admin.connect();
