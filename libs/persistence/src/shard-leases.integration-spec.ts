@@ -55,10 +55,22 @@ describe('shard leases', () => {
     }
   }
 
-  /** Every shard worked by exactly one contender. */
-  function expectPartition(contenders: readonly ShardLeases[]): void {
+  /**
+   * Every shard worked by exactly one contender, and locked on the server by that one only: a lock taken twice
+   * by one session (advisory locks are re-entrant) would outlive its unlock, held by nobody's `working`.
+   */
+  async function expectPartition(contenders: readonly ShardLeases[]): Promise<void> {
     const worked = contenders.flatMap((leases) => leases.working);
     expect([...worked].sort((a, b) => a - b)).toEqual([...Array(shards).keys()]);
+    const observer = await dataSource();
+    const locked = await observer.query<Array<{ shard: number }>>(
+      `SELECT objid::int AS shard FROM pg_locks
+       WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+         AND classid = (hashtext($1)::bigint & 4294967295)::oid
+       ORDER BY 1`,
+      [key],
+    );
+    expect(locked.map(({ shard }) => shard)).toEqual([...Array(shards).keys()]);
   }
 
   it('gives one contender every shard, and shares them out as others join and leave', async () => {
@@ -69,16 +81,21 @@ describe('shard leases', () => {
     await round([b.leases, a.leases, b.leases]);
     expect(a.leases.working).toHaveLength(6);
     expect(b.leases.working).toHaveLength(6);
-    expectPartition([a.leases, b.leases]);
+    await expectPartition([a.leases, b.leases]);
 
     await round([c.leases, a.leases, b.leases, c.leases]);
     expect([a, b, c].map(({ leases }) => leases.working.length)).toEqual([4, 4, 4]);
-    expectPartition([a.leases, b.leases, c.leases]);
+    await expectPartition([a.leases, b.leases, c.leases]);
 
     await c.leases.release();
     await round([a.leases, b.leases]);
     expect([a, b].map(({ leases }) => leases.working.length)).toEqual([6, 6]);
-    expectPartition([a.leases, b.leases]);
+    await expectPartition([a.leases, b.leases]);
+
+    // Rejoining after the others took more than their earlier share: what they give back is unlocked.
+    await round([c.leases, a.leases, b.leases, c.leases, a.leases, b.leases]);
+    expect([a, b, c].map(({ leases }) => leases.working.length)).toEqual([4, 4, 4]);
+    await expectPartition([a.leases, b.leases, c.leases]);
   });
 
   it('gives back a shard above the share only once nothing of it is in flight', async () => {
@@ -98,7 +115,7 @@ describe('shard leases', () => {
     clock += 1_000;
     await b.leases.take(new Set());
     expect(b.leases.working).toHaveLength(6);
-    expectPartition([a.leases, b.leases]);
+    await expectPartition([a.leases, b.leases]);
   });
 
   it("takes a lost member's shards at the next balance", async () => {

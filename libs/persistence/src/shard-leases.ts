@@ -77,16 +77,27 @@ export class ShardLeases {
 
   /** Unlocks every shard and leaves (closing the session). */
   async release(): Promise<void> {
-    this.held.clear();
-    this.leaving.clear();
-    await this.membership.release();
+    try {
+      // Unlocked before leaving, so that the others never count one member fewer while its shards stay locked.
+      if (this.membership.isLeader && this.held.size > 0) await this.unlock([...this.held]);
+    } finally {
+      this.held.clear();
+      this.leaving.clear();
+      await this.membership.release();
+    }
   }
 
   private async balance(busy: ReadonlySet<number>): Promise<void> {
     this.balancedAt = this.options.now();
     const { key, shards } = this.options;
     const staying = () => [...this.held].filter((shard) => !this.leaving.has(shard));
-    // Shards held already are skipped: a session's advisory locks are re-entrant, each taking needs an unlock.
+    // Only shards not held are offered: a session's advisory locks are re-entrant, so locking a held one again
+    // would need two unlocks. They are filtered here, not in SQL, where the planner may order a filter's
+    // conditions by cost and take the lock first. From this contender's offset on, so that joiners do not all
+    // race for the same ones.
+    const free = Array.from({ length: shards }, (_, i) => (i + this.offset) % shards).filter(
+      (shard) => !this.held.has(shard),
+    );
     // The LIMIT stops the scan once the share is reached, so no lock is taken beyond it (no ORDER BY, which
     // would try every row first).
     const [row] = await this.membership.query<[{ members: number; taken: number[] }]>(
@@ -97,11 +108,11 @@ export class ShardLeases {
            AND classid = ((hashtext($1)::bigint >> 32) & 4294967295)::oid
            AND objid = (hashtext($1)::bigint & 4294967295)::oid),
        taken AS (
-         SELECT shard FROM generate_series(0, $2::int - 1) AS i, LATERAL (SELECT (i + $3::int) % $2::int AS shard) s
-         WHERE shard <> ALL($4::int[]) AND pg_try_advisory_lock(hashtext($1), shard)
-         LIMIT (SELECT greatest(0, ceil($2::numeric / greatest(n, 1))::int - $5::int) FROM members))
+         SELECT shard FROM unnest($3::int[]) AS shard
+         WHERE pg_try_advisory_lock(hashtext($1), shard)
+         LIMIT (SELECT greatest(0, ceil($2::numeric / greatest(n, 1))::int - $4::int) FROM members))
        SELECT (SELECT n FROM members) AS members, coalesce((SELECT array_agg(shard) FROM taken), '{}') AS taken`,
-      [key, shards, this.offset, [...this.held], staying().length],
+      [key, shards, free, staying().length],
     );
     for (const shard of row.taken) this.held.add(shard);
     const share = Math.ceil(shards / Math.max(row.members, 1));
