@@ -30,6 +30,8 @@ const burstDecisions = Number(process.env.BENCH_DECISIONS ?? 3_000);
 const pacedRates = (process.env.BENCH_PACED_RATES ?? '250,50').split(',').map(Number);
 const pacedSeconds = Number(process.env.BENCH_PACED_SECONDS ?? 10);
 const replicas = Number(process.env.BENCH_REPLICAS ?? 1);
+if (!Number.isInteger(replicas) || replicas < 1)
+  throw new RangeError(`BENCH_REPLICAS must be a positive integer, not ${process.env.BENCH_REPLICAS}`);
 
 const namespace = testTopicScope('e2e');
 const topics = namespacedTopics(namespace);

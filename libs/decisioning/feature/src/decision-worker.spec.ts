@@ -228,4 +228,73 @@ describe('DecisionWorker', () => {
     expect(published.sort()).toEqual(['a1', 'c1']);
     expect(queue.rows.map((row) => row.decisionId)).toEqual(['b1']);
   });
+
+  it('keeps a trigger being marked failed in flight: its shard busy, the trigger not read again', async () => {
+    const queue = new InMemoryQueue();
+    queue.add('a1', 'case-a', 3);
+    const busyWhileMarking: number[][] = [];
+    const readWhileMarking: string[] = [];
+    let marking = false;
+    let written: () => void = () => undefined;
+    const writing = new Promise<void>((resolve) => {
+      written = resolve;
+    });
+    start(queue, {
+      maxAttempts: 1,
+      shards: {
+        take: (busy) => {
+          if (marking) busyWhileMarking.push([...busy]);
+          return Promise.resolve([3]);
+        },
+        release: () => Promise.resolve(),
+        working: [3],
+      },
+      queue: {
+        pending: async (...args) => {
+          const read = await queue.pending(...args);
+          if (marking) readWhileMarking.push(...read.map((pending) => pending.decisionId));
+          return read;
+        },
+        markFailed: async (decisionId, error) => {
+          marking = true;
+          await writing;
+          await queue.markFailed(decisionId, error);
+          marking = false;
+        },
+      },
+      decide: () => Promise.reject(new Error('planner bug')),
+    });
+    await waitFor(() => busyWhileMarking.length >= 3, { what: 'polls while the mark is written' });
+    written();
+    await waitFor(() => queue.failed.has('a1'), { what: 'marked failed' });
+    expect(busyWhileMarking.every((busy) => busy.includes(3))).toBe(true);
+    expect(readWhileMarking).toEqual([]);
+  });
+
+  it('starts the attempts over at a shard it gave up and took back, as the replica taking it would', async () => {
+    const queue = new InMemoryQueue();
+    queue.add('a1', 'case-a', 5);
+    const attempts: string[] = [];
+    let givenUp = false;
+    start(queue, {
+      shards: {
+        take: () => {
+          if (attempts.length === 1 && !givenUp) {
+            givenUp = true;
+            return Promise.resolve([]);
+          }
+          return Promise.resolve([5]);
+        },
+        release: () => Promise.resolve(),
+        working: [5],
+      },
+      decide: (pending) => {
+        attempts.push(pending.decisionId);
+        return Promise.reject(new Error('planner bug'));
+      },
+    });
+    await waitFor(() => queue.failed.has('a1'), { what: 'a1 marked failed', timeoutMs: 5_000 });
+    // One attempt before the shard went, then all three of maxAttempts: nothing was left of the first.
+    expect(attempts).toHaveLength(4);
+  });
 });

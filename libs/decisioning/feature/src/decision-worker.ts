@@ -59,9 +59,10 @@ export class DecisionWorker {
   /** Triggers taken and not yet published, with their shards. */
   private readonly inFlight = new Map<string, number>();
   private readonly chains = new Map<string, Promise<void>>();
-  private readonly failures = new Map<string, { attempts: number; retryAt: number }>();
-  /** Cases held behind a trigger waiting for its retry, until the time given. */
-  private readonly held = new Map<string, number>();
+  /** Attempts so far at triggers that failed, with their shards. */
+  private readonly failures = new Map<string, { attempts: number; shard: number }>();
+  /** Cases held behind a trigger waiting for its retry, until the time given, with their shards. */
+  private readonly held = new Map<string, { until: number; shard: number }>();
   private ready: DecisionOutcome[] = [];
   private flushing: Promise<void> | undefined;
   private stopping = false;
@@ -109,7 +110,9 @@ export class DecisionWorker {
 
   private async tick(): Promise<boolean> {
     this.nudged = false;
-    const shards = await this.options.shards.take(new Set(this.inFlight.values()));
+    const busy = new Set(this.inFlight.values());
+    const shards = await this.options.shards.take(busy);
+    this.forgetShardsGone(shards, busy);
     if (shards.length === 0) return false;
     const room = this.options.maxInFlight - this.inFlight.size;
     if (room <= 0) {
@@ -126,7 +129,7 @@ export class DecisionWorker {
     let taken = 0;
     for (const pending of batch) {
       const key = caseKey(pending.trigger);
-      const heldUntil = this.held.get(key);
+      const heldUntil = this.held.get(key)?.until;
       if (heldUntil !== undefined && heldUntil > now) continue;
       this.held.delete(key);
       this.inFlight.set(pending.decisionId, pending.shard);
@@ -161,19 +164,34 @@ export class DecisionWorker {
       this.ready.push(outcome);
       this.scheduleFlush();
     } catch (error) {
-      this.inFlight.delete(decisionId);
-      await this.failed(pending, key, error);
+      try {
+        await this.failed(pending, key, error);
+      } finally {
+        // In flight until marked failed: its shard is not given back while the mark is being written.
+        this.inFlight.delete(decisionId);
+      }
     }
+  }
+
+  /**
+   * Retry counts and holds of shards no longer decided here (nor in flight) are dropped: the replica that took
+   * the shard starts the attempts over.
+   */
+  private forgetShardsGone(working: readonly number[], busy: ReadonlySet<number>): void {
+    const kept = (shard: number) => busy.has(shard) || working.includes(shard);
+    for (const [decisionId, { shard }] of this.failures) if (!kept(shard)) this.failures.delete(decisionId);
+    for (const [key, { shard }] of this.held) if (!kept(shard)) this.held.delete(key);
   }
 
   private async failed(pending: PendingTrigger, key: string, error: unknown): Promise<void> {
     const { decisionId } = pending;
+    const { shard } = pending;
     const attempts = (this.failures.get(decisionId)?.attempts ?? 0) + 1;
     const fields = { decisionId, caseId: pending.trigger.caseId, attempts, error: text(error) };
     if (attempts < this.options.maxAttempts) {
       const retryAt = this.options.now() + Math.min(5_000, 100 * 2 ** (attempts - 1));
-      this.failures.set(decisionId, { attempts, retryAt });
-      this.held.set(key, retryAt);
+      this.failures.set(decisionId, { attempts, shard });
+      this.held.set(key, { until: retryAt, shard });
       this.options.logger?.warn('deciding failed; retrying', fields);
       return;
     }
@@ -183,7 +201,7 @@ export class DecisionWorker {
       this.options.logger?.error('deciding failed for good; trigger kept as failed', fields);
     } catch (markError) {
       // Not marked: it stays queued and is tried again, its case held meanwhile.
-      this.held.set(key, this.options.now() + 5_000);
+      this.held.set(key, { until: this.options.now() + 5_000, shard });
       this.options.logger?.warn('could not mark a failed trigger', { ...fields, markError: text(markError) });
     }
   }

@@ -16,8 +16,8 @@ export interface DecisioningMetrics {
 /** Read on each scrape: `queueDepth` so the gauge is true across restarts and replicas. */
 export interface DecisioningQueueReadings {
   readonly queueDepth: () => Promise<number>;
-  /** The queue shards this replica decides now (how the deciding is spread across replicas). */
-  readonly shardsHeld: () => number;
+  /** The queue shards this replica decides now: held, not being given back (how deciding spreads). */
+  readonly shardsDecided: () => number;
 }
 
 export function createDecisioningMetrics(
@@ -49,10 +49,10 @@ export function createDecisioningMetrics(
     });
     new Gauge({
       name: 'keel_decisioning_queue_shards',
-      help: 'Shards of the decision queue this replica decides now',
+      help: 'Shards of the decision queue this replica decides now (held and not being given back)',
       registers,
       collect() {
-        this.set(queue.shardsHeld());
+        this.set(queue.shardsDecided());
       },
     });
   }

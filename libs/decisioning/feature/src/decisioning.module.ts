@@ -288,7 +288,7 @@ export class DecisioningModule {
             const logger = new Logger('DecisionWorker');
             const metrics = createDecisioningMetrics(registry, {
               queueDepth: () => queue.depth(dataSource.manager),
-              shardsHeld: () => worker.decidedHere.length,
+              shardsDecided: () => worker.decidedHere.length,
             });
             const worker: DecisionWorker = new DecisionWorker({
               queue: {
