@@ -73,6 +73,39 @@ describe('preparingClient (real Postgres)', () => {
     expect(rows).toEqual([{ id: 1, body: 'first', author: null }]);
   });
 
+  it('prepares a statement afresh after 100 runs, so that its generic plan is made for the table as it grew', async () => {
+    await client.query('CREATE TEMP TABLE items (id int PRIMARY KEY, body text)');
+    const lookup = 'SELECT body FROM items WHERE id IN (SELECT unnest($1::int[]))';
+    const plan = async () => {
+      const [{ name }] = (
+        await client.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', [
+          lookup,
+        ])
+      ).rows;
+      // With a parameter, this EXPLAIN would itself be prepared; the name is the statement under test.
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ${name}('{1,2}')`);
+      return { name, plan: rows.map((row) => row['QUERY PLAN']).join('\n') };
+    };
+    // Ten ids a run, as many as a generic plan assumes an array holds: from the sixth run of the prepared
+    // statement on, Postgres runs the generic plan, made for the empty table.
+    const ids = (run: number) => Array.from({ length: 10 }, (_, n) => run * 10 + n);
+    for (let run = 0; run < 10; run += 1) await client.query(lookup, [ids(run)]);
+    await client.query("INSERT INTO items SELECT n, 'x' FROM generate_series(1, 20000) AS n");
+    const young = await plan();
+    expect(young.plan).toContain('Seq Scan on items');
+
+    for (let run = 10; run < 110; run += 1) await client.query(lookup, [ids(run)]);
+    const grown = await plan();
+    expect(grown.name).not.toBe(young.name);
+    expect(grown.plan).toContain('Index Scan using items_pkey');
+    // The name it had is deallocated.
+    const { rows } = await client.query<{ name: string }>(
+      'SELECT name FROM pg_prepared_statements WHERE statement = $1',
+      [lookup],
+    );
+    expect(rows).toEqual([{ name: grown.name }]);
+  });
+
   it('reports a failing statement and prepares the next use afresh', async () => {
     await expect(twice('SELECT $1::int / 0 AS never', [1])).rejects.toThrow('division by zero');
     await expect(twice('SELECT nonsense FROM $1', [1])).rejects.toThrow('syntax error');

@@ -6,6 +6,20 @@ export const preparedStatementsPerConnection = 128;
 /** Statement texts a pool remembers by default (one copy each), least recently used forgotten past it. */
 export const statementTextsPerPool = 1024;
 
+/**
+ * Runs of a named statement after which it is prepared afresh; the next time after ten times as many runs,
+ * and from `replanEveryRunsAtMost` runs on at that interval.
+ */
+export const firstReplanAfterRuns = 100;
+const replanEveryRunsAtMost = 100_000;
+
+/** A statement's name on a connection, how often it ran under any name, and when it is prepared afresh. */
+interface Prepared {
+  readonly name: string;
+  runs: number;
+  readonly replanAt: number;
+}
+
 /** The part of node-pg's connection the client consults before it sends a statement's Parse. */
 interface ParsedStatements {
   readonly parsedStatements: Record<string, string | undefined>;
@@ -46,11 +60,17 @@ function touch<V>(map: Map<string, V>, key: string, value: V, capacity: number):
  *   (`cached plan must not change result type`); the client forgets it, so the next run prepares it afresh.
  * - Names are per connection (`keel_<n>`, never reused), so a pooler that shares one server session between
  *   clients in transaction mode cannot be put in front of it.
+ * - A statement is prepared afresh after 100 runs, then after 1,000, 10,000 and 100,000, then every 100,000.
+ *   Postgres keeps the generic plan it made at a statement's sixth run until a table's statistics change. A
+ *   service's tables start empty, and autovacuum analyses them only after its naptime (a minute), so a plan made
+ *   for a nearly empty table (a sequential scan, a hash join) went on scanning the whole table as it grew:
+ *   the outbox relay's mark read 3,700 pages a statement after 20 s of the workflow bench.
  * - The pool's connections share one copy of each text (some are tens of kilobytes).
  */
 export function preparingClient(
   capacity = preparedStatementsPerConnection,
   textCapacity = statementTextsPerPool,
+  firstReplanAfter = firstReplanAfterRuns,
 ): typeof Client {
   const texts = new Map<string, string>();
   const shared = (text: string): string => {
@@ -63,7 +83,7 @@ export function preparingClient(
     /** Texts this connection ran once, unnamed; a second run names them. */
     private readonly ranOnce = new Map<string, true>();
     /** Statement text → its name on this connection, least recently used first. */
-    private readonly names = new Map<string, string>();
+    private readonly names = new Map<string, Prepared>();
     private nextName = 1;
     /** node-pg's own query: every statement, named or not, goes through it in order. */
     private readonly send: Query;
@@ -79,7 +99,7 @@ export function preparingClient(
         if (name === undefined) return this.send(text, values);
         return (this.send({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
           if ((error as { code?: string }).code === cachedPlanChangedResultType) {
-            if (this.names.get(text) === name) this.names.delete(text);
+            if (this.names.get(text)?.name === name) this.names.delete(text);
             this.deallocate(name);
           }
           throw error;
@@ -91,17 +111,27 @@ export function preparingClient(
     private nameOf(text: string): string | undefined {
       const known = this.names.get(text);
       if (known !== undefined) {
-        touch(this.names, text, known, capacity);
-        return known;
+        known.runs += 1;
+        if (known.runs < known.replanAt) {
+          touch(this.names, text, known, capacity);
+          return known.name;
+        }
+        // Planned afresh under a new name, for the tables as they are now.
+        this.deallocate(known.name);
+        return this.name(text, known.runs, Math.min(known.runs * 10, known.runs + replanEveryRunsAtMost));
       }
       if (!this.ranOnce.delete(text)) {
         touch(this.ranOnce, text, true, capacity);
         return undefined;
       }
-      const name = `keel_${this.nextName++}`;
-      const evicted = touch(this.names, text, name, capacity);
-      if (evicted) this.deallocate(evicted[1]);
-      return name;
+      return this.name(text, 1, firstReplanAfter);
+    }
+
+    private name(text: string, runs: number, replanAt: number): string {
+      const prepared: Prepared = { name: `keel_${this.nextName++}`, runs, replanAt };
+      const evicted = touch(this.names, text, prepared, capacity);
+      if (evicted) this.deallocate(evicted[1].name);
+      return prepared.name;
     }
 
     /** Lets a name go on the server, behind whatever already uses it. */
