@@ -1,6 +1,6 @@
 import { testDatabaseUrl } from '@keel/testing';
 import type { Client } from 'pg';
-import { preparingClient } from './preparing-client';
+import { firstReplanAfterRuns, preparingClient } from './preparing-client';
 
 describe('preparingClient (real Postgres)', () => {
   let client: Client;
@@ -89,21 +89,68 @@ describe('preparingClient (real Postgres)', () => {
     // Ten ids a run, as many as a generic plan assumes an array holds: from the sixth run of the prepared
     // statement on, Postgres runs the generic plan, made for the empty table.
     const ids = (run: number) => Array.from({ length: 10 }, (_, n) => run * 10 + n);
-    for (let run = 0; run < 10; run += 1) await client.query(lookup, [ids(run)]);
+    const early = 10;
+    for (let run = 0; run < early; run += 1) await client.query(lookup, [ids(run)]);
     await client.query("INSERT INTO items SELECT n, 'x' FROM generate_series(1, 20000) AS n");
     const young = await plan();
     expect(young.plan).toContain('Seq Scan on items');
 
-    for (let run = 10; run < 110; run += 1) await client.query(lookup, [ids(run)]);
+    // The text's 101st run is prepared afresh; five custom plans later the generic one is made again.
+    for (let run = early; run <= firstReplanAfterRuns + early; run += 1)
+      await client.query(lookup, [ids(run)]);
     const grown = await plan();
     expect(grown.name).not.toBe(young.name);
     expect(grown.plan).toContain('Index Scan using items_pkey');
+    // Generic: the parameter, not a value, in the plan.
+    expect(grown.plan).toContain('unnest($1)');
     // The name it had is deallocated.
     const { rows } = await client.query<{ name: string }>(
       'SELECT name FROM pg_prepared_statements WHERE statement = $1',
       [lookup],
     );
     expect(rows).toEqual([{ name: grown.name }]);
+  });
+
+  it('lets the old name go inside a transaction, a failed one too, without failing it', async () => {
+    const Replanning = preparingClient(2, undefined, 3);
+    const replanning = new Replanning({ connectionString: testDatabaseUrl });
+    await replanning.connect();
+    try {
+      const echo = 'SELECT $1::int AS n';
+      const names = async () =>
+        (
+          await replanning.query<{ name: string }>(
+            'SELECT name FROM pg_prepared_statements WHERE statement = $1 ORDER BY name',
+            [echo],
+          )
+        ).rows.map((row) => row.name);
+      await replanning.query(echo, [1]);
+      await replanning.query(echo, [2]);
+      await replanning.query(echo, [3]);
+      const [first] = await names();
+      await replanning.query('BEGIN');
+      // The text's fourth run comes after three runs: prepared afresh, inside the transaction.
+      expect((await replanning.query(echo, [4])).rows).toEqual([{ n: 4 }]);
+      await replanning.query('COMMIT');
+      const [second] = await names();
+      expect(second).not.toBe(first);
+      expect(await names()).toEqual([second]);
+
+      // Prepared afresh after 3 runs, it is again after 30: at the text's 31st run.
+      for (let run = 5; run <= 30; run += 1) await replanning.query(echo, [run]);
+      const [third] = await names();
+      await replanning.query('BEGIN');
+      await expect(replanning.query('SELECT 1 / 0')).rejects.toThrow('division by zero');
+      // The 31st run falls in a failed transaction: it fails as any statement there would, and the name it
+      // had is let go all the same.
+      await expect(replanning.query(echo, [31])).rejects.toThrow('current transaction is aborted');
+      await replanning.query('ROLLBACK');
+      expect(await names()).not.toContain(third);
+      expect((await replanning.query(echo, [32])).rows).toEqual([{ n: 32 }]);
+      expect(await names()).toHaveLength(1);
+    } finally {
+      await replanning.end();
+    }
   });
 
   it('reports a failing statement and prepares the next use afresh', async () => {

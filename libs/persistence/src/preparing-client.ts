@@ -13,16 +13,46 @@ export const statementTextsPerPool = 1024;
 export const firstReplanAfterRuns = 100;
 const replanEveryRunsAtMost = 100_000;
 
-/** A statement's name on a connection, how often it ran under any name, and when it is prepared afresh. */
+/**
+ * A statement's name on a connection; how often its text ran on the connection before the run at hand (named
+ * or not, since it was last named afresh after an eviction or a refusal); when it is prepared afresh.
+ */
 interface Prepared {
   readonly name: string;
   runs: number;
   readonly replanAt: number;
 }
 
-/** The part of node-pg's connection the client consults before it sends a statement's Parse. */
-interface ParsedStatements {
+/** The part of node-pg's connection a statement's name is let go on. */
+interface StatementConnection {
   readonly parsedStatements: Record<string, string | undefined>;
+  close(message: { type: 'S'; name: string }): void;
+  sync(): void;
+}
+
+/**
+ * Lets a prepared statement go with the protocol's Close, queued behind what the connection already runs. Unlike
+ * `DEALLOCATE`, a name the server does not hold (its Parse failed, or is let go twice) is no error, and neither
+ * is a failed transaction, so it never aborts the next statement's transaction nor fails where the statement
+ * would stay behind on the server.
+ */
+class StatementClose {
+  constructor(
+    private readonly name: string,
+    private readonly closed: (connection: StatementConnection) => void,
+  ) {}
+
+  submit(connection: StatementConnection): void {
+    connection.close({ type: 'S', name: this.name });
+    connection.sync();
+  }
+
+  handleReadyForQuery(connection: StatementConnection): void {
+    this.closed(connection);
+  }
+
+  /** Only the connection failing makes a Close fail, and its statements go with it. */
+  handleError(): void {}
 }
 
 type QueryArguments = [config: unknown, values?: unknown, callback?: unknown];
@@ -67,6 +97,11 @@ function touch<V>(map: Map<string, V>, key: string, value: V, capacity: number):
  *   the outbox relay's mark read 3,700 pages a statement after 20 s of the workflow bench.
  * - The pool's connections share one copy of each text (some are tens of kilobytes).
  */
+/** When a statement prepared afresh after `runs` runs is prepared afresh again. */
+export function nextReplanAt(runs: number): number {
+  return Math.min(runs * 10, runs + replanEveryRunsAtMost);
+}
+
 export function preparingClient(
   capacity = preparedStatementsPerConnection,
   textCapacity = statementTextsPerPool,
@@ -118,7 +153,7 @@ export function preparingClient(
         }
         // Planned afresh under a new name, for the tables as they are now.
         this.deallocate(known.name);
-        return this.name(text, known.runs, Math.min(known.runs * 10, known.runs + replanEveryRunsAtMost));
+        return this.name(text, known.runs, nextReplanAt(known.runs));
       }
       if (!this.ranOnce.delete(text)) {
         touch(this.ranOnce, text, true, capacity);
@@ -134,15 +169,12 @@ export function preparingClient(
       return prepared.name;
     }
 
-    /** Lets a name go on the server, behind whatever already uses it. */
+    /**
+     * Lets a name go on the server, behind whatever already uses it (a Parse of it still in flight included),
+     * and then from node-pg's list of parsed names.
+     */
     private deallocate(name: string): void {
-      const { parsedStatements } = (this as unknown as { connection: ParsedStatements }).connection;
-      // Never parsed (its Parse failed, or was never sent): the server has nothing to let go of, and a
-      // DEALLOCATE of it would fail — and abort the transaction the next statement runs in.
-      if (parsedStatements[name] === undefined) return;
-      void (this.send(`DEALLOCATE ${name}`) as Promise<unknown>)
-        .then(() => delete parsedStatements[name])
-        .catch(() => undefined);
+      this.send(new StatementClose(name, (connection) => delete connection.parsedStatements[name]));
     }
   };
 }
