@@ -92,9 +92,10 @@ function touch<V>(map: Map<string, V>, key: string, value: V, capacity: number):
  *   clients in transaction mode cannot be put in front of it.
  * - A statement is prepared afresh after 100 runs, then after 1,000, 10,000 and 100,000, then every 100,000.
  *   Postgres keeps the generic plan it made at a statement's sixth run until a table's statistics change. A
- *   service's tables start empty, and autovacuum analyses them only after its naptime (a minute), so a plan made
- *   for a nearly empty table (a sequential scan, a hash join) went on scanning the whole table as it grew:
- *   the outbox relay's mark read 3,700 pages a statement after 20 s of the workflow bench.
+ *   service's tables start empty, and autovacuum analyses them only after its naptime (a minute by default;
+ *   never where it is off), so a plan made for a nearly empty table (a sequential scan, a hash join) went on
+ *   scanning the whole table as it grew: the outbox relay's mark read 3,700 pages a statement after 20 s of the
+ *   workflow bench.
  * - The pool's connections share one copy of each text (some are tens of kilobytes).
  */
 /** When a statement prepared afresh after `runs` runs is prepared afresh again. */
