@@ -1,6 +1,6 @@
 import { ChannelListener } from '@keel/persistence';
-import { testDatabaseUrl, uniqueName, waitFor } from '@keel/testing';
-import { DataSource } from 'typeorm';
+import { replicaDataSource, uniqueName, waitFor } from '@keel/testing';
+import type { DataSource } from 'typeorm';
 
 /** A channel as Postgres delivers it: at the sender's commit, to a listener that listens again when cut off. */
 describe('channel listener', () => {
@@ -17,11 +17,7 @@ describe('channel listener', () => {
   });
 
   async function dataSource(): Promise<DataSource> {
-    const source = await new DataSource({
-      type: 'postgres',
-      url: testDatabaseUrl,
-      extra: { max: 2, connectionTimeoutMillis: 2_000 },
-    }).initialize();
+    const source = await replicaDataSource();
     cleanups.push(async () => source.isInitialized && (await source.destroy()));
     return source;
   }

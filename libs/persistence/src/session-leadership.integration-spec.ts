@@ -1,6 +1,6 @@
 import { SessionLeadership } from '@keel/persistence';
-import { testDatabaseUrl, uniqueName, waitFor } from '@keel/testing';
-import { DataSource } from 'typeorm';
+import { replicaDataSource, testDatabaseUrl, uniqueName, waitFor } from '@keel/testing';
+import type { DataSource } from 'typeorm';
 
 /**
  * The lead as Postgres keeps it (ADR 0025): one session holds the key's advisory lock, the others are
@@ -21,11 +21,7 @@ describe('session leadership', () => {
 
   /** A replica's data source: its own pool, as another process would have. */
   async function dataSourceOn(url: string): Promise<DataSource> {
-    const dataSource = await new DataSource({
-      type: 'postgres',
-      url,
-      extra: { max: 2, connectionTimeoutMillis: 2_000 },
-    }).initialize();
+    const dataSource = await replicaDataSource(url);
     cleanups.push(async () => dataSource.isInitialized && (await dataSource.destroy()));
     return dataSource;
   }

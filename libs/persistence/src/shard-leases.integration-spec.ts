@@ -1,6 +1,6 @@
 import { SessionLeadership, ShardLeases } from '@keel/persistence';
-import { testDatabaseUrl, uniqueName } from '@keel/testing';
-import { DataSource } from 'typeorm';
+import { replicaDataSource, uniqueName } from '@keel/testing';
+import type { DataSource } from 'typeorm';
 
 /**
  * Shards spread over contenders as Postgres keeps them: one contender per shard at a time, each near its fair
@@ -23,11 +23,7 @@ describe('shard leases', () => {
 
   /** A replica's data source: its own pool, as another process would have. */
   async function dataSource(): Promise<DataSource> {
-    const source = await new DataSource({
-      type: 'postgres',
-      url: testDatabaseUrl,
-      extra: { max: 2, connectionTimeoutMillis: 2_000 },
-    }).initialize();
+    const source = await replicaDataSource();
     cleanups.push(async () => source.isInitialized && (await source.destroy()));
     return source;
   }
@@ -139,13 +135,18 @@ describe('shard leases', () => {
   });
 
   it('keeps members and a one-leader contender on the same key out of each other', async () => {
-    const leader = new SessionLeadership({
-      dataSource: await dataSource(),
-      key,
-      onNotify: () => undefined,
-      onLost: () => undefined,
-    });
-    cleanups.push(() => leader.release());
+    /** A contender of the version before shards: one leader per key. */
+    const oneLeader = async () => {
+      const leadership = new SessionLeadership({
+        dataSource: await dataSource(),
+        key,
+        onNotify: () => undefined,
+        onLost: () => undefined,
+      });
+      cleanups.push(() => leadership.release());
+      return leadership;
+    };
+    const leader = await oneLeader();
     const member = await contender();
 
     expect(await leader.acquire()).toBe(true);
@@ -153,13 +154,6 @@ describe('shard leases', () => {
 
     await leader.release();
     expect(await member.leases.take(new Set())).toHaveLength(shards);
-    const other = new SessionLeadership({
-      dataSource: await dataSource(),
-      key,
-      onNotify: () => undefined,
-      onLost: () => undefined,
-    });
-    cleanups.push(() => other.release());
-    expect(await other.acquire()).toBe(false);
+    expect(await (await oneLeader()).acquire()).toBe(false);
   });
 });

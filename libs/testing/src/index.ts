@@ -11,6 +11,7 @@ export {
 export {
   dropSchema,
   isolatedTopic,
+  replicaDataSource,
   schemaDataSource,
   testKafka,
   uniqueName,

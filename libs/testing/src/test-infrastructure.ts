@@ -49,6 +49,15 @@ export async function schemaDataSource(
   return dataSource;
 }
 
+/** A replica's data source on `url` (the test database by default): a pool of two of its own, as another process would have. */
+export function replicaDataSource(url = testDatabaseUrl): Promise<DataSource> {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    extra: { max: 2, connectionTimeoutMillis: 2_000 },
+  }).initialize();
+}
+
 export async function dropSchema(dataSource: DataSource, schema: string): Promise<void> {
   await dataSource.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
