@@ -26,6 +26,7 @@ interface Prepared {
 /** The part of node-pg's connection a statement's name is let go on. */
 interface StatementConnection {
   readonly parsedStatements: Record<string, string | undefined>;
+  readonly stream: { cork?: () => void; uncork?: () => void };
   close(message: { type: 'S'; name: string }): void;
   sync(): void;
 }
@@ -34,25 +35,35 @@ interface StatementConnection {
  * Lets a prepared statement go with the protocol's Close, queued behind what the connection already runs. Unlike
  * `DEALLOCATE`, a name the server does not hold (its Parse failed, or is let go twice) is no error, and neither
  * is a failed transaction, so it never aborts the next statement's transaction nor fails where the statement
- * would stay behind on the server.
+ * would stay behind on the server. Not for node-pg's pipeline mode, which takes only its own queries.
  */
 class StatementClose {
+  /** node-pg's `query_timeout` ends a query through its callback; the Close answers it like a query. */
+  callback?: (error?: Error) => void;
+
   constructor(
-    private readonly name: string,
+    private readonly statement: string,
     private readonly closed: (connection: StatementConnection) => void,
   ) {}
 
   submit(connection: StatementConnection): void {
-    connection.close({ type: 'S', name: this.name });
+    // One write for both messages, as node-pg's own queries do.
+    connection.stream.cork?.();
+    connection.close({ type: 'S', name: this.statement });
     connection.sync();
+    connection.stream.uncork?.();
   }
 
   handleReadyForQuery(connection: StatementConnection): void {
     this.closed(connection);
+    this.callback?.();
   }
 
-  /** Only the connection failing makes a Close fail, and its statements go with it. */
-  handleError(): void {}
+  /** A Close fails only with its connection, whose statements go with it; the name is forgotten either way. */
+  handleError(error: Error, connection: StatementConnection): void {
+    this.closed(connection);
+    this.callback?.(error);
+  }
 }
 
 type QueryArguments = [config: unknown, values?: unknown, callback?: unknown];
@@ -72,6 +83,11 @@ function touch<V>(map: Map<string, V>, key: string, value: V, capacity: number):
   const oldest = map.entries().next().value as [string, V];
   map.delete(oldest[0]);
   return oldest;
+}
+
+/** When a statement prepared afresh after `runs` runs is prepared afresh again. */
+export function nextReplanAt(runs: number): number {
+  return Math.min(runs * 10, runs + replanEveryRunsAtMost);
 }
 
 /**
@@ -98,11 +114,6 @@ function touch<V>(map: Map<string, V>, key: string, value: V, capacity: number):
  *   workflow bench.
  * - The pool's connections share one copy of each text (some are tens of kilobytes).
  */
-/** When a statement prepared afresh after `runs` runs is prepared afresh again. */
-export function nextReplanAt(runs: number): number {
-  return Math.min(runs * 10, runs + replanEveryRunsAtMost);
-}
-
 export function preparingClient(
   capacity = preparedStatementsPerConnection,
   textCapacity = statementTextsPerPool,
