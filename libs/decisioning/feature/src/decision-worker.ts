@@ -89,7 +89,7 @@ export class DecisionWorker {
     this.loop.nudge();
   }
 
-  /** Stops reading, lets what is being decided finish and publish, and gives the lock back. */
+  /** Stops reading, lets what is being decided finish and publish, and gives its shards back. */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.loop.stop();
@@ -233,7 +233,7 @@ export class DecisionWorker {
       } catch (error) {
         this.ready = [...group, ...this.ready];
         if (this.stopping) {
-          // Still queued: the next leader decides them again and publishes once.
+          // Still queued: the replica taking their shards decides them again and publishes once.
           for (const outcome of this.ready) this.inFlight.delete(outcome.decisionId);
           this.ready = [];
           return;
