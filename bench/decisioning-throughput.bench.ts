@@ -22,6 +22,7 @@ import {
   testTopicScope,
   waitFor,
   freePort,
+  metricSum,
 } from '@keel/testing';
 import { type RunFigures, figures, loadFigures, printFigures } from './bench-stats';
 
@@ -125,18 +126,13 @@ async function portTimings(
 async function replicaShares(
   ports: readonly number[],
 ): Promise<Array<{ replica: number; decisions: number; shards: number }>> {
-  const sum = (text: string, name: string) =>
-    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
-      (total, [, value]) => total + Number(value),
-      0,
-    );
   return Promise.all(
     ports.map(async (port, replica) => {
       const text = await (await fetch(metricsUrl(port))).text();
       return {
         replica,
-        decisions: sum(text, 'keel_decisioning_decisions_total'),
-        shards: sum(text, 'keel_decisioning_queue_shards'),
+        decisions: metricSum(text, 'keel_decisioning_decisions_total'),
+        shards: metricSum(text, 'keel_decisioning_queue_shards'),
       };
     }),
   );

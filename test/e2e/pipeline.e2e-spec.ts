@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ApprovalEvent, type CaseEvent, type DecisionRecord, type WorkflowEvent } from '@keel/contracts';
-import { testTokens, waitFor } from '@keel/testing';
+import { metricSum, testTokens, waitFor } from '@keel/testing';
 import { OtlpReceiver } from './fixtures/otlp-receiver';
 import { PipelinePlatform, type PipelineService } from './fixtures/pipeline-platform';
 import { TopicTap } from './fixtures/topic-tap';
@@ -243,11 +243,7 @@ describe('the pipeline end to end: five services as processes, the bundled strea
     expect(total('keel_kpi_order_cycle_seconds')).toBeGreaterThan(0);
 
     const series = async (service: PipelineService, name: string) => {
-      const text = await (await fetch(`${url(service)}/metrics`)).text();
-      return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
-        (sum, [, value]) => sum + Number(value),
-        0,
-      );
+      return metricSum(await (await fetch(`${url(service)}/metrics`)).text(), name);
     };
     expect(await series('ingestion', 'keel_ingestion_events_total')).toBeGreaterThan(0);
     expect(await series('decisioning', 'keel_decisioning_decisions_total')).toBeGreaterThan(0);

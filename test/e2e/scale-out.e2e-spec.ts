@@ -1,6 +1,6 @@
 import { type CaseEvent, type DecisionRecord, type WorkflowEvent } from '@keel/contracts';
 import { HttpIngestionClient } from '@keel/ingestion-client';
-import { testTokens, waitFor } from '@keel/testing';
+import { metricSum, testTokens, waitFor } from '@keel/testing';
 import { PipelinePlatform, type PipelineService, completableOrder } from './fixtures/pipeline-platform';
 import { TopicTap } from './fixtures/topic-tap';
 
@@ -32,11 +32,7 @@ describe('scale out: two replicas of every service on one Kafka and Postgres', (
 
   /** A metric's sum over its series, as one replica's `/metrics` shows it. */
   const metric = async (service: PipelineService, replica: number, name: string): Promise<number> => {
-    const text = await (await fetch(`${platform.url(service, replica)}/metrics`)).text();
-    return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
-      (sum, [, value]) => sum + Number(value),
-      0,
-    );
+    return metricSum(await (await fetch(`${platform.url(service, replica)}/metrics`)).text(), name);
   };
 
   it('takes every case sent through either ingestion replica to its outcome, once, with the load spread', async () => {

@@ -35,5 +35,6 @@ export { silentLogger } from './silent-logger';
 export { testAccessEnv, testTokens } from './access-tokens';
 export { registeredRoutes } from './registered-routes';
 export { freePort } from './free-port';
+export { metricSum } from './metrics-text';
 export { callJson, type JsonAnswer, type JsonRequest } from './json-api';
 export { deleteNamespaceTopics } from './namespace-topics';

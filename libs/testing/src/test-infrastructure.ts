@@ -49,7 +49,10 @@ export async function schemaDataSource(
   return dataSource;
 }
 
-/** A replica's data source on `url` (the test database by default): a pool of two of its own, as another process would have. */
+/**
+ * A replica's data source on `url` (the test database by default): a pool of two of its own, as another
+ * process would have.
+ */
 export function replicaDataSource(url = testDatabaseUrl): Promise<DataSource> {
   return new DataSource({
     type: 'postgres',

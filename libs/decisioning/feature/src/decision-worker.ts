@@ -48,11 +48,12 @@ export interface DecisionWorkerOptions {
 }
 
 /**
- * Drains the shards of the decision queue this replica holds (a case's triggers are all in one shard): reads the oldest triggers (with their case
- * history, one round trip), decides them outside any transaction — concurrently across cases, in queue order
- * within a case — and publishes whatever is decided in one transaction per group (a group commit: while one
- * publishes, the next group gathers). A trigger whose decision fails is retried with backoff, its case held
- * behind it; after `maxAttempts` it is marked failed and stays in the table with the reason.
+ * Drains the shards of the decision queue this replica holds (a case's triggers are all in one shard): reads
+ * the oldest triggers (with their case history, one round trip), decides them outside any transaction —
+ * concurrently across cases, in queue order within a case — and publishes whatever is decided in one
+ * transaction per group (a group commit: while one publishes, the next group gathers). A trigger whose decision
+ * fails is retried with backoff, its case held behind it; after `maxAttempts` it is marked failed and stays in
+ * the table with the reason.
  */
 export class DecisionWorker {
   private readonly loop: PollingLoop;
@@ -184,8 +185,7 @@ export class DecisionWorker {
   }
 
   private async failed(pending: PendingTrigger, key: string, error: unknown): Promise<void> {
-    const { decisionId } = pending;
-    const { shard } = pending;
+    const { decisionId, shard } = pending;
     const attempts = (this.failures.get(decisionId)?.attempts ?? 0) + 1;
     const fields = { decisionId, caseId: pending.trigger.caseId, attempts, error: text(error) };
     if (attempts < this.options.maxAttempts) {

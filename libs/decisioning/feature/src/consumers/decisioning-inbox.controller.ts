@@ -29,7 +29,7 @@ export class DecisioningInboxController {
   ) {}
 
   // Only triggers of shards decided elsewhere need a NOTIFY; the worker here hears the commit in process.
-  private get notify(): { decidedHere: readonly number[] } {
+  private get shardsDecidedHere(): { decidedHere: readonly number[] } {
     return { decidedHere: this.worker.decidedHere };
   }
 
@@ -42,7 +42,7 @@ export class DecisioningInboxController {
       const trigger = caseEventTrigger(event);
       return { queued: { decisionId: decisionIdOf(trigger), trigger, envelope: event }, remember: trigger };
     });
-    await this.queue.enqueueAll(context.manager, items, this.notify);
+    await this.queue.enqueueAll(context.manager, items, this.shardsDecidedHere);
   }
 
   @EventRunPattern('workflowEvents', { accepts: isDecisionRequest, gatherMs: workflowEventsGatherMs })
@@ -56,6 +56,6 @@ export class DecisioningInboxController {
       const trigger = workflowDecisionTrigger(event);
       return trigger ? [{ queued: { decisionId: decisionIdOf(trigger), trigger, envelope: event } }] : [];
     });
-    await this.queue.enqueueAll(context.manager, items, this.notify);
+    await this.queue.enqueueAll(context.manager, items, this.shardsDecidedHere);
   }
 }
