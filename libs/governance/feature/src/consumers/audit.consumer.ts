@@ -15,6 +15,13 @@ import { ApprovalsInboxService } from '../application/approvals-inbox.service';
 import { AuditService } from '../application/audit.service';
 
 /**
+ * How long a partition read to its end waits between fetches. The audit log and the approvals inbox are off a
+ * case's latency path, and a run costs six statements however few events it holds: paced, the events of a
+ * case spread over several topics' partitions, and a fetch each brought one or two (ADR 0032).
+ */
+const auditGatherMs = 1_000;
+
+/**
  * The audit log's intake (and the approvals inbox's: approval requests, held decisions, closing workflow
  * transitions, case parties, in the same transaction): one run handler per platform topic. A run's events are
  * staged in partition order (the inbox's own audit rows among them, where it adds any) and appended at the
@@ -30,7 +37,7 @@ export class AuditConsumer {
     @Inject(ApprovalsInboxService) private readonly inbox: ApprovalsInboxService,
   ) {}
 
-  @EventRunPattern('sourceRaw' satisfies TopicKey)
+  @EventRunPattern('sourceRaw' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onSourceRaw(
     @Payload() events: ReadonlyArray<CloudEvent>,
     @Ctx() context: KafkaEventRunContext,
@@ -38,7 +45,7 @@ export class AuditConsumer {
     await this.recorded('sourceRaw', events, context);
   }
 
-  @EventRunPattern('caseEvents' satisfies TopicKey)
+  @EventRunPattern('caseEvents' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onCaseEvents(
     @Payload() events: ReadonlyArray<CloudEvent<CaseEvent>>,
     @Ctx() context: KafkaEventRunContext,
@@ -48,7 +55,7 @@ export class AuditConsumer {
     );
   }
 
-  @EventRunPattern('knowledgeDocuments' satisfies TopicKey)
+  @EventRunPattern('knowledgeDocuments' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onKnowledgeDocuments(
     @Payload() events: ReadonlyArray<CloudEvent>,
     @Ctx() context: KafkaEventRunContext,
@@ -56,7 +63,7 @@ export class AuditConsumer {
     await this.recorded('knowledgeDocuments', events, context);
   }
 
-  @EventRunPattern('decisions' satisfies TopicKey)
+  @EventRunPattern('decisions' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onDecisions(
     @Payload() events: ReadonlyArray<CloudEvent<DecisionRecord>>,
     @Ctx() context: KafkaEventRunContext,
@@ -66,7 +73,7 @@ export class AuditConsumer {
     );
   }
 
-  @EventRunPattern('workflowCommands' satisfies TopicKey)
+  @EventRunPattern('workflowCommands' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onWorkflowCommands(
     @Payload() events: ReadonlyArray<CloudEvent>,
     @Ctx() context: KafkaEventRunContext,
@@ -74,7 +81,7 @@ export class AuditConsumer {
     await this.recorded('workflowCommands', events, context);
   }
 
-  @EventRunPattern('workflowEvents' satisfies TopicKey)
+  @EventRunPattern('workflowEvents' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onWorkflowEvents(
     @Payload() events: ReadonlyArray<CloudEvent<WorkflowEvent>>,
     @Ctx() context: KafkaEventRunContext,
@@ -84,7 +91,7 @@ export class AuditConsumer {
     );
   }
 
-  @EventRunPattern('approvals' satisfies TopicKey)
+  @EventRunPattern('approvals' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onApprovals(
     @Payload() events: ReadonlyArray<CloudEvent<ApprovalEvent>>,
     @Ctx() context: KafkaEventRunContext,
@@ -94,7 +101,7 @@ export class AuditConsumer {
     );
   }
 
-  @EventRunPattern('supportNotifications' satisfies TopicKey)
+  @EventRunPattern('supportNotifications' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onSupportNotifications(
     @Payload() events: ReadonlyArray<CloudEvent>,
     @Ctx() context: KafkaEventRunContext,
@@ -102,7 +109,7 @@ export class AuditConsumer {
     await this.recorded('supportNotifications', events, context);
   }
 
-  @EventRunPattern('releases' satisfies TopicKey)
+  @EventRunPattern('releases' satisfies TopicKey, { gatherMs: auditGatherMs })
   async onReleases(
     @Payload() events: ReadonlyArray<CloudEvent>,
     @Ctx() context: KafkaEventRunContext,
