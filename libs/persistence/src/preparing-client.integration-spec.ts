@@ -58,7 +58,78 @@ describe('preparingClient (real Postgres)', () => {
     await client.query('ROLLBACK');
     const { rows } = await client.query<{ word: string }>('SELECT $1::text AS word', ['after']);
     expect(rows).toEqual([{ word: 'after' }]);
-    expect(await preparedTexts()).toEqual(['SELECT $1::text AS word']);
+    // The begin, prepared by the connection's first transaction, and the statement.
+    expect(await preparedTexts()).toEqual(['START TRANSACTION', 'SELECT $1::text AS word']);
+  });
+
+  describe("a transaction's begin, sent with its first statement", () => {
+    const table = `begin_spec_${process.pid}`;
+    let observer: Client;
+    const seen = async (): Promise<string[]> =>
+      (await observer.query<{ body: string }>(`SELECT body FROM ${table} ORDER BY body`)).rows.map(
+        (row) => row.body,
+      );
+    const insert = `INSERT INTO ${table} (body) VALUES ($1)`;
+
+    beforeEach(async () => {
+      observer = new (preparingClient())({ connectionString: testDatabaseUrl });
+      await observer.connect();
+      await observer.query(`CREATE TABLE ${table} (body text PRIMARY KEY)`);
+    });
+    afterEach(async () => {
+      await observer.query(`DROP TABLE ${table}`);
+      await observer.end();
+    });
+
+    it('holds the transaction: unseen until it commits, gone when it rolls back, in every transaction', async () => {
+      // The first prepares the begin; from the second on it travels with the statement, which from the third
+      // on runs by name.
+      for (const round of [1, 2, 3, 4]) {
+        await client.query('START TRANSACTION');
+        await client.query(insert, [`kept ${round}`]);
+        expect(await seen()).not.toContain(`kept ${round}`);
+        await client.query('COMMIT');
+        await client.query('START TRANSACTION');
+        await client.query(insert, [`undone ${round}`]);
+        await client.query('ROLLBACK');
+      }
+      expect(await seen()).toEqual(['kept 1', 'kept 2', 'kept 3', 'kept 4']);
+    });
+
+    it('leaves a transaction whose first statement failed begun and failed, and the next one whole', async () => {
+      for (const round of [1, 2]) {
+        await client.query('BEGIN');
+        await expect(client.query('SELECT $1::int / 0 AS never', [round])).rejects.toThrow(
+          'division by zero',
+        );
+        await expect(client.query(insert, [`after a failure ${round}`])).rejects.toThrow(
+          'current transaction is aborted',
+        );
+        await client.query('ROLLBACK');
+      }
+      await client.query('BEGIN');
+      await client.query(insert, ['whole']);
+      await client.query('COMMIT');
+      expect(await seen()).toEqual(['whole']);
+    });
+
+    it('sends neither begin nor end of a transaction without statements, and holds nothing after it', async () => {
+      await client.query('START TRANSACTION');
+      await client.query('COMMIT');
+      await client.query('START TRANSACTION');
+      await client.query('ROLLBACK');
+      // Outside any transaction: seen at once.
+      await client.query(insert, ['alone']);
+      expect(await seen()).toEqual(['alone']);
+    });
+
+    it('puts a plain begin in front of a first statement without parameters', async () => {
+      await client.query('START TRANSACTION');
+      await client.query(`INSERT INTO ${table} (body) VALUES ('plain')`);
+      expect(await seen()).toEqual([]);
+      await client.query('ROLLBACK');
+      expect(await seen()).toEqual([]);
+    });
   });
 
   it('prepares a statement afresh once a migration changed the row type it returns', async () => {

@@ -1,4 +1,4 @@
-import { Client, type ClientConfig } from 'pg';
+import { Client, type ClientConfig, Query as PgQuery, type QueryConfig, type QueryResult } from 'pg';
 
 /** Named statements a connection keeps by default; the least recently used one is deallocated past it. */
 export const preparedStatementsPerConnection = 128;
@@ -23,12 +23,125 @@ interface Prepared {
   readonly replanAt: number;
 }
 
-/** The part of node-pg's connection a statement's name is let go on. */
+/** The part of node-pg's connection a statement's name is let go on, and a transaction begun on. */
 interface StatementConnection {
   readonly parsedStatements: Record<string, string | undefined>;
+  readonly submittedNamedStatements: Record<string, string | undefined>;
   readonly stream: { cork?: () => void; uncork?: () => void };
   close(message: { type: 'S'; name: string }): void;
+  bind(message: { statement: string }): void;
+  execute(message: Record<string, never>): void;
   sync(): void;
+}
+
+/** How TypeORM and the services begin and end a transaction. */
+const transactionBegins: ReadonlySet<unknown> = new Set(['START TRANSACTION', 'BEGIN']);
+const transactionEnds: ReadonlySet<unknown> = new Set(['COMMIT', 'ROLLBACK']);
+
+/** The prepared `START TRANSACTION` a held begin runs as, ahead of its transaction's first statement. */
+const beginStatement = { name: 'keel_begin', text: 'START TRANSACTION' } as const;
+
+/** What node-pg answers a statement without rows with, for a begin or an end that was not sent. */
+function noRows(command: string): QueryResult {
+  return { command, rowCount: null, oid: 0, fields: [], rows: [] };
+}
+
+/**
+ * A transaction's first statement with its `BEGIN` in front, in one write and one round trip: Bind and
+ * Execute of the prepared `keel_begin`, then the statement's own messages and their Sync. Until that Sync the
+ * server skips everything after a failure, so the statement never runs when the begin fails, and a statement
+ * that fails leaves the transaction begun and failed — as when each went on its own. The begin's answer is
+ * its `CommandComplete` (no Parse, so no `ParseComplete` that node-pg would book for the statement's name);
+ * everything after it is the statement's.
+ */
+class AfterBegin {
+  private begun = false;
+
+  constructor(private readonly statement: PgQuery) {}
+
+  /** node-pg books a parsed or failed statement under the active query's name and text. */
+  get name(): string | undefined {
+    return (this.statement as unknown as QueryConfig).name;
+  }
+
+  get text(): string {
+    return (this.statement as unknown as QueryConfig).text;
+  }
+
+  /** node-pg's `query_timeout` answers and silences the query through its callback. */
+  get callback(): unknown {
+    return (this.statement as unknown as { callback: unknown }).callback;
+  }
+
+  set callback(callback: unknown) {
+    (this.statement as unknown as { callback: unknown }).callback = callback;
+  }
+
+  submit(connection: StatementConnection): Error | null {
+    // node-pg's one refusal of a well-formed query, checked before anything is written: once the begin is on
+    // the wire without its Sync, its answers would be taken for the next query's.
+    const name = this.name;
+    const known =
+      name === undefined
+        ? undefined
+        : (connection.parsedStatements[name] ?? connection.submittedNamedStatements[name]);
+    if (known !== undefined && known !== this.text)
+      return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
+    connection.stream.cork?.();
+    try {
+      connection.bind({ statement: beginStatement.name });
+      connection.execute({});
+      return (this.statement.submit as unknown as (connection: StatementConnection) => Error | null)(
+        connection,
+      );
+    } finally {
+      connection.stream.uncork?.();
+    }
+  }
+
+  handleCommandComplete(message: unknown, connection: unknown): void {
+    if (!this.begun) {
+      this.begun = true;
+      return;
+    }
+    this.forward('handleCommandComplete', message, connection);
+  }
+
+  handleRowDescription(message: unknown): void {
+    this.forward('handleRowDescription', message);
+  }
+
+  handleDataRow(message: unknown): void {
+    this.forward('handleDataRow', message);
+  }
+
+  handleEmptyQuery(connection: unknown): void {
+    this.forward('handleEmptyQuery', connection);
+  }
+
+  handlePortalSuspended(connection: unknown): void {
+    this.forward('handlePortalSuspended', connection);
+  }
+
+  handleCopyInResponse(connection: unknown): void {
+    this.forward('handleCopyInResponse', connection);
+  }
+
+  handleCopyData(message: unknown, connection: unknown): void {
+    this.forward('handleCopyData', message, connection);
+  }
+
+  handleError(error: Error, connection: unknown): void {
+    this.forward('handleError', error, connection);
+  }
+
+  handleReadyForQuery(connection: unknown): void {
+    this.forward('handleReadyForQuery', connection);
+  }
+
+  private forward(handler: string, ...args: unknown[]): void {
+    (this.statement as unknown as Record<string, (...args: unknown[]) => void>)[handler](...args);
+  }
 }
 
 /**
@@ -113,6 +226,12 @@ export function nextReplanAt(runs: number): number {
  *   scanning the whole table as it grew: the outbox relay's mark read 3,700 pages a statement after 20 s of the
  *   workflow bench.
  * - The pool's connections share one copy of each text (some are tens of kilobytes).
+ * - A transaction's `BEGIN` (`START TRANSACTION`, as TypeORM sends it) is held back and answered at once, and
+ *   goes with the transaction's first statement, in one round trip instead of two (`AfterBegin`); a
+ *   transaction that ends before any statement sends neither its begin nor its end. The begin is prepared
+ *   (`keel_begin`) by the connection's first transaction, which sends it on its own and waits for it. A first
+ *   statement without parameters, with a callback or of its own kind (a stream) has a plain begin sent just
+ *   before it.
  */
 export function preparingClient(
   capacity = preparedStatementsPerConnection,
@@ -132,6 +251,8 @@ export function preparingClient(
     /** Statement text → its name on this connection, least recently used first. */
     private readonly names = new Map<string, Prepared>();
     private nextName = 1;
+    /** A `BEGIN` answered but not sent: it goes with the next statement (`afterBegin`). */
+    private beginHeld = false;
     /** node-pg's own query: every statement, named or not, goes through it in order. */
     private readonly send: Query;
 
@@ -139,12 +260,30 @@ export function preparingClient(
       super(config);
       this.send = super.query.bind(this);
       const prepared: Query = (config, values, callback) => {
-        if (typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || callback)
+        const bare =
+          typeof config === 'string' &&
+          !callback &&
+          (values === undefined || (Array.isArray(values) && values.length === 0));
+        if (bare && transactionBegins.has(config) && !this.beginHeld) {
+          this.beginHeld = true;
+          return Promise.resolve(noRows('BEGIN'));
+        }
+        const begin = this.beginHeld;
+        this.beginHeld = false;
+        if (begin && bare && transactionEnds.has(config)) return Promise.resolve(noRows(config));
+        if (typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || callback) {
+          // Sent just before, unprepared and not waited for: a begin fails only on a connection that is gone or
+          // in a failed transaction, where the statement behind it fails too. Streams and callbacks keep their
+          // return values.
+          if (begin) (this.send(beginStatement.text) as Promise<unknown>).catch(() => undefined);
           return this.send(config, values, callback);
+        }
         const text = shared(config);
         const name = this.nameOf(text);
-        if (name === undefined) return this.send(text, values);
-        return (this.send({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+        const statement: QueryConfig = name === undefined ? { text, values } : { name, text, values };
+        const sent = begin ? this.afterBegin(statement) : (this.send(statement) as Promise<QueryResult>);
+        if (name === undefined) return sent;
+        return sent.catch((error: unknown) => {
           if ((error as { code?: string }).code === cachedPlanChangedResultType) {
             if (this.names.get(text)?.name === name) this.names.delete(text);
             this.deallocate(name);
@@ -153,6 +292,22 @@ export function preparingClient(
         });
       };
       this.query = prepared as Client['query'];
+    }
+
+    /** `statement` as its transaction's first, with the held begin in front of it once that is prepared. */
+    private afterBegin(statement: QueryConfig): Promise<QueryResult> {
+      const connection = (this as unknown as { connection: StatementConnection }).connection;
+      // The connection's first transaction prepares the begin, in a round trip of its own.
+      if (connection.parsedStatements[beginStatement.name] === undefined)
+        return (this.send({ ...beginStatement, values: [] }) as Promise<unknown>).then(
+          () => this.send(statement) as Promise<QueryResult>,
+        );
+      return new Promise<QueryResult>((resolve, reject) => {
+        const query = new PgQuery(statement, undefined, (error: Error | undefined, result: QueryResult) =>
+          error ? reject(error) : resolve(result),
+        );
+        this.send(new AfterBegin(query));
+      });
     }
 
     private nameOf(text: string): string | undefined {
