@@ -25,7 +25,8 @@ export interface OutboxInsert {
   readonly rows: number;
   /**
    * The INSERT of the rows (no trailing semicolon), its parameters numbered from `$first`; with `condition` (an
-   * SQL boolean of the caller's statement) it inserts them only where that holds.
+   * SQL boolean of the caller's statement, which may name a row's guard as `outgoing.guard`) it inserts only
+   * the rows where that holds.
    */
   statement(first: number, condition?: string): string;
   readonly parameters: readonly unknown[];
@@ -69,25 +70,30 @@ export class OutboxWriter {
   /**
    * The insert of `records`, in their order (ids grow in it), four parameters a row: a value travels as bytes
    * (a binary parameter), not as text to escape and parse. Run it inside the transaction, then call `written`.
+   * With `guards` (a text per record, a fifth parameter a row), the statement's condition can tell the rows
+   * apart by `outgoing.guard`: the rows of a state write that may not happen (a key claimed only if new).
    */
-  insert(records: readonly OutgoingRecord[]): OutboxInsert {
+  insert(records: readonly OutgoingRecord[], guards?: readonly string[]): OutboxInsert {
     const outbox = this.tables.outbox;
+    const width = guards ? 5 : 4;
     return {
       rows: records.length,
       statement: (first, condition) => {
         const rows = records.map((_, index) => {
-          const at = first + index * 4;
-          return `($${at}, $${at + 1}, $${at + 2}::bytea, $${at + 3}::jsonb)`;
+          const at = first + index * width;
+          return `($${at}, $${at + 1}, $${at + 2}::bytea, $${at + 3}::jsonb${guards ? `, $${at + 4}::text` : ''})`;
         });
         return `INSERT INTO ${outbox} (topic, message_key, value, headers)
-         SELECT * FROM (VALUES ${rows.join(', ')}) AS outgoing (topic, message_key, value, headers)
+         SELECT topic, message_key, value, headers
+         FROM (VALUES ${rows.join(', ')}) AS outgoing (topic, message_key, value, headers${guards ? ', guard' : ''})
          ${condition ? `WHERE ${condition}` : ''}`;
       },
-      parameters: records.flatMap(({ topic, key, value, headers }) => [
+      parameters: records.flatMap(({ topic, key, value, headers }, index) => [
         topic,
         key,
         value,
         JSON.stringify(headers),
+        ...(guards ? [guards[index]] : []),
       ]),
     };
   }

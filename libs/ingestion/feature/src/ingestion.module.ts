@@ -173,9 +173,12 @@ export class IngestionModule {
         },
         {
           provide: IDEMPOTENCY_KEYS,
-          inject: [PortCallTimer],
-          useFactory: (timer: PortCallTimer) =>
-            timer.wrap<IdempotencyKeys>('idempotency-keys', new PostgresIdempotencyKeys(options.schema)),
+          inject: [PortCallTimer, OutboxWriter],
+          useFactory: (timer: PortCallTimer, outbox: OutboxWriter) =>
+            timer.wrap<IdempotencyKeys>(
+              'idempotency-keys',
+              new PostgresIdempotencyKeys(options.schema, outbox),
+            ),
         },
         {
           provide: PUBLISH_BACKLOG,
@@ -190,17 +193,11 @@ export class IngestionModule {
         },
         {
           provide: SourceEventIngestor,
-          inject: [LiveSourceCatalog, IDEMPOTENCY_KEYS, OutboxWriter, TOPICS],
-          useFactory: (
-            catalog: LiveSourceCatalog,
-            keys: IdempotencyKeys,
-            outbox: OutboxWriter,
-            topics: Topics,
-          ) =>
+          inject: [LiveSourceCatalog, IDEMPOTENCY_KEYS, TOPICS],
+          useFactory: (catalog: LiveSourceCatalog, keys: IdempotencyKeys, topics: Topics) =>
             new SourceEventIngestor({
               catalog,
               keys,
-              outbox,
               topics,
               source: options.source,
               now,

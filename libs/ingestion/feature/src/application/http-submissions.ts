@@ -17,7 +17,7 @@ type Parsed = { readonly submission: SourceSubmission } | { readonly rejected: R
 
 /**
  * `POST /v1/events` without the HTTP: one event (refused whole, 4xx naming the field) or a batch
- * (`{ events: [...] }`, a result per item), accepted in one transaction.
+ * (`{ events: [...] }`, a result per item), accepted in one statement.
  */
 export class HttpSubmissions {
   private readonly batchSchema: ReturnType<typeof eventBatchSchema>;
@@ -65,7 +65,8 @@ export class HttpSubmissions {
     submissions: readonly SourceSubmission[],
     context: SubmissionContext,
   ): Promise<ItemResult[]> {
-    return this.transactions.run(async (manager) => {
+    // The ingestor's one write (keys and outbox rows in one statement) needs no transaction around it.
+    return this.transactions.outside(async (manager) => {
       await this.refuseWhileStalled(manager);
       return this.ingestor.ingest(manager, submissions, context);
     });

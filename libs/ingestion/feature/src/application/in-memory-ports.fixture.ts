@@ -1,4 +1,4 @@
-import type { CloudEvent, TopicDefinition } from '@keel/contracts';
+import type { CloudEvent } from '@keel/contracts';
 import type { EntityManager } from 'typeorm';
 import type { AcceptedKey, IdempotencyKeys } from '../persistence/idempotency-keys.repository';
 import type { PublishBacklog } from '../persistence/publish-backlog.repository';
@@ -11,6 +11,11 @@ export class InMemoryIngestionStore implements Transactions {
   oldestWaitMs: number | undefined;
   private pending:
     { keys: Map<string, AcceptedKey>; outbox: Array<{ topic: string; event: CloudEvent }> } | undefined;
+
+  /** In memory the work's one statement is its only write: run on its own, it behaves as in a transaction. */
+  outside<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.run(work);
+  }
 
   async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     this.pending = { keys: new Map(this.keys), outbox: [...this.outbox] };
@@ -26,32 +31,25 @@ export class InMemoryIngestionStore implements Transactions {
   }
 
   readonly idempotencyKeys: IdempotencyKeys = {
-    claim: (_manager, accepted) => {
-      const keys = this.current().keys;
+    claim: (_manager, claims) => {
+      const { keys, outbox } = this.current();
       const heldBefore = new Map(
-        accepted.flatMap((item): Array<[string, AcceptedKey]> => {
-          const first = keys.get(item.key);
-          return first ? [[item.key, first]] : [];
+        claims.flatMap(({ accepted }): Array<[string, AcceptedKey]> => {
+          const first = keys.get(accepted.key);
+          return first ? [[accepted.key, first]] : [];
         }),
       );
-      for (const item of accepted) if (!keys.has(item.key)) keys.set(item.key, item);
+      for (const { accepted, events } of claims) {
+        if (keys.has(accepted.key)) continue;
+        keys.set(accepted.key, accepted);
+        outbox.push(...events.map(({ topic, event }) => ({ topic: topic.name, event })));
+      }
       return Promise.resolve(heldBefore);
     },
     forgetBefore: () => Promise.resolve(0),
   };
 
   readonly backlog: PublishBacklog = { oldestWaitMs: () => Promise.resolve(this.oldestWaitMs) };
-
-  readonly outboxWriter = {
-    enqueue: <T extends TopicDefinition>(
-      _manager: EntityManager,
-      topic: T,
-      events: ReadonlyArray<CloudEvent>,
-    ) => {
-      this.current().outbox.push(...events.map((event) => ({ topic: topic.name, event })));
-      return Promise.resolve();
-    },
-  };
 
   private current() {
     if (!this.pending) throw new Error('written outside a transaction');

@@ -42,7 +42,6 @@ function setUp() {
   const ingestor = new SourceEventIngestor({
     catalog: new SourceCatalog(bundledSources, { maxPayloadDepth: 8 }),
     keys: store.idempotencyKeys,
-    outbox: store.outboxWriter,
     topics,
     source: 'urn:keel:ingestion',
     now: () => new Date('2026-12-01T10:00:00Z'),

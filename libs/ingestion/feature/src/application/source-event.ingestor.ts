@@ -1,4 +1,4 @@
-import { buildEvent, type CloudEvent, type Violation } from '@keel/contracts';
+import { buildEvent, type Violation } from '@keel/contracts';
 import {
   type AdmittedRecord,
   type Rejection,
@@ -6,10 +6,10 @@ import {
   type SourceCatalog,
   type SourceSubmission,
 } from '@keel/ingestion-domain';
-import type { OutboxWriter, Topics } from '@keel/messaging';
+import type { Topics } from '@keel/messaging';
 import type { EntityManager } from 'typeorm';
 import type { IngestionErrorCode } from '../ingestion.error';
-import type { AcceptedKey, IdempotencyKeys } from '../persistence/idempotency-keys.repository';
+import type { AcceptedKey, IdempotencyKeys, KeyedEvent } from '../persistence/idempotency-keys.repository';
 
 /** Where a submission came from, carried onto the envelope. */
 export interface SubmissionContext {
@@ -47,7 +47,6 @@ export interface SourceEventIngestorOptions {
   /** The catalog in force (swapped when new schema versions are adopted). */
   readonly catalog: Pick<SourceCatalog, 'admit'>;
   readonly keys: IdempotencyKeys;
-  readonly outbox: Pick<OutboxWriter, 'enqueue'>;
   readonly topics: Pick<Topics, 'caseEvents' | 'knowledgeDocuments'>;
   /** CloudEvents `source` of what ingestion emits. */
   readonly source: string;
@@ -56,8 +55,9 @@ export interface SourceEventIngestorOptions {
 
 /**
  * Takes source events in: admits each against its source schema, claims its idempotency key and writes
- * the envelope to the outbox in the caller's transaction — so an event is accepted exactly when its key
- * and its outbox row commit, and a resend is answered as a duplicate of the first.
+ * the envelope to the outbox in one statement (in the caller's transaction, or on its own) — so an event is
+ * accepted exactly when its key and its outbox row commit, and a resend is answered as a duplicate of the
+ * first.
  */
 export class SourceEventIngestor {
   constructor(private readonly options: SourceEventIngestorOptions) {}
@@ -82,22 +82,22 @@ export class SourceEventIngestor {
         return { outcome: 'admitted', submission, record, key };
       }),
     );
-    // One round trip for the batch; an event repeated within it is a duplicate of its first occurrence.
-    const heldBefore = await this.options.keys.claim(
-      manager,
-      admitted.flatMap((item) => (item.outcome === 'admitted' ? [item.key] : [])),
+    // Each admitted event's envelope is built before its key is claimed, so that key and outbox row go in one
+    // round trip for the batch; only the envelopes of the keys claimed now are written.
+    const claims = admitted.flatMap((item) =>
+      item.outcome === 'admitted' ? [{ accepted: item.key, events: [this.envelope(item, context)] }] : [],
     );
+    const heldBefore = await this.options.keys.claim(manager, claims);
+    // An event repeated within the batch is a duplicate of its first occurrence.
     const acceptedNow = new Set<string>();
     const results: ItemResult[] = [];
-    const caseEvents: Array<CloudEvent<Extract<AdmittedRecord, { topic: 'caseEvents' }>['data']>> = [];
-    const documents: Array<CloudEvent<Extract<AdmittedRecord, { topic: 'knowledgeDocuments' }>['data']>> = [];
     for (const item of admitted) {
       if (item.outcome === 'rejected') {
         const { code, message, violations } = item.rejection;
         results.push({ outcome: 'rejected', error: code, message, violations });
         continue;
       }
-      const { submission, record, key } = item;
+      const { key } = item;
       const first = heldBefore.get(key.key) ?? (acceptedNow.has(key.key) ? key : undefined);
       if (first) {
         const { eventId, subject, topic } = first;
@@ -105,28 +105,32 @@ export class SourceEventIngestor {
         continue;
       }
       acceptedNow.add(key.key);
-      const attributes = {
-        id: key.eventId,
-        source: this.options.source,
-        type: record.type,
-        time: this.options.now().toISOString(),
-        subject: record.subject,
-        tenant: submission.tenant,
-        correlationid: context.correlationId ?? key.eventId,
-        ...(context.causationId ? { causationid: context.causationId } : {}),
-        idempotencykey: record.idempotencyKey,
-      };
-      if (record.topic === 'caseEvents') {
-        caseEvents.push(buildEvent(this.options.topics.caseEvents, { ...attributes, data: record.data }));
-      } else {
-        documents.push(
-          buildEvent(this.options.topics.knowledgeDocuments, { ...attributes, data: record.data }),
-        );
-      }
       results.push({ outcome: 'accepted', eventId: key.eventId, subject: key.subject, topic: key.topic });
     }
-    await this.options.outbox.enqueue(manager, this.options.topics.caseEvents, caseEvents);
-    await this.options.outbox.enqueue(manager, this.options.topics.knowledgeDocuments, documents);
     return results;
+  }
+
+  /** The envelope an admitted event is published in. */
+  private envelope(
+    { submission, record, key }: Extract<Admitted, { outcome: 'admitted' }>,
+    context: SubmissionContext,
+  ): KeyedEvent {
+    const attributes = {
+      id: key.eventId,
+      source: this.options.source,
+      type: record.type,
+      time: this.options.now().toISOString(),
+      subject: record.subject,
+      tenant: submission.tenant,
+      correlationid: context.correlationId ?? key.eventId,
+      ...(context.causationId ? { causationid: context.causationId } : {}),
+      idempotencykey: record.idempotencyKey,
+    };
+    if (record.topic === 'caseEvents') {
+      const topic = this.options.topics.caseEvents;
+      return { topic, event: buildEvent(topic, { ...attributes, data: record.data }) };
+    }
+    const topic = this.options.topics.knowledgeDocuments;
+    return { topic, event: buildEvent(topic, { ...attributes, data: record.data }) };
   }
 }

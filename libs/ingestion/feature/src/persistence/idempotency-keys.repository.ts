@@ -1,3 +1,5 @@
+import type { CloudEvent, TopicDefinition } from '@keel/contracts';
+import type { OutboxWriter } from '@keel/messaging';
 import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 
@@ -9,13 +11,29 @@ export interface AcceptedKey {
   readonly subject: string;
 }
 
-/** The port: claims a key inside the caller's transaction, so the key and the outbox row commit together. */
+/** An event accepted under a key, for the outbox. */
+export interface KeyedEvent {
+  readonly topic: TopicDefinition;
+  readonly event: CloudEvent;
+}
+
+/** A key to claim, and the events that go to the outbox if it is claimed now. */
+export interface KeyClaim {
+  readonly accepted: AcceptedKey;
+  readonly events: readonly KeyedEvent[];
+}
+
+/**
+ * The port: claims keys and writes the events of the keys claimed to the outbox, in one statement, so a key
+ * and its outbox rows commit together — in the caller's transaction, or on their own.
+ */
 export interface IdempotencyKeys {
   /**
-   * Claims every new key of `accepted` (the first occurrence, when one repeats); answers, by key, what was
-   * accepted first under the keys held before. A key absent from the answer was claimed now.
+   * Claims every new key of `claims` (the first occurrence, when one repeats, whose events are the ones kept);
+   * answers, by key, what was accepted first under the keys held before. A key absent from the answer was
+   * claimed now, and its events are on the outbox, in the order of `claims`.
    */
-  claim(manager: EntityManager, accepted: readonly AcceptedKey[]): Promise<ReadonlyMap<string, AcceptedKey>>;
+  claim(manager: EntityManager, claims: readonly KeyClaim[]): Promise<ReadonlyMap<string, AcceptedKey>>;
   /** Forgets up to `limit` keys accepted before `cutoff`; returns how many. */
   forgetBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number>;
 }
@@ -31,25 +49,47 @@ interface KeyRow {
 export class PostgresIdempotencyKeys implements IdempotencyKeys {
   private readonly table: string;
 
-  constructor(schema: string) {
+  constructor(
+    schema: string,
+    private readonly outbox: Pick<OutboxWriter, 'records' | 'insert' | 'written'>,
+  ) {
     assertSchemaName(schema);
     this.table = `"${schema}"."idempotency_keys"`;
   }
 
-  async claim(manager: EntityManager, accepted: readonly AcceptedKey[]): Promise<Map<string, AcceptedKey>> {
+  async claim(manager: EntityManager, claims: readonly KeyClaim[]): Promise<Map<string, AcceptedKey>> {
     const held = new Map<string, AcceptedKey>();
-    if (accepted.length === 0) return held;
+    if (claims.length === 0) return held;
+    const accepted = claims.map((claim) => claim.accepted);
     const column = (field: keyof AcceptedKey) => accepted.map((item) => item[field]);
-    // Rows go in in array order, so of a key repeated in the batch the first occurrence is the one stored.
+    // The first occurrence of a repeated key is the one claimed, so only its events may go out.
+    const firsts = new Map<string, KeyClaim>();
+    for (const claim of claims) if (!firsts.has(claim.accepted.key)) firsts.set(claim.accepted.key, claim);
+    const outgoing = [...firsts.values()].flatMap(({ accepted: { key }, events }) =>
+      events.map((keyed) => ({ key, record: this.outbox.records(keyed.topic, [keyed.event])[0] })),
+    );
+    const insert = this.outbox.insert(
+      outgoing.map(({ record }) => record),
+      outgoing.map(({ key }) => key),
+    );
+    // Rows go in in array order, so of a key repeated in the batch the first occurrence is the one stored;
+    // the outbox rows of the keys it stored go in with them, in the same statement (no transaction needed).
+    const outboxPart =
+      insert.rows > 0
+        ? `, outboxed AS (${insert.statement(5, 'outgoing.guard IN (SELECT key FROM claimed)')} RETURNING 1)`
+        : '';
     const inserted = await manager.query<Array<{ key: string }>>(
-      `INSERT INTO ${this.table} (key, event_id, topic, subject)
-       SELECT key, e, t, s FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-         WITH ORDINALITY AS a(key, e, t, s, n)
-       ORDER BY n
-       ON CONFLICT (key) DO NOTHING RETURNING key`,
-      [column('key'), column('eventId'), column('topic'), column('subject')],
+      `WITH claimed AS (
+         INSERT INTO ${this.table} (key, event_id, topic, subject)
+         SELECT key, e, t, s FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+           WITH ORDINALITY AS a(key, e, t, s, n)
+         ORDER BY n
+         ON CONFLICT (key) DO NOTHING RETURNING key)${outboxPart}
+       SELECT key FROM claimed`,
+      [column('key'), column('eventId'), column('topic'), column('subject'), ...insert.parameters],
     );
     const claimed = new Set(inserted.map((row) => row.key));
+    if (insert.rows > 0 && outgoing.some(({ key }) => claimed.has(key))) this.outbox.written(manager);
     const others = [...new Set(column('key'))].filter((key) => !claimed.has(key));
     if (others.length === 0) return held;
     const rows = await manager.query<KeyRow[]>(

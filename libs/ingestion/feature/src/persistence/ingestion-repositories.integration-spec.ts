@@ -1,4 +1,5 @@
-import { messagingTablesMigration } from '@keel/messaging';
+import { buildEvent, topics } from '@keel/contracts';
+import { MessagingSchema, messagingTablesMigration, OutboxWriter } from '@keel/messaging';
 import { createServiceDataSource, runServiceMigrations, serviceSchemaMigration } from '@keel/persistence';
 import { scratchDatabase, type ScratchDatabase } from '@keel/testing';
 import type { DataSource } from 'typeorm';
@@ -9,7 +10,7 @@ import { PostgresPublishBacklog } from './publish-backlog.repository';
 describe('ingestion repositories on Postgres', () => {
   let database: ScratchDatabase;
   let dataSource: DataSource;
-  const keys = new PostgresIdempotencyKeys('ingestion');
+  const keys = new PostgresIdempotencyKeys('ingestion', new OutboxWriter(new MessagingSchema('ingestion')));
   const backlog = new PostgresPublishBacklog('ingestion');
   const accepted = (key: string) => ({
     key,
@@ -17,6 +18,43 @@ describe('ingestion repositories on Postgres', () => {
     topic: 'keel.cases.events.v1',
     subject: `case-${key}`,
   });
+  /** A claim of `key` without events, for the keys' own behaviour. */
+  const bare = (key: string, overrides: Partial<ReturnType<typeof accepted>> = {}) => ({
+    accepted: { ...accepted(key), ...overrides },
+    events: [],
+  });
+  const withEvent = (key: string, note: string) => ({
+    accepted: accepted(key),
+    events: [
+      {
+        topic: topics.caseEvents,
+        event: buildEvent(topics.caseEvents, {
+          id: `id-${key}-${note}`,
+          source: 'urn:keel:ingestion',
+          type: 'order.placed',
+          time: '2026-12-03T06:00:00.000Z',
+          subject: `case-${key}`,
+          tenant: 'acme',
+          correlationid: `id-${key}`,
+          idempotencykey: key,
+          data: {
+            caseId: `case-${key}`,
+            caseType: 'order',
+            eventType: 'order.placed',
+            occurredAt: '2026-12-03T06:00:00.000Z',
+            source: { system: 'order-system', eventId: key, schemaVersion: 1 },
+            attributes: { note },
+          },
+        }),
+      },
+    ],
+  });
+  const outboxIds = async (): Promise<string[]> =>
+    (
+      await dataSource.query<Array<{ id: string }>>(
+        `SELECT headers->>'ce_id' AS id FROM ingestion.outbox ORDER BY id`,
+      )
+    ).map((row) => row.id);
 
   beforeAll(async () => {
     database = await scratchDatabase('keel_ingestion_repos');
@@ -40,10 +78,10 @@ describe('ingestion repositories on Postgres', () => {
 
   it('claims a key once and answers later claims with what was accepted first', async () => {
     const first = await dataSource.transaction((manager) =>
-      keys.claim(manager, [accepted('k-1'), accepted('k-2'), { ...accepted('k-2'), eventId: 'repeat' }]),
+      keys.claim(manager, [bare('k-1'), bare('k-2'), bare('k-2', { eventId: 'repeat' })]),
     );
     const again = await dataSource.transaction((manager) =>
-      keys.claim(manager, [{ ...accepted('k-1'), eventId: 'other', subject: 'other' }, accepted('k-3')]),
+      keys.claim(manager, [bare('k-1', { eventId: 'other', subject: 'other' }), bare('k-3')]),
     );
 
     expect(first).toEqual(new Map());
@@ -54,9 +92,24 @@ describe('ingestion repositories on Postgres', () => {
     expect(stored?.event_id).toBe('id-k-2');
   });
 
+  it("writes the events of the keys claimed now, in the claims' order, in the same statement outside a transaction", async () => {
+    await dataSource.query('TRUNCATE ingestion.outbox');
+    await keys.claim(dataSource.manager, [withEvent('e-1', 'first')]);
+    const held = await keys.claim(dataSource.manager, [
+      withEvent('e-2', 'first'),
+      withEvent('e-1', 'resent'),
+      withEvent('e-3', 'first'),
+      withEvent('e-2', 'repeated'),
+    ]);
+
+    expect([...held.keys()]).toEqual(['e-1']);
+    expect(await outboxIds()).toEqual(['id-e-1-first', 'id-e-2-first', 'id-e-3-first']);
+    await dataSource.query('TRUNCATE ingestion.outbox');
+  });
+
   it('lets a concurrent claim of the same key wait for the first and lose to it', async () => {
     const results = await Promise.all(
-      [1, 2, 3].map(() => dataSource.transaction((manager) => keys.claim(manager, [accepted('k-race')]))),
+      [1, 2, 3].map(() => dataSource.transaction((manager) => keys.claim(manager, [bare('k-race')]))),
     );
 
     expect(results.filter((held) => held.size === 0)).toHaveLength(1);
@@ -64,7 +117,10 @@ describe('ingestion repositories on Postgres', () => {
 
   it('forgets keys accepted before the cutoff, at most `limit` at a time, and keeps newer ones', async () => {
     await dataSource.transaction(async (manager) => {
-      await keys.claim(manager, ['old-1', 'old-2', 'old-3', 'new-1'].map(accepted));
+      await keys.claim(
+        manager,
+        ['old-1', 'old-2', 'old-3', 'new-1'].map((key) => bare(key)),
+      );
       await manager.query(
         `UPDATE ingestion.idempotency_keys SET accepted_at = now() - interval '2 days' WHERE key LIKE 'old-%'`,
       );

@@ -63,7 +63,7 @@ class RegistryDouble implements EventSchemaRegistry {
   }
 }
 
-const transactions: Transactions = { run: (work) => work({} as EntityManager) };
+const transactions: Pick<Transactions, 'run'> = { run: (work) => work({} as EntityManager) };
 const orderV2 = bundledSources[1] as Record<string, unknown>;
 const orderV3 = { ...orderV2, version: 3, description: 'v3' };
 const submission = (schemaVersion: number) => ({

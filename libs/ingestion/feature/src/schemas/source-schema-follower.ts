@@ -11,7 +11,7 @@ import type { LiveSourceCatalog } from './live-source-catalog';
 export type RegistryOutcome = 'adopted' | 'known' | 'conflict' | 'hash-mismatch' | 'misnamed' | 'invalid';
 
 export interface SourceSchemaFollowerOptions {
-  readonly transactions: Transactions;
+  readonly transactions: Pick<Transactions, 'run'>;
   readonly schemas: SourceSchemas;
   readonly catalog: LiveSourceCatalog;
   /** Governance's registry; undefined = the stored (seeded) versions only. */
