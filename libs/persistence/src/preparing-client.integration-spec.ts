@@ -1,13 +1,14 @@
 import { testDatabaseUrl } from '@keel/testing';
-import type { Client } from 'pg';
+import { type Client, Pool } from 'pg';
 import { firstReplanAfterRuns, preparingClient } from './preparing-client';
 
 describe('preparingClient (real Postgres)', () => {
   let client: Client;
 
+  /** The statements prepared on the connection, but the begin every connection prepares. */
   const preparedTexts = async (): Promise<string[]> => {
     const { rows } = await client.query<{ statement: string }>(
-      'SELECT statement FROM pg_prepared_statements ORDER BY prepare_time',
+      "SELECT statement FROM pg_prepared_statements WHERE name <> 'keel_begin' ORDER BY prepare_time",
     );
     return rows.map((row) => row.statement);
   };
@@ -58,8 +59,7 @@ describe('preparingClient (real Postgres)', () => {
     await client.query('ROLLBACK');
     const { rows } = await client.query<{ word: string }>('SELECT $1::text AS word', ['after']);
     expect(rows).toEqual([{ word: 'after' }]);
-    // The begin, prepared by the connection's first transaction, and the statement.
-    expect(await preparedTexts()).toEqual(['START TRANSACTION', 'SELECT $1::text AS word']);
+    expect(await preparedTexts()).toEqual(['SELECT $1::text AS word']);
   });
 
   describe("a transaction's begin, sent with its first statement", () => {
@@ -81,9 +81,39 @@ describe('preparingClient (real Postgres)', () => {
       await observer.end();
     });
 
+    /** Round trips the client starts from now on: each ends in a Sync, or is a simple query. */
+    const roundTrips = (): (() => number) => {
+      const connection = (
+        client as unknown as { connection: Record<'sync' | 'query', (...args: unknown[]) => void> }
+      ).connection;
+      let count = 0;
+      for (const method of ['sync', 'query'] as const) {
+        const original = connection[method].bind(connection);
+        connection[method] = (...args: unknown[]) => {
+          count += 1;
+          original(...args);
+        };
+      }
+      return () => count;
+    };
+
+    it('sends the begin with the first statement: one round trip for both, none for a transaction without statements', async () => {
+      // Once the connection prepared its begin (its first message).
+      await client.query('SELECT 1');
+      const count = roundTrips();
+      await client.query('START TRANSACTION');
+      await client.query(insert, ['counted']);
+      expect(count()).toBe(1);
+      await client.query('COMMIT');
+      expect(count()).toBe(2);
+      await client.query('START TRANSACTION');
+      await client.query('COMMIT');
+      expect(count()).toBe(2);
+      expect(await seen()).toEqual(['counted']);
+    });
+
     it('holds the transaction: unseen until it commits, gone when it rolls back, in every transaction', async () => {
-      // The first prepares the begin; from the second on it travels with the statement, which from the third
-      // on runs by name.
+      // The statement unnamed the first two times, by name from the third.
       for (const round of [1, 2, 3, 4]) {
         await client.query('START TRANSACTION');
         await client.query(insert, [`kept ${round}`]);
@@ -121,6 +151,36 @@ describe('preparingClient (real Postgres)', () => {
       // Outside any transaction: seen at once.
       await client.query(insert, ['alone']);
       expect(await seen()).toEqual(['alone']);
+    });
+
+    it('leaves no begin held to the next borrower of a connection the pool got back mid-transaction', async () => {
+      const pool = new Pool({ Client: preparingClient(), connectionString: testDatabaseUrl, max: 1 });
+      try {
+        const careless = await pool.connect();
+        await careless.query('START TRANSACTION');
+        careless.release();
+        const next = await pool.connect();
+        await next.query(insert, ['committed alone']);
+        expect(await seen()).toEqual(['committed alone']);
+        next.release();
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('prepares the begin afresh when the server lost it: one transaction fails, the next ones hold', async () => {
+      await client.query('SELECT 1');
+      await client.query('DEALLOCATE keel_begin');
+      await client.query('START TRANSACTION');
+      await expect(client.query(insert, ['lost'])).rejects.toThrow('"keel_begin" does not exist');
+      await client.query('ROLLBACK');
+      for (const round of [1, 2]) {
+        await client.query('START TRANSACTION');
+        await client.query(insert, [`held ${round}`]);
+        expect(await seen()).toEqual(round === 1 ? [] : ['held 1']);
+        await client.query('COMMIT');
+      }
+      expect(await seen()).toEqual(['held 1', 'held 2']);
     });
 
     it('puts a plain begin in front of a first statement without parameters', async () => {

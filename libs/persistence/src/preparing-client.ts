@@ -29,6 +29,7 @@ interface StatementConnection {
   readonly submittedNamedStatements: Record<string, string | undefined>;
   readonly stream: { cork?: () => void; uncork?: () => void };
   close(message: { type: 'S'; name: string }): void;
+  parse(message: { name: string; text: string; types: never[] }): void;
   bind(message: { statement: string }): void;
   execute(message: Record<string, never>): void;
   sync(): void;
@@ -40,6 +41,35 @@ const transactionEnds: ReadonlySet<unknown> = new Set(['COMMIT', 'ROLLBACK']);
 
 /** The prepared `START TRANSACTION` a held begin runs as, ahead of its transaction's first statement. */
 const beginStatement = { name: 'keel_begin', text: 'START TRANSACTION' } as const;
+
+/** Postgres naming a prepared statement it does not hold (a `DEALLOCATE ALL` or `DISCARD ALL` meanwhile). */
+const unknownStatement = '26000';
+
+/**
+ * Prepares the begin as a connection's first message after it connects, without running it: its own round
+ * trip, once per connection. node-pg books the name from the `ParseComplete` under this query's name and
+ * text; a failure leaves it unbooked, and transactions then send a plain begin.
+ */
+class PrepareBegin {
+  readonly name = beginStatement.name;
+  readonly text = beginStatement.text;
+  callback?: (error?: Error) => void;
+
+  submit(connection: StatementConnection): void {
+    connection.stream.cork?.();
+    connection.parse({ name: this.name, text: this.text, types: [] });
+    connection.sync();
+    connection.stream.uncork?.();
+  }
+
+  handleReadyForQuery(): void {
+    this.callback?.();
+  }
+
+  handleError(error: Error): void {
+    this.callback?.(error);
+  }
+}
 
 /** What node-pg answers a statement without rows with, for a begin or an end that was not sent. */
 function noRows(command: string): QueryResult {
@@ -228,10 +258,11 @@ export function nextReplanAt(runs: number): number {
  * - The pool's connections share one copy of each text (some are tens of kilobytes).
  * - A transaction's `BEGIN` (`START TRANSACTION`, as TypeORM sends it) is held back and answered at once, and
  *   goes with the transaction's first statement, in one round trip instead of two (`AfterBegin`); a
- *   transaction that ends before any statement sends neither its begin nor its end. The begin is prepared
- *   (`keel_begin`) by the connection's first transaction, which sends it on its own and waits for it. A first
- *   statement without parameters, with a callback or of its own kind (a stream) has a plain begin sent just
- *   before it.
+ *   transaction that ends before any statement sends neither its begin nor its end, and one the pool gets back
+ *   with its begin still held leaves nothing behind. The begin is prepared (`keel_begin`) as the connection's
+ *   first message. A first statement without parameters, with a callback or of its own kind (a stream), or
+ *   one before the begin is prepared, has a plain begin queued just before it: a begin fails only on a
+ *   connection that is gone or in a failed transaction, where the statement behind it fails too.
  */
 export function preparingClient(
   capacity = preparedStatementsPerConnection,
@@ -253,6 +284,7 @@ export function preparingClient(
     private nextName = 1;
     /** A `BEGIN` answered but not sent: it goes with the next statement (`afterBegin`). */
     private beginHeld = false;
+    private poolRelease: ((error?: Error | boolean) => void) | undefined;
     /** node-pg's own query: every statement, named or not, goes through it in order. */
     private readonly send: Query;
 
@@ -292,21 +324,55 @@ export function preparingClient(
         });
       };
       this.query = prepared as Client['query'];
+      // Queued before anything else, it goes first once the connection is up; a client that never connects
+      // fails it with its other queries.
+      this.send(new PrepareBegin());
     }
 
-    /** `statement` as its transaction's first, with the held begin in front of it once that is prepared. */
+    /**
+     * The pool's release of this client (pg-pool sets it at every checkout): a begin still held then belonged
+     * to a borrower that ended without ending its transaction, and must not open one for the next borrower.
+     */
+    get release(): ((error?: Error | boolean) => void) | undefined {
+      return this.poolRelease;
+    }
+
+    set release(release: ((error?: Error | boolean) => void) | undefined) {
+      this.poolRelease =
+        release &&
+        ((error) => {
+          this.beginHeld = false;
+          release(error);
+        });
+    }
+
+    /** `statement` as its transaction's first, with the held begin in front of it in the same round trip. */
     private afterBegin(statement: QueryConfig): Promise<QueryResult> {
       const connection = (this as unknown as { connection: StatementConnection }).connection;
-      // The connection's first transaction prepares the begin, in a round trip of its own.
-      if (connection.parsedStatements[beginStatement.name] === undefined)
-        return (this.send({ ...beginStatement, values: [] }) as Promise<unknown>).then(
-          () => this.send(statement) as Promise<QueryResult>,
-        );
-      return new Promise<QueryResult>((resolve, reject) => {
+      if (connection.parsedStatements[beginStatement.name] === undefined) {
+        (this.send(beginStatement.text) as Promise<unknown>).catch(() => undefined);
+        return this.send(statement) as Promise<QueryResult>;
+      }
+      const sent = new Promise<QueryResult>((resolve, reject) => {
         const query = new PgQuery(statement, undefined, (error: Error | undefined, result: QueryResult) =>
           error ? reject(error) : resolve(result),
-        );
+        ) as PgQuery & { binary?: boolean; _result?: { _types?: unknown } };
+        // What node-pg's own query() gives a query it builds: the client's binary mode and type parsers.
+        const client = this as unknown as { binary?: boolean; _types?: unknown };
+        if (client.binary) query.binary = true;
+        if (query._result && !query._result._types) query._result._types = client._types;
         this.send(new AfterBegin(query));
+      });
+      return sent.catch((error: unknown) => {
+        // The begin's name lost on the server: prepared afresh the next time the connection is idle.
+        if (
+          (error as { code?: string }).code === unknownStatement &&
+          String((error as Error).message).includes(`"${beginStatement.name}"`)
+        ) {
+          delete connection.parsedStatements[beginStatement.name];
+          this.send(new PrepareBegin());
+        }
+        throw error;
       });
     }
 
