@@ -172,10 +172,21 @@ describe('the pipeline end to end: five services as processes, the bundled strea
   it('lists in the approvals inbox exactly what waits for a person, and each approval resumes its case', async () => {
     const held = productionDecisions().filter((event) => event.data.requiresApproval).length;
     const waitingSteps = openApprovals().size;
-    const inbox = await get<Array<{ id: string; kind: string; status: string }>>(
-      'governance',
-      '/v1/approvals',
-    );
+    const count = (items: ReadonlyArray<{ kind: string }>, kind: string) =>
+      items.filter((item) => item.kind === kind).length;
+    // Governance reads its topics a second apart (ADR 0032): its inbox may trail the topics by that much.
+    const inbox = await waitFor(
+      async () => {
+        const items = await get<Array<{ id: string; kind: string; status: string }>>(
+          'governance',
+          '/v1/approvals',
+        );
+        return count(items, 'workflow-step') === waitingSteps && count(items, 'guardrail-hold') === held
+          ? items
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: 'the approvals inbox holding what waits for a person' },
+    ).catch(() => get<Array<{ id: string; kind: string; status: string }>>('governance', '/v1/approvals'));
 
     expect(inbox.filter((item) => item.kind === 'workflow-step').length).toBe(waitingSteps);
     expect(inbox.filter((item) => item.kind === 'guardrail-hold').length).toBe(held);
@@ -211,10 +222,23 @@ describe('the pipeline end to end: five services as processes, the bundled strea
   it('explains every case by its lineage, from the normalized event through its decision to its workflow', async () => {
     const started = new Set(tap.of<WorkflowEvent>(topics.workflowEvents).map((event) => event.subject));
     for (const caseId of caseIds()) {
-      const lineage = await get<{ entries: Array<{ stage: string; at: string }> }>(
-        'governance',
-        `/v1/cases/${encodeURIComponent(caseId)}/lineage`,
-      );
+      const read = () =>
+        get<{ entries: Array<{ stage: string; at: string }> }>(
+          'governance',
+          `/v1/cases/${encodeURIComponent(caseId)}/lineage`,
+        );
+      // The audit log trails the topics by up to a second and a half (ADR 0032).
+      const complete = (entries: ReadonlyArray<{ stage: string }>) =>
+        ['normalized-event', 'decision', ...(started.has(caseId) ? ['workflow-step'] : [])].every((stage) =>
+          entries.some((entry) => entry.stage === stage),
+        );
+      const lineage = await waitFor(
+        async () => {
+          const answer = await read();
+          return complete(answer.entries) ? answer : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250, what: `the lineage of ${caseId}` },
+      ).catch(read);
       const stages = new Set(lineage.entries.map((entry) => entry.stage));
       expect([caseId, stages.has('normalized-event'), stages.has('decision')]).toEqual([caseId, true, true]);
       if (started.has(caseId)) expect([caseId, stages.has('workflow-step')]).toEqual([caseId, true]);

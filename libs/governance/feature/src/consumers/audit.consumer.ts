@@ -17,7 +17,9 @@ import { AuditService } from '../application/audit.service';
 /**
  * How long a partition read to its end waits between fetches. The audit log and the approvals inbox are off a
  * case's latency path, and a run costs six statements however few events it holds: paced, the events of a
- * case spread over several topics' partitions, and a fetch each brought one or two (ADR 0032).
+ * case spread over several topics' partitions, and a fetch each brought one or two (ADR 0032). Approval
+ * requests are not held back: few, and a step's closing transition (on the gathered workflow events) should
+ * find its item already in the inbox.
  */
 const auditGatherMs = 1_000;
 
@@ -91,7 +93,7 @@ export class AuditConsumer {
     );
   }
 
-  @EventRunPattern('approvals' satisfies TopicKey, { gatherMs: auditGatherMs })
+  @EventRunPattern('approvals' satisfies TopicKey)
   async onApprovals(
     @Payload() events: ReadonlyArray<CloudEvent<ApprovalEvent>>,
     @Ctx() context: KafkaEventRunContext,
