@@ -168,19 +168,29 @@ describe('preparingClient (real Postgres)', () => {
       }
     });
 
-    it('prepares the begin afresh when the server lost it: one transaction fails, the next ones hold', async () => {
+    it('prepares the begin afresh when the server lost it, and sends the statement again behind a plain one', async () => {
       await client.query('SELECT 1');
       await client.query('DEALLOCATE keel_begin');
-      await client.query('START TRANSACTION');
-      await expect(client.query(insert, ['lost'])).rejects.toThrow('"keel_begin" does not exist');
-      await client.query('ROLLBACK');
-      for (const round of [1, 2]) {
+      for (const round of [1, 2, 3]) {
         await client.query('START TRANSACTION');
         await client.query(insert, [`held ${round}`]);
-        expect(await seen()).toEqual(round === 1 ? [] : ['held 1']);
+        expect(await seen()).toEqual([1, 2, 3].filter((earlier) => earlier < round).map((n) => `held ${n}`));
         await client.query('COMMIT');
       }
-      expect(await seen()).toEqual(['held 1', 'held 2']);
+      expect(await seen()).toEqual(['held 1', 'held 2', 'held 3']);
+    });
+
+    it('fails a statement whose name the server lost once, and prepares it again at its next run', async () => {
+      const echo = 'SELECT $1::int AS n';
+      await twice(echo, [1]);
+      await client.query('DEALLOCATE ALL');
+      await expect(client.query(echo, [2])).rejects.toThrow('does not exist');
+      expect((await twice(echo, [3])).rows).toEqual([{ n: 3 }]);
+      // The begin, lost too, is prepared again by the next transaction.
+      await client.query('BEGIN');
+      await client.query(insert, ['after all']);
+      await client.query('COMMIT');
+      expect(await seen()).toEqual(['after all']);
     });
 
     it('puts a plain begin in front of a first statement without parameters', async () => {

@@ -45,6 +45,11 @@ const beginStatement = { name: 'keel_begin', text: 'START TRANSACTION' } as cons
 /** Postgres naming a prepared statement it does not hold (a `DEALLOCATE ALL` or `DISCARD ALL` meanwhile). */
 const unknownStatement = '26000';
 
+/** Whether Postgres's error is about the statement `name`. */
+function named(error: unknown, name: string): boolean {
+  return String((error as Error).message).includes(`"${name}"`);
+}
+
 /**
  * Prepares the begin as a connection's first message after it connects, without running it: its own round
  * trip, once per connection. node-pg books the name from the `ParseComplete` under this query's name and
@@ -260,9 +265,12 @@ export function nextReplanAt(runs: number): number {
  *   goes with the transaction's first statement, in one round trip instead of two (`AfterBegin`); a
  *   transaction that ends before any statement sends neither its begin nor its end, and one the pool gets back
  *   with its begin still held leaves nothing behind. The begin is prepared (`keel_begin`) as the connection's
- *   first message. A first statement without parameters, with a callback or of its own kind (a stream), or
- *   one before the begin is prepared, has a plain begin queued just before it: a begin fails only on a
- *   connection that is gone or in a failed transaction, where the statement behind it fails too.
+ *   first message, and a transaction right after connecting waits for its answer. A first statement without
+ *   parameters, with a callback or of its own kind (a stream), or one on a connection that could not prepare
+ *   the begin, has a plain begin queued just before it: a begin fails only on a connection that is gone or in
+ *   a failed transaction, where the statement behind it fails too. A begin the server lost (`DEALLOCATE ALL`)
+ *   is prepared again, and its statement, which did not run, goes again behind a plain begin; any other name
+ *   the server lost fails its statement once and is prepared again at its next run.
  */
 export function preparingClient(
   capacity = preparedStatementsPerConnection,
@@ -285,6 +293,8 @@ export function preparingClient(
     /** A `BEGIN` answered but not sent: it goes with the next statement (`afterBegin`). */
     private beginHeld = false;
     private poolRelease: ((error?: Error | boolean) => void) | undefined;
+    /** Settles once the connection's `keel_begin` is answered (`prepareBegin`). */
+    private beginPrepared: Promise<void>;
     /** node-pg's own query: every statement, named or not, goes through it in order. */
     private readonly send: Query;
 
@@ -316,9 +326,12 @@ export function preparingClient(
         const sent = begin ? this.afterBegin(statement) : (this.send(statement) as Promise<QueryResult>);
         if (name === undefined) return sent;
         return sent.catch((error: unknown) => {
-          if ((error as { code?: string }).code === cachedPlanChangedResultType) {
+          const code = (error as { code?: string }).code;
+          if (code === cachedPlanChangedResultType || (code === unknownStatement && named(error, name))) {
             if (this.names.get(text)?.name === name) this.names.delete(text);
-            this.deallocate(name);
+            // A name the server lost needs no Close: node-pg forgets it, and the next run prepares it again.
+            if (code === cachedPlanChangedResultType) this.deallocate(name);
+            else delete this.connectionOf().parsedStatements[name];
           }
           throw error;
         });
@@ -326,7 +339,20 @@ export function preparingClient(
       this.query = prepared as Client['query'];
       // Queued before anything else, it goes first once the connection is up; a client that never connects
       // fails it with its other queries.
-      this.send(new PrepareBegin());
+      this.beginPrepared = this.prepareBegin();
+    }
+
+    /** The begin's Parse, queued; settles once it is answered, prepared or not. */
+    private prepareBegin(): Promise<void> {
+      return new Promise<void>((resolve) => {
+        const prepare = new PrepareBegin();
+        prepare.callback = () => resolve();
+        this.send(prepare);
+      });
+    }
+
+    private connectionOf(): StatementConnection {
+      return (this as unknown as { connection: StatementConnection }).connection;
     }
 
     /**
@@ -346,13 +372,28 @@ export function preparingClient(
         });
     }
 
-    /** `statement` as its transaction's first, with the held begin in front of it in the same round trip. */
+    /**
+     * `statement` as its transaction's first, with the held begin in front of it in the same round trip: once
+     * the connection's begin is prepared (a transaction right after connecting waits for that answer, as node-pg
+     * would hold the statement back until then anyway), else behind a plain begin.
+     */
     private afterBegin(statement: QueryConfig): Promise<QueryResult> {
-      const connection = (this as unknown as { connection: StatementConnection }).connection;
-      if (connection.parsedStatements[beginStatement.name] === undefined) {
-        (this.send(beginStatement.text) as Promise<unknown>).catch(() => undefined);
-        return this.send(statement) as Promise<QueryResult>;
-      }
+      const connection = this.connectionOf();
+      if (connection.parsedStatements[beginStatement.name] !== undefined) return this.withBegin(statement);
+      return this.beginPrepared.then(() =>
+        connection.parsedStatements[beginStatement.name] !== undefined
+          ? this.withBegin(statement)
+          : this.behindPlainBegin(statement),
+      );
+    }
+
+    /** Sent just before, unprepared and not waited for (see the class's doc). */
+    private behindPlainBegin(statement: QueryConfig): Promise<QueryResult> {
+      (this.send(beginStatement.text) as Promise<unknown>).catch(() => undefined);
+      return this.send(statement) as Promise<QueryResult>;
+    }
+
+    private withBegin(statement: QueryConfig): Promise<QueryResult> {
       const sent = new Promise<QueryResult>((resolve, reject) => {
         const query = new PgQuery(statement, undefined, (error: Error | undefined, result: QueryResult) =>
           error ? reject(error) : resolve(result),
@@ -364,15 +405,13 @@ export function preparingClient(
         this.send(new AfterBegin(query));
       });
       return sent.catch((error: unknown) => {
-        // The begin's name lost on the server: prepared afresh the next time the connection is idle.
-        if (
-          (error as { code?: string }).code === unknownStatement &&
-          String((error as Error).message).includes(`"${beginStatement.name}"`)
-        ) {
-          delete connection.parsedStatements[beginStatement.name];
-          this.send(new PrepareBegin());
-        }
-        throw error;
+        if ((error as { code?: string }).code !== unknownStatement || !named(error, beginStatement.name))
+          throw error;
+        // The server lost the begin (`DEALLOCATE ALL`, `DISCARD ALL`): nothing ran, since the server skipped
+        // to the Sync. The statement goes again behind a plain begin, and the begin is prepared afresh.
+        delete this.connectionOf().parsedStatements[beginStatement.name];
+        this.beginPrepared = this.prepareBegin();
+        return this.behindPlainBegin(statement);
       });
     }
 

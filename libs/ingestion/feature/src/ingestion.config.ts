@@ -9,7 +9,10 @@ export const ingestionConfigSchema = serviceConfigSchema(3001)
     ...accessConfigSchema.shape,
     /** Largest JSON body `POST /v1/events` reads; a larger one is answered 413. */
     INGESTION_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
-    /** Most events in one batch. */
+    /**
+     * Most events in one batch. A batch is one statement of five parameters an event (its outbox row) plus
+     * four, so past ~13,000 it would exceed Postgres's 65,535 parameters.
+     */
     INGESTION_MAX_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(500),
     /** Deepest nesting a payload may have (its top level is 1). */
     INGESTION_MAX_PAYLOAD_DEPTH: z.coerce.number().int().min(1).max(64).default(12),
