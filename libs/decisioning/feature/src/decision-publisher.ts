@@ -4,10 +4,10 @@ import { type DecisionOutcome } from './decide.usecase';
 import { type CaseMemoryRepository } from './persistence/case-memory.repository';
 
 /**
- * Publishes decided triggers in one short transaction: the records are stored (each once, by decision id),
- * the new ones — and only those — go to the outbox with their workflow signals, and the triggers leave the
- * queue. A trigger decided twice (after a crash, or by a replica that lost the queue's lock mid-decision)
- * therefore publishes once; the second outcome only takes its trigger out of the queue.
+ * Publishes decided triggers in one statement, atomic without a transaction: the records are stored (each
+ * once, by decision id), the new ones — and only those — go to the outbox with their workflow signals, and
+ * the triggers leave the queue. A trigger decided twice (after a crash, or by a replica that lost the queue's
+ * lock mid-decision) therefore publishes once; the second outcome only takes its trigger out of the queue.
  */
 export class DecisionPublisher {
   constructor(
@@ -18,27 +18,31 @@ export class DecisionPublisher {
   ) {}
 
   /** Returns the outcomes whose production decision was published now (not before). */
-  publish(outcomes: readonly DecisionOutcome[]): Promise<DecisionOutcome[]> {
-    return this.dataSource.transaction(async (manager) => {
-      const fresh = await this.caseMemory.saveDecisions(
-        manager,
-        outcomes.flatMap(({ tenant, records }) => records.map((record) => ({ tenant, record }))),
-        outcomes.map((outcome) => outcome.decisionId),
-      );
-      // Outbox ids follow this order, and the relay publishes in id order: a case's decisions keep queue order.
-      await this.outbox.enqueue(
-        manager,
-        this.topics.decisions,
-        outcomes.flatMap((outcome) => outcome.decisions.filter((event) => fresh.has(event.id))),
-      );
-      // A workflow signal goes with production's decision, and only with the one stored now.
-      const published = outcomes.filter((outcome) => fresh.has(outcome.decisionId));
-      await this.outbox.enqueue(
-        manager,
-        this.topics.workflowCommands,
-        published.flatMap((outcome) => outcome.workflowCommands),
-      );
-      return published;
-    });
+  async publish(outcomes: readonly DecisionOutcome[]): Promise<DecisionOutcome[]> {
+    const { manager } = this.dataSource;
+    const decisions = outcomes.flatMap((outcome) => outcome.decisions);
+    // A workflow signal goes with production's decision, and only with the one stored now.
+    const signals = outcomes.flatMap((outcome) =>
+      outcome.workflowCommands.map((event) => ({ event, decisionId: outcome.decisionId })),
+    );
+    // Outbox ids follow this order, and the relay publishes in id order: a case's decisions keep queue order.
+    const insert = this.outbox.insert(
+      [
+        ...this.outbox.records(this.topics.decisions, decisions),
+        ...this.outbox.records(
+          this.topics.workflowCommands,
+          signals.map(({ event }) => event),
+        ),
+      ],
+      [...decisions.map((event) => event.id), ...signals.map(({ decisionId }) => decisionId)],
+    );
+    const fresh = await this.caseMemory.saveDecisions(
+      manager,
+      outcomes.flatMap(({ tenant, records }) => records.map((record) => ({ tenant, record }))),
+      outcomes.map((outcome) => outcome.decisionId),
+      insert,
+    );
+    if (insert.rows > 0 && fresh.size > 0) this.outbox.written(manager);
+    return outcomes.filter((outcome) => fresh.has(outcome.decisionId));
   }
 }

@@ -1,5 +1,6 @@
 import { type DecisionRecord } from '@keel/contracts';
 import { type CaseHistoryEntry, recordBytes } from '@keel/decisioning-domain';
+import type { OutboxInsert } from '@keel/messaging';
 import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 
@@ -67,13 +68,14 @@ export class CaseMemoryRepository {
   /**
    * Keeps the records, each once: returns the ids that were new. A record already stored (another replica
    * or an earlier delivery decided the same trigger) is not returned, so it is not published again. The
-   * triggers `decided` leave the decision queue in the same statement (one round trip in the publishing
-   * transaction instead of two).
+   * triggers `decided` leave the decision queue in the same statement, and `outbox`'s rows go in with it
+   * where their guard is the id of a record stored now: one statement, atomic without a transaction.
    */
   async saveDecisions(
     manager: EntityManager,
     decisions: ReadonlyArray<{ readonly tenant: string; readonly record: DecisionRecord }>,
     decided: readonly string[] = [],
+    outbox?: OutboxInsert,
   ): Promise<Set<string>> {
     if (decisions.length === 0) return new Set();
     // One VALUES row per record, each value a parameter of its own: array parameters would have pg escape
@@ -84,12 +86,23 @@ export class CaseMemoryRepository {
       const n = params.length;
       return `($${n - 3}, $${n - 2}, $${n - 1}, $${n}::json)`;
     });
+    // A filter on the outbox rows in their order (an array, not a join the planner could turn around), so
+    // their ids follow the order given.
+    const outboxPart =
+      outbox && outbox.rows > 0
+        ? `, outboxed AS (${outbox.statement(
+            params.length + 1,
+            'outgoing.guard = ANY (ARRAY(SELECT decision_id FROM stored))',
+          )} RETURNING 1)`
+        : '';
     const rows = await manager.query<Array<{ decision_id: string }>>(
-      `WITH dequeued AS (DELETE FROM ${this.triggers} WHERE decision_id = ANY($1::text[]))
-       INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record) VALUES ${values.join(', ')}
-       ON CONFLICT (decision_id) DO NOTHING
-       RETURNING decision_id`,
-      params,
+      `WITH dequeued AS (DELETE FROM ${this.triggers} WHERE decision_id = ANY($1::text[])),
+       stored AS (
+         INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record) VALUES ${values.join(', ')}
+         ON CONFLICT (decision_id) DO NOTHING
+         RETURNING decision_id)${outboxPart}
+       SELECT decision_id FROM stored`,
+      outboxPart ? [...params, ...(outbox?.parameters ?? [])] : params,
     );
     return new Set(rows.map((row) => row.decision_id));
   }
