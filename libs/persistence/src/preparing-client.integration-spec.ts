@@ -180,6 +180,20 @@ describe('preparingClient (real Postgres)', () => {
       expect(await seen()).toEqual(['held 1', 'held 2', 'held 3']);
     });
 
+    it('recovers from every name lost at once: the statement that finds the begin gone goes again, unnamed', async () => {
+      // Its second run names the insert.
+      await client.query(insert, ['warm 1']);
+      await client.query(insert, ['warm 2']);
+      await client.query(`DELETE FROM ${table}`);
+      await client.query('DEALLOCATE ALL');
+      for (const round of [1, 2, 3]) {
+        await client.query('START TRANSACTION');
+        await client.query(insert, [`after ${round}`]);
+        await client.query('COMMIT');
+      }
+      expect(await seen()).toEqual(['after 1', 'after 2', 'after 3']);
+    });
+
     it('fails a statement whose name the server lost once, and prepares it again at its next run', async () => {
       const echo = 'SELECT $1::int AS n';
       await twice(echo, [1]);

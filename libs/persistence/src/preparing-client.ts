@@ -45,11 +45,6 @@ const beginStatement = { name: 'keel_begin', text: 'START TRANSACTION' } as cons
 /** Postgres naming a prepared statement it does not hold (a `DEALLOCATE ALL` or `DISCARD ALL` meanwhile). */
 const unknownStatement = '26000';
 
-/** Whether Postgres's error is about the statement `name`. */
-function named(error: unknown, name: string): boolean {
-  return String((error as Error).message).includes(`"${name}"`);
-}
-
 /**
  * Prepares the begin as a connection's first message after it connects, without running it: its own round
  * trip, once per connection. node-pg books the name from the `ParseComplete` under this query's name and
@@ -90,7 +85,8 @@ function noRows(command: string): QueryResult {
  * everything after it is the statement's.
  */
 class AfterBegin {
-  private begun = false;
+  /** Whether the begin ran: an error before that is the begin's own, and the statement did not run. */
+  begun = false;
 
   constructor(private readonly statement: PgQuery) {}
 
@@ -269,8 +265,10 @@ export function nextReplanAt(runs: number): number {
  *   parameters, with a callback or of its own kind (a stream), or one on a connection that could not prepare
  *   the begin, has a plain begin queued just before it: a begin fails only on a connection that is gone or in
  *   a failed transaction, where the statement behind it fails too. A begin the server lost (`DEALLOCATE ALL`)
- *   is prepared again, and its statement, which did not run, goes again behind a plain begin; any other name
- *   the server lost fails its statement once and is prepared again at its next run.
+ *   is prepared again with every other name let go, and its statement, which did not run, goes again unnamed
+ *   behind a plain begin; any other name the server lost fails its statement once and is prepared again at
+ *   its next run. A transaction's statements go one at a time, as TypeORM sends them: a query sent on the
+ *   client while a transaction's first statement waits for the begin's preparation may run before it.
  */
 export function preparingClient(
   capacity = preparedStatementsPerConnection,
@@ -327,7 +325,8 @@ export function preparingClient(
         if (name === undefined) return sent;
         return sent.catch((error: unknown) => {
           const code = (error as { code?: string }).code;
-          if (code === cachedPlanChangedResultType || (code === unknownStatement && named(error, name))) {
+          // A lost name here is the statement's own: a lost begin is handled where it is sent (`withBegin`).
+          if (code === cachedPlanChangedResultType || code === unknownStatement) {
             if (this.names.get(text)?.name === name) this.names.delete(text);
             // A name the server lost needs no Close: node-pg forgets it, and the next run prepares it again.
             if (code === cachedPlanChangedResultType) this.deallocate(name);
@@ -394,6 +393,7 @@ export function preparingClient(
     }
 
     private withBegin(statement: QueryConfig): Promise<QueryResult> {
+      let sending: AfterBegin | undefined;
       const sent = new Promise<QueryResult>((resolve, reject) => {
         const query = new PgQuery(statement, undefined, (error: Error | undefined, result: QueryResult) =>
           error ? reject(error) : resolve(result),
@@ -402,16 +402,19 @@ export function preparingClient(
         const client = this as unknown as { binary?: boolean; _types?: unknown };
         if (client.binary) query.binary = true;
         if (query._result && !query._result._types) query._result._types = client._types;
-        this.send(new AfterBegin(query));
+        sending = new AfterBegin(query);
+        this.send(sending);
       });
       return sent.catch((error: unknown) => {
-        if ((error as { code?: string }).code !== unknownStatement || !named(error, beginStatement.name))
-          throw error;
-        // The server lost the begin (`DEALLOCATE ALL`, `DISCARD ALL`): nothing ran, since the server skipped
-        // to the Sync. The statement goes again behind a plain begin, and the begin is prepared afresh.
+        if ((error as { code?: string }).code !== unknownStatement || sending?.begun !== false) throw error;
+        // The server lost the begin, and with it (`DEALLOCATE ALL`, `DISCARD ALL`) likely every name: nothing
+        // ran, since the server skipped to the Sync. Every name is let go and prepared afresh when next run,
+        // the begin at once, and the statement goes again, unnamed, behind a plain begin.
+        for (const { name } of this.names.values()) this.deallocate(name);
+        this.names.clear();
         delete this.connectionOf().parsedStatements[beginStatement.name];
         this.beginPrepared = this.prepareBegin();
-        return this.behindPlainBegin(statement);
+        return this.behindPlainBegin({ text: statement.text, values: statement.values });
       });
     }
 
