@@ -32,7 +32,7 @@ export interface DecisionWorkerOptions {
   readonly queue: DecisionQueuePort;
   readonly shards: DecisionQueueShardsPort;
   readonly decide: (pending: PendingTrigger) => Promise<DecisionOutcome>;
-  /** Stores and publishes outcomes in one transaction; returns those published now (not before). */
+  /** Stores and publishes outcomes atomically (one statement); returns those published now (not before). */
   readonly publish: (outcomes: readonly DecisionOutcome[]) => Promise<readonly DecisionOutcome[]>;
   /** The case history prefetched with each trigger: the agent policy's limit. */
   readonly historyLimit: () => number;
@@ -51,7 +51,7 @@ export interface DecisionWorkerOptions {
  * Drains the shards of the decision queue this replica holds (a case's triggers are all in one shard): reads
  * the oldest triggers (with their case history, one round trip), decides them outside any transaction —
  * concurrently across cases, in queue order within a case — and publishes whatever is decided in one
- * transaction per group (a group commit: while one publishes, the next group gathers). A trigger whose decision
+ * statement per group (a group commit: while one publishes, the next group gathers). A trigger whose decision
  * fails is retried with backoff, its case held behind it; after `maxAttempts` it is marked failed and stays in
  * the table with the reason.
  */
