@@ -33,6 +33,15 @@ export interface OutboxInsert {
 }
 
 /**
+ * The condition that inserts only the guarded rows whose guard `stored` (a SELECT of one text column, e.g. the
+ * RETURNING of a sibling CTE) yields. A filter on the rows in their order — an array, not a join the planner
+ * could turn around — so the outbox ids follow the records' order.
+ */
+export function guardIn(stored: string): string {
+  return `outgoing.guard = ANY (ARRAY(${stored}))`;
+}
+
+/**
  * Writes events to the outbox inside the caller's transaction, so the state change and the events it
  * announces commit together; the relay publishes them afterwards.
  */

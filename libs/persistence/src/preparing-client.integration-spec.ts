@@ -70,6 +70,12 @@ describe('preparingClient (real Postgres)', () => {
         (row) => row.body,
       );
     const insert = `INSERT INTO ${table} (body) VALUES ($1)`;
+    /** `body` inserted in a transaction of its own. */
+    const committed = async (body: string) => {
+      await client.query('BEGIN');
+      await client.query(insert, [body]);
+      await client.query('COMMIT');
+    };
 
     beforeEach(async () => {
       observer = new (preparingClient())({ connectionString: testDatabaseUrl });
@@ -137,9 +143,7 @@ describe('preparingClient (real Postgres)', () => {
         );
         await client.query('ROLLBACK');
       }
-      await client.query('BEGIN');
-      await client.query(insert, ['whole']);
-      await client.query('COMMIT');
+      await committed('whole');
       expect(await seen()).toEqual(['whole']);
     });
 
@@ -201,9 +205,7 @@ describe('preparingClient (real Postgres)', () => {
       await expect(client.query(echo, [2])).rejects.toThrow('does not exist');
       expect((await twice(echo, [3])).rows).toEqual([{ n: 3 }]);
       // The begin, lost too, is prepared again by the next transaction.
-      await client.query('BEGIN');
-      await client.query(insert, ['after all']);
-      await client.query('COMMIT');
+      await committed('after all');
       expect(await seen()).toEqual(['after all']);
     });
 

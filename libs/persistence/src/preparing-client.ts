@@ -312,10 +312,8 @@ export function preparingClient(
         this.beginHeld = false;
         if (begin && bare && transactionEnds.has(config)) return Promise.resolve(noRows(config));
         if (typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || callback) {
-          // Sent just before, unprepared and not waited for: a begin fails only on a connection that is gone or
-          // in a failed transaction, where the statement behind it fails too. Streams and callbacks keep their
-          // return values.
-          if (begin) (this.send(beginStatement.text) as Promise<unknown>).catch(() => undefined);
+          // Streams and callbacks keep their return values.
+          if (begin) this.sendPlainBegin();
           return this.send(config, values, callback);
         }
         const text = shared(config);
@@ -386,9 +384,16 @@ export function preparingClient(
       );
     }
 
-    /** Sent just before, unprepared and not waited for (see the class's doc). */
-    private behindPlainBegin(statement: QueryConfig): Promise<QueryResult> {
+    /**
+     * A plain begin queued just before a statement, unprepared and not waited for: a begin fails only on a
+     * connection that is gone or in a failed transaction, where the statement behind it fails too.
+     */
+    private sendPlainBegin(): void {
       (this.send(beginStatement.text) as Promise<unknown>).catch(() => undefined);
+    }
+
+    private behindPlainBegin(statement: QueryConfig): Promise<QueryResult> {
+      this.sendPlainBegin();
       return this.send(statement) as Promise<QueryResult>;
     }
 

@@ -1,6 +1,6 @@
 import { type DecisionRecord } from '@keel/contracts';
 import { type CaseHistoryEntry, recordBytes } from '@keel/decisioning-domain';
-import type { OutboxInsert } from '@keel/messaging';
+import { guardIn, type OutboxInsert } from '@keel/messaging';
 import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 
@@ -86,14 +86,9 @@ export class CaseMemoryRepository {
       const n = params.length;
       return `($${n - 3}, $${n - 2}, $${n - 1}, $${n}::json)`;
     });
-    // A filter on the outbox rows in their order (an array, not a join the planner could turn around), so
-    // their ids follow the order given.
     const outboxPart =
       outbox && outbox.rows > 0
-        ? `, outboxed AS (${outbox.statement(
-            params.length + 1,
-            'outgoing.guard = ANY (ARRAY(SELECT decision_id FROM stored))',
-          )} RETURNING 1)`
+        ? `, outboxed AS (${outbox.statement(params.length + 1, guardIn('SELECT decision_id FROM stored'))} RETURNING 1)`
         : '';
     const rows = await manager.query<Array<{ decision_id: string }>>(
       `WITH dequeued AS (DELETE FROM ${this.triggers} WHERE decision_id = ANY($1::text[])),

@@ -1,5 +1,5 @@
 import type { CloudEvent, TopicDefinition } from '@keel/contracts';
-import type { OutboxWriter } from '@keel/messaging';
+import { guardIn, type OutboxWriter } from '@keel/messaging';
 import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 
@@ -74,11 +74,9 @@ export class PostgresIdempotencyKeys implements IdempotencyKeys {
     );
     // Rows go in in array order, so of a key repeated in the batch the first occurrence is the one stored;
     // the outbox rows of the keys it stored go in with them, in the same statement (no transaction needed).
-    // The guard is a filter on the rows in their order (an array, not a join the planner could turn around),
-    // so outbox ids follow the claims.
     const outboxPart =
       insert.rows > 0
-        ? `, outboxed AS (${insert.statement(5, 'outgoing.guard = ANY (ARRAY(SELECT key FROM claimed))')} RETURNING 1)`
+        ? `, outboxed AS (${insert.statement(5, guardIn('SELECT key FROM claimed'))} RETURNING 1)`
         : '';
     const inserted = await manager.query<Array<{ key: string }>>(
       `WITH claimed AS (
