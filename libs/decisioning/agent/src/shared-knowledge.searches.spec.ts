@@ -28,7 +28,7 @@ class HeldSearch implements KnowledgeSearch {
 describe('shared knowledge searches', () => {
   it('sends identical searches in flight at once as one call, and each gets its answer', async () => {
     const held = new HeldSearch();
-    const shared = new SharedKnowledgeSearches(held);
+    const shared = new SharedKnowledgeSearches(held, { reuseMs: 1000 });
     const query = { tenant: 'acme', query: 'order order placed', limit: 3 };
     const first = shared.search(query);
     const second = shared.search({ ...query });
@@ -37,9 +37,9 @@ describe('shared knowledge searches', () => {
     expect(held.calls).toHaveLength(1);
   });
 
-  it('keeps nothing: a search after the call answered makes a call of its own', async () => {
+  it('with no reuse window, keeps nothing: a search after the call answered makes a call of its own', async () => {
     const held = new HeldSearch();
-    const shared = new SharedKnowledgeSearches(held);
+    const shared = new SharedKnowledgeSearches(held, { reuseMs: 0 });
     const query = { tenant: 'acme', query: 'q', limit: 3 };
     const first = shared.search(query);
     held.calls[0]?.answer([chunk]);
@@ -52,7 +52,7 @@ describe('shared knowledge searches', () => {
 
   it('does not share between tenants, texts or limits', () => {
     const held = new HeldSearch();
-    const shared = new SharedKnowledgeSearches(held);
+    const shared = new SharedKnowledgeSearches(held, { reuseMs: 1000 });
     void shared.search({ tenant: 'acme', query: 'q', limit: 3 });
     void shared.search({ tenant: 'globex', query: 'q', limit: 3 });
     void shared.search({ tenant: 'acme', query: 'q2', limit: 3 });
@@ -67,7 +67,7 @@ describe('shared knowledge searches', () => {
 
   it('hands a failure to every search that shared the call, and the next search tries again', async () => {
     const held = new HeldSearch();
-    const shared = new SharedKnowledgeSearches(held);
+    const shared = new SharedKnowledgeSearches(held, { reuseMs: 1000 });
     const query = { tenant: 'acme', query: 'q', limit: 3 };
     const first = shared.search(query);
     const second = shared.search(query);
@@ -77,5 +77,53 @@ describe('shared knowledge searches', () => {
     const third = shared.search(query);
     held.calls[1]?.answer([chunk]);
     await expect(third).resolves.toEqual([chunk]);
+  });
+
+  it('answers a search within the reuse window after the call started with its answer, and calls again after it', async () => {
+    const held = new HeldSearch();
+    let now = 10_000;
+    const shared = new SharedKnowledgeSearches(held, { reuseMs: 1000, now: () => now });
+    const query = { tenant: 'acme', query: 'order order placed', limit: 3 };
+    const first = shared.search(query);
+    now += 400;
+    held.calls[0]?.answer([chunk]);
+    await first;
+
+    now += 600;
+    await expect(shared.search(query)).resolves.toEqual([chunk]);
+    expect(held.calls).toHaveLength(1);
+
+    now += 1;
+    const later = shared.search(query);
+    expect(held.calls).toHaveLength(2);
+    held.calls[1]?.answer([]);
+    await expect(later).resolves.toEqual([]);
+  });
+
+  it('shares a call still in flight however long it has been open', async () => {
+    const held = new HeldSearch();
+    let now = 0;
+    const shared = new SharedKnowledgeSearches(held, { reuseMs: 1000, now: () => now });
+    const query = { tenant: 'acme', query: 'q', limit: 3 };
+    const first = shared.search(query);
+    now += 5000;
+    const second = shared.search(query);
+    held.calls[0]?.answer([chunk]);
+    await expect(Promise.all([first, second])).resolves.toEqual([[chunk], [chunk]]);
+    expect(held.calls).toHaveLength(1);
+  });
+
+  it('holds the answers of at most `capacity` searches, the least recently started going first', async () => {
+    const held = new HeldSearch();
+    const shared = new SharedKnowledgeSearches(held, { reuseMs: 60_000, capacity: 2 });
+    const ask = (text: string) => shared.search({ tenant: 'acme', query: text, limit: 3 });
+    const answered = [ask('a'), ask('b'), ask('c')];
+    for (const call of held.calls) call.answer([chunk]);
+    await Promise.all(answered);
+
+    await Promise.all([ask('b'), ask('c')]);
+    expect(held.calls).toHaveLength(3);
+    void ask('a');
+    expect(held.calls.map((call) => call.query.query)).toEqual(['a', 'b', 'c', 'a']);
   });
 });

@@ -3,24 +3,69 @@ import { type KnowledgeSearch } from './ports';
 
 type Query = Parameters<KnowledgeSearch['search']>[0];
 
+export interface SharedKnowledgeSearchesOptions {
+  /**
+   * How long after its call started an answer serves identical searches (same tenant, text and limit); 0: only
+   * searches in flight share a call.
+   */
+  readonly reuseMs: number;
+  /** Distinct searches whose answers are held at most; the least recently started goes first. */
+  readonly capacity?: number;
+  readonly now?: () => number;
+}
+
+interface SharedCall {
+  readonly startedAt: number;
+  readonly answer: Promise<readonly KnowledgeChunk[]>;
+  /** Answered: it serves searches until `reuseMs` after it started, no longer. */
+  answered: boolean;
+}
+
 /**
- * Identical searches in flight at once share one call: the worker decides a batch of triggers concurrently, and
- * triggers of one kind ask the same question (the offline planner's query is the case and event type), so a
- * burst would otherwise send retrieval the same query once per case. Only searches in flight are shared —
- * nothing is kept once the call answers — so a search never sees knowledge older than one that started before
- * it asked. A failure reaches every search that shared the call, as it would have reached each alone.
+ * Identical searches share one call: the worker decides a batch of triggers concurrently, and triggers of one
+ * kind ask the same question (the offline planner's query is the case and event type), so a burst, or a steady
+ * flow of one kind of case, would otherwise send retrieval the same query once per case. A search shares a call
+ * in flight, or one that started at most `reuseMs` before it asked, so it never sees knowledge older than a call
+ * that started `reuseMs` earlier (ADR 0034). A failure reaches every search that shared the call, as it would
+ * have reached each alone, and is never reused: the next search calls again.
  */
 export class SharedKnowledgeSearches implements KnowledgeSearch {
-  private readonly inFlight = new Map<string, Promise<readonly KnowledgeChunk[]>>();
+  /** By search, least recently started first. */
+  private readonly calls = new Map<string, SharedCall>();
+  private readonly capacity: number;
+  private readonly now: () => number;
 
-  constructor(private readonly knowledge: KnowledgeSearch) {}
+  constructor(
+    private readonly knowledge: KnowledgeSearch,
+    private readonly options: SharedKnowledgeSearchesOptions,
+  ) {
+    this.capacity = options.capacity ?? 256;
+    this.now = options.now ?? Date.now;
+  }
 
   search(query: Query): Promise<readonly KnowledgeChunk[]> {
     const key = JSON.stringify([query.tenant, query.query, query.limit]);
-    const shared = this.inFlight.get(key);
-    if (shared) return shared;
-    const call = this.knowledge.search(query).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, call);
-    return call;
+    const now = this.now();
+    const shared = this.calls.get(key);
+    if (shared && (!shared.answered || now - shared.startedAt <= this.options.reuseMs)) return shared.answer;
+    const call: SharedCall = { startedAt: now, answer: this.knowledge.search(query), answered: false };
+    this.calls.delete(key);
+    this.calls.set(key, call);
+    for (const oldest of this.calls.keys()) {
+      if (this.calls.size <= this.capacity) break;
+      this.calls.delete(oldest);
+    }
+    call.answer.then(
+      () => {
+        call.answered = true;
+        if (this.options.reuseMs === 0) this.forget(key, call);
+      },
+      () => this.forget(key, call),
+    );
+    return call.answer;
+  }
+
+  private forget(key: string, call: SharedCall): void {
+    if (this.calls.get(key) === call) this.calls.delete(key);
   }
 }

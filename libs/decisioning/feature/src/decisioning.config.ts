@@ -16,6 +16,12 @@ export const decisioningConfigSchema = serviceConfigSchema(3003)
     RETRIEVAL_URL: z.url().optional(),
     RETRIEVAL_TIMEOUT_MS: z.coerce.number().int().min(1).default(500),
     /**
+     * How long a knowledge answer serves identical searches (same tenant, text and limit) after its call
+     * started: knowledge reaches decisions at most this much later than it reaches the index. 0: only searches
+     * in flight share a call.
+     */
+    RETRIEVAL_ANSWER_REUSE_MS: z.coerce.number().int().min(0).default(1000),
+    /**
      * Retrieval checks bearer tokens: decisioning signs a short-lived viewer token for each query's tenant
      * with `ACCESS_SHARED_KEY` (and the same issuer, audience and claim names as the other services).
      */

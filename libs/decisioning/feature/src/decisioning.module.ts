@@ -241,7 +241,9 @@ export class DecisioningModule {
             return new DecideUseCase({
               policies: () => policies.current(),
               // The port timer sees the calls made to retrieval, not the searches that shared one.
-              knowledge: new SharedKnowledgeSearches(timer.wrap('knowledge', knowledge)),
+              knowledge: new SharedKnowledgeSearches(timer.wrap('knowledge', knowledge), {
+                reuseMs: config.RETRIEVAL_ANSWER_REUSE_MS,
+              }),
               // Outside any transaction: a single statement on the pool.
               history: (trigger, limit, position) =>
                 caseMemory.historyOf(dataSource.manager, trigger.tenant, trigger.caseId, limit, position),
