@@ -113,6 +113,16 @@ describe('shared knowledge searches', () => {
     expect(held.calls).toHaveLength(1);
   });
 
+  it('shares every call in flight, however many there are beyond `capacity`', () => {
+    const held = new HeldSearch();
+    const shared = new SharedKnowledgeSearches(held, { reuseMs: 1000, capacity: 1 });
+    const ask = (text: string) => shared.search({ tenant: 'acme', query: text, limit: 3 });
+    void ask('a');
+    void ask('b');
+    void ask('a');
+    expect(held.calls.map((call) => call.query.query)).toEqual(['a', 'b']);
+  });
+
   it('holds the answers of at most `capacity` searches, the least recently started going first', async () => {
     const held = new HeldSearch();
     const shared = new SharedKnowledgeSearches(held, { reuseMs: 60_000, capacity: 2 });

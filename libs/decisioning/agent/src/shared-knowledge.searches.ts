@@ -9,8 +9,9 @@ export interface SharedKnowledgeSearchesOptions {
    * searches in flight share a call.
    */
   readonly reuseMs: number;
-  /** Distinct searches whose answers are held at most; the least recently started goes first. */
+  /** Answered searches held at most, the least recently started going first; calls in flight are not counted. */
   readonly capacity?: number;
+  /** A monotonic clock in milliseconds: a wall clock stepped back would stretch the window. */
   readonly now?: () => number;
 }
 
@@ -25,9 +26,10 @@ interface SharedCall {
  * Identical searches share one call: the worker decides a batch of triggers concurrently, and triggers of one
  * kind ask the same question (the offline planner's query is the case and event type), so a burst, or a steady
  * flow of one kind of case, would otherwise send retrieval the same query once per case. A search shares a call
- * in flight, or one that started at most `reuseMs` before it asked, so it never sees knowledge older than a call
- * that started `reuseMs` earlier (ADR 0034). A failure reaches every search that shared the call, as it would
- * have reached each alone, and is never reused: the next search calls again.
+ * in flight, or an answer whose call started at most `reuseMs` before it asked, so the knowledge it sees is at
+ * most the longer of `reuseMs` and the call's timeout older than the index (ADR 0034). A failure reaches every
+ * search that shared the call, as it would have reached each alone, and is never reused: the next search calls
+ * again.
  */
 export class SharedKnowledgeSearches implements KnowledgeSearch {
   /** By search, least recently started first. */
@@ -40,7 +42,7 @@ export class SharedKnowledgeSearches implements KnowledgeSearch {
     private readonly options: SharedKnowledgeSearchesOptions,
   ) {
     this.capacity = options.capacity ?? 256;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
   }
 
   search(query: Query): Promise<readonly KnowledgeChunk[]> {
@@ -51,14 +53,11 @@ export class SharedKnowledgeSearches implements KnowledgeSearch {
     const call: SharedCall = { startedAt: now, answer: this.knowledge.search(query), answered: false };
     this.calls.delete(key);
     this.calls.set(key, call);
-    for (const oldest of this.calls.keys()) {
-      if (this.calls.size <= this.capacity) break;
-      this.calls.delete(oldest);
-    }
     call.answer.then(
       () => {
         call.answered = true;
         if (this.options.reuseMs === 0) this.forget(key, call);
+        else this.evictAnswered(this.now());
       },
       () => this.forget(key, call),
     );
@@ -67,5 +66,17 @@ export class SharedKnowledgeSearches implements KnowledgeSearch {
 
   private forget(key: string, call: SharedCall): void {
     if (this.calls.get(key) === call) this.calls.delete(key);
+  }
+
+  /** Drops answers past their window, then the oldest answers over `capacity`; calls in flight stay. */
+  private evictAnswered(now: number): void {
+    let answered = 0;
+    for (const call of this.calls.values()) if (call.answered) answered += 1;
+    for (const [key, call] of this.calls) {
+      if (!call.answered) continue;
+      if (now - call.startedAt <= this.options.reuseMs && answered <= this.capacity) continue;
+      this.calls.delete(key);
+      answered -= 1;
+    }
   }
 }
