@@ -44,9 +44,7 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
       Client: preparingClient(),
       // Fail a connection attempt fast, so readiness reports the database down instead of hanging.
       connectionTimeoutMillis: 5000,
-      // One plan per prepared statement, remade as the statement is prepared afresh while its tables grow
-      // (preparingClient): left to choose, Postgres planned the large CTEs anew on every run (ADR 0035).
-      options: `-c search_path=${options.schema},public -c plan_cache_mode=force_generic_plan`,
+      options: `-c search_path=${options.schema},public`,
     },
   });
 }
