@@ -17,6 +17,7 @@ serviceAppContract({
     'WorkflowTaskTraceContext1765000000000',
     'WorkflowInstancesTenantIndex1765100000000',
   ],
+  genericPlans: true,
   module: (env) =>
     AppModule.forRoot(
       loadWorkflowServiceConfig({

@@ -1,11 +1,7 @@
 import { ReleasesModule } from '@keel/releases';
 import { ServiceChassisModule } from '@keel/service-chassis';
 import { workflowTemplates } from '@keel/workflow-engine';
-import {
-  WorkflowRuntimeModule,
-  loadDefinitionFiles,
-  loadPostgresStatements,
-} from '@keel/workflow-runtime';
+import { WorkflowRuntimeModule, loadDefinitionFiles, loadPostgresStatements } from '@keel/workflow-runtime';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { workflowMigrations } from './persistence/migrations';
 import { type WorkflowServiceConfig } from './workflow.config';
@@ -27,6 +23,8 @@ export class AppModule {
           service: serviceName,
           migrations: workflowMigrations,
           config,
+          // Its checkpoint statements were planned anew on every run under Postgres's own choice (ADR 0035).
+          genericPlans: true,
           http: {
             access: config,
             rateLimit: { limit: config.WORKFLOW_RATE_LIMIT, windowMs: config.WORKFLOW_RATE_WINDOW_MS },

@@ -15,6 +15,7 @@ export {
   type MigrationStatus,
 } from './service-migrations';
 export { assertSchemaName } from './schema-name';
+export { integerLiteral } from './integer-literal';
 export { SessionLeadership, type SessionLeadershipOptions } from './session-leadership';
 export { ShardLeases, type ShardLeasesOptions } from './shard-leases';
 export { serviceSchemaMigration } from './service-schema.migration';

@@ -23,6 +23,15 @@ describe('createServiceDataSource', () => {
     expect(options.extra).toEqual(expect.objectContaining({ options: '-c search_path=workflow,public' }));
   });
 
+  it('runs a service that asks for them under generic plans, and no other', () => {
+    const generic = createServiceDataSource({ url, schema: 'workflow', migrations: [], genericPlans: true });
+    expect((generic.options as PostgresConnectionOptions).extra).toEqual(
+      expect.objectContaining({
+        options: '-c search_path=workflow,public -c plan_cache_mode=force_generic_plan',
+      }),
+    );
+  });
+
   it.each(['Workflow', 'work-flow', 'x"; DROP SCHEMA public; --', ''])(
     'refuses %j as a schema name',
     (schema) => {

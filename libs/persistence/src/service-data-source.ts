@@ -19,6 +19,13 @@ export interface ServiceDataSourceOptions extends ServiceMigrations {
   readonly poolSize?: number;
   /** Shown in pg_stat_activity, so a connection can be traced to its service. */
   readonly applicationName?: string;
+  /**
+   * Every parameterised statement runs under one generic plan (`plan_cache_mode = force_generic_plan`), made on
+   * its first run and again as `preparingClient` prepares it afresh (ADR 0035). Only for a service whose
+   * statements were checked for it: a plan that needs a parameter's value (an optional filter, a range
+   * bounded by a parameter) gets none.
+   */
+  readonly genericPlans?: boolean;
 }
 
 /**
@@ -44,7 +51,7 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
       Client: preparingClient(),
       // Fail a connection attempt fast, so readiness reports the database down instead of hanging.
       connectionTimeoutMillis: 5000,
-      options: `-c search_path=${options.schema},public`,
+      options: `-c search_path=${options.schema},public${options.genericPlans ? ' -c plan_cache_mode=force_generic_plan' : ''}`,
     },
   });
 }

@@ -24,6 +24,8 @@ export interface ServiceChassisOptions {
   readonly config: ServiceConfig;
   /** Set by every service that serves an API; `/health*`, `/metrics` and the OpenAPI document stay open. */
   readonly http?: ServiceHttpApiOptions;
+  /** The service's statements run under generic plans (`ServiceDataSourceOptions.genericPlans`, ADR 0035). */
+  readonly genericPlans?: boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface ServiceChassisOptions {
  */
 @Module({})
 export class ServiceChassisModule {
-  static forRoot({ service, migrations, config, http }: ServiceChassisOptions): DynamicModule {
+  static forRoot({ service, migrations, config, http, genericPlans }: ServiceChassisOptions): DynamicModule {
     return {
       module: ServiceChassisModule,
       imports: [
@@ -45,6 +47,7 @@ export class ServiceChassisModule {
           url: config.DATABASE_URL,
           runMigrations: config.DB_RUN_MIGRATIONS,
           applicationName: service,
+          ...(genericPlans ? { genericPlans } : {}),
         }),
         MessagingModule.forRoot({
           service,

@@ -2,6 +2,7 @@ import { metricNamingProblems, METRICS_REGISTRY, type ReadinessReport } from '@k
 import type { DynamicModule } from '@nestjs/common';
 import { Client } from 'pg';
 import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
 import { type ServiceUnderTest, startServiceUnderTest } from './service-under-test';
 
 export interface ServiceAppContractOptions {
@@ -10,13 +11,20 @@ export interface ServiceAppContractOptions {
   readonly migrations: readonly string[];
   /** Builds the app module from an environment, as the service's `main.ts` does. */
   readonly module: (env: Record<string, string>) => DynamicModule;
+  /** The service runs its statements under generic plans (ADR 0035); every other keeps Postgres's choice. */
+  readonly genericPlans?: boolean;
 }
 
 /**
  * What every service app must do on real Postgres and Kafka: become ready, migrate its own schema, serve
  * its metrics labelled and named by the rules. Each service's spec runs it against its own module.
  */
-export function serviceAppContract({ service, migrations, module }: ServiceAppContractOptions): void {
+export function serviceAppContract({
+  service,
+  migrations,
+  module,
+  genericPlans = false,
+}: ServiceAppContractOptions): void {
   describe(`${service} app module`, () => {
     let started: ServiceUnderTest;
     let url: string;
@@ -52,6 +60,13 @@ export function serviceAppContract({ service, migrations, module }: ServiceAppCo
       } finally {
         await client.end();
       }
+    });
+
+    it(`plans its statements ${genericPlans ? 'generically' : 'as Postgres chooses'}`, async () => {
+      const [setting] = await started.app
+        .get(DataSource)
+        .query<Array<{ plan_cache_mode: string }>>('SHOW plan_cache_mode');
+      expect(setting?.plan_cache_mode).toBe(genericPlans ? 'force_generic_plan' : 'auto');
     });
 
     it('serves its metrics, labelled with the service and named by the rules', async () => {

@@ -48,8 +48,10 @@ export class PostgresConnector implements Connector<PostgresCall> {
     try {
       const rows = await this.dataSource.transaction(async (manager) => {
         await manager.query(`SET LOCAL ROLE ${workflowTaskRole}`);
+        // An operator's statement is planned as Postgres chooses, not under the service's generic plans (ADR 0035).
         await manager.query(
-          `SELECT set_config('keel.idempotency_key', $1, true), set_config('statement_timeout', $2, true)`,
+          `SELECT set_config('keel.idempotency_key', $1, true), set_config('statement_timeout', $2, true),
+                  set_config('plan_cache_mode', 'auto', true)`,
           [context.idempotencyKey, String(Math.max(1, Math.ceil(context.timeoutMs)))],
         );
         return manager.query<JsonValue[]>(statement.sql, [...call.params]);

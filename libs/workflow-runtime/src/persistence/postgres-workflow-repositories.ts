@@ -1,4 +1,4 @@
-import { assertSchemaName } from '@keel/persistence';
+import { assertSchemaName, integerLiteral } from '@keel/persistence';
 import { activeTraceparent } from '@keel/tracing';
 import type {
   CancelTimerCommand,
@@ -634,19 +634,21 @@ class PostgresTombstones implements TombstoneRepository {
     return new Map(rows.map(({ instanceId, ...tombstone }) => [instanceId, tombstone]));
   }
 
+  // The age and the batch size are in the text, not parameters: the service runs generic plans (ADR 0035), and
+  // one made without their values would scan the whole table where the index finds no old row.
   async buryFinished(manager: EntityManager, retentionMs: number, limit: number): Promise<number> {
     const [pruned] = await manager.query<Array<{ instances: number }>>(
       `WITH pruned AS (
          DELETE FROM ${this.tables.instances} WHERE id IN (
            SELECT id FROM ${this.tables.instances}
-           WHERE finished_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)
+           WHERE finished_at < now() - interval '${integerLiteral(retentionMs, 'retention')} milliseconds'
+           LIMIT ${integerLiteral(limit, 'batch size')})
          RETURNING id, workflow_name, workflow_version, status, finished_at),
        tombstones AS (
          INSERT INTO ${this.tables.tombstones} (instance_id, workflow_name, workflow_version, status, finished_at)
          SELECT id, workflow_name, workflow_version, status, finished_at FROM pruned
          ON CONFLICT (instance_id) DO NOTHING)
        SELECT count(*)::int AS instances FROM pruned`,
-      [retentionMs, limit],
     );
     return pruned?.instances ?? 0;
   }
@@ -655,8 +657,8 @@ class PostgresTombstones implements TombstoneRepository {
     const [, deleted] = await manager.query<[unknown[], number]>(
       `DELETE FROM ${this.tables.tombstones} WHERE instance_id IN (
          SELECT instance_id FROM ${this.tables.tombstones}
-         WHERE pruned_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)`,
-      [retentionMs, limit],
+         WHERE pruned_at < now() - interval '${integerLiteral(retentionMs, 'tombstone retention')} milliseconds'
+         LIMIT ${integerLiteral(limit, 'batch size')})`,
     );
     return deleted;
   }
