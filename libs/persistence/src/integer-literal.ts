@@ -6,7 +6,7 @@
 export function integerLiteral(value: number, what: string): string {
   const whole = Math.round(value);
   if (!Number.isSafeInteger(whole) || whole < 0) {
-    throw new RangeError(`${what} must be a non-negative number, got ${value}`);
+    throw new RangeError(`${what} must be a non-negative number below 2^53, got ${value}`);
   }
   return String(whole);
 }

@@ -572,12 +572,23 @@ class PostgresInstances implements InstanceRepository {
     return rows.length > 0;
   }
 
+  // One text per combination of filters, not `($n IS NULL OR …)`: the service runs generic plans (ADR 0035),
+  // which cannot leave out a filter that is not given.
   async list(manager: EntityManager, filter: InstanceFilter): Promise<InstanceSummary[]> {
+    const values: unknown[] = [filter.tenant, filter.limit];
+    const conditions = ['tenant = $1'];
+    for (const [column, value] of [
+      ['status', filter.status],
+      ['workflow_name', filter.workflow],
+    ] as const) {
+      if (value === undefined) continue;
+      values.push(value);
+      conditions.push(`${column} = $${values.length}`);
+    }
     const rows = await manager.query<InstanceRow[]>(
-      `SELECT * FROM ${this.tables.instances}
-       WHERE tenant = $4 AND ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR workflow_name = $2)
-       ORDER BY created_at DESC LIMIT $3`,
-      [filter.status ?? null, filter.workflow ?? null, filter.limit, filter.tenant],
+      `SELECT * FROM ${this.tables.instances} WHERE ${conditions.join(' AND ')}
+       ORDER BY created_at DESC LIMIT $2`,
+      values,
     );
     return rows.map(summary);
   }
