@@ -5,6 +5,7 @@ import {
   type RenderedConnectorCall,
   type WorkflowDefinition,
   type WorkflowInput,
+  workflow,
 } from '@keel/workflow-engine';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -75,6 +76,17 @@ export class ScriptedConnector implements Connector<Extract<RenderedConnectorCal
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A template of one HTTP task (`svc` `POST /work`) and its end: an instance runs while the call is open. */
+export function oneTaskWorkflow(name: string): WorkflowDefinition {
+  return workflow(name, 1)
+    .task('work', {
+      connector: { type: 'http', service: 'svc', method: 'POST', path: '/work' },
+      next: 'done',
+    })
+    .end('done')
+    .build();
+}
 
 /** A database of the test's own (`scratchDatabase` of `@keel/testing`, which only tests may import). */
 export interface ScratchDatabase {

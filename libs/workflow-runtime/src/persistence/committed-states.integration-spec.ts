@@ -1,6 +1,6 @@
 import { scratchDatabase } from '@keel/testing';
-import { type WorkflowInstanceState, workflow } from '@keel/workflow-engine';
-import { RuntimeFixture, ScriptedConnector } from '../execution/workflow-runtime.fixture';
+import type { WorkflowInstanceState } from '@keel/workflow-engine';
+import { RuntimeFixture, ScriptedConnector, oneTaskWorkflow } from '../execution/workflow-runtime.fixture';
 import { checkpointCommits, postgresWorkflowRepositories } from './postgres-workflow-repositories';
 
 /**
@@ -8,13 +8,7 @@ import { checkpointCommits, postgresWorkflowRepositories } from './postgres-work
  * other writer moves `seq` on, and a state whose transaction rolled back is never taken.
  */
 describe('committed states kept by the Postgres repositories', () => {
-  const held = workflow('held', 1)
-    .task('work', {
-      connector: { type: 'http', service: 'svc', method: 'POST', path: '/work' },
-      next: 'done',
-    })
-    .end('done')
-    .build();
+  const held = oneTaskWorkflow('held');
   const repositories = postgresWorkflowRepositories('workflow');
   const commits = checkpointCommits(() => undefined);
   let fixture: RuntimeFixture;

@@ -1,18 +1,9 @@
 import { scratchDatabase } from '@keel/testing';
-import { workflow } from '@keel/workflow-engine';
-import { RuntimeFixture, ScriptedConnector } from '../execution/workflow-runtime.fixture';
+import { RuntimeFixture, ScriptedConnector, oneTaskWorkflow } from '../execution/workflow-runtime.fixture';
 import { postgresWorkflowRepositories } from './postgres-workflow-repositories';
 
 /** The instance list takes each filter only when it is given (one statement text per combination, ADR 0035). */
 describe('the Postgres instance list', () => {
-  const template = (name: string) =>
-    workflow(name, 1)
-      .task('work', {
-        connector: { type: 'http', service: 'svc', method: 'POST', path: '/work' },
-        next: 'done',
-      })
-      .end('done')
-      .build();
   const repositories = postgresWorkflowRepositories('workflow');
   let fixture: RuntimeFixture;
 
@@ -21,7 +12,7 @@ describe('the Postgres instance list', () => {
     const connector = new ScriptedConnector(() => new Promise(() => undefined));
     fixture = await RuntimeFixture.create(
       await scratchDatabase('keel_wf_list'),
-      [template('alpha'), template('beta')],
+      [oneTaskWorkflow('alpha'), oneTaskWorkflow('beta')],
       [connector],
     );
     await fixture.start('a-1', 'alpha');
