@@ -251,7 +251,8 @@ export function nextReplanAt(runs: number): number {
  * - Names are per connection (`keel_<n>`, never reused), so a pooler that shares one server session between
  *   clients in transaction mode cannot be put in front of it.
  * - A statement is prepared afresh after 100 runs, then after 1,000, 10,000 and 100,000, then every 100,000.
- *   Postgres keeps the generic plan it made at a statement's sixth run until a table's statistics change. A
+ *   Postgres keeps the generic plan it made at a statement's sixth run (its first prepared run where the session
+ *   forces generic plans, ADR 0035) until a table's statistics change. A
  *   service's tables start empty, and autovacuum analyses them only after its naptime (a minute by default;
  *   never where it is off), so a plan made for a nearly empty table (a sequential scan, a hash join) went on
  *   scanning the whole table as it grew: the outbox relay's mark read 3,700 pages a statement after 20 s of the
