@@ -40,7 +40,7 @@ export {
 export { createMessagingMetrics, type ConsumeOutcome, type MessagingMetrics } from './messaging.metrics';
 export { NonRetryableError } from './non-retryable.error';
 export { PollingLoop, type PollingLoopOptions } from './polling-loop';
-export { guardIn, type OutboxInsert, OutboxWriter } from './outbox';
+export { guardIn, outboxCte, type OutboxInsert, OutboxWriter } from './outbox';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { KafkaRecordSender, type OutgoingRecord, type RecordSender } from './record-sender';
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './retry-policy';

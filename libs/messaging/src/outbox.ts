@@ -33,6 +33,14 @@ export interface OutboxInsert {
 }
 
 /**
+ * The insert as a data-modifying CTE (`outboxed`) to end a caller's `WITH` list, its leading comma included;
+ * nothing when there are no rows. Its parameters, numbered from `$first`, go last in the statement.
+ */
+export function outboxCte(insert: OutboxInsert | undefined, first: number, condition?: string): string {
+  return insert && insert.rows > 0 ? `, outboxed AS (${insert.statement(first, condition)} RETURNING 1)` : '';
+}
+
+/**
  * The condition that inserts only the guarded rows whose guard `stored` (a SELECT of one text column, e.g. the
  * RETURNING of a sibling CTE) yields. A filter on the rows in their order — an array, not a join the planner
  * could turn around — so the outbox ids follow the records' order.

@@ -1,3 +1,4 @@
+import { outboxCte } from '@keel/messaging';
 import { assertSchemaName, integerLiteral } from '@keel/persistence';
 import { activeTraceparent } from '@keel/tracing';
 import type {
@@ -354,10 +355,7 @@ class PostgresCheckpoints implements CheckpointRepository {
       ...(expected ? [[...expected.keys()], [...expected.values()]] : []),
     ];
     // The outbox rows' parameters come last: their count grows with the rows.
-    const outboxed = outbox && outbox.rows > 0 ? outbox : undefined;
-    const outboxPart = outboxed
-      ? `, outboxed AS (${outboxed.statement(parameters.length + 1, ok)} RETURNING 1)`
-      : '';
+    const outboxed = outboxCte(outbox, parameters.length + 1, ok);
     const rows = await manager.query<Array<Partial<ClaimedRow> & { ok: boolean }>>(
       `WITH ${seqHolds}
        checkpoints AS (
@@ -419,12 +417,12 @@ class PostgresCheckpoints implements CheckpointRepository {
          UPDATE ${this.tables.timers} SET status = 'cancelled'
          WHERE instance_id = ANY($4::text[]) AND status = 'scheduled' AND ${ok} RETURNING 1),
        claimed AS (${claimStatement(this.tables, '$6', '$7', `t.instance_id <> ALL($8::text[]) AND ${ok}`)})
-       ${outboxPart}
+       ${outboxed}
        SELECT seq_holds.ok, c.* FROM seq_holds LEFT JOIN (${withInstanceParts(
          this.tables,
          `SELECT ${claimedColumns} FROM inserted WHERE status = 'running' UNION ALL SELECT * FROM claimed`,
        )}) c ON true`,
-      [...parameters, ...(outboxed?.parameters ?? [])],
+      [...parameters, ...(outbox?.parameters ?? [])],
     );
     if (rows[0]?.ok !== true) return { written: false, claimed: [], attemptsLeftQueued: false };
     const claimed = rows.flatMap((row) =>

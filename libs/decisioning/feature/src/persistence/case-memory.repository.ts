@@ -1,6 +1,6 @@
 import { type DecisionRecord } from '@keel/contracts';
 import { type CaseHistoryEntry, recordBytes } from '@keel/decisioning-domain';
-import { guardIn, type OutboxInsert } from '@keel/messaging';
+import { guardIn, type OutboxInsert, outboxCte } from '@keel/messaging';
 import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 
@@ -86,18 +86,15 @@ export class CaseMemoryRepository {
       const n = params.length;
       return `($${n - 3}, $${n - 2}, $${n - 1}, $${n}::json)`;
     });
-    const outboxPart =
-      outbox && outbox.rows > 0
-        ? `, outboxed AS (${outbox.statement(params.length + 1, guardIn('SELECT decision_id FROM stored'))} RETURNING 1)`
-        : '';
+    const outboxed = outboxCte(outbox, params.length + 1, guardIn('SELECT decision_id FROM stored'));
     const rows = await manager.query<Array<{ decision_id: string }>>(
       `WITH dequeued AS (DELETE FROM ${this.triggers} WHERE decision_id = ANY($1::text[])),
        stored AS (
          INSERT INTO ${this.decisions} (decision_id, tenant, case_id, record) VALUES ${values.join(', ')}
          ON CONFLICT (decision_id) DO NOTHING
-         RETURNING decision_id)${outboxPart}
+         RETURNING decision_id)${outboxed}
        SELECT decision_id FROM stored`,
-      outboxPart ? [...params, ...(outbox?.parameters ?? [])] : params,
+      [...params, ...(outbox?.parameters ?? [])],
     );
     return new Set(rows.map((row) => row.decision_id));
   }

@@ -1,5 +1,5 @@
 import type { CloudEvent, TopicDefinition } from '@keel/contracts';
-import { guardIn, type OutboxWriter } from '@keel/messaging';
+import { guardIn, outboxCte, type OutboxWriter } from '@keel/messaging';
 import { assertSchemaName } from '@keel/persistence';
 import type { EntityManager } from 'typeorm';
 
@@ -74,17 +74,14 @@ export class PostgresIdempotencyKeys implements IdempotencyKeys {
     );
     // Rows go in in array order, so of a key repeated in the batch the first occurrence is the one stored;
     // the outbox rows of the keys it stored go in with them, in the same statement (no transaction needed).
-    const outboxPart =
-      insert.rows > 0
-        ? `, outboxed AS (${insert.statement(5, guardIn('SELECT key FROM claimed'))} RETURNING 1)`
-        : '';
+    const outboxed = outboxCte(insert, 5, guardIn('SELECT key FROM claimed'));
     const inserted = await manager.query<Array<{ key: string }>>(
       `WITH claimed AS (
          INSERT INTO ${this.table} (key, event_id, topic, subject)
          SELECT key, e, t, s FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
            WITH ORDINALITY AS a(key, e, t, s, n)
          ORDER BY n
-         ON CONFLICT (key) DO NOTHING RETURNING key)${outboxPart}
+         ON CONFLICT (key) DO NOTHING RETURNING key)${outboxed}
        SELECT key FROM claimed`,
       [column('key'), column('eventId'), column('topic'), column('subject'), ...insert.parameters],
     );
