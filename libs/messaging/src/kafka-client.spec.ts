@@ -1,4 +1,5 @@
 import { type AddressInfo, type Server, Socket, createServer } from 'node:net';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { brokerSockets } from './kafka-client';
 
 describe('brokerSockets', () => {
@@ -12,11 +13,20 @@ describe('brokerSockets', () => {
   });
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  afterEach(() => jest.restoreAllMocks());
 
+  const opened: Socket[] = [];
+  afterEach(() => {
+    jest.restoreAllMocks();
+    for (const socket of opened.splice(0)) socket.destroy();
+  });
+
+  // kafkajs passes its `ssl` setting as it is: null when the client has none.
+  const noTls = null as unknown as TlsOptions;
   const connected = (open: ReturnType<typeof brokerSockets>) =>
-    new Promise<Socket>((resolve) => {
-      const socket: Socket = open({ host: '127.0.0.1', port, ssl: {}, onConnect: () => resolve(socket) });
+    new Promise<Socket>((resolve, reject) => {
+      const socket: Socket = open({ host: '127.0.0.1', port, ssl: noTls, onConnect: () => resolve(socket) });
+      opened.push(socket);
+      socket.once('error', reject);
     });
 
   it('opens a plain TCP connection with Nagle off', async () => {
@@ -24,20 +34,25 @@ describe('brokerSockets', () => {
     const socket = await connected(brokerSockets());
     expect(setNoDelay.mock.contexts).toContain(socket);
     expect(setNoDelay).toHaveBeenCalledWith(true);
-    socket.destroy();
   });
 
   it('turns Nagle off on what a given factory opens', async () => {
-    const opened: Socket[] = [];
+    const made: Socket[] = [];
     const open = brokerSockets(({ host, port: at, onConnect }) => {
       const socket = new Socket().connect(at, host, onConnect);
-      opened.push(socket);
+      made.push(socket);
       jest.spyOn(socket, 'setNoDelay');
       return socket;
     });
     const socket = await connected(open);
-    expect(opened).toEqual([socket]);
+    expect(made).toEqual([socket]);
     expect(socket.setNoDelay).toHaveBeenCalledWith(true);
-    socket.destroy();
+  });
+
+  it('refuses TLS settings rather than open plain TCP to a TLS listener', () => {
+    const open = brokerSockets();
+    expect(() =>
+      open({ host: '127.0.0.1', port, ssl: { rejectUnauthorized: true }, onConnect: () => undefined }),
+    ).toThrow(/plain TCP connections only/);
   });
 });

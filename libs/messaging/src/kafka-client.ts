@@ -7,15 +7,21 @@ import { stopKafkaJsIdleLoop } from './kafkajs-idle-loop';
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
-  /** How broker connections are opened (by default a plain TCP socket to the advertised address). */
+  /**
+   * How broker connections are opened (by default a plain TCP socket to the advertised address); Nagle's
+   * algorithm is turned off on whatever it opens.
+   */
   readonly socketFactory?: ISocketFactory;
 }
 
-/** kafkajs' keep-alive for broker connections, kept. */
+/** As kafkajs' own socket factory keeps its connections alive. */
 const keepAliveInitialDelayMs = 60_000;
 
-const plainSocket: ISocketFactory = ({ host, port, onConnect }) =>
-  connect({ host, port, keepAlive: true, keepAliveInitialDelay: keepAliveInitialDelayMs }, onConnect);
+const plainSocket: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  // kafkajs hands the client's TLS settings to the factory; this one would open plain TCP to a TLS listener.
+  if (ssl) throw new Error('createKafka opens plain TCP connections only: pass a socketFactory for TLS');
+  return connect({ host, port, keepAlive: true, keepAliveInitialDelay: keepAliveInitialDelayMs }, onConnect);
+};
 
 /**
  * Broker connections as `open` makes them (a plain TCP socket by default), with Nagle's algorithm off, as
